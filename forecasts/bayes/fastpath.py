@@ -1,0 +1,69 @@
+"""Closed-form log-odds updating and deadline decay: cheap enough for every interactive command.
+
+logit P(yes | E1..En) = logit(base) + sum_i r_i * ln LR_i, where base is the prior (or, for a
+deadline question, the prior's remaining-window probability under a constant hazard).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from forecasts.timeutil import days_between
+
+EPS = 1e-9
+
+
+def clamp(p: float, eps: float = EPS) -> float:
+    """Keep a probability strictly inside (0, 1) so log-odds stay finite."""
+    return min(max(p, eps), 1.0 - eps)
+
+
+def logit(p: float) -> float:
+    p = clamp(p)
+    return math.log(p / (1.0 - p))
+
+
+def expit(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def hazard_rate(pi0: float, opens_at: datetime, closes_at: datetime) -> float:
+    """Constant daily hazard λ = −ln(1 − π0)/(T − t0) that gives the event probability π0 by T."""
+    return -math.log(1.0 - clamp(pi0)) / days_between(opens_at, closes_at)
+
+
+def remaining_probability(pi0: float, opens_at: datetime, closes_at: datetime, at: datetime) -> float:
+    """P(event in [at, T) | no event before at) = 1 − exp(−λ (T − at)); π0 before the window opens."""
+    if at <= opens_at:
+        return clamp(pi0)
+    if at >= closes_at:
+        return EPS
+    lam = hazard_rate(pi0, opens_at, closes_at)
+    return clamp(1.0 - math.exp(-lam * days_between(at, closes_at)))
+
+
+def binary_update(base: float, log_lrs: Sequence[float], reliabilities: Sequence[float]) -> float:
+    """Posterior P(yes) from a base probability and reliability-discounted log likelihood ratios."""
+    shift = float(np.dot(np.asarray(log_lrs, float), np.asarray(reliabilities, float))) if len(log_lrs) else 0.0
+    return expit(logit(base) + shift)
+
+
+def categorical_update(prior: Sequence[float], log_lr_matrix: np.ndarray, reliabilities: Sequence[float]) -> np.ndarray:
+    """Posterior outcome probabilities: log p_k ∝ log prior_k + Σ_i r_i ln LR_ik (softmax).
+
+    log_lr_matrix has one row per evidence item and one column per outcome (0 = no information).
+    """
+    logp = np.log(np.clip(np.asarray(prior, float), EPS, None))
+    m = np.asarray(log_lr_matrix, float).reshape(-1, len(logp))
+    if len(m):
+        logp = logp + np.asarray(reliabilities, float) @ m
+    logp -= logp.max()
+    p = np.exp(logp)
+    return p / p.sum()

@@ -1,0 +1,426 @@
+"""The `forecasts` command: a thin typer layer that parses, calls one library function, prints.
+
+Heavy modules (pymc, arviz, matplotlib, scipy, and the library modules that use them) are imported
+inside the commands that need them, so interactive commands stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from forecasts.errors import ForecastsError
+
+app = typer.Typer(
+    help="Forecasting and scenario tracking: questions, evidence, forecasts, resolutions, scores.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
+app.add_typer(questions_app, name="questions")
+app.add_typer(evidence_app, name="evidence")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class State:
+    db_path: Path | None = None
+
+
+def db():
+    """Open the database named by --db / FORECASTS_DB (default db/forecasts.db), migrating it."""
+    from forecasts.db import connect
+
+    return connect(State.db_path)
+
+
+@app.callback()
+def main(
+    db_path: Annotated[
+        Path | None, typer.Option("--db", envvar="FORECASTS_DB", help="SQLite file (default db/forecasts.db).")
+    ] = None,
+) -> None:
+    """Forecasting and scenario tracking."""
+    State.db_path = db_path
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn ForecastsError into 'Error: ...' on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ForecastsError as exc:
+            for line in str(exc).splitlines() or [""]:
+                typer.echo(f"Error: {line}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def emit_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, sort_keys=True, default=str, ensure_ascii=False))
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def pct(p: float | None) -> str:
+    return "—" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{100 * p:.1f}%"
+
+
+def fmt_probs(probs: dict[str, float], binary: bool) -> str:
+    if binary:
+        return pct(probs["yes"])
+    return ", ".join(f"{o} {pct(p)}" for o, p in probs.items())
+
+
+def print_changes(changes: list[dict]) -> None:
+    for ch in changes:
+        before, after = ch["before"], ch["after"]
+        binary = set(before) == {"yes", "no"}
+        if binary:
+            delta = 100 * (after["yes"] - before["yes"])
+            typer.echo(f"  {ch['question']}: {pct(before['yes'])} → {pct(after['yes'])} ({delta:+.1f} pp)")
+        else:
+            typer.echo(f"  {ch['question']}: {fmt_probs(before, False)} → {fmt_probs(after, False)}")
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def sync(
+    root: Annotated[Path, typer.Option("--questions", help="Folder of question files.")] = Path("questions"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate every question file and load them all (nothing is loaded if any file is malformed)."""
+    from forecasts.questions import sync as sync_questions
+
+    report = sync_questions(db(), root)
+    if as_json:
+        return emit_json(report)
+    typer.echo(
+        f"synced {root}: {len(report['added'])} added, {len(report['updated'])} updated, "
+        f"{len(report['unchanged'])} unchanged"
+    )
+    if report["not_in_files"]:
+        typer.echo(f"  in the database but no longer in files (kept): {', '.join(report['not_in_files'])}")
+
+
+@questions_app.command("list")
+@user_errors
+def questions_list(
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
+) -> None:
+    """Every question with its state and current probability."""
+    from forecasts.status import question_status
+
+    rows = question_status(db(), tag=tag)
+    if as_json:
+        return emit_json(rows)
+    print_status_table(rows, "Questions")
+
+
+@questions_app.command("show")
+@user_errors
+def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
+    """One question in full: criteria, prior, probability, evidence and forecasts."""
+    from forecasts.status import question_detail
+
+    detail = question_detail(db(), question_id)
+    if as_json:
+        return emit_json(detail)
+    q = detail["question"]
+    out = console()
+    out.print(f"[bold]{q['id']}[/bold]: {escape(q['title'])}  ({q['type']}, {detail['state']})")
+    out.print(f"opens {q['opens_at']}  closes {q['closes_at']}  resolves by {q['resolves_by']}")
+    if q["deadline_question"]:
+        out.print("deadline question: the probability decays while the event does not happen")
+    out.print(f"tags: {', '.join(q['tags'])}")
+    out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(q['resolution_criteria'])}")
+    if q["fine_print"]:
+        out.print(f"\n[bold]Fine print[/bold]\n{escape(q['fine_print'])}")
+    prior = q["prior"]
+    out.print(
+        f"\n[bold]Prior[/bold] {fmt_probs(detail['prior'], q['type'] == 'binary')}  {escape(describe_prior(prior))}"
+    )
+    if prior.get("reasoning"):
+        out.print(escape(prior["reasoning"]))
+    out.print(f"\n[bold]Now[/bold] {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
+    if detail["resolution"]:
+        r = detail["resolution"]
+        out.print(f"resolved {r['outcome']} (known {r['known_at']}, source {escape(r['source'])})")
+    out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
+    for e in detail["evidence"]:
+        mark = " [retracted]" if e["retracted"] else ""
+        lrs = ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}LR {lk['lr']:.3g}" for lk in e["links"])
+        out.print(
+            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} ({lrs}, r={e['reliability']:.2f}){mark}"
+        )
+    out.print(f"\n[bold]Forecasts[/bold] ({len(detail['forecasts'])})")
+    for f in detail["forecasts"]:
+        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
+        out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text or "")
+
+
+def describe_prior(prior: dict) -> str:
+    if prior.get("kind") == "beta" and "trials" in prior:
+        return f"Beta({prior['a']:g}, {prior['b']:g}) from {prior['successes']}/{prior['trials']}: {prior['reference']}"
+    if prior.get("kind") == "beta":
+        return f"Beta({prior['a']:g}, {prior['b']:g})" + (f": {prior['reference']}" if prior.get("reference") else "")
+    if prior.get("kind") == "dirichlet":
+        return "Dirichlet(" + ", ".join(f"{a:g}" for a in prior["alpha"]) + ")"
+    return "point prior"
+
+
+def print_status_table(rows: list[dict], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("id", "state", "prior", "now", "evidence", "closes"):
+        table.add_column(col)
+    for r in rows:
+        binary = r["type"] == "binary"
+        now = fmt_probs(r["probabilities"], binary)
+        state = f"{r['state']} ({r['outcome']})" if r["outcome"] else r["state"]
+        table.add_row(r["id"], state, fmt_probs(r["prior"], binary), now, str(r["evidence_count"]), r["closes_at"][:10])
+    console().print(table)
+
+
+@app.command()
+@user_errors
+def status(
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
+) -> None:
+    """Every question's current fast-path probability (the main job until the report exists)."""
+    from forecasts.status import question_status
+
+    rows = question_status(db(), tag=tag)
+    if as_json:
+        return emit_json(rows)
+    print_status_table(rows, "Status")
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+@evidence_app.command("add")
+@user_errors
+def evidence_add(
+    questions: Annotated[list[str], typer.Argument(help="Question ids this evidence bears on.")],
+    summary: Annotated[str, typer.Option(help="What was observed.")],
+    observed_at: Annotated[str, typer.Option(help="When it became known (ISO-8601, UTC if no zone).")],
+    lr: Annotated[
+        list[str] | None, typer.Option(help="Likelihood ratio P(E|yes)/P(E|no): N, QUESTION=N or QUESTION:OUTCOME=N.")
+    ] = None,
+    grade: Annotated[
+        list[str] | None,
+        typer.Option(help="Verbal grade instead of --lr, e.g. 'strong for' or QUESTION='weak against'."),
+    ] = None,
+    lr_sd: Annotated[float | None, typer.Option(help="Uncertainty: sd of ln LR (default 0; 0.4 for grades).")] = None,
+    source: Annotated[str, typer.Option(help="Who reported it.")] = "",
+    url: Annotated[str, typer.Option(help="Link to the source (http/https).")] = "",
+    reliability: Annotated[str, typer.Option(help="0-1 or Admiralty grade (A-F, optional 1-6, e.g. B2).")] = "1",
+    by: Annotated[str, typer.Option("--by", help="Who is logging it.")] = "",
+    reasoning: Annotated[str, typer.Option(help="Why this likelihood ratio.")] = "",
+    tag: Annotated[list[str] | None, typer.Option(help="Tags (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log one evidence item on one or more questions and show each question's before → after."""
+    from forecasts.evidence import EvidenceItem, add_evidence, parse_link_specs, parse_reliability
+    from forecasts.timeutil import parse_datetime
+
+    rel, rel_grade = parse_reliability(reliability)
+    item = EvidenceItem(
+        summary=summary,
+        observed_at=parse_datetime(observed_at, "observed_at"),
+        links=parse_link_specs(questions, lr or [], grade or [], lr_sd, reasoning),
+        source=source,
+        url=url,
+        reliability=rel,
+        reliability_grade=rel_grade,
+        recorded_by=by,
+        tags=tag or [],
+    )
+    result = add_evidence(db(), item)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"logged evidence #{result['evidence_id']}")
+    print_changes(result["changes"])
+
+
+@evidence_app.command("list")
+@user_errors
+def evidence_list(
+    question: Annotated[str | None, typer.Option(help="Only evidence linked to this question.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evidence items, newest observation first, with their links (retracted items marked)."""
+    from rich.table import Table
+
+    from forecasts.evidence import list_evidence
+
+    rows = list_evidence(db(), question)
+    if as_json:
+        return emit_json(rows)
+    table = Table(title="Evidence")
+    for col in ("id", "observed", "summary", "links", "r", "state"):
+        table.add_column(col)
+    for e in rows:
+        links = "; ".join(
+            f"{lk['question']}{':' + lk['outcome'] if lk['outcome'] else ''} LR {lk['lr']:.3g}" for lk in e["links"]
+        )
+        table.add_row(
+            str(e["id"]),
+            e["observed_at"][:10],
+            escape(e["summary"]),
+            links,
+            f"{e['reliability']:.2f}",
+            "retracted" if e["retracted"] else "",
+        )
+    console().print(table)
+
+
+@evidence_app.command("retract")
+@user_errors
+def evidence_retract(
+    evidence_id: int,
+    reason: Annotated[str, typer.Option(help="Why it is retracted.")],
+    by: Annotated[str, typer.Option("--by", help="Who retracts it.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Retract an evidence item (a new row; the original stays in the ledger)."""
+    from forecasts.evidence import retract_evidence
+
+    result = retract_evidence(db(), evidence_id, reason, by)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"retracted evidence #{evidence_id}")
+    print_changes(result["changes"])
+
+
+@evidence_app.command("import")
+@user_errors
+def evidence_import(
+    path: Annotated[Path, typer.Argument(help="A .csv or .jsonl file of evidence items.")], as_json: JsonOpt = False
+) -> None:
+    """Import evidence in bulk, all or nothing; items whose key is already logged are skipped."""
+    from forecasts.evidence import import_evidence
+
+    result = import_evidence(db(), path)
+    if as_json:
+        return emit_json(result)
+    typer.echo(
+        f"imported {result['imported']} evidence items from {path} ({result['skipped_existing']} already logged)"
+    )
+
+
+# --- forecasts and resolutions ------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def forecast(
+    question: str,
+    probability: Annotated[str, typer.Argument(help="P(yes) in (0,1), or OUTCOME=P,... for categorical.")],
+    by: Annotated[str, typer.Option("--by", help="Forecaster name.")],
+    rationale: Annotated[str, typer.Option(help="Why.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Submit a forecast; it stands until your next one on the question."""
+    from forecasts.forecasting import submit_forecast
+
+    result = submit_forecast(db(), question, probability, by, rationale)
+    if as_json:
+        return emit_json(result)
+    shown = (
+        pct(result["probability"]) if result["probability"] is not None else fmt_probs(result["probabilities"], False)
+    )
+    typer.echo(f"forecast #{result['id']}: {by} on {question}: {shown}")
+
+
+@app.command("forecast-list")
+@user_errors
+def forecast_list(
+    question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forecasts, oldest first."""
+    from rich.table import Table
+
+    from forecasts.forecasting import list_forecasts
+
+    rows = list_forecasts(db(), question, by)
+    if as_json:
+        return emit_json(rows)
+    table = Table(title="Forecasts")
+    for col in ("id", "made", "question", "by", "p", "rationale"):
+        table.add_column(col)
+    for f in rows:
+        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
+        table.add_row(str(f["id"]), f["made_at"][:16], f["question_id"], f["forecaster_id"], p, escape(f["rationale"]))
+    console().print(table)
+
+
+@app.command()
+@user_errors
+def resolve(
+    question: str,
+    outcome: Annotated[str, typer.Argument(help="yes/no, an outcome name, ambiguous or annulled.")],
+    known_at: Annotated[str | None, typer.Option(help="When the truth became known (default now).")] = None,
+    source: Annotated[str, typer.Option(help="Where the outcome is documented.")] = "",
+    note: Annotated[str, typer.Option(help="Anything worth recording.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a question's outcome (once; unresolve first to change it)."""
+    from forecasts.resolution import resolve as resolve_question
+
+    result = resolve_question(db(), question, outcome, known_at, source, note, by)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"resolved {question}: {result['outcome']} (known {result['known_at']})")
+
+
+@app.command()
+@user_errors
+def unresolve(
+    question: str,
+    note: Annotated[str, typer.Option(help="Why it is reopened.")] = "",
+    by: Annotated[str, typer.Option("--by", help="Who reopens it.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Reopen a resolved question (a new row; scores are recomputed without it)."""
+    from forecasts.resolution import unresolve as unresolve_question
+
+    result = unresolve_question(db(), question, note, by)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"unresolved {question} (was {result['previous_outcome']})")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(app())

@@ -1,0 +1,204 @@
+"""The SQLite store: connection with pragmas, write transactions, and schema migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from forecasts.errors import ForecastsError
+from forecasts.timeutil import now_utc, to_iso
+
+DEFAULT_DB = Path("db") / "forecasts.db"
+BUSY_TIMEOUT_MS = 60_000
+
+# Ledgers are append-only: a correction is a new row, never an UPDATE or DELETE.
+APPEND_ONLY_TABLES = (
+    "evidence",
+    "evidence_links",
+    "evidence_retractions",
+    "forecasts",
+    "resolutions",
+)
+
+
+def default_db_path() -> Path:
+    """`FORECASTS_DB` if set, else db/forecasts.db under the working directory."""
+    return Path(os.environ.get("FORECASTS_DB") or DEFAULT_DB)
+
+
+def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database with WAL, foreign keys and a busy timeout."""
+    path = Path(path) if path is not None else default_db_path()
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid."""
+    cols = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    cur = db.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
+    return int(cur.lastrowid)
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a schema migration; they run once each, in definition order, each in a transaction."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def _append_only_triggers(db: sqlite_utils.Database, table: str) -> None:
+    for op in ("UPDATE", "DELETE"):
+        db.conn.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END"
+        )
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Questions, forecasters and the append-only ledgers."""
+    statements = [
+        """CREATE TABLE questions (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('binary', 'categorical', 'ordered')),
+            outcomes TEXT NOT NULL,            -- JSON list of outcome names
+            description TEXT NOT NULL DEFAULT '',
+            resolution_criteria TEXT NOT NULL,
+            fine_print TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',   -- JSON list
+            opens_at TEXT NOT NULL,
+            closes_at TEXT NOT NULL,
+            resolves_by TEXT NOT NULL,
+            deadline_question INTEGER NOT NULL DEFAULT 0,
+            prior TEXT NOT NULL,               -- JSON: kind, parameters, reference class, reasoning
+            source_file TEXT NOT NULL DEFAULT '',
+            content_hash TEXT NOT NULL DEFAULT '',
+            synced_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE forecasters (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('person', 'model', 'aggregate')),
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            key TEXT UNIQUE,                   -- optional stable id from an import file
+            observed_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            reliability REAL NOT NULL CHECK (reliability >= 0 AND reliability <= 1),
+            reliability_grade TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE evidence_links (
+            id INTEGER PRIMARY KEY,
+            evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            outcome TEXT,                      -- categorical: the outcome this ratio is for
+            log_lr REAL NOT NULL,              -- ln P(E|outcome)/P(E|reference)
+            log_lr_sd REAL NOT NULL DEFAULT 0 CHECK (log_lr_sd >= 0),
+            grade TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX evidence_links_question ON evidence_links(question_id)",
+        "CREATE INDEX evidence_links_evidence ON evidence_links(evidence_id)",
+        """CREATE TABLE evidence_retractions (
+            id INTEGER PRIMARY KEY,
+            evidence_id INTEGER NOT NULL REFERENCES evidence(id),
+            recorded_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE forecasts (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            forecaster_id TEXT NOT NULL REFERENCES forecasters(id),
+            made_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            probability REAL CHECK (probability > 0 AND probability < 1),  -- binary P(yes)
+            probabilities TEXT,                -- JSON {outcome: p} for categorical/ordered
+            rationale TEXT NOT NULL DEFAULT '',
+            evidence_ids TEXT NOT NULL DEFAULT '[]'  -- what caused it (model forecasts)
+        )""",
+        "CREATE INDEX forecasts_question ON forecasts(question_id, forecaster_id, made_at)",
+        """CREATE TABLE resolutions (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            action TEXT NOT NULL CHECK (action IN ('resolve', 'unresolve')),
+            outcome TEXT,                      -- yes/no/outcome name/ambiguous/annulled
+            known_at TEXT,
+            recorded_at TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX resolutions_question ON resolutions(question_id)",
+    ]
+    for sql in statements:
+        db.conn.execute(sql)
+    for table in APPEND_ONLY_TABLES:
+        _append_only_triggers(db, table)
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet recorded in `_migrations`; return the names applied."""
+    db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with write_transaction(db):
+            # Re-check under the write lock: another process may have migrated meanwhile.
+            if db.conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone():
+                continue
+            fn(db)
+            db.conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, to_iso(now_utc())])
+        applied.append(name)
+    return applied

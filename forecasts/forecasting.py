@@ -1,0 +1,151 @@
+"""Forecasts: a forecaster's probability on a question at a moment; it stands until their next one."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.db import insert_row, write_transaction
+from forecasts.errors import ForecastsError
+from forecasts.forecasters import ensure_forecaster
+from forecasts.questions import Question, get_question
+from forecasts.resolution import resolution_state
+from forecasts.timeutil import now_utc, to_iso
+
+SUM_TOLERANCE = 0.01
+
+
+def parse_probability(value: str | float, fld: str = "probability") -> float:
+    """A probability strictly between 0 and 1 (no percentages, no NaN)."""
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        p = math.nan
+    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
+        p = math.nan
+    if not (math.isfinite(p) and 0.0 < p < 1.0):
+        raise ForecastsError(f"{fld}: {value!r} must be a number strictly between 0 and 1 (e.g. 0.35)")
+    return p
+
+
+def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
+    """'outcome=p,outcome=p' for a categorical question: every outcome, each in (0, 1), summing to 1."""
+    probs: dict[str, float] = {}
+    for part in str(text).split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep:
+            raise ForecastsError(
+                f"probability: {q.id!r} is categorical; give OUTCOME=P for each of: {', '.join(q.outcomes)}"
+            )
+        if name not in q.outcomes:
+            raise ForecastsError(
+                f"probability: {name!r} is not an outcome of {q.id!r}; allowed: {', '.join(q.outcomes)}"
+            )
+        if name in probs:
+            raise ForecastsError(f"probability: outcome {name!r} given twice")
+        probs[name] = parse_probability(value, f"probability[{name}]")
+    missing = [o for o in q.outcomes if o not in probs]
+    if missing:
+        raise ForecastsError(f"probability: missing outcomes {', '.join(missing)}")
+    total = sum(probs.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ForecastsError(f"probability: outcome probabilities sum to {total:.4g}; they must sum to 1")
+    return {o: probs[o] / total for o in q.outcomes}
+
+
+def submit_forecast(
+    db: sqlite_utils.Database,
+    question_id: str,
+    probability: str | float | dict[str, float],
+    by: str,
+    rationale: str = "",
+    made_at: datetime | None = None,
+    kind: str = "person",
+    evidence_ids: list[int] | None = None,
+) -> dict[str, Any]:
+    """Record a forecast; refuse it on a resolved or closed question, or with a malformed probability."""
+    q = get_question(db, question_id)
+    now = now_utc()
+    made = made_at or now
+    if made > now:
+        raise ForecastsError(f"made_at: {to_iso(made)} is in the future")
+    if made < q.opens_at:
+        raise ForecastsError(
+            f"question: {q.id!r} opens at {to_iso(q.opens_at)}; forecasts before then are not accepted"
+        )
+    if made >= q.closes_at:
+        raise ForecastsError(f"question: {q.id!r} closed at {to_iso(q.closes_at)}; forecasts are no longer accepted")
+    if rationale and (len(rationale) > 10_000 or "\x00" in rationale):
+        raise ForecastsError("rationale: must be text of at most 10000 characters")
+    if q.is_binary:
+        row_p, row_ps = parse_probability(probability), None  # type: ignore[arg-type]
+    else:
+        probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability))
+        row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})
+    with write_transaction(db):
+        state = resolution_state(db, q.id)
+        if state is not None:
+            raise ForecastsError(
+                f"question: {q.id!r} is resolved ({state['outcome']}); forecasts are no longer accepted"
+            )
+        ensure_forecaster(db, by, kind)
+        fid = insert_row(
+            db,
+            "forecasts",
+            {
+                "question_id": q.id,
+                "forecaster_id": by,
+                "made_at": to_iso(made),
+                "recorded_at": to_iso(now),
+                "probability": row_p,
+                "probabilities": row_ps,
+                "rationale": rationale or "",
+                "evidence_ids": json.dumps(sorted(evidence_ids or [])),
+            },
+        )
+    return {
+        "id": fid,
+        "question": q.id,
+        "forecaster": by,
+        "made_at": to_iso(made),
+        "probability": row_p,
+        "probabilities": json.loads(row_ps) if row_ps else None,
+    }
+
+
+def list_forecasts(
+    db: sqlite_utils.Database, question_id: str | None = None, by: str | None = None
+) -> list[dict[str, Any]]:
+    """Forecast rows, oldest first, optionally for one question and/or forecaster."""
+    where, params = [], []
+    if question_id:
+        get_question(db, question_id)
+        where.append("question_id = ?")
+        params.append(question_id)
+    if by:
+        where.append("forecaster_id = ?")
+        params.append(by)
+    sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"
+    out = []
+    for row in db.query(sql, params):
+        row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
+        row["evidence_ids"] = json.loads(row["evidence_ids"])
+        out.append(row)
+    return out
+
+
+def standing_forecasts(db: sqlite_utils.Database, question_id: str, at: datetime) -> dict[str, dict[str, Any]]:
+    """Each forecaster's latest forecast made (and recorded) by `at`: what stands at that moment."""
+    sql = """SELECT * FROM forecasts WHERE question_id = ? AND made_at <= ? AND recorded_at <= ?
+             ORDER BY made_at, id"""
+    stamp = to_iso(at)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in db.query(sql, [question_id, stamp, stamp]):
+        row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
+        latest[row["forecaster_id"]] = row
+    return latest

@@ -1,0 +1,361 @@
+"""Question files: load and validate `questions/**/*.toml`, sync them into the store, read them back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.db import write_transaction
+from forecasts.errors import ForecastsError
+from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
+
+QUESTION_TYPES = ("binary", "categorical", "ordered")
+BINARY_OUTCOMES = ("yes", "no")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+KNOWN_FIELDS = {
+    "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
+    "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Question:
+    """A resolvable question with its prior; binary questions have outcomes ('yes', 'no')."""
+
+    id: str
+    title: str
+    type: str
+    outcomes: tuple[str, ...]
+    resolution_criteria: str
+    opens_at: datetime
+    closes_at: datetime
+    resolves_by: datetime
+    prior: dict[str, Any]
+    description: str = ""
+    fine_print: str = ""
+    tags: tuple[str, ...] = ()
+    deadline_question: bool = False
+    source_file: str = ""
+    content_hash: str = field(default="", compare=False)
+
+    @property
+    def is_binary(self) -> bool:
+        return self.type == "binary"
+
+    def prior_probabilities(self) -> dict[str, float]:
+        """Prior mean probability of each outcome (for binary: yes/no)."""
+        p = self.prior
+        if self.is_binary:
+            yes = p["mean"]
+            return {"yes": yes, "no": 1.0 - yes}
+        alpha = p["alpha"]
+        total = sum(alpha)
+        return {o: a / total for o, a in zip(self.outcomes, alpha, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO text)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "type": self.type,
+            "outcomes": list(self.outcomes),
+            "description": self.description,
+            "resolution_criteria": self.resolution_criteria,
+            "fine_print": self.fine_print,
+            "tags": list(self.tags),
+            "opens_at": to_iso(self.opens_at),
+            "closes_at": to_iso(self.closes_at),
+            "resolves_by": to_iso(self.resolves_by),
+            "deadline_question": self.deadline_question,
+            "prior": self.prior,
+            "source_file": self.source_file,
+        }
+
+
+class _FileErrors:
+    """Collects `file: field: problem` lines so one run reports every mistake in a file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def add(self, fld: str, problem: str) -> None:
+        self.lines.append(f"{self.path}: {fld}: {problem}")
+
+
+def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        errs.add(key, f"must be a string, got {type(value).__name__}")
+        return ""
+    if required and not value.strip():
+        errs.add(key, "is required and must not be empty")
+    return value.strip()
+
+
+def _when(data: dict, key: str, errs: _FileErrors) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        errs.add(key, "is required (a date such as 2025-06-30)")
+        return None
+    if not isinstance(value, str | date | datetime):
+        errs.add(key, f"must be a date such as 2025-06-30, got {value!r}")
+        return None
+    try:
+        return parse_datetime(value, key)
+    except ForecastsError:
+        errs.add(key, f"{value!r} is not a date; use ISO-8601 such as 2025-06-30")
+        return None
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "reference": str(raw.get("reference", "")),
+        "reasoning": str(raw.get("reasoning", raw.get("note", ""))),
+    }
+    if "successes" in raw or "trials" in raw:
+        s, n = raw.get("successes"), raw.get("trials")
+        if not (isinstance(s, int) and isinstance(n, int) and 0 <= s <= n and n > 0):
+            errs.add("prior", "successes and trials must be whole numbers with 0 <= successes <= trials")
+            return {}
+        if not out["reference"]:
+            errs.add("prior.reference", "a base rate needs its reference class")
+        out |= {"kind": "beta", "successes": s, "trials": n, "a": 1.0 + s, "b": 1.0 + n - s}
+    elif "a" in raw or "b" in raw:
+        a, b = raw.get("a"), raw.get("b")
+        if not (_positive(a) and _positive(b)):
+            errs.add("prior", "a and b of a Beta prior must both be positive numbers")
+            return {}
+        out |= {"kind": "beta", "a": float(a), "b": float(b)}
+    elif "probability" in raw:
+        p = raw["probability"]
+        if not (isinstance(p, int | float) and 0 < p < 1):
+            errs.add("prior.probability", f"must be a number strictly between 0 and 1, got {p!r}")
+            return {}
+        if not out["reasoning"]:
+            errs.add("prior.note", "a point prior needs a note saying where it comes from")
+        out |= {"kind": "point", "probability": float(p)}
+    else:
+        errs.add("prior", "give successes+trials (with reference), a+b (Beta), or probability (with note)")
+        return {}
+    out["mean"] = out["probability"] if out["kind"] == "point" else out["a"] / (out["a"] + out["b"])
+    shape = raw.get("hazard_shape")
+    if shape is not None:
+        if not _positive(shape):
+            errs.add("prior.hazard_shape", "must be a positive number (Gamma shape of the hazard)")
+        else:
+            out["hazard_shape"] = float(shape)
+    return out
+
+
+def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "kind": "dirichlet",
+        "reference": str(raw.get("reference", "")),
+        "reasoning": str(raw.get("reasoning", raw.get("note", ""))),
+    }
+    if "alpha" in raw:
+        alpha = raw["alpha"]
+        if not (isinstance(alpha, list) and all(_positive(a) for a in alpha)):
+            errs.add("prior.alpha", "must be a list of positive numbers, one per outcome")
+            return {}
+    elif "counts" in raw:
+        counts = raw["counts"]
+        if not (isinstance(counts, list) and all(isinstance(c, int) and c >= 0 for c in counts)):
+            errs.add("prior.counts", "must be a list of whole numbers >= 0, one per outcome")
+            return {}
+        alpha = [1.0 + c for c in counts]
+    elif "probabilities" in raw:
+        probs = raw["probabilities"]
+        conc = raw.get("concentration", 10.0)
+        if not (isinstance(probs, list) and all(isinstance(p, int | float) and 0 < p < 1 for p in probs)):
+            errs.add("prior.probabilities", "must be a list of numbers strictly between 0 and 1")
+            return {}
+        if abs(sum(probs) - 1.0) > 1e-6:
+            errs.add("prior.probabilities", f"must sum to 1, got {sum(probs):.6g}")
+            return {}
+        if not _positive(conc):
+            errs.add("prior.concentration", "must be a positive number")
+            return {}
+        alpha = [p * float(conc) for p in probs]
+    else:
+        errs.add("prior", "categorical questions need alpha, counts or probabilities (one per outcome)")
+        return {}
+    if len(alpha) != len(outcomes):
+        errs.add("prior", f"has {len(alpha)} values for {len(outcomes)} outcomes")
+        return {}
+    out["alpha"] = [float(a) for a in alpha]
+    return out
+
+
+def parse_question(data: dict, path: str) -> Question:
+    """Validate one parsed TOML document; raise ForecastsError listing every `file: field: problem`."""
+    errs = _FileErrors(path)
+    for key in sorted(set(data) - KNOWN_FIELDS):
+        errs.add(key, f"unknown field; allowed: {', '.join(sorted(KNOWN_FIELDS))}")
+    qid = data.get("id", Path(path).stem)
+    if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
+        errs.add("id", f"{qid!r} must be a slug: lowercase letters, digits and '-', max 80 chars")
+    qtype = data.get("type", "binary")
+    if qtype not in QUESTION_TYPES:
+        errs.add("type", f"{qtype!r} is not one of: {', '.join(QUESTION_TYPES)}")
+    title = _text(data, "title", errs, required=True)
+    criteria = _text(data, "resolution_criteria", errs, required=True)
+    description = _text(data, "description", errs, required=False)
+    fine_print = _text(data, "fine_print", errs, required=False)
+    tags = data.get("tags", [])
+    if not (isinstance(tags, list) and all(isinstance(t, str) and t for t in tags)):
+        errs.add("tags", "must be a list of non-empty strings")
+        tags = []
+    opens, closes, resolves = (_when(data, k, errs) for k in ("opens_at", "closes_at", "resolves_by"))
+    if opens and closes and closes <= opens:
+        errs.add("closes_at", "must be after opens_at")
+    if closes and resolves and resolves < closes:
+        errs.add("resolves_by", "must be on or after closes_at")
+    deadline = data.get("deadline_question", False)
+    if not isinstance(deadline, bool):
+        errs.add("deadline_question", "must be true or false")
+    if qtype == "binary":
+        outcomes = list(BINARY_OUTCOMES)
+        if "outcomes" in data:
+            errs.add("outcomes", "binary questions have the outcomes yes/no; remove this field")
+    else:
+        outcomes = data.get("outcomes", [])
+        if not (isinstance(outcomes, list) and len(outcomes) >= 2 and all(isinstance(o, str) and o for o in outcomes)):
+            errs.add("outcomes", "categorical questions need a list of at least two outcome names")
+            outcomes = []
+        elif len(set(outcomes)) != len(outcomes):
+            errs.add("outcomes", "outcome names must be distinct")
+        elif reserved := {"ambiguous", "annulled"} & set(outcomes):
+            errs.add("outcomes", f"{sorted(reserved)} are reserved for resolutions")
+        if deadline:
+            errs.add("deadline_question", "only binary questions can be deadline questions")
+    raw_prior = data.get("prior")
+    prior: dict[str, Any] = {}
+    if not isinstance(raw_prior, dict):
+        errs.add("prior", "is required: a [prior] table (base rate with reference class, Beta, or point)")
+    elif qtype == "binary":
+        prior = _beta_prior(raw_prior, errs)
+    elif outcomes:
+        prior = _dirichlet_prior(raw_prior, outcomes, errs)
+    if errs.lines:
+        raise ForecastsError("\n".join(errs.lines))
+    canonical = json.dumps(data, sort_keys=True, default=str)
+    return Question(
+        id=qid, title=title, type=qtype, outcomes=tuple(outcomes), resolution_criteria=criteria,
+        opens_at=opens, closes_at=closes, resolves_by=resolves, prior=prior,
+        description=description, fine_print=fine_print, tags=tuple(tags),
+        deadline_question=bool(deadline), source_file=path,
+        content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+    )  # fmt: skip
+
+
+def load_question_file(path: Path, root: Path | None = None) -> Question:
+    """Read and validate one question file."""
+    shown = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ForecastsError(f"{shown}: file: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ForecastsError(f"{shown}: toml: {exc}") from None
+    return parse_question(data, shown)
+
+
+def question_files(root: Path) -> list[Path]:
+    """Every question file under root, in a stable order; scenario files live in `scenarios/`."""
+    if not root.exists():
+        raise ForecastsError(f"questions: directory {root} does not exist")
+    return sorted(p for p in root.rglob("*.toml") if "scenarios" not in p.relative_to(root).parts)
+
+
+def load_questions(root: Path) -> list[Question]:
+    """Load and validate every question file; report all problems at once, load none if any."""
+    problems: list[str] = []
+    questions: list[Question] = []
+    for path in question_files(root):
+        try:
+            questions.append(load_question_file(path, root.parent))
+        except ForecastsError as exc:
+            problems.append(str(exc))
+    seen: dict[str, str] = {}
+    for q in questions:
+        if q.id in seen:
+            problems.append(f"{q.source_file}: id: {q.id!r} is also used by {seen[q.id]}")
+        seen[q.id] = q.source_file
+    if problems:
+        raise ForecastsError("\n".join(problems))
+    return questions
+
+
+def _row(q: Question, synced_at: str) -> dict[str, Any]:
+    d = q.to_dict()
+    return {
+        **{k: d[k] for k in ("id", "title", "type", "description", "resolution_criteria",
+                             "fine_print", "opens_at", "closes_at", "resolves_by", "source_file")},
+        "outcomes": json.dumps(d["outcomes"]),
+        "tags": json.dumps(d["tags"]),
+        "prior": json.dumps(d["prior"], sort_keys=True),
+        "deadline_question": int(q.deadline_question),
+        "content_hash": q.content_hash,
+        "synced_at": synced_at,
+    }  # fmt: skip
+
+
+def sync(db: sqlite_utils.Database, root: Path) -> dict[str, list[str]]:
+    """Validate every file under root, then upsert all questions in one transaction."""
+    questions = load_questions(root)
+    existing = {r["id"]: r["content_hash"] for r in db.query("SELECT id, content_hash FROM questions")}
+    report: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
+    stamp = to_iso(now_utc())
+    with write_transaction(db):
+        for q in questions:
+            if q.id not in existing:
+                report["added"].append(q.id)
+            elif existing[q.id] != q.content_hash:
+                report["updated"].append(q.id)
+            else:
+                report["unchanged"].append(q.id)
+                continue
+            db["questions"].upsert(_row(q, stamp), pk="id")
+    report["not_in_files"] = sorted(set(existing) - {q.id for q in questions})
+    return report
+
+
+def _from_row(row: dict) -> Question:
+    return Question(
+        id=row["id"], title=row["title"], type=row["type"], outcomes=tuple(json.loads(row["outcomes"])),
+        resolution_criteria=row["resolution_criteria"], opens_at=from_iso(row["opens_at"]),
+        closes_at=from_iso(row["closes_at"]), resolves_by=from_iso(row["resolves_by"]),
+        prior=json.loads(row["prior"]), description=row["description"], fine_print=row["fine_print"],
+        tags=tuple(json.loads(row["tags"])), deadline_question=bool(row["deadline_question"]),
+        source_file=row["source_file"], content_hash=row["content_hash"],
+    )  # fmt: skip
+
+
+def all_questions(db: sqlite_utils.Database, tag: str | None = None) -> list[Question]:
+    """Every synced question, ordered by id; optionally only those carrying a tag."""
+    qs = [_from_row(r) for r in db.query("SELECT * FROM questions ORDER BY id")]
+    return [q for q in qs if tag in q.tags] if tag else qs
+
+
+def get_question(db: sqlite_utils.Database, question_id: str) -> Question:
+    """One question by id, or a user error that lists the known ids."""
+    rows = list(db.query("SELECT * FROM questions WHERE id = ?", [question_id]))
+    if not rows:
+        known = [r["id"] for r in db.query("SELECT id FROM questions ORDER BY id")]
+        hint = f"known ids: {', '.join(known)}" if known else "no questions yet: run `forecasts sync`"
+        raise ForecastsError(f"question: unknown id {question_id!r}; {hint}")
+    return _from_row(rows[0])

@@ -1,0 +1,120 @@
+"""Resolutions: record an outcome (append-only), unresolve with a new row, read the current state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.db import insert_row, write_transaction
+from forecasts.errors import ForecastsError
+from forecasts.questions import get_question
+from forecasts.timeutil import now_utc, parse_datetime, to_iso
+
+UNSCORED = ("ambiguous", "annulled")
+
+
+def resolution_state(
+    db: sqlite_utils.Database, question_id: str, known_by: datetime | None = None
+) -> dict[str, Any] | None:
+    """The standing resolution (latest row recorded by `known_by`), or None if open/unresolved."""
+    sql = "SELECT * FROM resolutions WHERE question_id = ?"
+    params: list = [question_id]
+    if known_by is not None:
+        sql += " AND recorded_at <= ?"
+        params.append(to_iso(known_by))
+    rows = list(db.query(sql + " ORDER BY id DESC LIMIT 1", params))
+    if not rows or rows[0]["action"] == "unresolve":
+        return None
+    return rows[0]
+
+
+def all_resolutions(db: sqlite_utils.Database, known_by: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Standing resolutions of every resolved question, keyed by question id."""
+    sql = "SELECT * FROM resolutions"
+    params: list = []
+    if known_by is not None:
+        sql += " WHERE recorded_at <= ?"
+        params.append(to_iso(known_by))
+    latest: dict[str, dict[str, Any]] = {}
+    for row in db.query(sql + " ORDER BY id", params):
+        latest[row["question_id"]] = row
+    return {q: r for q, r in latest.items() if r["action"] == "resolve"}
+
+
+def resolve(
+    db: sqlite_utils.Database,
+    question_id: str,
+    outcome: str,
+    known_at: str | None = None,
+    source: str = "",
+    note: str = "",
+    recorded_by: str = "",
+) -> dict[str, Any]:
+    """Record the outcome of a question; refuse an unknown outcome, a future date, or a second resolution."""
+    q = get_question(db, question_id)
+    allowed = list(q.outcomes) + list(UNSCORED)
+    outcome = (outcome or "").strip()
+    if q.is_binary:
+        outcome = outcome.lower()
+    if outcome not in allowed:
+        raise ForecastsError(f"outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}")
+    now = now_utc()
+    known = parse_datetime(known_at, "known_at") if known_at else now
+    if known > now:
+        raise ForecastsError(f"known_at: {to_iso(known)} is in the future")
+    if known < q.opens_at:
+        raise ForecastsError(f"known_at: {to_iso(known)} is before the question opened ({to_iso(q.opens_at)})")
+    with write_transaction(db):
+        current = resolution_state(db, q.id)
+        if current is not None:
+            raise ForecastsError(
+                f"question: {q.id!r} is already resolved as {current['outcome']!r}; run `forecasts unresolve` first"
+            )
+        rid = insert_row(
+            db,
+            "resolutions",
+            {
+                "question_id": q.id,
+                "action": "resolve",
+                "outcome": outcome,
+                "known_at": to_iso(known),
+                "recorded_at": to_iso(now),
+                "source": source or "",
+                "note": note or "",
+                "recorded_by": recorded_by or "",
+            },
+        )
+    return {
+        "id": rid,
+        "question": q.id,
+        "outcome": outcome,
+        "known_at": to_iso(known),
+        "scored": outcome not in UNSCORED,
+    }
+
+
+def unresolve(db: sqlite_utils.Database, question_id: str, note: str = "", recorded_by: str = "") -> dict[str, Any]:
+    """Reopen a resolved question with a new row; its scores disappear until it is resolved again."""
+    q = get_question(db, question_id)
+    now = now_utc()
+    with write_transaction(db):
+        current = resolution_state(db, q.id)
+        if current is None:
+            raise ForecastsError(f"question: {q.id!r} is not resolved, so it cannot be unresolved")
+        rid = insert_row(
+            db,
+            "resolutions",
+            {
+                "question_id": q.id,
+                "action": "unresolve",
+                "outcome": None,
+                "known_at": None,
+                "recorded_at": to_iso(now),
+                "source": "",
+                "note": note or "",
+                "recorded_by": recorded_by or "",
+            },
+        )
+    return {"id": rid, "question": q.id, "previous_outcome": current["outcome"]}

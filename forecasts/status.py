@@ -1,0 +1,66 @@
+"""The state of every question at a glance: current probability, prior, evidence count, resolution."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.probabilities import active_links, probability_from_links
+from forecasts.questions import all_questions
+from forecasts.resolution import all_resolutions
+from forecasts.timeutil import now_utc, to_iso
+
+
+def question_status(
+    db: sqlite_utils.Database, at: datetime | None = None, tag: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per question: fast-path probabilities now, the prior, #evidence, open/closed/resolved."""
+    at = at or now_utc()
+    questions = all_questions(db, tag)
+    links = active_links(db, at)
+    resolved = all_resolutions(db, at)
+    rows = []
+    for q in questions:
+        qlinks = links.get(q.id, [])
+        res = resolved.get(q.id)
+        state = "resolved" if res else ("closed" if at >= q.closes_at else ("open" if at >= q.opens_at else "upcoming"))
+        rows.append(
+            {
+                "id": q.id,
+                "title": q.title,
+                "type": q.type,
+                "state": state,
+                "outcome": res["outcome"] if res else None,
+                "prior": q.prior_probabilities(),
+                "probabilities": probability_from_links(q, qlinks, at),
+                "evidence_count": len({lk.evidence_id for lk in qlinks}),
+                "closes_at": to_iso(q.closes_at),
+                "tags": list(q.tags),
+            }
+        )
+    return rows
+
+
+def question_detail(db: sqlite_utils.Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
+    """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution."""
+    from forecasts.evidence import list_evidence
+    from forecasts.forecasting import list_forecasts
+    from forecasts.questions import get_question
+    from forecasts.resolution import resolution_state
+
+    at = at or now_utc()
+    q = get_question(db, question_id)
+    links = active_links(db, at, [q.id]).get(q.id, [])
+    res = resolution_state(db, q.id)
+    state = "resolved" if res else ("closed" if at >= q.closes_at else ("open" if at >= q.opens_at else "upcoming"))
+    return {
+        "question": q.to_dict(),
+        "state": state,
+        "prior": q.prior_probabilities(),
+        "probabilities": probability_from_links(q, links, at),
+        "resolution": res,
+        "evidence": list_evidence(db, q.id),
+        "forecasts": list_forecasts(db, q.id),
+    }

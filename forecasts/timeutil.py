@@ -1,0 +1,79 @@
+"""Timezone-aware UTC datetimes, parsed strictly and stored as fixed-width ISO-8601 text."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from forecasts.errors import ForecastsError
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def now_utc() -> datetime:
+    """The current instant, UTC, to the second (what we store)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def parse_datetime(value: str | datetime | date, field: str = "date") -> datetime:
+    """Parse an ISO-8601 date or datetime into an aware UTC datetime; naive values are taken as UTC."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ForecastsError(
+                f"{field}: {value!r} is not a date; use ISO-8601, e.g. 2025-01-20 or 2025-01-20T14:30:00Z"
+            ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def to_iso(dt: datetime) -> str:
+    """Fixed-width UTC text ('2025-01-20T14:30:00Z') so that string order is time order."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso(value: str | datetime | date, field: str = "date") -> str:
+    """Normalise any accepted date input to stored text."""
+    return to_iso(parse_datetime(value, field))
+
+
+def from_iso(text: str) -> datetime:
+    """Stored text back to an aware datetime."""
+    return parse_datetime(text)
+
+
+def iso_week(value: str | None, field: str = "week") -> tuple[str, datetime, datetime]:
+    """An ISO week 'YYYY-Www' (default: the current one) → (label, start, end) in UTC, end exclusive."""
+    if value is None:
+        y, w, _ = now_utc().isocalendar()
+        value = f"{y}-W{w:02d}"
+    m = _ISO_WEEK.match(value.strip())
+    if not m:
+        raise ForecastsError(f"{field}: {value!r} is not an ISO week; use YYYY-Www, e.g. 2026-W48")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        start_day = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ForecastsError(f"{field}: {value!r}: week must be 01-52 (or 53 in long years)") from None
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    return f"{year}-W{week:02d}", start, start + timedelta(days=7)
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    """Signed length of [start, end) in days, as a float."""
+    return (end - start).total_seconds() / 86400.0
+
+
+def is_finite(x: float) -> bool:
+    """True for a finite float (rejects NaN and infinities from user input)."""
+    return isinstance(x, int | float) and math.isfinite(x)
