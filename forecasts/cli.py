@@ -421,6 +421,24 @@ def unresolve(
     typer.echo(f"unresolved {question} (was {result['previous_outcome']})")
 
 
+# --- scoring (issue 3): score, leaderboard, calibration ----------------------------------------
+
+
+# --- bayes (issue 4): posterior ----------------------------------------------------------------
+
+
+# --- report (issue 5): report ------------------------------------------------------------------
+
+
+# --- skill (issue 6): skill, aggregate ---------------------------------------------------------
+
+
+# --- scenarios (issue 7): scenarios ------------------------------------------------------------
+
+
+# --- reliability (issue 7): db check/backup, export, import ------------------------------------
+
+
 def run() -> None:
     """Console-script entry point."""
     sys.exit(app())

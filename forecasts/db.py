@@ -186,6 +186,18 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         _append_only_triggers(db, table)
 
 
+# --- migrations of bayes (m002_*) --------------------------------------------------------
+
+
+# --- migrations of skill (m003_*) --------------------------------------------------------
+
+
+# --- migrations of scenarios (m004_*) ----------------------------------------------------
+
+
+# --- migrations of reliability (m005_*) --------------------------------------------------
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
