@@ -139,13 +139,17 @@ def list_forecasts(
     return out
 
 
-def standing_forecasts(db: sqlite_utils.Database, question_id: str, at: datetime) -> dict[str, dict[str, Any]]:
-    """Each forecaster's latest forecast made (and recorded) by `at`: what stands at that moment."""
-    sql = """SELECT * FROM forecasts WHERE question_id = ? AND made_at <= ? AND recorded_at <= ?
-             ORDER BY made_at, id"""
-    stamp = to_iso(at)
+def standing_forecasts(
+    db: sqlite_utils.Database, question_id: str, at: datetime, known_by: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each forecaster's latest forecast made by `at` (and recorded by `known_by`, if given)."""
+    sql = "SELECT * FROM forecasts WHERE question_id = ? AND made_at <= ?"
+    params = [question_id, to_iso(at)]
+    if known_by is not None:
+        sql += " AND recorded_at <= ?"
+        params.append(to_iso(known_by))
     latest: dict[str, dict[str, Any]] = {}
-    for row in db.query(sql, [question_id, stamp, stamp]):
+    for row in db.query(sql + " ORDER BY made_at, id", params):
         row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
         latest[row["forecaster_id"]] = row
     return latest

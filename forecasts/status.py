@@ -8,9 +8,18 @@ from typing import Any
 import sqlite_utils
 
 from forecasts.probabilities import active_links, probability_from_links
-from forecasts.questions import all_questions
+from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions
 from forecasts.timeutil import now_utc, to_iso
+
+
+def lifecycle_state(q: Question, resolution: dict | None, at: datetime) -> str:
+    """upcoming → open → closed (awaiting resolution) → resolved."""
+    if resolution:
+        return "resolved"
+    if at >= q.closes_at:
+        return "closed"
+    return "open" if at >= q.opens_at else "upcoming"
 
 
 def question_status(
@@ -25,7 +34,7 @@ def question_status(
     for q in questions:
         qlinks = links.get(q.id, [])
         res = resolved.get(q.id)
-        state = "resolved" if res else ("closed" if at >= q.closes_at else ("open" if at >= q.opens_at else "upcoming"))
+        state = lifecycle_state(q, res, at)
         rows.append(
             {
                 "id": q.id,
@@ -53,8 +62,8 @@ def question_detail(db: sqlite_utils.Database, question_id: str, at: datetime | 
     at = at or now_utc()
     q = get_question(db, question_id)
     links = active_links(db, at, [q.id]).get(q.id, [])
-    res = resolution_state(db, q.id)
-    state = "resolved" if res else ("closed" if at >= q.closes_at else ("open" if at >= q.opens_at else "upcoming"))
+    res = resolution_state(db, q.id, at)
+    state = lifecycle_state(q, res, at)
     return {
         "question": q.to_dict(),
         "state": state,

@@ -63,3 +63,46 @@ def pack_cli(cli: Cli, questions_dir: Path) -> Cli:
     """A CLI whose database holds the shipped pack (questions synced, example evidence not loaded)."""
     cli("sync", "--questions", str(questions_dir))
     return cli
+
+
+QUESTION_TEMPLATE = """
+title = "{title}"
+type = "{type}"
+{outcomes}
+opens_at = {opens_at}
+closes_at = {closes_at}
+resolves_by = {resolves_by}
+deadline_question = {deadline}
+tags = {tags}
+resolution_criteria = "Resolves by the test's own say-so."
+
+[prior]
+{prior}
+"""
+
+
+@pytest.fixture
+def make_question(tmp_path: Path):
+    """Write a question file into tmp_path/qs (returns that folder); defaults give a binary 0.3 prior."""
+    folder = tmp_path / "qs"
+
+    def make(qid: str, **kw) -> Path:
+        folder.mkdir(exist_ok=True)
+        qtype = kw.get("type", "binary")
+        outcomes = f"outcomes = {json.dumps(kw['outcomes'])}" if "outcomes" in kw else ""
+        prior = kw.get("prior", 'probability = 0.3\nnote = "test prior"')
+        text = QUESTION_TEMPLATE.format(
+            title=kw.get("title", f"Question {qid}?"),
+            type=qtype,
+            outcomes=outcomes,
+            opens_at=kw.get("opens_at", "2024-01-01"),
+            closes_at=kw.get("closes_at", "2030-01-01"),
+            resolves_by=kw.get("resolves_by", kw.get("closes_at", "2030-01-01")),
+            deadline=str(kw.get("deadline", False)).lower(),
+            tags=json.dumps(kw.get("tags", ["test"])),
+            prior=prior,
+        )
+        (folder / f"{qid}.toml").write_text(text, encoding="utf-8")
+        return folder
+
+    return make

@@ -1,0 +1,96 @@
+"""Question files: validation with `file: field: problem`, all-or-nothing sync, list and show."""
+
+from pathlib import Path
+
+import pytest
+
+from forecasts.errors import ForecastsError
+from forecasts.questions import load_questions, parse_question
+
+
+def test_sync_loads_questions_and_is_idempotent(cli, make_question):
+    folder = make_question("alpha")
+    make_question("beta", type="categorical", outcomes=["a", "b", "c"], prior="alpha = [1, 2, 1]")
+    first = cli.json("sync", "--questions", str(folder))
+    assert sorted(first["added"]) == ["alpha", "beta"]
+    again = cli.json("sync", "--questions", str(folder))
+    assert again["added"] == [] and sorted(again["unchanged"]) == ["alpha", "beta"]
+    rows = cli.json("questions", "list")
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["alpha"]["probabilities"]["yes"] == pytest.approx(0.3)
+    assert by_id["beta"]["probabilities"] == pytest.approx({"a": 0.25, "b": 0.5, "c": 0.25})
+
+
+def test_changed_file_is_reported_as_updated(cli, make_question):
+    folder = make_question("alpha")
+    cli("sync", "--questions", str(folder))
+    make_question("alpha", title="A better title?")
+    assert cli.json("sync", "--questions", str(folder))["updated"] == ["alpha"]
+    assert cli.json("questions", "show", "alpha")["question"]["title"] == "A better title?"
+
+
+def test_malformed_file_names_file_and_field_and_loads_nothing(cli, make_question):
+    folder = make_question("good")
+    bad = make_question("bad", prior="probability = 1.5\nnote = 'x'")
+    assert bad == folder
+    result = cli("sync", "--questions", str(folder), ok=False)
+    assert result.exit_code == 1
+    assert "bad.toml: prior.probability: must be a number strictly between 0 and 1" in result.stderr
+    assert "Traceback" not in result.output
+    assert cli.json("questions", "list") == []  # the good file was not half-loaded
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('title = "t"\nopens_at = 2025-01-01\ncloses_at = 2025-02-01\nresolves_by = 2025-03-01\n'
+         '[prior]\nprobability = 0.5\nnote = "n"', "resolution_criteria: is required"),
+        ('title = "t"\nresolution_criteria = "c"\nopens_at = "someday"\ncloses_at = 2025-02-01\n'
+         'resolves_by = 2025-03-01\n[prior]\nprobability = 0.5\nnote = "n"', "opens_at: 'someday' is not a date"),
+        ('title = "t"\nresolution_criteria = "c"\nopens_at = 2025-03-01\ncloses_at = 2025-02-01\n'
+         'resolves_by = 2025-03-01\n[prior]\nprobability = 0.5\nnote = "n"', "closes_at: must be after opens_at"),
+        ('title = "t"\ntype = "poll"\nresolution_criteria = "c"\nopens_at = 2025-01-01\ncloses_at = 2025-02-01\n'
+         'resolves_by = 2025-03-01\n[prior]\nprobability = 0.5\nnote = "n"', "type: 'poll' is not one of"),
+        ('title = "t"\nresolution_criteria = "c"\nopens_at = 2025-01-01\ncloses_at = 2025-02-01\n'
+         'resolves_by = 2025-03-01\n[prior]\nsuccesses = 3\ntrials = 10', "prior.reference: a base rate needs"),
+        ('title = "t"\nresolution_criteria = "c"\nopens_at = 2025-01-01\ncloses_at = 2025-02-01\n'
+         'resolves_by = 2025-03-01\ncolour = "red"\n[prior]\nprobability = 0.5\nnote = "n"', "colour: unknown field"),
+    ],
+)  # fmt: skip
+def test_validation_messages(text, expected):
+    import tomllib
+
+    with pytest.raises(ForecastsError) as err:
+        parse_question(tomllib.loads(text), "q.toml")
+    assert str(err.value).startswith("q.toml: ")
+    assert expected in str(err.value)
+
+
+def test_base_rate_prior_is_beta_of_successes_and_failures(make_question):
+    folder = make_question("rate", prior='reference = "wars"\nsuccesses = 9\ntrials = 40')
+    (q,) = load_questions(folder)
+    assert (q.prior["a"], q.prior["b"]) == (10.0, 32.0)
+    assert q.prior_probabilities()["yes"] == pytest.approx(10 / 42)
+
+
+def test_invalid_toml_and_duplicate_ids(tmp_path: Path, make_question):
+    folder = make_question("one")
+    (folder / "broken.toml").write_text("title = ", encoding="utf-8")
+    with pytest.raises(ForecastsError, match=r"broken.toml: toml: "):
+        load_questions(folder)
+    (folder / "broken.toml").write_text('id = "one"\n' + (folder / "one.toml").read_text(), encoding="utf-8")
+    with pytest.raises(ForecastsError, match=r"id: 'one' is also used by"):
+        load_questions(folder)
+
+
+def test_show_unknown_question_is_a_one_line_error(cli, make_question):
+    cli("sync", "--questions", str(make_question("alpha")))
+    result = cli("questions", "show", "nope", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: question: unknown id 'nope'; known ids: alpha"
+
+
+def test_show_prints_criteria_prior_and_probability(cli, make_question):
+    cli("sync", "--questions", str(make_question("alpha")))
+    out = cli("questions", "show", "alpha").stdout
+    assert "Resolution criteria" in out and "30.0%" in out
