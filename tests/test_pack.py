@@ -1,0 +1,113 @@
+"""The shipped question pack (questions/road-ahead): it loads, is complete, and its example evidence imports."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from forecasts.questions import load_questions
+
+PACK_DIR = Path(__file__).resolve().parent.parent / "questions" / "road-ahead"
+EVIDENCE = PACK_DIR / "evidence.jsonl"
+PACK_IDS = {
+    "talks-start", "ceasefire-current-lines", "nato-renunciation", "crimea-recognition", "kursk-exchange",
+    "long-range-restrictions", "north-korea-troops-ukraine", "ukraine-army-cap", "russian-withdrawal",
+}  # fmt: skip
+TALKS_OUTCOMES = ["before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later"]
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return {q.id: q for q in load_questions(PACK_DIR.parent) if q.source_file.startswith("questions/road-ahead/")}
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return [json.loads(line) for line in EVIDENCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_pack_syncs_with_every_question(pack_cli, questions_dir):
+    listed = {q["id"] for q in pack_cli.json("questions", "list")}
+    assert listed >= PACK_IDS
+    again = pack_cli.json("sync", "--questions", str(questions_dir))
+    assert again["added"] == [] and again["updated"] == [] and set(again["unchanged"]) >= PACK_IDS
+
+
+def test_pack_has_the_listed_questions(pack):
+    assert len(pack) >= 9
+    assert set(pack) >= PACK_IDS
+
+
+def test_talks_start_is_ordered_with_four_bins(pack):
+    q = pack["talks-start"]
+    assert q.type == "ordered"
+    assert list(q.outcomes) == TALKS_OUTCOMES
+    probs = q.prior_probabilities()
+    assert math.isclose(sum(probs.values()), 1.0)
+    assert q.prior["reference"] and q.prior["kind"] == "dirichlet"
+
+
+def test_every_question_is_resolvable_and_has_a_reasoned_prior(pack):
+    for q in pack.values():
+        assert len(q.resolution_criteria) > 200, q.id
+        assert q.description and q.fine_print, q.id
+        assert q.tags, q.id
+        assert len(q.prior["reasoning"]) > 100, q.id
+        assert q.prior["reference"], q.id
+        assert q.opens_at == datetime(2024, 11, 20, tzinfo=UTC), q.id
+        if q.is_binary:
+            assert q.deadline_question, q.id
+            assert q.closes_at.year == 2027, q.id
+            assert 0.02 < q.prior["mean"] < 0.5, q.id
+
+
+def test_evidence_records_are_well_formed(records, pack):
+    assert len(records) >= 12
+    assert records[0]["key"] == "reuters-kremlin-terms-2024-11-20"
+    keys = [r["key"] for r in records]
+    assert len(set(keys)) == len(keys)
+    cutoff = datetime(2024, 11, 25, tzinfo=UTC)
+    for rec in records:
+        assert datetime.fromisoformat(rec["observed_at"]).replace(tzinfo=UTC) <= cutoff, rec["key"]
+        assert rec["url"] == "" or rec["url"].startswith("https://"), rec["key"]
+        assert rec["recorded_by"] == "pack" and rec["links"], rec["key"]
+        talks = [lk for lk in rec["links"] if lk["question"] == "talks-start"]
+        if talks:  # categorical links: one per outcome
+            assert sorted(lk["outcome"] for lk in talks) == sorted(TALKS_OUTCOMES), rec["key"]
+        for lk in rec["links"]:
+            assert lk["question"] in pack, (rec["key"], lk["question"])
+            assert 0.5 <= lk["lr"] <= 3.0 and lk["lr_sd"] >= 0 and lk["reasoning"], (rec["key"], lk["question"])
+    linked = {lk["question"] for rec in records for lk in rec["links"]}
+    assert linked == set(pack), "every pack question has at least one evidence link"
+
+
+def test_evidence_imports_once_then_skips(pack_cli, records):
+    first = pack_cli.json("evidence", "import", str(EVIDENCE))
+    assert first["imported"] == len(records) and first["skipped_existing"] == 0
+    second = pack_cli.json("evidence", "import", str(EVIDENCE))
+    assert second["imported"] == 0 and second["skipped_existing"] == len(records)
+    listed = pack_cli.json("evidence", "list")
+    assert len(listed) == len(records)
+    n_links = sum(len(r["links"]) for r in records)
+    assert sum(len(e["links"]) for e in listed) == n_links
+    assert {lk["question"] for e in listed for lk in e["links"]} <= PACK_IDS
+
+
+def test_status_after_import_is_sensible(pack_cli):
+    pack_cli("evidence", "import", str(EVIDENCE))
+    rows = {r["id"]: r for r in pack_cli.json("status") if r["id"] in PACK_IDS}
+    assert set(rows) == PACK_IDS
+    for r in rows.values():
+        assert math.isclose(sum(r["probabilities"].values()), 1.0, abs_tol=1e-9)
+        assert r["evidence_count"] >= 1
+        if r["type"] == "binary" and r["state"] == "open":  # deadline decay keeps open ones well below 0.5
+            assert 0.001 < r["probabilities"]["yes"] < 0.5, r["id"]
+    talks = rows["talks-start"]["probabilities"]
+    prior = rows["talks-start"]["prior"]
+    # The evidence (Trump's election, Kyiv aiming for 2025) moves mass from "2027-or-later" to 2025.
+    assert talks["2025-04-to-2025-12"] > prior["2025-04-to-2025-12"]
+    assert talks["2027-or-later"] < prior["2027-or-later"]
