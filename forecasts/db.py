@@ -189,13 +189,94 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 # --- migrations of bayes (m002_*) --------------------------------------------------------
 
 
+@migration
+def m002_posterior_runs(db: sqlite_utils.Database) -> None:
+    """Stored PyMC posterior runs (summary, contributions, diagnostics) so reports reuse them."""
+    db.conn.execute(
+        """CREATE TABLE posterior_runs (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            as_of TEXT NOT NULL,               -- the moment the posterior describes
+            created_at TEXT NOT NULL,          -- when the run was recorded
+            method TEXT NOT NULL,
+            interval TEXT NOT NULL DEFAULT '90% equal-tailed',
+            draws INTEGER NOT NULL,
+            tune INTEGER NOT NULL DEFAULT 0,
+            chains INTEGER NOT NULL DEFAULT 1,
+            seed INTEGER NOT NULL,
+            trust REAL NOT NULL DEFAULT 1,     -- evidence-trust scale applied (1 = none)
+            mean TEXT NOT NULL,                -- JSON {outcome: p}
+            lo TEXT NOT NULL,
+            hi TEXT NOT NULL,
+            contributions TEXT NOT NULL DEFAULT '[]',
+            evidence_ids TEXT NOT NULL DEFAULT '[]',
+            extra TEXT NOT NULL DEFAULT '{}',  -- JSON: fast-path value, hazard posterior
+            rhat_max REAL,
+            ess_min REAL,
+            divergences INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.conn.execute("CREATE INDEX posterior_runs_question ON posterior_runs(question_id, created_at)")
+    _append_only_triggers(db, "posterior_runs")
+
+
 # --- migrations of skill (m003_*) --------------------------------------------------------
+
+
+@migration
+def m003_skill_runs(db: sqlite_utils.Database) -> None:
+    """Stored fits of the learning models (forecaster calibration, evidence trust), reusable by the crowd."""
+    db.conn.execute(
+        """CREATE TABLE skill_runs (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL CHECK (model IN ('calibration', 'trust')),
+            as_of TEXT NOT NULL,               -- the data cut-off (known_by) of the fit
+            recorded_at TEXT NOT NULL,
+            method TEXT NOT NULL,              -- nuts/pymc, advi, laplace-map, ...
+            settings TEXT NOT NULL DEFAULT '{}',
+            n_forecasts INTEGER NOT NULL DEFAULT 0,
+            n_questions INTEGER NOT NULL DEFAULT 0,
+            rhat_max REAL,
+            ess_min REAL,
+            divergences INTEGER,
+            seconds REAL NOT NULL DEFAULT 0,
+            summary TEXT NOT NULL              -- JSON: per-forecaster (or per-source) posterior summaries
+        )"""
+    )
+    db.conn.execute("CREATE INDEX skill_runs_model ON skill_runs(model, as_of)")
+    _append_only_triggers(db, "skill_runs")
 
 
 # --- migrations of scenarios (m004_*) ----------------------------------------------------
 
 
+@migration
+def m004_scenario_runs(db: sqlite_utils.Database) -> None:
+    """Scenario runs: fitted factor loadings (cached by the dependency file's hash) and scenario probabilities."""
+    db.conn.execute(
+        """CREATE TABLE scenario_runs (
+            id INTEGER PRIMARY KEY,
+            recorded_at TEXT NOT NULL,
+            known_by TEXT NOT NULL,            -- as-of time of the scenario probabilities
+            dependency_hash TEXT NOT NULL,     -- cache key: dependency file + anchor marginals + fit settings
+            seed INTEGER NOT NULL,
+            loadings TEXT NOT NULL,            -- JSON {question: posterior mean loading}
+            loading_draws TEXT NOT NULL,       -- JSON list of {question: loading} posterior draws (intervals)
+            diagnostics TEXT NOT NULL DEFAULT '{}',  -- JSON: R-hat, ESS per fitted loading
+            scenarios TEXT NOT NULL            -- JSON list of scenario results
+        )"""
+    )
+    db.conn.execute("CREATE INDEX scenario_runs_hash ON scenario_runs(dependency_hash)")
+    _append_only_triggers(db, "scenario_runs")
+
+
 # --- migrations of reliability (m005_*) --------------------------------------------------
+
+
+@migration
+def m006_question_bin_ends(db: sqlite_utils.Database) -> None:
+    """Ordered "when" questions: the end date of each outcome's time window (JSON list)."""
+    db.conn.execute("ALTER TABLE questions ADD COLUMN bin_ends TEXT NOT NULL DEFAULT '[]'")
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import sqlite_utils
 
-from forecasts.bayes.fastpath import binary_update, categorical_update, remaining_probability
+from forecasts.bayes.fastpath import bin_remaining_fractions, binary_update, categorical_update, remaining_probability
 from forecasts.questions import Question
 from forecasts.timeutil import from_iso, to_iso
 
@@ -65,6 +65,9 @@ def base_probabilities(q: Question, at: datetime) -> dict[str, float]:
     if q.deadline_question:
         yes = remaining_probability(prior["yes"], q.opens_at, q.closes_at, at)
         return {"yes": yes, "no": 1.0 - yes}
+    if q.bin_ends:
+        mass = np.array([prior[o] for o in q.outcomes]) * bin_remaining_fractions(q.opens_at, q.bin_ends, at)
+        return dict(zip(q.outcomes, (float(m) for m in mass / mass.sum()), strict=True))
     return prior
 
 

@@ -22,7 +22,7 @@ BINARY_OUTCOMES = ("yes", "no")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 KNOWN_FIELDS = {
     "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
-    "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior",
+    "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends",
 }  # fmt: skip
 
 
@@ -45,6 +45,7 @@ class Question:
     deadline_question: bool = False
     source_file: str = ""
     content_hash: str = field(default="", compare=False)
+    bin_ends: tuple[datetime, ...] = ()  # "when" questions: end of each outcome's window but the last
 
     @property
     def is_binary(self) -> bool:
@@ -77,6 +78,7 @@ class Question:
             "deadline_question": self.deadline_question,
             "prior": self.prior,
             "source_file": self.source_file,
+            "bin_ends": [to_iso(d) for d in self.bin_ends],
         }
 
 
@@ -200,6 +202,37 @@ def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[
     return out
 
 
+def _bin_ends(
+    data: dict, qtype: str, outcomes: list, opens: datetime | None, closes: datetime | None, errs: _FileErrors
+) -> tuple[datetime, ...]:
+    """Validate `bin_ends`: one increasing date per outcome but the last, inside (opens_at, closes_at]."""
+    raw = data.get("bin_ends")
+    if raw is None:
+        return ()
+    if qtype != "ordered":
+        errs.add("bin_ends", "only ordered questions (time bins of a 'when' question) take bin_ends")
+        return ()
+    if not isinstance(raw, list) or len(raw) != max(len(outcomes) - 1, 0):
+        errs.add(
+            "bin_ends", f"must list {max(len(outcomes) - 1, 0)} dates: the end of every outcome's window but the last"
+        )
+        return ()
+    ends = []
+    for value in raw:
+        try:
+            ends.append(parse_datetime(value, "bin_ends"))
+        except ForecastsError:
+            errs.add("bin_ends", f"{value!r} is not a date; use ISO-8601 such as 2025-06-30")
+            return ()
+    if any(b <= a for a, b in zip(ends, ends[1:], strict=False)) or (opens and ends[0] <= opens):
+        errs.add("bin_ends", "dates must increase and come after opens_at")
+        return ()
+    if closes and ends[-1] > closes:
+        errs.add("bin_ends", "dates must not be after closes_at")
+        return ()
+    return tuple(ends)
+
+
 def parse_question(data: dict, path: str) -> Question:
     """Validate one parsed TOML document; raise ForecastsError listing every `file: field: problem`."""
     errs = _FileErrors(path)
@@ -242,6 +275,7 @@ def parse_question(data: dict, path: str) -> Question:
             errs.add("outcomes", f"{sorted(reserved)} are reserved for resolutions")
         if deadline:
             errs.add("deadline_question", "only binary questions can be deadline questions")
+    bin_ends = _bin_ends(data, qtype, outcomes, opens, closes, errs)
     raw_prior = data.get("prior")
     prior: dict[str, Any] = {}
     if not isinstance(raw_prior, dict):
@@ -257,7 +291,7 @@ def parse_question(data: dict, path: str) -> Question:
         id=qid, title=title, type=qtype, outcomes=tuple(outcomes), resolution_criteria=criteria,
         opens_at=opens, closes_at=closes, resolves_by=resolves, prior=prior,
         description=description, fine_print=fine_print, tags=tuple(tags),
-        deadline_question=bool(deadline), source_file=path,
+        deadline_question=bool(deadline), source_file=path, bin_ends=bin_ends,
         content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
     )  # fmt: skip
 
@@ -311,6 +345,7 @@ def _row(q: Question, synced_at: str) -> dict[str, Any]:
         "deadline_question": int(q.deadline_question),
         "content_hash": q.content_hash,
         "synced_at": synced_at,
+        "bin_ends": json.dumps(d["bin_ends"]),
     }  # fmt: skip
 
 
@@ -342,6 +377,7 @@ def _from_row(row: dict) -> Question:
         prior=json.loads(row["prior"]), description=row["description"], fine_print=row["fine_print"],
         tags=tuple(json.loads(row["tags"])), deadline_question=bool(row["deadline_question"]),
         source_file=row["source_file"], content_hash=row["content_hash"],
+        bin_ends=tuple(from_iso(d) for d in json.loads(row.get("bin_ends") or "[]")),
     )  # fmt: skip
 
 

@@ -45,3 +45,12 @@ def test_update_is_order_invariant_and_additive_in_log_odds(prior, items):
     assert forward == pytest.approx(backward, rel=1e-9, abs=1e-12)
     expected = logit(prior) + sum(x * r for x, r in items)
     assert logit(forward) == pytest.approx(expected, abs=1e-6) or abs(expected) > 20
+
+
+def test_time_bins_lose_their_elapsed_share():
+    from forecasts.bayes.fastpath import bin_remaining_fractions
+
+    t = lambda d: datetime(2025, 1, d, tzinfo=UTC)  # noqa: E731
+    # bins [1, 11), [11, 21), [21, ∞): at day 6 half of the first bin has passed without the event
+    assert list(bin_remaining_fractions(t(1), [t(11), t(21)], t(6))) == pytest.approx([0.5, 1.0, 1.0])
+    assert list(bin_remaining_fractions(t(1), [t(11), t(21)], t(16))) == pytest.approx([0.0, 0.5, 1.0])

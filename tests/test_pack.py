@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.questions import load_questions
+from forecasts.db import connect
+from forecasts.probabilities import question_probability
+from forecasts.questions import get_question, load_questions
+from forecasts.timeutil import now_utc
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "questions" / "road-ahead"
 EVIDENCE = PACK_DIR / "evidence.jsonl"
@@ -106,8 +109,14 @@ def test_status_after_import_is_sensible(pack_cli):
         assert r["evidence_count"] >= 1
         if r["type"] == "binary" and r["state"] == "open":  # deadline decay keeps open ones well below 0.5
             assert 0.001 < r["probabilities"]["yes"] < 0.5, r["id"]
-    talks = rows["talks-start"]["probabilities"]
     prior = rows["talks-start"]["prior"]
-    # The evidence (Trump's election, Kyiv aiming for 2025) moves mass from "2027-or-later" to 2025.
-    assert talks["2025-04-to-2025-12"] > prior["2025-04-to-2025-12"]
-    assert talks["2027-or-later"] < prior["2027-or-later"]
+    # Seen from November 2024 (with all the pack's evidence), Trump's election and Kyiv aiming for 2025
+    # move mass from "2027-or-later" to 2025.
+    db = connect(pack_cli.db_path)
+    q = get_question(db, "talks-start")
+    then = question_probability(db, q, datetime(2024, 11, 26, tzinfo=UTC), known_by=now_utc())
+    assert then["2025-04-to-2025-12"] > prior["2025-04-to-2025-12"]
+    assert then["2027-or-later"] < prior["2027-or-later"]
+    # Today, windows that passed without a recorded start have lost their probability.
+    now = rows["talks-start"]["probabilities"]
+    assert now["before-2025-04"] < 1e-6 and now["2025-04-to-2025-12"] < 1e-6

@@ -94,3 +94,24 @@ def test_show_prints_criteria_prior_and_probability(cli, make_question):
     cli("sync", "--questions", str(make_question("alpha")))
     out = cli("questions", "show", "alpha").stdout
     assert "Resolution criteria" in out and "30.0%" in out
+
+
+def test_when_question_bins_decay_and_validate(cli, make_question):
+    folder = make_question(
+        "when", type="ordered", outcomes=["q1", "q2", "later"], prior="probabilities = [0.2, 0.3, 0.5]",
+        opens_at="2025-01-01", closes_at="2025-01-21",
+    )  # fmt: skip
+    path = folder / "when.toml"
+    path.write_text(path.read_text().replace("[prior]", "bin_ends = [2025-01-11, 2025-01-21]\n[prior]"))
+    cli("sync", "--questions", str(folder))
+    from forecasts.db import connect
+    from forecasts.probabilities import question_probability
+    from forecasts.questions import get_question
+    from forecasts.timeutil import parse_datetime
+
+    db = connect(cli.db_path)
+    probs = question_probability(db, get_question(db, "when"), parse_datetime("2025-01-06"))
+    assert probs == pytest.approx({"q1": 0.1 / 0.9, "q2": 0.3 / 0.9, "later": 0.5 / 0.9})
+    path.write_text(path.read_text().replace("bin_ends = [2025-01-11, 2025-01-21]", "bin_ends = [2025-01-11]"))
+    result = cli("sync", "--questions", str(folder), ok=False)
+    assert "when.toml: bin_ends: must list 2 dates" in result.stderr

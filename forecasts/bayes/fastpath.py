@@ -49,6 +49,20 @@ def remaining_probability(pi0: float, opens_at: datetime, closes_at: datetime, a
     return clamp(1.0 - math.exp(-lam * days_between(at, closes_at)))
 
 
+def bin_remaining_fractions(opens_at: datetime, bin_ends: Sequence[datetime], at: datetime) -> np.ndarray:
+    """Share of each time bin of a "when" question still ahead at `at` (the last bin is open-ended).
+
+    Without a resolution, the event did not happen in the elapsed part of a bin, so that part's
+    probability is removed (uniform hazard within a bin) before renormalising.
+    """
+    starts = [opens_at, *bin_ends]
+    out = np.ones(len(bin_ends) + 1)
+    for k, end in enumerate(bin_ends):
+        length = days_between(starts[k], end)
+        out[k] = min(max(days_between(max(at, starts[k]), end) / length, 0.0), 1.0)
+    return out
+
+
 def binary_update(base: float, log_lrs: Sequence[float], reliabilities: Sequence[float]) -> float:
     """Posterior P(yes) from a base probability and reliability-discounted log likelihood ratios."""
     shift = float(np.dot(np.asarray(log_lrs, float), np.asarray(reliabilities, float))) if len(log_lrs) else 0.0

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 
-from forecasts.bayes.fastpath import EPS
+from forecasts.bayes.fastpath import EPS, bin_remaining_fractions
 from forecasts.probabilities import Link
 from forecasts.questions import Question
 from forecasts.timeutil import days_between
@@ -52,7 +52,10 @@ def monte_carlo_posterior(
         yes = 1.0 / (1.0 + np.exp(-logit))
         samples = np.column_stack([yes, 1.0 - yes])
     else:
-        logp = np.log(np.clip(rng.dirichlet(prior["alpha"], size=draws), EPS, None))
+        shares = rng.dirichlet(prior["alpha"], size=draws)
+        if q.bin_ends:
+            shares = shares * bin_remaining_fractions(q.opens_at, q.bin_ends, at)
+        logp = np.log(np.clip(shares, EPS, None))
         index = {o: i for i, o in enumerate(q.outcomes)}
         for lk in used:
             shift = lk.reliability * (lk.log_lr + lk.log_lr_sd * rng.standard_normal(draws))
