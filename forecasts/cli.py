@@ -427,16 +427,296 @@ def unresolve(
 # --- bayes (issue 4): posterior ----------------------------------------------------------------
 
 
+def print_posterior(res: dict) -> None:
+    """One PyMC run: mean, 90% interval and fast path per outcome, contributions, diagnostics."""
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{res['question']}[/bold]: {escape(res.get('title', ''))}  (as of {res['as_of']})")
+    table = Table(title=f"Posterior run #{res['run_id']} ({res['interval']}, {res['chains']}x{res['draws']} draws)")
+    for col in ("outcome", "mean", "90% lo", "90% hi", "fast path"):
+        table.add_column(col)
+    for o, m in res["mean"].items():
+        table.add_row(o, pct(m), pct(res["lo"][o]), pct(res["hi"][o]), pct(res["fast_path"][o]))
+    out.print(table)
+    if res.get("hazard"):
+        h = res["hazard"]
+        out.print(f"hazard/day: prior mean {h['prior_mean_per_day']:.3g} → posterior {h['posterior_mean_per_day']:.3g} "
+                  f"after {h['exposure_days']:.0f} event-free days; {h['window_days']:.0f} days left")  # fmt: skip
+    contrib = Table(title="Evidence contributions (mean r·ln LR; leave-one-out pp)")
+    for col in ("evidence", "summary", "log-odds", "pp"):
+        contrib.add_column(col)
+    for c in res["contributions"]:
+        lo = ", ".join(f"{o} {v:+.2f}" for o, v in c["log_odds"].items())
+        pp = ", ".join(f"{o} {v:+.1f}" for o, v in c["pp"].items() if o != "no")
+        contrib.add_row(f"#{c['evidence_id']}", escape(c["summary"][:60]), lo, pp)
+    out.print(contrib)
+    rhat, ess = res["rhat_max"], res["ess_min"]
+    recorded = "; recorded as a bayes forecast" if res.get("forecast") else ""
+    out.print(f"R-hat max {'—' if rhat is None else f'{rhat:.3f}'}, ESS min {'—' if ess is None else f'{ess:.0f}'}, "
+              f"divergences {res['divergences']}, seed {res['seed']}{recorded}")  # fmt: skip
+
+
+@app.command()
+@user_errors
+def posterior(
+    question: Annotated[str | None, typer.Argument(help="Question id (or --all).")] = None,
+    all_open: Annotated[bool, typer.Option("--all", help="Every open question, with a progress bar.")] = False,
+    draws: Annotated[int, typer.Option(help="Draws per chain after tuning.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(help="Chains (run one after another).")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same result).")] = 0,
+    calibrated: Annotated[bool, typer.Option(help="Scale evidence by the learned trust scale.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Full PyMC posterior: mean, 90% credible interval, each evidence item's contribution, diagnostics; stored."""
+    from forecasts.bayes.runs import run_posteriors
+
+    if (question is None) == (not all_open):
+        raise ForecastsError("question: give one question id or --all (not both)")
+    if all_open and not as_json:
+        from rich.progress import Progress
+
+        with Progress(console=console()) as bar:
+            task = bar.add_task("sampling posteriors", total=1.0)
+            results = run_posteriors(db(), None, None, draws, tune, chains, seed, calibrated,
+                                     progress=lambda f: bar.update(task, completed=f))  # fmt: skip
+    else:
+        results = run_posteriors(db(), [question] if question else None, None, draws, tune, chains, seed, calibrated)
+    if as_json:
+        return emit_json(results if all_open else results[0])
+    if not all_open:
+        return print_posterior(results[0])
+    from rich.table import Table
+
+    table = Table(title=f"Posteriors ({len(results)} open questions, 90% equal-tailed intervals)")
+    for col in ("question", "mean", "90% interval", "fast path", "R-hat", "ESS", "recorded"):
+        table.add_column(col)
+    for r in results:
+        first = next(iter(r["mean"]))
+        table.add_row(r["question"], pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
+                      pct(r["fast_path"][first]), f"{r['rhat_max'] or float('nan'):.3f}",
+                      f"{r['ess_min'] or float('nan'):.0f}", "yes" if r["forecast"] else "")  # fmt: skip
+    console().print(table)
+
+
 # --- report (issue 5): report ------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def report(
+    week: Annotated[str | None, typer.Option(help="ISO week YYYY-Www (default: the current week).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: md, html.")] = "md,html",
+    out: Annotated[Path, typer.Option("--out", help="Folder to write <week>.md / <week>.html into.")] = Path("reports"),
+    root: Annotated[Path, typer.Option("--questions", help="Folder of question/scenario files.")] = Path("questions"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the weekly report from what was known by the end of the week (a past week regenerates identically)."""
+    from forecasts.report import write_report
+
+    result = write_report(db(), week, fmt, out, root)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"report {result['week']} (as of {result['as_of']}): {', '.join(result['files'])}")
 
 
 # --- skill (issue 6): skill, aggregate ---------------------------------------------------------
 
 
+def _ci(d: dict, digits: int = 2) -> str:
+    return f"{d['mean']:.{digits}f} [{d['lo']:.{digits}f}, {d['hi']:.{digits}f}]"
+
+
+@app.command()
+@user_errors
+def skill(
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(help="MCMC chains.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    method: Annotated[str, typer.Option(help="nuts (exact MCMC) or advi (fast approximation).")] = "nuts",
+    as_json: JsonOpt = False,
+) -> None:
+    """Each forecaster's calibration from resolved questions (hierarchical PyMC model), stored as a run."""
+    from rich.table import Table
+
+    from forecasts.skill import skill_report
+
+    result = skill_report(db(), draws=draws, tune=tune, chains=chains, seed=seed, method=method)
+    if as_json:
+        return emit_json(result)
+    table = Table(title=f"Skill as of {result['as_of']} (90% intervals; slope < 1 = over-confident)")
+    for col in ("forecaster", "n", "slope b", "bias a", "expected Brier", "verdict"):
+        table.add_column(col)
+    for r in result["forecasters"]:
+        n = f"{r['n_forecasts']} ({r['n_questions']} q)"
+        table.add_row(r["forecaster"], n, _ci(r["slope"]), _ci(r["bias"]), _ci(r["expected_brier"], 3), r["verdict"])
+    console().print(table)
+    diag = f"R-hat max {result['rhat_max']:.3f}, ESS min {result['ess_min']:.0f}" if result["rhat_max"] else ""
+    typer.echo(f"{result['method']}, {result['seconds']:.1f}s {diag}; run #{result['run_id']}")
+    typer.echo(f"crowd extremizing factor: {result['extremize'] or result['extremize_note']}")
+
+
+@app.command()
+@user_errors
+def aggregate(
+    method: Annotated[str, typer.Option(help="median, geometric or extremized.")] = "median",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the crowd's pooled forecasts (forecaster `crowd`) at each change of the people's forecasts."""
+    from rich.table import Table
+
+    from forecasts.aggregate import record_crowd
+
+    result = record_crowd(db(), method)
+    if as_json:
+        return emit_json(result)
+    table = Table(title=f"Crowd ({method})")
+    for col in ("question", "state", "people", "crowd now", "method used", "new"):
+        table.add_column(col)
+    for r in result["questions"]:
+        crowd = r["crowd"]
+        shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False) if crowd else "—")
+        table.add_row(r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"]))
+    console().print(table)
+    for note in result["notes"]:
+        typer.echo(f"note: {note}")
+    typer.echo(f"recorded {result['recorded']} crowd forecasts")
+
+
+@app.command()
+@user_errors
+def trust(as_json: JsonOpt = False) -> None:
+    """Are the logged likelihood ratios too strong or too weak? A scale on sum r*lnLR from resolved questions."""
+    from rich.table import Table
+
+    from forecasts.bayes.trust import fit_trust
+
+    result = fit_trust(db())
+    if as_json:
+        return emit_json(result)
+    shown = "" if result["lo"] is None else f" [{result['lo']:.2f}, {result['hi']:.2f}]"
+    typer.echo(f"shared scale k = {result['scale']:.2f}{shown} from {result['n_questions']} resolved questions")
+    typer.echo(f"{result['verdict']}  ({result['method']})")
+    if result["sources"]:
+        table = Table(title="Per source (90% intervals)")
+        for col in ("source", "questions", "scale", "verdict"):
+            table.add_column(col)
+        for s in result["sources"]:
+            ci = f"{s['scale']:.2f} [{s['lo']:.2f}, {s['hi']:.2f}]"
+            table.add_row(escape(s["source"]), str(s["n_questions"]), ci, s["verdict"])
+        console().print(table)
+
+
 # --- scenarios (issue 7): scenarios ------------------------------------------------------------
 
 
+@app.command()
+@user_errors
+def scenarios(
+    root: Annotated[Path, typer.Option("--questions", help="Folder of question and scenario files.")] = Path(
+        "questions"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
+    from rich.table import Table
+
+    from forecasts.scenarios import scenario_probabilities
+    from forecasts.timeutil import now_utc
+
+    rows = scenario_probabilities(db(), now_utc(), root, record=True)
+    if as_json:
+        return emit_json(rows)
+    table = Table(title="Scenarios")
+    for col in ("scenario", "P (joint)", "90% interval", "P (independent)", "conditions", "signposts this week"):
+        table.add_column(col)
+    for r in rows:
+        iv = r["interval"]
+        conds = ", ".join(f"{c['question']}={'/'.join(c['outcomes'])}" for c in r["conditions"])
+        signals = [s["signal"] for s in r["signposts"]]
+        signs = f"{signals.count('toward')} toward, {signals.count('away')} away"
+        span = f"{pct(iv[0])}–{pct(iv[1])}" if iv else "—"
+        table.add_row(escape(r["id"]), pct(r["probability"]), span, pct(r["independent_probability"]), conds, signs)
+    console().print(table)
+
+
 # --- reliability (issue 7): db check/backup, export, import ------------------------------------
+
+db_app = typer.Typer(help="Check and back up the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("check")
+@user_errors
+def db_check_cmd(
+    strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
+) -> None:
+    """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
+    from forecasts.dbtools import check_database
+
+    report = check_database(db())
+    failed = not report["ok"] or (strict and bool(report["warnings"]))
+    if as_json:
+        emit_json(report)
+    else:
+        for p in report["errors"] + report["warnings"]:
+            where = f"{p['table']} #{p['id']}" if p["id"] is not None else p["table"] or "database"
+            typer.echo(f"{p['severity']}: {p['check']}: {where}: {p['problem']}", err=p["severity"] == "error")
+        counts = ", ".join(f"{k} {v}" for k, v in report["problem_counts"].items()) or "none"
+        typer.echo(f"{'FAILED' if failed else 'ok'}: {sum(report['rows'].values())} rows checked; problems: {counts}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@db_app.command("backup")
+@user_errors
+def db_backup_cmd(
+    file: Annotated[Path, typer.Argument(help="New file to write (never overwritten).")], as_json: JsonOpt = False
+) -> None:
+    """Copy the live database with SQLite's online backup API (safe while others write)."""
+    from forecasts.dbtools import backup_database
+
+    result = backup_database(db(), file)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"backed up to {result['path']} ({result['bytes']} bytes, {sum(result['rows'].values())} rows)")
+
+
+@app.command("export")
+@user_errors
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write <table>.<format> files into.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    as_json: JsonOpt = False,
+) -> None:
+    """Export every table, losslessly, as CSV or JSONL (import it again with `forecasts import DIR`)."""
+    from forecasts.interchange import export
+
+    result = export(db(), out, fmt)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"exported {len(result['tables'])} tables ({sum(result['tables'].values())} rows) to {out}")
+
+
+@app.command("import")
+@user_errors
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="An export directory, or a forecasts/resolutions .csv/.jsonl file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import an export directory or a forecast-data file (docs/formats.md), all or nothing."""
+    from forecasts.interchange import import_path
+
+    result = import_path(db(), path)
+    if as_json:
+        return emit_json(result)
+    if result["kind"] == "export":
+        n = sum(t["inserted"] for t in result["tables"].values())
+        typer.echo(f"imported {n} rows into {len(result['tables'])} tables from {path}")
+    else:
+        typer.echo(f"imported {result['imported']} {result['kind']} from {path} ({result['skipped_existing']} present)")
 
 
 def run() -> None:

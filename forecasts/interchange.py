@@ -1,0 +1,637 @@
+"""Data in and out: full exports of every table, lossless round-trip imports, and public forecast data.
+
+Full export (`forecasts export --format csv|jsonl --out DIR`)
+    One file per table, `<table>.csv` or `<table>.jsonl`, for every table in the schema (questions,
+    forecasters, evidence, evidence_links, evidence_retractions, forecasts, resolutions and any later
+    ones; SQLite internals and `_migrations` are skipped), rows in primary-key order, columns in schema
+    order, all read from one consistent snapshot. CSV: a header row, UTF-8, `\\n` line ends; SQL NULL is
+    written `\\N`, and a text value starting with a backslash gets one more backslash (so `\\N` the
+    text is `\\\\N`); floats are written in Python's shortest round-trip form. JSONL: one object per
+    row, keys in column order, NULL as null.
+
+Round-trip import (`forecasts import DIR`)
+    Reads such a directory into an empty or compatible database in one transaction: a row whose primary
+    key already exists must be identical (bookkeeping stamps `synced_at`/`created_at` aside) and is then
+    skipped; anything else is inserted with its original ids. The first problem aborts the whole import
+    with `file:line: field: problem` and nothing is written. Export → import into a fresh database →
+    export gives byte-identical files.
+
+Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real forecasting histories
+    Forecasts file, one forecast per row:
+        question      id of a synced question (required)
+        forecaster    name: letters, digits, '.', '_', '-' (required; created if new)
+        made_at       ISO-8601 date or datetime, UTC if no offset (required; may be in the past, but not
+                      before the question opened, not at/after its close, not at/after a recorded
+                      resolution's known_at, and not in the future)
+        probability   P(yes) strictly between 0 and 1, for binary questions
+        probabilities JSON object {outcome: p} for categorical/ordered questions, every outcome, each in
+                      (0, 1), summing to 1 (within 0.01; stored normalised)
+        rationale     optional text
+        kind          optional: person (default), model or aggregate
+    Resolutions file, one question per row:
+        question, outcome (yes/no, an outcome name, ambiguous or annulled), known_at (ISO-8601, required),
+        source, note, recorded_by (optional)
+    The kind of file is recognised from its columns (a `forecaster` column → forecasts; `outcome` and
+    `known_at` → resolutions). Every row is validated before anything is written; the first problem
+    gives one line `file:line: field: problem` and nothing is written. Rows identical to ones already
+    recorded (same question, forecaster, made_at and probabilities; or the same resolution) are skipped,
+    so re-importing a file is harmless. See docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.db import write_transaction
+from forecasts.dbtools import check_database
+from forecasts.errors import ForecastsError
+from forecasts.forecasters import NAME_PATTERN, RESERVED
+from forecasts.forecasting import SUM_TOLERANCE, parse_probability
+from forecasts.questions import Question, all_questions
+from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.timeutil import now_utc, parse_datetime, to_iso
+
+FORMATS = ("csv", "jsonl")
+NULL = "\\N"
+BOOKKEEPING = {"synced_at", "created_at"}  # stamps that may differ between compatible databases
+MAX_TEXT = 10_000
+FORECAST_COLUMNS = ("question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind")
+RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
+FORECASTER_KINDS = ("person", "model", "aggregate")
+
+
+# --- schema discovery ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What export/import need to know about one table."""
+
+    name: str
+    columns: tuple[str, ...]
+    affinity: dict[str, str]
+    required: frozenset[str]  # NOT NULL without a default
+    pks: tuple[str, ...]  # empty for plain rowid tables
+    fks: dict[str, tuple[str, str]]  # column → (table, column)
+
+
+def _affinity(decl: str) -> str:
+    """SQLite's column-affinity rules applied to a declared type."""
+    d = (decl or "").upper()
+    if "INT" in d:
+        return "integer"
+    if any(s in d for s in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in d or not d:
+        return "blob"
+    if any(s in d for s in ("REAL", "FLOA", "DOUB")):
+        return "real"
+    return "numeric"
+
+
+def data_tables(db: sqlite_utils.Database) -> list[TableInfo]:
+    """Every user table (no SQLite internals, `_migrations`, virtual or shadow tables), parents first."""
+    sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+    virtual = [r[0] for r in db.conn.execute(sql)]
+    names = [
+        t
+        for t in db.table_names()
+        if not t.startswith(("sqlite_", "_")) and t not in virtual and not any(t.startswith(v + "_") for v in virtual)
+    ]
+    infos = {}
+    for name in names:
+        table = db[name]
+        cols = table.columns
+        pks = tuple(table.pks) if table.pks != ["rowid"] else ()
+        infos[name] = TableInfo(
+            name=name,
+            columns=tuple(c.name for c in cols),
+            affinity={c.name: _affinity(c.type) for c in cols},
+            required=frozenset(c.name for c in cols if c.notnull and c.default_value is None and not c.is_pk),
+            pks=pks,
+            fks={fk.column: (fk.other_table, fk.other_column) for fk in table.foreign_keys},
+        )
+    ordered: list[TableInfo] = []
+    done: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...] = ()) -> None:
+        if name in done or name in stack or name not in infos:
+            return
+        for parent, _ in infos[name].fks.values():
+            visit(parent, (*stack, name))
+        done.add(name)
+        ordered.append(infos[name])
+
+    for name in sorted(infos):
+        visit(name)
+    return ordered
+
+
+def _check_format(fmt: str) -> str:
+    fmt = (fmt or "").strip().lower()
+    if fmt not in FORMATS:
+        raise ForecastsError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    return fmt
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def _csv_cell(value: Any, where: str) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, str):
+        return "\\" + value if value.startswith("\\") else value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ForecastsError(f"{where}: {type(value).__name__} values cannot be exported")
+    return repr(value)
+
+
+def export(db: sqlite_utils.Database, dest_dir: str | Path, fmt: str = "csv") -> dict[str, Any]:
+    """Write every table as <table>.csv or <table>.jsonl in dest_dir from one snapshot; refuse to overwrite."""
+    fmt = _check_format(fmt)
+    dest = Path(dest_dir)
+    if dest.exists() and not dest.is_dir():
+        raise ForecastsError(f"out: {dest} exists and is not a directory")
+    tables = data_tables(db)
+    clash = [str(dest / f"{t.name}.{fmt}") for t in tables if (dest / f"{t.name}.{fmt}").exists()]
+    if clash:
+        raise ForecastsError(f"out: {clash[0]} already exists; export into a new or empty directory")
+    dest.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    own_tx = not db.conn.in_transaction
+    if own_tx:
+        db.conn.execute("BEGIN")  # one read snapshot for every table
+    try:
+        for t in tables:
+            order = ", ".join(f'"{c}"' for c in t.pks) or "rowid"
+            cols = ", ".join(f'"{c}"' for c in t.columns)
+            cursor = db.conn.execute(f'SELECT {cols} FROM "{t.name}" ORDER BY {order}')
+            counts[t.name] = _write_table(dest / f"{t.name}.{fmt}", fmt, t, cursor)
+    finally:
+        if own_tx:
+            db.conn.execute("COMMIT")
+    return {"format": fmt, "directory": str(dest), "tables": counts}
+
+
+def _write_table(path: Path, fmt: str, t: TableInfo, rows: Any) -> int:
+    n = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if fmt == "csv":
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(t.columns)
+            for row in rows:
+                n += 1
+                writer.writerow([_csv_cell(v, f"{t.name}:{n}") for v in row])
+        else:
+            for row in rows:
+                n += 1
+                for v in row:
+                    if isinstance(v, bytes):
+                        raise ForecastsError(f"{t.name}:{n}: bytes values cannot be exported")
+                fh.write(json.dumps(dict(zip(t.columns, row, strict=True)), ensure_ascii=False) + "\n")
+    return n
+
+
+# --- reading files --------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ForecastsError(f"file: {path} does not exist") from None
+    except IsADirectoryError:
+        raise ForecastsError(f"file: {path} is a directory") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ForecastsError(f"{path}:{line}: file: is not UTF-8 text (byte {exc.start})") from None
+    return text.removeprefix("\ufeff")
+
+
+def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """A .csv or .jsonl file → (columns seen, [(line number, record)]); CSV cells stay raw text."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise ForecastsError(f"file: {path.name}: format must be .csv or .jsonl")
+    text = _read_text(path)
+    records: list[tuple[int, dict[str, Any]]] = []
+    if suffix == ".jsonl":
+        columns: list[str] = []
+        for n, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ForecastsError(f"{path}:{n}: json: {exc.msg} (column {exc.colno})") from None
+            if not isinstance(rec, dict):
+                raise ForecastsError(f"{path}:{n}: json: each line must be an object")
+            columns.extend(k for k in rec if k not in columns)
+            records.append((n, rec))
+        return columns, records
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ForecastsError(f"{path}:1: header: the file is empty; the first row must name the columns")
+        header = [h.strip() for h in header]
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise ForecastsError(f"{path}:1: header: column {dupes[0]!r} appears twice")
+        start = reader.line_num + 1
+        for row in reader:
+            if row:
+                if len(row) != len(header):
+                    raise ForecastsError(f"{path}:{start}: row: has {len(row)} fields; the header has {len(header)}")
+                records.append((start, dict(zip(header, row, strict=True))))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ForecastsError(f"{path}:{reader.line_num}: csv: {exc}") from None
+    return header, records
+
+
+# --- round-trip import ----------------------------------------------------------------------------
+
+
+def _from_csv(value: str, affinity: str) -> Any:
+    if value == NULL:
+        return None
+    if value.startswith("\\\\"):
+        return value[1:]
+    if affinity == "text":
+        return value
+    for conv in (int, float):
+        try:
+            return conv(value)
+        except ValueError:
+            pass
+    if affinity == "blob":
+        return value
+    raise ValueError(f"{value!r} is not a number")
+
+
+def _typed_record(t: TableInfo, rec: dict[str, Any], fmt: str, where: str) -> dict[str, Any]:
+    out = {}
+    for col, value in rec.items():
+        if col not in t.affinity:
+            raise ForecastsError(f"{where}: {col}: not a column of {t.name}; columns: {', '.join(t.columns)}")
+        aff = t.affinity[col]
+        if fmt == "csv":
+            try:
+                value = _from_csv(value, aff)
+            except ValueError as exc:
+                raise ForecastsError(f"{where}: {col}: {exc}") from None
+        elif value is not None:
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if aff == "text" and not isinstance(value, str):
+                raise ForecastsError(f"{where}: {col}: {value!r} must be text")
+            if aff in ("integer", "real", "numeric") and not numeric:
+                raise ForecastsError(f"{where}: {col}: {value!r} is not a number")
+            if isinstance(value, list | dict | bool):
+                raise ForecastsError(f"{where}: {col}: {value!r} must be a number, text or null")
+        out[col] = value
+    return out
+
+
+def _diagnose(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], exc: sqlite3.IntegrityError) -> str:
+    """Turn an SQLite constraint failure on one row into `field: problem`."""
+    msg = str(exc)
+    if "FOREIGN KEY" in msg:
+        for col, (parent, pcol) in t.fks.items():
+            value = row.get(col)
+            if value is not None:
+                sql = f'SELECT 1 FROM "{parent}" WHERE "{pcol}" = ?'
+                if db.conn.execute(sql, [value]).fetchone() is None:
+                    return f"{col}: {value!r} does not exist in {parent}"
+        return f"row: {msg}"
+    m = re.match(r"(NOT NULL|UNIQUE) constraint failed: ([\w.]+)", msg)
+    if m:
+        col = m.group(2).split(",")[0].split(".")[-1]
+        if m.group(1) == "NOT NULL":
+            return f"{col}: is required"
+        return f"{col}: {row.get(col)!r} already exists in {t.name}"
+    m = re.match(r"CHECK constraint failed: (.*)", msg)
+    if m:
+        col = next((c for c in re.findall(r"\w+", m.group(1)) if c in t.affinity), "row")
+        return f"{col}: {row.get(col)!r} violates {m.group(1).strip()}"
+    return f"row: {msg}"
+
+
+def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+    """Read an export directory into this database in one transaction: all rows or none."""
+    src = Path(path)
+    if not src.is_dir():
+        raise ForecastsError(f"path: {src} is not a directory")
+    files = sorted(p for p in src.iterdir() if p.suffix.lower() in (".csv", ".jsonl") and p.is_file())
+    formats = {p.suffix.lower()[1:] for p in files}
+    if not files:
+        raise ForecastsError(f"path: {src} holds no .csv or .jsonl table files")
+    if len(formats) > 1:
+        raise ForecastsError(f"path: {src} mixes .csv and .jsonl files; keep one format per export")
+    fmt = formats.pop()
+    tables = data_tables(db)
+    by_name = {t.name: t for t in tables}
+    for p in files:
+        if p.stem not in by_name:
+            raise ForecastsError(f"{p}: table: {p.stem!r} does not exist in this database; known: {', '.join(by_name)}")
+    parsed: dict[str, tuple[Path, list[tuple[str, dict[str, Any]]]]] = {}
+    for p in files:
+        t = by_name[p.stem]
+        columns, records = read_rows(p)
+        for col in columns:
+            if col not in t.affinity:
+                raise ForecastsError(f"{p}:1: {col}: not a column of {t.name}; columns: {', '.join(t.columns)}")
+        rows = [(f"{p}:{n}", _typed_record(t, rec, fmt, f"{p}:{n}")) for n, rec in records]
+        parsed[t.name] = (p, rows)
+    summary: dict[str, dict[str, int]] = {}
+    where_of: dict[tuple[str, Any], str] = {}
+    with write_transaction(db):
+        before = _error_keys(db)
+        for t in tables:
+            if t.name not in parsed:
+                continue
+            inserted = present = 0
+            for where, row in parsed[t.name][1]:
+                if t.pks and _existing_same(db, t, row, where):
+                    present += 1
+                    continue
+                cols = ", ".join(f'"{c}"' for c in row)
+                marks = ", ".join("?" for _ in row)
+                try:
+                    cur = db.conn.execute(f'INSERT INTO "{t.name}" ({cols}) VALUES ({marks})', list(row.values()))
+                except sqlite3.IntegrityError as exc:
+                    raise ForecastsError(f"{where}: {_diagnose(db, t, row, exc)}") from None
+                where_of[(t.name, cur.lastrowid)] = where
+                inserted += 1
+            summary[t.name] = {"inserted": inserted, "already_present": present}
+        report = check_database(db, integrity=False)
+        for prob in report["errors"]:
+            if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
+                where = where_of.get((prob["table"], prob["id"]), str(src))
+                raise ForecastsError(f"{where}: {prob['problem']}")
+    return {"format": fmt, "directory": str(src), "tables": summary}
+
+
+def _error_keys(db: sqlite_utils.Database) -> set[tuple]:
+    return {(p["check"], p["table"], p["id"], p["problem"]) for p in check_database(db, integrity=False)["errors"]}
+
+
+def _existing_same(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:
+    """True if a row with this primary key exists and matches; an error if it exists and differs."""
+    if any(row.get(k) is None for k in t.pks):
+        return False
+    cond = " AND ".join(f'"{k}" = ?' for k in t.pks)
+    cur = db.conn.execute(f'SELECT * FROM "{t.name}" WHERE {cond}', [row[k] for k in t.pks])
+    found = cur.fetchone()
+    if found is None:
+        return False
+    existing = dict(zip([d[0] for d in cur.description], found, strict=True))
+    for col, value in row.items():
+        if col not in BOOKKEEPING and existing.get(col) != value:
+            key = ", ".join(f"{k}={row[k]!r}" for k in t.pks)
+            raise ForecastsError(
+                f"{where}: {col}: {t.name} row {key} already exists here with {existing.get(col)!r}, not {value!r}"
+            )
+    return True
+
+
+# --- public forecast data -------------------------------------------------------------------------
+
+
+def import_path(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+    """`forecasts import PATH`: a directory is a full round-trip import, a file is forecast/resolution data."""
+    p = Path(path)
+    if p.is_dir():
+        return {"kind": "export"} | import_data(db, p)
+    return import_file(db, p)
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+    """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
+    p = Path(path)
+    columns, records = read_rows(p)
+    if "forecaster" in columns:
+        kind, allowed = "forecasts", FORECAST_COLUMNS
+    elif "outcome" in columns and "known_at" in columns:
+        kind, allowed = "resolutions", RESOLUTION_COLUMNS
+    else:
+        raise ForecastsError(
+            f"{p}:1: columns: need question, forecaster, made_at, probability|probabilities (forecasts) "
+            "or question, outcome, known_at (resolutions)"
+        )
+    for col in columns:
+        if col not in allowed:
+            raise ForecastsError(f"{p}:1: {col}: unknown column for a {kind} file; allowed: {', '.join(allowed)}")
+    questions = {q.id: q for q in all_questions(db)}
+    if kind == "forecasts":
+        return _import_forecasts(db, p, records, questions)
+    return _import_resolutions(db, p, records, questions)
+
+
+def _text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
+    value = rec.get(fld)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ForecastsError(f"{where}: {fld}: must be text")
+    value = value.strip()
+    if required and not value:
+        raise ForecastsError(f"{where}: {fld}: is required")
+    if len(value) > MAX_TEXT or "\x00" in value:
+        raise ForecastsError(f"{where}: {fld}: must be text of at most {MAX_TEXT} characters without NUL")
+    return value
+
+
+def _when(rec: dict[str, Any], fld: str, where: str) -> datetime:
+    raw = rec.get(fld)
+    if raw in (None, ""):
+        raise ForecastsError(f"{where}: {fld}: is required (ISO-8601, e.g. 2025-01-20T14:30:00Z)")
+    if not isinstance(raw, str):
+        raise ForecastsError(f"{where}: {fld}: {raw!r} must be an ISO-8601 date text")
+    try:
+        return parse_datetime(raw, fld)
+    except ForecastsError as exc:
+        raise ForecastsError(f"{where}: {exc}") from None
+
+
+def _question(rec: dict[str, Any], questions: dict[str, Question], where: str) -> Question:
+    qid = _text(rec, "question", where, required=True)
+    if qid not in questions:
+        raise ForecastsError(f"{where}: question: unknown id {qid!r}; sync the question files first")
+    return questions[qid]
+
+
+def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float | None, str | None]:
+    p, ps = rec.get("probability"), rec.get("probabilities")
+    p = None if p == "" else p
+    ps = None if ps == "" else ps
+    try:
+        if q.is_binary:
+            if ps is not None:
+                raise ForecastsError(f"probabilities: {q.id!r} is binary; give probability (P(yes))")
+            if p is None:
+                raise ForecastsError("probability: is required for a binary question")
+            if isinstance(p, bool):
+                raise ForecastsError(f"probability: {p!r} must be a number strictly between 0 and 1")
+            return parse_probability(p), None
+        if p is not None:
+            raise ForecastsError(f"probability: {q.id!r} is categorical; give probabilities as {{outcome: p}}")
+        if isinstance(ps, str):
+            try:
+                ps = json.loads(ps)
+            except json.JSONDecodeError:
+                raise ForecastsError(f"probabilities: {ps!r} is not a JSON object {{outcome: p}}") from None
+        if not isinstance(ps, dict):
+            raise ForecastsError(f"probabilities: required for {q.id!r}: a JSON object {{outcome: p}}")
+        unknown = [o for o in ps if o not in q.outcomes]
+        if unknown:
+            raise ForecastsError(f"probabilities: {unknown[0]!r} is not an outcome of {q.id!r}")
+        missing = [o for o in q.outcomes if o not in ps]
+        if missing:
+            raise ForecastsError(f"probabilities: missing outcomes {', '.join(missing)}")
+        probs = {}
+        for o in q.outcomes:
+            if isinstance(ps[o], bool):
+                raise ForecastsError(f"probabilities[{o}]: {ps[o]!r} must be a number strictly between 0 and 1")
+            probs[o] = parse_probability(ps[o], f"probabilities[{o}]")
+        total = sum(probs.values())
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise ForecastsError(f"probabilities: sum to {total:.4g}; they must sum to 1")
+        return None, json.dumps({o: probs[o] / total for o in q.outcomes})
+    except ForecastsError as exc:
+        raise ForecastsError(f"{where}: {exc}") from None
+
+
+def _import_forecasts(
+    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
+) -> dict[str, Any]:
+    now = now_utc()
+    resolved = all_resolutions(db)
+    known = {r[0]: r[1] for r in db.conn.execute("SELECT id, kind FROM forecasters")}
+    new_forecasters: dict[str, str] = {}
+    rows: list[tuple] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for n, rec in records:
+        where = f"{path}:{n}"
+        q = _question(rec, questions, where)
+        name = _text(rec, "forecaster", where, required=True)
+        if not NAME_PATTERN.match(name):
+            raise ForecastsError(f"{where}: forecaster: {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
+        if kind not in FORECASTER_KINDS:
+            raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
+        if kind == "person" and name in RESERVED:
+            raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {RESERVED[name]}")
+        if known.get(name, new_forecasters.get(name, kind)) != kind:
+            raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
+        if name not in known:
+            new_forecasters[name] = kind
+        made = _when(rec, "made_at", where)
+        if made > now:
+            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is in the future")
+        if made < q.opens_at:
+            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is before {q.id!r} opened ({to_iso(q.opens_at)})")
+        if made >= q.closes_at:
+            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is after {q.id!r} closed ({to_iso(q.closes_at)})")
+        res = resolved.get(q.id)
+        if res and res["known_at"] and to_iso(made) >= res["known_at"]:
+            raise ForecastsError(
+                f"{where}: made_at: {to_iso(made)} is after {q.id!r} was resolved (known_at {res['known_at']})"
+            )
+        p, ps = _probabilities(rec, q, where)
+        rationale = _text(rec, "rationale", where)
+        key = (q.id, name, to_iso(made))
+        if key in seen:
+            raise ForecastsError(
+                f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
+            )
+        seen[key] = n
+        rows.append((q.id, name, to_iso(made), to_iso(now), p, ps, rationale))
+    existing: set[tuple] = set()
+    for qid in sorted({r[0] for r in rows}):
+        sql = (
+            "SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts "
+            "WHERE question_id = ?"
+        )
+        existing.update(db.conn.execute(sql, [qid]).fetchall())
+    new = [r for r in rows if r[:3] + r[4:6] not in existing]
+    with write_transaction(db):
+        if all_resolutions(db) != resolved:
+            raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)",
+            [(name, kind, to_iso(now)) for name, kind in new_forecasters.items()],
+        )
+        db.conn.executemany(
+            "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
+            "rationale, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')",
+            new,
+        )
+    return {
+        "kind": "forecasts",
+        "file": str(path),
+        "imported": len(new),
+        "skipped_existing": len(rows) - len(new),
+        "new_forecasters": sorted(new_forecasters),
+    }
+
+
+def _import_resolutions(
+    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
+) -> dict[str, Any]:
+    now = now_utc()
+    resolved = all_resolutions(db)
+    rows: list[tuple] = []
+    seen: dict[str, int] = {}
+    skipped = 0
+    for n, rec in records:
+        where = f"{path}:{n}"
+        q = _question(rec, questions, where)
+        outcome = _text(rec, "outcome", where, required=True)
+        outcome = outcome.lower() if q.is_binary else outcome
+        allowed = [*q.outcomes, *UNSCORED]
+        if outcome not in allowed:
+            raise ForecastsError(
+                f"{where}: outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}"
+            )
+        known_at = _when(rec, "known_at", where)
+        if known_at > now:
+            raise ForecastsError(f"{where}: known_at: {to_iso(known_at)} is in the future")
+        if known_at < q.opens_at:
+            raise ForecastsError(f"{where}: known_at: {to_iso(known_at)} is before {q.id!r} opened")
+        source, note, by = (_text(rec, f, where) for f in ("source", "note", "recorded_by"))
+        if q.id in seen:
+            raise ForecastsError(f"{where}: question: {q.id!r} is already resolved on line {seen[q.id]}")
+        seen[q.id] = n
+        current = resolved.get(q.id)
+        if current is not None:
+            if current["outcome"] == outcome and current["known_at"] == to_iso(known_at):
+                skipped += 1
+                continue
+            raise ForecastsError(
+                f"{where}: question: {q.id!r} is already resolved as {current['outcome']!r}; "
+                "run `forecasts unresolve` first"
+            )
+        rows.append((q.id, outcome, to_iso(known_at), to_iso(now), source, note, by))
+    with write_transaction(db):
+        if all_resolutions(db) != resolved:
+            raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
+        db.conn.executemany(
+            "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at, source, note, recorded_by) "
+            "VALUES (?, 'resolve', ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return {"kind": "resolutions", "file": str(path), "imported": len(rows), "skipped_existing": skipped}

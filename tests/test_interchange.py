@@ -1,0 +1,249 @@
+"""Export/import round trips byte for byte; forecast-data files import atomically with file:line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from reliability_pack import dump, write_pack
+
+from forecasts.db import connect
+from forecasts.errors import ForecastsError
+from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
+from forecasts.forecasting import submit_forecast
+from forecasts.interchange import data_tables, export, import_data, import_file, import_path
+from forecasts.questions import sync
+from forecasts.resolution import resolve, unresolve
+from forecasts.timeutil import parse_datetime
+
+TRICKY = ["\\N", "\\back\\slash", 'quote " and, comma', "line\nbreak\r\nCRLF", "unicode ✓ \u2028 sep", "", " pad "]
+
+
+def _populate(db, tmp_path: Path) -> None:
+    """Questions, evidence (binary and categorical links), a retraction, forecasts, resolve → unresolve → resolve."""
+    sync(db, write_pack(tmp_path))
+    when = parse_datetime("2024-06-01T12:00:00Z")
+    for i, text in enumerate(TRICKY):
+        add_evidence(
+            db,
+            EvidenceItem(
+                summary=f"item {i} {text}",
+                observed_at=when,
+                links=[LinkSpec("open-q", 0.1 + 0.2 * i), LinkSpec("cat-q", -0.3, outcome="late", log_lr_sd=0.4)],
+                source=text,
+                reliability=0.1 + 0.2,
+                tags=["a", text],
+            ),
+        )
+    retract_evidence(db, 2, "duplicate report", "carol")
+    submit_forecast(db, "open-q", 0.1 + 0.2, "alice", rationale=TRICKY[3])
+    submit_forecast(db, "open-q", "0.7", "bob", rationale="'; DROP TABLE questions; --")
+    submit_forecast(db, "cat-q", {"early": 0.2, "middle": 0.5, "late": 0.3}, "alice")
+    submit_forecast(db, "closed-q", 0.4, "bob", made_at=parse_datetime("2024-03-01"))
+    resolve(db, "closed-q", "yes", "2024-12-01", "source", "first")
+    unresolve(db, "closed-q", "wrong source")
+    resolve(db, "closed-q", "no", "2024-12-15", "better source", "second")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_round_trip_is_byte_identical(tmp_path: Path, fmt: str) -> None:
+    db = connect(tmp_path / "a.db")
+    _populate(db, tmp_path)
+    first = export(db, tmp_path / "out1", fmt)
+    assert first["tables"]["evidence"] == len(TRICKY)
+    assert first["tables"]["resolutions"] == 3
+    assert first["tables"]["evidence_retractions"] == 1
+    names = {t.name for t in data_tables(db)}
+    assert {"questions", "forecasters", "evidence", "evidence_links", "forecasts", "resolutions"} <= names
+    assert {p.stem for p in (tmp_path / "out1").iterdir()} == names
+
+    fresh = connect(tmp_path / "b.db")
+    result = import_data(fresh, tmp_path / "out1")
+    assert result["tables"]["forecasts"] == {"inserted": 4, "already_present": 0}
+    export(fresh, tmp_path / "out2", fmt)
+    for p in sorted((tmp_path / "out1").iterdir()):
+        assert p.read_bytes() == (tmp_path / "out2" / p.name).read_bytes(), p.name
+    # the databases hold the same rows, not just the same files
+    data = [line for line in dump(tmp_path / "a.db").splitlines() if "_migrations" not in line]
+    again = [line for line in dump(tmp_path / "b.db").splitlines() if "_migrations" not in line]
+    assert data == again
+    # importing the same export again is harmless: every row is already present
+    again_result = import_data(fresh, tmp_path / "out1")
+    assert all(t["inserted"] == 0 for t in again_result["tables"].values())
+
+
+def test_csv_marks_null_and_escapes_backslashes(tmp_path: Path) -> None:
+    db = connect(tmp_path / "a.db")
+    _populate(db, tmp_path)
+    export(db, tmp_path / "out", "csv")
+    text = (tmp_path / "out" / "evidence.csv").read_text(encoding="utf-8")
+    assert "\\\\N" in text and "\\\\back\\slash" in text
+    links = (tmp_path / "out" / "evidence_links.csv").read_text(encoding="utf-8").splitlines()
+    assert links[1].split(",")[3] == "\\N"  # a binary link has outcome NULL
+
+
+def test_export_refuses_to_overwrite_and_bad_format(tmp_path: Path) -> None:
+    db = connect(tmp_path / "a.db")
+    export(db, tmp_path / "out", "jsonl")
+    with pytest.raises(ForecastsError, match="already exists"):
+        export(db, tmp_path / "out", "jsonl")
+    with pytest.raises(ForecastsError, match="format: 'xml' is not one of csv, jsonl"):
+        export(db, tmp_path / "x", "xml")
+
+
+def _bad_export(tmp_path: Path, table: str, edit) -> tuple[Path, Path]:
+    db = connect(tmp_path / "a.db")
+    _populate(db, tmp_path)
+    export(db, tmp_path / "out", "csv")
+    path = tmp_path / "out" / f"{table}.csv"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    fresh_path = tmp_path / "fresh.db"
+    connect(fresh_path).close()
+    return tmp_path / "out", fresh_path
+
+
+@pytest.mark.parametrize(
+    ("table", "edit", "message"),
+    [
+        ("forecasts", lambda t: t.replace(",0.7,", ",1.5,"), r"forecasts.csv:5: probability: 1.5 violates"),
+        ("forecasts", lambda t: t.replace(",0.7,", ",abc,"), r"forecasts.csv:5: probability: 'abc' is not"),
+        ("forecasts", lambda t: t.replace("open-q,bob", "nope-q,bob"), r"forecasts.csv:5: question_id: 'nope-q' does"),
+        (
+            "forecasts",
+            lambda t: t.replace('""middle"": 0.5', '""middle"": 0.3'),
+            r"forecasts.csv:6: probabilities: sum",
+        ),
+        ("forecasts", lambda t: t.replace("rationale", "rationael"), r"forecasts.csv:1: rationael: not a column"),
+        ("resolutions", lambda t: t.replace(",no,", ",maybe,"), r"resolutions.csv:4: outcome: 'maybe' not allowed"),
+    ],
+)
+def test_bad_export_files_abort_everything(tmp_path: Path, table: str, edit, message: str) -> None:
+    out, fresh_path = _bad_export(tmp_path, table, edit)
+    before = dump(fresh_path)
+    with pytest.raises(ForecastsError, match=message):
+        import_data(connect(fresh_path), out)
+    assert dump(fresh_path) == before
+
+
+def test_import_conflicting_row_and_unknown_table(tmp_path: Path) -> None:
+    db = connect(tmp_path / "a.db")
+    _populate(db, tmp_path)
+    export(db, tmp_path / "out", "jsonl")
+    other = connect(tmp_path / "b.db")
+    sync(other, write_pack(tmp_path / "b"))
+    submit_forecast(other, "open-q", 0.9, "zed")
+    before = dump(tmp_path / "b.db")
+    with pytest.raises(ForecastsError, match=r"forecasts.jsonl:1: forecaster_id: forecasts row id=1 already exists"):
+        import_data(other, tmp_path / "out")
+    assert dump(tmp_path / "b.db") == before
+    (tmp_path / "out" / "nonsense.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(ForecastsError, match=r"nonsense.jsonl: table: 'nonsense' does not exist"):
+        import_data(connect(tmp_path / "c.db"), tmp_path / "out")
+
+
+# --- public forecast data -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pack_db(tmp_path: Path):
+    db = connect(tmp_path / "p.db")
+    sync(db, write_pack(tmp_path))
+    return db
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_forecast_and_resolution_files(tmp_path: Path, pack_db) -> None:
+    f = _write(
+        tmp_path / "f.csv",
+        "question,forecaster,made_at,probability,probabilities,rationale\n"
+        "closed-q,gjo-user1,2024-02-01,0.2,,early\n"
+        "closed-q,gjo-user1,2024-06-01T10:00:00+02:00,0.35,,\n"
+        'cat-q,gjo-user2,2024-05-01,,"{""early"": 0.5, ""middle"": 0.25, ""late"": 0.25}",\n',
+    )
+    result = import_path(pack_db, f)
+    assert result == {
+        "kind": "forecasts",
+        "file": str(f),
+        "imported": 3,
+        "skipped_existing": 0,
+        "new_forecasters": ["gjo-user1", "gjo-user2"],
+    }
+    rows = list(pack_db.query("SELECT made_at, probability, probabilities FROM forecasts ORDER BY id"))
+    assert rows[1]["made_at"] == "2024-06-01T08:00:00Z"  # offsets converted to UTC
+    assert json.loads(rows[2]["probabilities"]) == {"early": 0.5, "middle": 0.25, "late": 0.25}
+    assert import_file(pack_db, f)["skipped_existing"] == 3  # re-import is harmless
+    r = _write(
+        tmp_path / "r.jsonl",
+        '{"question": "closed-q", "outcome": "YES", "known_at": "2024-12-20", "source": "https://example.org"}\n',
+    )
+    assert import_file(pack_db, r)["imported"] == 1
+    assert pack_db.execute("SELECT outcome, known_at FROM resolutions").fetchall() == [("yes", "2024-12-20T00:00:00Z")]
+    assert import_file(pack_db, r)["skipped_existing"] == 1
+    late = _write(tmp_path / "late.jsonl", '{"question": "closed-q", "forecaster": "x", "made_at": "2024-12-21", '
+                  '"probability": 0.9}\n')  # fmt: skip
+    with pytest.raises(ForecastsError, match=r"late.jsonl:1: made_at: .* after 'closed-q' was resolved"):
+        import_file(pack_db, late)
+
+
+HEADER = "question,forecaster,made_at,probability\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("nope,al,2024-02-01,0.3", r"f.csv:3: question: unknown id 'nope'"),
+        ("open-q,al,2024-02-01,0", r"f.csv:3: probability: '0' must be a number strictly between 0 and 1"),
+        ("open-q,al,2024-02-01,1", r"f.csv:3: probability: '1' must be"),
+        ("open-q,al,2024-02-01,1.5", r"f.csv:3: probability: '1.5' must be"),
+        ("open-q,al,2024-02-01,-0.1", r"f.csv:3: probability: '-0.1' must be"),
+        ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' must be"),
+        ("open-q,al,2024-02-01,50%", r"f.csv:3: probability: '50%' must be"),
+        ("open-q,al,20/01/2025,0.3", r"f.csv:3: made_at: '20/01/2025' is not a date"),
+        ("open-q,al,2025-13-01,0.3", r"f.csv:3: made_at: '2025-13-01' is not a date"),
+        ("open-q,al,2025-01-01T00:00:00+25:00,0.3", r"f.csv:3: made_at: .* is not a date"),
+        ("open-q,al,2098-01-01,0.3", r"f.csv:3: made_at: 2098-01-01T00:00:00Z is in the future"),
+        ("closed-q,al,2025-03-01,0.3", r"f.csv:3: made_at: 2025-03-01T00:00:00Z is after 'closed-q' closed"),
+        ("closed-q,al,2023-03-01,0.3", r"f.csv:3: made_at: .* is before 'closed-q' opened"),
+        ("open-q,bad name,2024-02-01,0.3", r"f.csv:3: forecaster: 'bad name' must be"),
+        ("open-q,crowd,2024-02-01,0.3", r"f.csv:3: forecaster: 'crowd' is reserved"),
+        ("cat-q,al,2024-02-01,0.3", r"f.csv:3: probability: 'cat-q' is categorical"),
+        ("open-q,al,2024-02-01,0.3\nopen-q,al,2024-02-01,0.4", r"f.csv:4: made_at: al already has a forecast"),
+    ],
+)
+def test_bad_forecast_rows_write_nothing(tmp_path: Path, pack_db, row: str, message: str) -> None:
+    before = dump(tmp_path / "p.db")
+    path = _write(tmp_path / "f.csv", HEADER + "open-q,ok,2024-02-01,0.3\n" + row + "\n")
+    with pytest.raises(ForecastsError, match=message):
+        import_file(pack_db, path)
+    assert dump(tmp_path / "p.db") == before
+
+
+def test_bad_resolution_and_format_files(tmp_path: Path, pack_db) -> None:
+    cases = {
+        "a.csv": (
+            "question,outcome,known_at\nclosed-q,maybe,2024-12-01\n",
+            r"a.csv:2: outcome: 'maybe' is not allowed",
+        ),
+        "b.csv": ("question,outcome,known_at\nclosed-q,no,01/12/2024\n", r"b.csv:2: known_at: '01/12/2024' is not"),
+        "c.csv": ("question,outcome\nclosed-q,no\n", r"c.csv:1: columns: need question, forecaster"),
+        "d.csv": (HEADER.replace("probability", "probabilty"), r"d.csv:1: probabilty: unknown column"),
+        "e.jsonl": ('{"question": "open-q",\n', r"e.jsonl:1: json: "),
+        "f.txt": ("x", r"format must be .csv or .jsonl"),
+        "g.csv": (
+            "question,outcome,known_at\nclosed-q,no,2024-12-01\nclosed-q,yes,2024-12-02\n",
+            r"g.csv:3: question: 'closed-q' is already resolved on line 2",
+        ),
+    }
+    before = dump(tmp_path / "p.db")
+    for name, (text, message) in cases.items():
+        with pytest.raises(ForecastsError, match=message):
+            import_file(pack_db, _write(tmp_path / name, text))
+    (tmp_path / "latin1.csv").write_bytes((HEADER + "open-q,jos\xe9,2024-02-01,0.3\n").encode("latin-1"))
+    with pytest.raises(ForecastsError, match=r"latin1.csv:2: file: is not UTF-8"):
+        import_file(pack_db, tmp_path / "latin1.csv")
+    assert dump(tmp_path / "p.db") == before
