@@ -11,7 +11,7 @@ import sqlite_utils
 
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import ensure_forecaster
+from forecasts.forecasters import ensure_forecaster, get_forecaster
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
 from forecasts.timeutil import now_utc, to_iso
@@ -128,6 +128,7 @@ def list_forecasts(
         where.append("question_id = ?")
         params.append(question_id)
     if by:
+        get_forecaster(db, by)
         where.append("forecaster_id = ?")
         params.append(by)
     sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"

@@ -13,6 +13,15 @@ from forecasts.questions import get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
 UNSCORED = ("ambiguous", "annulled")
+MAX_TEXT = 10_000
+
+
+def _short_text(value: str | None, fld: str) -> str:
+    """Free text a user typed: at most MAX_TEXT characters, no NUL bytes."""
+    value = (value or "").strip()
+    if len(value) > MAX_TEXT or "\x00" in value:
+        raise ForecastsError(f"{fld}: must be text of at most {MAX_TEXT} characters without NUL bytes")
+    return value
 
 
 def resolution_state(
@@ -60,6 +69,8 @@ def resolve(
         outcome = outcome.lower()
     if outcome not in allowed:
         raise ForecastsError(f"outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}")
+    source, note = _short_text(source, "source"), _short_text(note, "note")
+    recorded_by = _short_text(recorded_by, "by")
     now = now_utc()
     known = parse_datetime(known_at, "known_at") if known_at else now
     if known > now:
@@ -98,6 +109,7 @@ def resolve(
 def unresolve(db: sqlite_utils.Database, question_id: str, note: str = "", recorded_by: str = "") -> dict[str, Any]:
     """Reopen a resolved question with a new row; its scores disappear until it is resolved again."""
     q = get_question(db, question_id)
+    note, recorded_by = _short_text(note, "note"), _short_text(recorded_by, "by")
     now = now_utc()
     with write_transaction(db):
         current = resolution_state(db, q.id)
