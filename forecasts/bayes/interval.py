@@ -7,6 +7,7 @@ the PyMC model (forecasts.bayes.model) is the full treatment.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import numpy as np
@@ -45,10 +46,11 @@ def monte_carlo_posterior(
         base = np.clip(base, EPS, 1 - EPS)
         logit = np.log(base / (1 - base))
         if used:
+            # Σ r_i (μ_i + sd_i z_i) = Σ r_i μ_i + N(0, Σ (r_i sd_i)²): the same distribution, one normal per draw.
             mu = np.array([lk.log_lr for lk in used])
             sd = np.array([lk.log_lr_sd for lk in used])
             r = np.array([lk.reliability for lk in used])
-            logit = logit + (mu + sd * rng.standard_normal((draws, len(used)))) @ r
+            logit = logit + float(mu @ r) + math.sqrt(float(np.sum((r * sd) ** 2))) * rng.standard_normal(draws)
         yes = 1.0 / (1.0 + np.exp(-logit))
         samples = np.column_stack([yes, 1.0 - yes])
     else:
@@ -57,9 +59,13 @@ def monte_carlo_posterior(
             shares = shares * bin_remaining_fractions(q.opens_at, q.bin_ends, at)
         logp = np.log(np.clip(shares, EPS, None))
         index = {o: i for i, o in enumerate(q.outcomes)}
-        for lk in used:
-            shift = lk.reliability * (lk.log_lr + lk.log_lr_sd * rng.standard_normal(draws))
-            logp[:, index[lk.outcome]] += shift
+        if used:
+            # Per outcome, the links' independent normal noises sum to one normal: draws × K normals, not × links.
+            k = np.array([index[lk.outcome] for lk in used])
+            r = np.array([lk.reliability for lk in used])
+            shift = np.bincount(k, r * np.array([lk.log_lr for lk in used]), len(q.outcomes))
+            var = np.bincount(k, (r * np.array([lk.log_lr_sd for lk in used])) ** 2, len(q.outcomes))
+            logp += shift + np.sqrt(var) * rng.standard_normal((draws, len(q.outcomes)))
         logp -= logp.max(axis=1, keepdims=True)
         samples = np.exp(logp)
         samples /= samples.sum(axis=1, keepdims=True)

@@ -1,0 +1,560 @@
+"""Gather everything the weekly report shows into plain data, from what was known by the end of the week.
+
+The as-of time is the last second of the ISO week. Evidence, retractions, forecasts and resolutions
+recorded after it are ignored, and nothing here reads the clock, so a past week regenerates byte for byte.
+Each table is loaded once for the whole report; the maths lives in forecasts.report.trajectory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import statistics
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from forecasts.bayes.interval import monte_carlo_posterior
+from forecasts.errors import ForecastsError
+from forecasts.forecasters import CROWD
+from forecasts.probabilities import Link, probability_from_links
+from forecasts.questions import Question, all_questions
+from forecasts.report import trajectory as tr
+from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.timeutil import from_iso, iso_week, to_iso
+
+WEEK = timedelta(days=7)
+CLOSING_WINDOW = timedelta(days=30)
+STALE_SHARE = 0.25  # stale: not updated for more than this share of the question's life so far ...
+STALE_MIN_DAYS = 7  # ... and at least a week,
+STALE_DAYS = 30  # or for this many days whatever the question's age
+TRAJECTORY_POINTS = 121
+BAND_DRAWS = 1000
+MOVERS = 5
+CALIBRATION_SERIES = 6
+TREND_WEEKS = 8
+
+
+def week_bounds(week: str | None) -> tuple[str, datetime, datetime]:
+    """(label, start, as_of): as_of is the last second of the ISO week, so weeks never share a row."""
+    label, start, end = iso_week(week)
+    return label, start, end - timedelta(seconds=1)
+
+
+def _optional(module: str, name: str) -> Any:
+    """A function from a sibling module that may not exist yet (scoring, scenarios, the PyMC model)."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+def _records(obj: Any) -> list[dict[str, Any]]:
+    """Rows from whatever a sibling module returns: a DataFrame, a list of dicts, or a dict of dicts."""
+    if obj is None:
+        return []
+    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):
+        return [dict(r) for r in obj.to_dict("records")]
+    if isinstance(obj, dict):
+        return [{"name": k, **v} if isinstance(v, dict) else {"name": k, "value": v} for k, v in obj.items()]
+    return [dict(r) for r in obj]
+
+
+def _arrays(q: Question, links: list[Link]) -> tr.LinkArrays:
+    """A question's links as sorted numpy columns (active_links already orders them by observed_at)."""
+    if not links:
+        return tr.LinkArrays.empty()
+    index = {o: i for i, o in enumerate(q.outcomes)}
+    r = np.fromiter((lk.reliability for lk in links), float, len(links))
+    return tr.LinkArrays(
+        observed=np.fromiter((lk.observed_at.timestamp() for lk in links), float, len(links)),
+        outcome=np.fromiter((0 if q.is_binary else index.get(lk.outcome, 0) for lk in links), int, len(links)),
+        shift=r * np.fromiter((lk.log_lr for lk in links), float, len(links)),
+        var=(r * np.fromiter((lk.log_lr_sd for lk in links), float, len(links))) ** 2,
+        evidence_id=np.fromiter((lk.evidence_id for lk in links), int, len(links)),
+    )
+
+
+def _stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def load_links(
+    db: sqlite_utils.Database, as_of: datetime, week_ago: datetime
+) -> tuple[dict[str, list[Link]], dict[str, list[Link]]]:
+    """active_links(db, as_of) and active_links(db, week_ago) from one query (the same rows and order).
+
+    A link counts at a moment when its evidence was recorded by then and not retracted by then; retractions
+    are joined once (grouped), not probed per row.
+    """
+    sql = """
+        SELECT l.evidence_id, l.question_id, l.outcome, l.log_lr, l.log_lr_sd,
+               e.reliability, e.observed_at, e.recorded_at, e.summary, r.retracted_at
+        FROM evidence_links l JOIN evidence e ON e.id = l.evidence_id
+        LEFT JOIN (SELECT evidence_id, MIN(recorded_at) AS retracted_at FROM evidence_retractions
+                   WHERE recorded_at <= :known GROUP BY evidence_id) r ON r.evidence_id = e.id
+        WHERE e.recorded_at <= :known
+        ORDER BY e.observed_at, e.id, l.id
+    """
+    now: dict[str, list[Link]] = defaultdict(list)
+    prev: dict[str, list[Link]] = defaultdict(list)
+    known, before = to_iso(as_of), to_iso(week_ago)
+    parsed: dict[str, datetime] = {}
+    for row in db.conn.execute(sql, {"known": known}):
+        obs = parsed.get(row[6]) or parsed.setdefault(row[6], _stamp(row[6]))
+        rec = parsed.get(row[7]) or parsed.setdefault(row[7], _stamp(row[7]))
+        link = Link(row[0], row[1], row[2], row[3], row[4], row[5], obs, rec, row[8])
+        if row[9] is None:
+            now[row[1]].append(link)
+        if row[7] <= before and (row[9] is None or row[9] > before):
+            prev[row[1]].append(link)
+    return now, prev
+
+
+def _load_forecasts(db: sqlite_utils.Database, as_of: datetime) -> list[dict[str, Any]]:
+    """Every forecast made and recorded by as_of, oldest first (one query for the whole report)."""
+    stamp = to_iso(as_of)
+    rows = db.conn.execute(
+        """SELECT f.id, f.question_id, f.forecaster_id, f.made_at, f.probability, f.probabilities, f.rationale,
+                  COALESCE(p.kind, 'person')
+           FROM forecasts f LEFT JOIN forecasters p ON p.id = f.forecaster_id
+           WHERE f.made_at <= ? AND f.recorded_at <= ? ORDER BY f.made_at, f.id""",
+        [stamp, stamp],
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "question": r[1],
+            "forecaster": r[2],
+            "made_at": r[3],
+            "probability": r[4],
+            "probabilities": json.loads(r[5]) if r[5] else None,
+            "rationale": r[6],
+            "kind": r[7],
+        }
+        for r in rows
+    ]
+
+
+def _probs(q: Question, f: dict[str, Any]) -> dict[str, float]:
+    if f["probabilities"] is not None:
+        return {o: float(f["probabilities"][o]) for o in q.outcomes}
+    return {"yes": float(f["probability"]), "no": 1.0 - float(f["probability"])}
+
+
+def _crowd(q: Question, standing: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The `crowd` forecaster's standing forecast, else the median of people's standing forecasts."""
+    if CROWD in standing:
+        return {"probabilities": _probs(q, standing[CROWD]), "source": "crowd forecaster", "n": None}
+    people = [_probs(q, f) for name, f in standing.items() if f["kind"] == "person"]
+    if not people:
+        return None
+    med = {o: statistics.median(p[o] for p in people) for o in q.outcomes}
+    total = sum(med.values())
+    return {"probabilities": {o: v / total for o, v in med.items()}, "source": "median of people", "n": len(people)}
+
+
+def _interval(
+    db: sqlite_utils.Database, q: Question, links: list[Link], week_ago: datetime, as_of: datetime
+) -> dict[str, Any]:
+    """The PyMC model's stored run when one describes this week with the same evidence, else seeded Monte Carlo."""
+    latest = _optional("forecasts.bayes.runs", "latest_posterior") or _optional(
+        "forecasts.bayes.model", "latest_posterior"
+    )
+    post = latest(db, q.id, known_by=as_of) if latest is not None else None
+    if (
+        post
+        and str(post.get("as_of", "")) > to_iso(week_ago)
+        and sorted(set(post.get("evidence_ids") or [])) == sorted({lk.evidence_id for lk in links})
+        and all(o in post["lo"] and o in post["hi"] for o in q.outcomes)
+    ):
+        diag = f"; R-hat max {post['rhat_max']:.3f}" if isinstance(post.get("rhat_max"), float) else ""
+        return {
+            "mean": {o: float(post["mean"][o]) for o in q.outcomes},
+            "lo": {o: float(post["lo"][o]) for o in q.outcomes},
+            "hi": {o: float(post["hi"][o]) for o in q.outcomes},
+            "method": f"PyMC model run #{post.get('id')} as of {post['as_of']}{diag}",
+        }
+    mc = monte_carlo_posterior(q, links, as_of, seed=0)
+    return mc | {"method": "Monte Carlo of the fast path with its uncertainties (seed 0)"}
+
+
+def _question_block(
+    db: sqlite_utils.Database,
+    q: Question,
+    links: list[Link],
+    arrays: tr.LinkArrays,
+    prev_links: list[Link],
+    standing: dict[str, dict[str, Any]],
+    week_ago: datetime,
+    as_of: datetime,
+) -> dict[str, Any]:
+    now = probability_from_links(q, links, as_of)
+    before = probability_from_links(q, prev_links, week_ago) if q.opens_at <= week_ago else None
+    times = np.linspace(q.opens_at.timestamp(), as_of.timestamp(), TRAJECTORY_POINTS)
+    values = tr.path(q, arrays, times)
+    lo, hi = tr.band(q, arrays, times, draws=BAND_DRAWS, seed=0)
+    used = arrays.observed <= times[-1]
+    obs = np.clip(arrays.observed[used], times[0], times[-1])
+    at_obs = tr.path(q, arrays, obs) if len(obs) else np.zeros((0, len(q.outcomes)))
+    col = np.zeros(len(obs), dtype=int) if q.is_binary else arrays.outcome[used]
+    markers = [
+        (float(t), float(at_obs[i, c]), int(np.sign(s)))
+        for i, (t, c, s) in enumerate(zip(obs, col, arrays.shift[used], strict=True))
+    ]
+    shown = ["yes"] if q.is_binary else list(q.outcomes)
+    series = [
+        {
+            "name": o,
+            "values": values[:, k].tolist(),
+            "lo": lo[:, k].tolist(),
+            "hi": hi[:, k].tolist(),
+            "spark": tr.sparkline(values[:, k]),
+        }
+        for k, o in enumerate(q.outcomes)
+        if o in shown
+    ]
+    forecasts = [
+        {
+            "forecaster": name,
+            "kind": f["kind"],
+            "made_at": f["made_at"],
+            "probabilities": _probs(q, f),
+            "rationale": f["rationale"],
+        }
+        for name, f in sorted(standing.items())
+    ]
+    return {
+        "id": q.id,
+        "title": q.title,
+        "type": q.type,
+        "outcomes": list(q.outcomes),
+        "deadline": q.deadline_question,
+        "opens_at": to_iso(q.opens_at),
+        "closes_at": to_iso(q.closes_at),
+        "prior": q.prior_probabilities(),
+        "now": now,
+        "before": before,
+        "interval": _interval(db, q, links, week_ago, as_of),
+        "evidence_count": len({lk.evidence_id for lk in links}),
+        "trajectory": {"times": times.tolist(), "series": series, "markers": markers},
+        "forecasts": forecasts,
+        "crowd": _crowd(q, standing),
+        "week_evidence": [],
+    }
+
+
+def _delta(q_block: dict[str, Any]) -> tuple[str, float] | None:
+    """The outcome that moved most this week and by how much (None for questions new this week)."""
+    before = q_block["before"]
+    if before is None:
+        return None
+    shown = ["yes"] if q_block["type"] == "binary" else q_block["outcomes"]
+    best = max(shown, key=lambda o: (abs(q_block["now"][o] - before[o]), -shown.index(o)))
+    return best, q_block["now"][best] - before[best]
+
+
+def _week_evidence(
+    db: sqlite_utils.Database,
+    questions: dict[str, Question],
+    arrays: dict[str, tr.LinkArrays],
+    links_now: dict[str, list[Link]],
+    week_ago: datetime,
+    as_of: datetime,
+) -> list[dict[str, Any]]:
+    """Evidence recorded this week (and not retracted by as_of) with each link's log-odds and pp effect."""
+    rows = db.conn.execute(
+        """SELECT id, observed_at, recorded_at, summary, source, url, reliability, reliability_grade, recorded_by
+           FROM evidence WHERE recorded_at > ? AND recorded_at <= ? ORDER BY observed_at, id""",
+        [to_iso(week_ago), to_iso(as_of)],
+    ).fetchall()
+    items = {
+        r[0]: {
+            "id": r[0],
+            "observed_at": r[1],
+            "recorded_at": r[2],
+            "summary": r[3],
+            "source": r[4],
+            "url": r[5],
+            "reliability": r[6],
+            "reliability_grade": r[7],
+            "recorded_by": r[8],
+            "effects": [],
+        }
+        for r in rows
+    }
+    if not items:
+        return []
+    for qid in sorted(links_now):
+        q = questions.get(qid)
+        if q is None:
+            continue
+        week_links = [lk for lk in links_now[qid] if lk.evidence_id in items]
+        if not week_links:
+            continue
+        ids = np.array(sorted({lk.evidence_id for lk in week_links}), dtype=int)
+        change = tr.leave_one_out(q, arrays[qid], as_of.timestamp(), ids)
+        shown = ["yes"] if q.is_binary else list(q.outcomes)
+        effects: dict[int, dict[str, Any]] = {}
+        for lk in week_links:
+            key = "yes" if q.is_binary else lk.outcome
+            eff = effects.setdefault(lk.evidence_id, {"question": qid, "binary": q.is_binary, "lr": {}, "log_odds": {}})
+            eff["lr"][key] = math.exp(lk.log_lr)
+            eff["log_odds"][key] = lk.reliability * lk.log_lr
+        for i, eid in enumerate(ids):
+            effects[int(eid)]["pp"] = {o: 100.0 * float(change[i, q.outcomes.index(o)]) for o in shown}
+            items[int(eid)]["effects"].append(effects[int(eid)])
+    return [it for it in items.values() if it["effects"]]
+
+
+def _retractions(db: sqlite_utils.Database, week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
+    rows = db.conn.execute(
+        """SELECT r.evidence_id, r.recorded_at, r.reason, e.summary FROM evidence_retractions r
+           JOIN evidence e ON e.id = r.evidence_id
+           WHERE r.recorded_at > ? AND r.recorded_at <= ? ORDER BY r.recorded_at, r.id""",
+        [to_iso(week_ago), to_iso(as_of)],
+    ).fetchall()
+    return [{"evidence_id": r[0], "recorded_at": r[1], "reason": r[2], "summary": r[3]} for r in rows]
+
+
+def _stale(q: Question, standing: dict[str, dict[str, Any]], as_of: datetime) -> list[dict[str, Any]]:
+    life = (as_of - q.opens_at).total_seconds() / 86400.0
+    out = []
+    for name, f in sorted(standing.items()):
+        if f["kind"] != "person":
+            continue
+        age = (as_of - from_iso(f["made_at"])).total_seconds() / 86400.0
+        if age >= STALE_DAYS or (age >= STALE_MIN_DAYS and age > STALE_SHARE * life):
+            out.append(
+                {
+                    "question": q.id,
+                    "forecaster": name,
+                    "made_at": f["made_at"],
+                    "age_days": age,
+                    "share_of_life": age / life if life > 0 else 1.0,
+                    "probabilities": _probs(q, f),
+                }
+            )
+    return out
+
+
+def _scenarios(db: sqlite_utils.Database, as_of: datetime, root: Path) -> dict[str, Any]:
+    """Scenario probabilities now and over the last TREND_WEEKS weeks, when scenarios are defined."""
+    probs = _optional("forecasts.scenarios", "scenario_probabilities")
+    files = _optional("forecasts.scenarios", "scenario_files")
+    if probs is None or files is None:
+        note = "Scenario probabilities are not available yet (no scenarios module)."
+        return {"available": False, "note": note, "rows": [], "trend": []}
+    if not root.exists() or not files(root):
+        return {"available": True, "note": f"No scenarios are defined (no scenario files under {root}).", "rows": [],
+                "trend": []}  # fmt: skip
+    try:
+        rows = probs(db, known_by=as_of, root=root)
+        trend_fn = _optional("forecasts.scenarios", "scenario_trend")
+        weeks = [as_of - WEEK * k for k in range(TREND_WEEKS - 1, -1, -1)]
+        trend = trend_fn(db, weeks, root=root) if trend_fn is not None and rows else []
+    except ForecastsError as exc:
+        return {"available": True, "note": f"Scenario probabilities could not be computed: {exc}", "rows": [],
+                "trend": []}  # fmt: skip
+    out = [
+        {
+            "id": r["id"],
+            "title": r.get("title", ""),
+            "probability": float(r["probability"]),
+            "interval": list(r["interval"]) if r.get("interval") is not None else None,
+            "independent": r.get("independent_probability"),
+            "signposts": [
+                {"what": sp.get("question") or ("tag " + str(sp.get("tag", ""))), "direction": sp.get("direction", ""),
+                 "movement": sp.get("movement", ""), "signal": sp.get("signal", "")}
+                for sp in r.get("signposts", [])
+            ],
+        }
+        for r in rows
+    ]  # fmt: skip
+    points = [
+        (from_iso(w["known_by"]).timestamp(), {s["id"]: float(s["probability"]) for s in w["scenarios"]}) for w in trend
+    ]
+    series = {r["id"]: [p.get(r["id"], float("nan")) for _, p in points] for r in out}
+    return {"available": True, "note": "" if out else "No scenarios are defined.", "rows": out,
+            "trend": {"times": [t for t, _ in points], "series": series} if points else []}  # fmt: skip
+
+
+SCORE_SHOWN = ("forecaster_id", "n_forecasts", "brier_time_avg", "coverage", "brier_active", "relative_brier",
+               "brier_close", "log_close", "baseline_time_avg")  # fmt: skip
+CALIBRATION_SHOWN = ("bin", "n", "yes", "mean_forecast", "observed", "ci95_low", "ci95_high")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python, NaN to None: values a renderer can format deterministically."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _table(rows: list[dict[str, Any]], shown: tuple[str, ...], described: dict[str, str]) -> dict[str, Any]:
+    """A labelled table: the shown columns present in the rows, each with its description."""
+    cols = [c for c in shown if any(c in r for r in rows)] if rows else list(shown)
+    return {
+        "columns": [{"key": c, "label": described.get(c, c)} for c in cols],
+        "rows": [{c: _plain(r.get(c)) for c in cols} for r in rows],
+    }
+
+
+def _resolved(
+    db: sqlite_utils.Database,
+    questions: dict[str, Question],
+    resolutions: dict[str, dict],
+    week_ago: datetime,
+    as_of: datetime,
+) -> dict[str, Any]:
+    """Questions whose resolution was recorded this week, with each forecaster's scores on them."""
+    week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
+    score_table = _optional("forecasts.leaderboard", "score_table")
+    described = dict(getattr(importlib.import_module("forecasts.scoring"), "SCORE_COLUMNS", {})) if score_table else {}
+    described["forecaster_id"] = "forecaster"
+    out = []
+    for r in week:
+        scores = None
+        if score_table is not None and r["outcome"] not in UNSCORED:
+            scores = _table(
+                _records(score_table(db, known_by=as_of, question=r["question_id"])), SCORE_SHOWN, described
+            )
+        out.append(
+            {
+                "id": r["question_id"],
+                "title": questions[r["question_id"]].title,
+                "outcome": r["outcome"],
+                "known_at": r["known_at"],
+                "source": r["source"],
+                "scored": r["outcome"] not in UNSCORED,
+                "scores": scores,
+            }
+        )
+    note = "" if score_table is not None else "Scores are not available yet (no scoring module)."
+    return {"rows": out, "note": note}
+
+
+def _leaderboard(db: sqlite_utils.Database, as_of: datetime) -> dict[str, Any]:
+    """The leaderboard as of the week's end and the calibration of its top forecasters."""
+    board_fn = _optional("forecasts.leaderboard", "leaderboard")
+    calib_fn = _optional("forecasts.leaderboard", "calibration")
+    if board_fn is None:
+        note = "The leaderboard is not available yet (no scoring module)."
+        return {"available": False, "note": note, "table": None, "calibration": []}
+    described = dict(_optional("forecasts.leaderboard", "LEADERBOARD_COLUMNS") or {})
+    rows = _records(board_fn(db, known_by=as_of))
+    shown = tuple(described) if described else tuple(rows[0]) if rows else ()
+    table = _table(rows, shown, described)
+    calibration = []
+    if calib_fn is not None:
+        for row in rows[:CALIBRATION_SERIES]:
+            name = row.get("forecaster")
+            if name is None:
+                continue
+            cal = calib_fn(db, str(name), known_by=as_of)
+            murphy = {k: _plain(v) for k, v in (cal.get("murphy") or {}).items()}
+            bins = _table(list(cal.get("table") or []), CALIBRATION_SHOWN, {})
+            calibration.append({"name": str(name), "bins": bins, "murphy": murphy,
+                                "n_questions": cal.get("n_questions")})  # fmt: skip
+    note = "" if rows else "No resolved, scored questions yet."
+    return {"available": True, "note": note, "table": table if rows else None, "calibration": calibration}
+
+
+def build_report(
+    db: sqlite_utils.Database, week: str | None = None, questions_root: str | Path = "questions"
+) -> dict[str, Any]:
+    """Everything the weekly report shows for ISO `week` (default: the current one), as plain data.
+
+    `questions_root` is where scenario files live (scenarios are defined in files, not the database)."""
+    label, start, as_of = week_bounds(week)
+    week_ago = as_of - WEEK
+    questions = {q.id: q for q in all_questions(db) if q.opens_at <= as_of}
+    links_now, links_prev = load_links(db, as_of, week_ago)
+    resolutions = all_resolutions(db, as_of)
+    forecast_rows = _load_forecasts(db, as_of)
+    standing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for f in forecast_rows:  # oldest first, so the last one written per forecaster stands
+        standing[f["question"]][f["forecaster"]] = f
+    arrays = {qid: _arrays(questions[qid], lks) for qid, lks in links_now.items() if qid in questions}
+
+    open_ids = [qid for qid, q in questions.items() if qid not in resolutions and as_of < q.closes_at]
+    blocks = {
+        qid: _question_block(
+            db,
+            questions[qid],
+            links_now.get(qid, []),
+            arrays.get(qid, tr.LinkArrays.empty()),
+            links_prev.get(qid, []),
+            standing[qid],
+            week_ago,
+            as_of,
+        )
+        for qid in open_ids
+    }
+    week_evidence = _week_evidence(db, questions, arrays, links_now, week_ago, as_of)
+    for item in week_evidence:
+        for eff in item["effects"]:
+            if eff["question"] in blocks:
+                blocks[eff["question"]]["week_evidence"].append(
+                    {"id": item["id"], "summary": item["summary"], "observed_at": item["observed_at"]} | eff
+                )
+    movers = []
+    for b in blocks.values():
+        d = _delta(b)
+        if d is not None and abs(d[1]) >= 5e-4:
+            movers.append({"id": b["id"], "title": b["title"], "outcome": d[0], "before": b["before"][d[0]],
+                           "now": b["now"][d[0]], "delta": d[1]})  # fmt: skip
+    movers.sort(key=lambda m: (-abs(m["delta"]), m["id"]))
+    new_this_week = [b["id"] for b in blocks.values() if b["before"] is None]
+    closing = [
+        {"id": qid, "title": questions[qid].title, "closes_at": to_iso(questions[qid].closes_at),
+         "days_left": (questions[qid].closes_at - as_of).total_seconds() / 86400.0, "now": blocks[qid]["now"],
+         "type": questions[qid].type}
+        for qid in open_ids
+        if questions[qid].closes_at <= as_of + CLOSING_WINDOW
+    ]  # fmt: skip
+    closing.sort(key=lambda c: (c["closes_at"], c["id"]))
+    awaiting = [
+        {"id": qid, "title": q.title, "closes_at": to_iso(q.closes_at)}
+        for qid, q in questions.items()
+        if qid not in resolutions and as_of >= q.closes_at
+    ]
+    stale = [s for qid in open_ids for s in _stale(questions[qid], standing[qid], as_of)]
+    made_this_week = sum(1 for f in forecast_rows if f["made_at"] > to_iso(week_ago))
+    resolved = _resolved(db, questions, resolutions, week_ago, as_of)
+    return {
+        "week": label,
+        "week_start": to_iso(start),
+        "as_of": to_iso(as_of),
+        "week_ago": to_iso(week_ago),
+        "summary": {
+            "questions": len(questions),
+            "open": len(open_ids),
+            "evidence_this_week": len(week_evidence),
+            "forecasts_this_week": made_this_week,
+            "resolved_this_week": len(resolved["rows"]),
+            "new_this_week": new_this_week,
+        },
+        "movers": movers[:MOVERS],
+        "scenarios": _scenarios(db, as_of, Path(questions_root)),
+        "questions": [blocks[qid] for qid in sorted(open_ids)],
+        "evidence": week_evidence,
+        "retractions": _retractions(db, week_ago, as_of),
+        "closing": closing,
+        "awaiting_resolution": awaiting,
+        "stale": stale,
+        "stale_rule": (
+            f"no update for {STALE_DAYS}+ days, or for more than {int(STALE_SHARE * 100)}% of the question's "
+            f"life so far (and at least {STALE_MIN_DAYS} days)"
+        ),
+        "resolved": resolved,
+        "leaderboard": _leaderboard(db, as_of),
+    }

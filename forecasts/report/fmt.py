@@ -1,0 +1,86 @@
+"""Number and text formatting shared by the Markdown and HTML renderers (fixed formats, so bytes are stable)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+
+
+def pct(p: float | None) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    return f"{100 * p:.1f}%"
+
+
+def pp(delta: float | None) -> str:
+    """A change in percentage points, signed ('+5.8 pp'); 'new' when there was no value a week ago."""
+    if delta is None:
+        return "new"
+    text = f"{delta:+.1f}"
+    return ("+0.0" if text == "-0.0" else text) + " pp"
+
+
+def signed(x: float, digits: int = 2) -> str:
+    text = f"{x:+.{digits}f}"
+    return text.replace("-0.00", "+0.00") if text.startswith("-0.0") and float(text) == 0 else text
+
+
+def day(iso: str | None) -> str:
+    return (iso or "")[:10] or "—"
+
+
+def probs_text(probs: dict[str, float], binary: bool) -> str:
+    if binary:
+        return pct(probs["yes"])
+    return ", ".join(f"{o} {pct(p)}" for o, p in probs.items())
+
+
+def lr_text(lr: float) -> str:
+    return f"{lr:.3g}" if lr >= 1 else f"1/{1 / lr:.3g}"
+
+
+def safe_url(url: str | None) -> bool:
+    """Only http(s) URLs without whitespace or quoting characters may become links."""
+    return bool(url) and bool(SAFE_URL.match(url or ""))
+
+
+def cell(value: Any) -> str:
+    """A value from another module's table, formatted for display (raw text; callers escape)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "—"
+        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def effect_texts(eff: dict[str, Any], esc: Callable[[Any], str]) -> tuple[str, str, str]:
+    """(LR, log-odds r·ln LR, percentage-point change) of one item on one question; `esc` escapes outcome names."""
+    if eff["binary"]:
+        return lr_text(eff["lr"]["yes"]), signed(eff["log_odds"]["yes"]), pp(eff["pp"]["yes"])
+    lrs = "; ".join(f"{esc(o)} {lr_text(v)}" for o, v in eff["lr"].items())
+    logs = "; ".join(f"{esc(o)} {signed(v)}" for o, v in eff["log_odds"].items())
+    pps = "; ".join(f"{esc(o)} {pp(v)}" for o, v in eff["pp"].items())
+    return lrs, logs, pps
+
+
+def effect_summary(eff: dict[str, Any], esc: Callable[[Any], str]) -> str:
+    """One item's effect on one question in a line: 'q: +0.41 log-odds, +4.2 pp' (per outcome if categorical)."""
+    if eff["binary"]:
+        return f"{esc(eff['question'])}: {signed(eff['log_odds']['yes'])} log-odds, {pp(eff['pp']['yes'])}"
+    parts = [
+        f"{esc(o)} " + (f"{signed(eff['log_odds'][o])} log-odds, " if o in eff["log_odds"] else "") + pp(v)
+        for o, v in eff["pp"].items()
+    ]
+    return f"{esc(eff['question'])}: " + "; ".join(parts)

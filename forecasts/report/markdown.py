@@ -1,0 +1,224 @@
+"""Render the weekly report data as Markdown; user text is escaped so it can't become markup or links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from forecasts.report.fmt import cell, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.trajectory import sparkline
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LEADING = re.compile(r"^([-+#=])")
+
+
+def md(text: Any) -> str:
+    """Escape user text for Markdown: HTML characters as entities, Markdown punctuation with backslashes,
+    and newlines folded, so the text stays one inert table cell or paragraph."""
+    s = " ".join(str(text if text is not None else "").split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _LEADING.sub(r"\\\1", s)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", s)
+
+
+def link(label: str, url: str | None) -> str:
+    """A Markdown link for http(s) URLs only; anything else is shown as escaped text."""
+    if safe_url(url):
+        return f"[{md(label)}](<{url}>)"
+    return md(label) + (f" ({md(url)})" if url else "")
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out + [""]
+
+
+def labelled_table(t: dict[str, Any]) -> list[str]:
+    """A table from another module (columns with descriptions): the rows, then what each column means."""
+    keys = [c["key"] for c in t["columns"]]
+    out = table([md(k) for k in keys], [[md(cell(r.get(k))) for k in keys] for r in t["rows"]])
+    legend = [f"{md(c['key'])}: {md(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
+    return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
+
+
+def _headline(r: dict[str, Any]) -> list[str]:
+    s = r["summary"]
+    out = ["## Headline", ""]
+    out.append(
+        f"- {s['open']} open questions; {s['evidence_this_week']} evidence items logged this week; "
+        f"{s['forecasts_this_week']} forecasts made this week; {s['resolved_this_week']} questions resolved this week."
+    )
+    if r["movers"]:
+        out.append("- Biggest movers this week (fast path):")
+        for m in r["movers"]:
+            label = "" if m["outcome"] == "yes" else f" ({md(m['outcome'])})"
+            out.append(
+                f"  - **{md(m['id'])}**{label}: {pct(m['before'])} → {pct(m['now'])} ({pp(100 * m['delta'])})"
+                f" — {md(m['title'])}"
+            )
+    else:
+        out.append("- No question moved this week.")
+    if s["new_this_week"]:
+        out.append("- Opened this week: " + ", ".join(md(q) for q in s["new_this_week"]) + ".")
+    out.append("")
+    sc = r["scenarios"]
+    out += ["### Scenarios", ""]
+    if sc["rows"]:
+        trend = sc.get("trend") or {}
+        rows = []
+        for s_ in sc["rows"]:
+            iv = s_["interval"]
+            series = (trend.get("series") or {}).get(s_["id"], [])
+            spark = f"`{sparkline(np.array(series))}`" if len(series) > 1 else ""
+            signs = "; ".join(f"{md(x['what'])} {md(x['movement'])} ({md(x['signal'])})" for x in s_["signposts"])
+            rows.append(
+                [f"**{md(s_['id'])}** {md(s_['title'])}", pct(s_["probability"]),
+                 f"{pct(iv[0])} – {pct(iv[1])}" if iv else "—", pct(s_["independent"]), spark, signs]
+            )  # fmt: skip
+        out += table(
+            ["Scenario", "Probability", "90% interval", "If independent", "Trend (8 weeks)", "Signposts"], rows
+        )
+    else:
+        out += [md(sc["note"]), ""]
+    return out
+
+
+def _question(b: dict[str, Any]) -> list[str]:
+    binary = b["type"] == "binary"
+    out = [f"### {md(b['id'])}: {md(b['title'])}", ""]
+    kind = "binary" + (", deadline question" if b["deadline"] else "") if binary else b["type"]
+    out.append(
+        f"{kind}; opened {day(b['opens_at'])}, closes {day(b['closes_at'])}; "
+        f"{b['evidence_count']} evidence items; prior {probs_text(b['prior'], binary)}."
+    )
+    out.append("")
+    iv = b["interval"]
+    rows = []
+    for o in ["yes"] if binary else b["outcomes"]:
+        before = b["before"][o] if b["before"] else None
+        delta = None if before is None else 100 * (b["now"][o] - before)
+        rows.append([md(o), pct(b["now"][o]), pct(before), pp(delta), f"{pct(iv['lo'][o])} – {pct(iv['hi'][o])}"])
+    out += table(["Outcome", "Now", "A week ago", "Change", "90% credible interval"], rows)
+    out.append(f"Interval: {md(iv['method'])}.")
+    out.append("")
+    for s in b["trajectory"]["series"]:
+        name = "" if binary else f"{md(s['name'])} "
+        out.append(f"Trajectory {name}since {day(b['opens_at'])}: `{s['spark']}` → {pct(s['values'][-1])}  ")
+    out.append("")
+    if b["week_evidence"]:
+        out += ["Evidence logged this week:", ""]
+        rows = []
+        for e in b["week_evidence"]:
+            lrs, logs, pps = effect_texts(e, md)
+            rows.append([f"#{e['id']} {md(e['summary'])}", day(e["observed_at"]), lrs, logs, pps])
+        out += table(["Evidence", "Observed", "LR", "Log-odds (r·ln LR)", "Moved it (pp)"], rows)
+    else:
+        out += ["No evidence logged this week.", ""]
+    rows = []
+    for f in b["forecasts"]:
+        who = md(f["forecaster"]) + ("" if f["kind"] == "person" else f" ({md(f['kind'])})")
+        rows.append([who, probs_text(f["probabilities"], binary), day(f["made_at"]), md(f["rationale"])])
+    crowd = b["crowd"]
+    if crowd and crowd["source"] != "crowd forecaster":
+        rows.append([f"**crowd** (median of {crowd['n']})", probs_text(crowd["probabilities"], binary), "—", ""])
+    if rows:
+        out += ["Forecasts standing at the as-of time:", ""]
+        out += table(["Forecaster", "P(yes)" if binary else "Probabilities", "Made", "Rationale"], rows)
+    else:
+        out += ["No forecasts yet.", ""]
+    return out
+
+
+def render_markdown(r: dict[str, Any]) -> str:
+    """The whole report as Markdown text (deterministic: no clock, fixed number formats)."""
+    out = [
+        f"# Weekly forecasting report {r['week']}",
+        "",
+        f"As of **{r['as_of']}** (end of ISO week {r['week']}, which began {r['week_start']}). "
+        "Built only from evidence, forecasts and resolutions recorded by then.",
+        "",
+    ]
+    out += _headline(r)
+    out += ["## Open questions", ""]
+    if not r["questions"]:
+        out += ["No open questions.", ""]
+    for b in r["questions"]:
+        out += _question(b)
+    out += ["## Evidence logged this week", ""]
+    if r["evidence"]:
+        rows = []
+        for e in r["evidence"]:
+            effects = "; ".join(effect_summary(x, md) for x in e["effects"])
+            rel = f"{e['reliability']:.2f}" + (f" ({md(e['reliability_grade'])})" if e["reliability_grade"] else "")
+            rows.append(
+                [f"{e['id']}", day(e["observed_at"]), md(e["summary"]), link(e["source"] or "source", e["url"])
+                 if e["url"] else md(e["source"]), rel, effects]
+            )  # fmt: skip
+        out += table(["#", "Observed", "Summary", "Source", "Reliability", "Effect on each question"], rows)
+    else:
+        out += ["None.", ""]
+    if r["retractions"]:
+        out += ["Retracted this week:", ""]
+        out += [f"- \\#{x['evidence_id']} {md(x['summary'])} — {md(x['reason'])}" for x in r["retractions"]] + [""]
+    out += ["## Closing in the next 30 days", ""]
+    if r["closing"]:
+        rows = [
+            [md(c["id"]), md(c["title"]), day(c["closes_at"]), f"{c['days_left']:.0f}",
+             probs_text(c["now"], c["type"] == "binary")]
+            for c in r["closing"]
+        ]  # fmt: skip
+        out += table(["Question", "Title", "Closes", "Days left", "Now"], rows)
+    else:
+        out += ["None.", ""]
+    if r["awaiting_resolution"]:
+        out += ["Closed, awaiting resolution: " + ", ".join(md(a["id"]) for a in r["awaiting_resolution"]) + ".", ""]
+    out += ["## Stale forecasts", "", f"Stale: {md(r['stale_rule'])}.", ""]
+    if r["stale"]:
+        rows = [
+            [md(s["question"]), md(s["forecaster"]), day(s["made_at"]), f"{s['age_days']:.0f}",
+             f"{100 * s['share_of_life']:.0f}%"]
+            for s in r["stale"]
+        ]  # fmt: skip
+        out += table(["Question", "Forecaster", "Last updated", "Age (days)", "Share of life"], rows)
+    else:
+        out += ["None.", ""]
+    out += ["## Resolved this week", ""]
+    res = r["resolved"]
+    if res["rows"]:
+        for x in res["rows"]:
+            out += [f"### {md(x['id'])}: {md(x['outcome'])}", "", f"{md(x['title'])} (known {day(x['known_at'])}).", ""]
+            if not x["scored"]:
+                out += ["Not scored (ambiguous or annulled).", ""]
+            elif x["scores"] and x["scores"]["rows"]:
+                out += labelled_table(x["scores"])
+            elif res["note"]:
+                out += [md(res["note"]), ""]
+            else:
+                out += ["No forecasts to score.", ""]
+    else:
+        out += ["None.", ""]
+    lb = r["leaderboard"]
+    out += ["## Leaderboard", ""]
+    out += labelled_table(lb["table"]) if lb["table"] else [md(lb["note"]), ""]
+    out += ["## Calibration", ""]
+    calib = lb.get("calibration") or []
+    if calib:
+        out += [
+            "Forecasts standing at each scored question's close, in percent bins (categorical: one per outcome).",
+            "",
+        ]
+        for c in calib:
+            m = c["murphy"]
+            out += [f"### {md(c['name'])}", ""]
+            out += labelled_table(c["bins"]) if c["bins"]["rows"] else ["No scored forecasts.", ""]
+            if m.get("n"):
+                out += [f"Murphy decomposition over {m['n']} forecasts: Brier (binned) {cell(m.get('brier_binned'))} = "
+                        f"reliability {cell(m.get('reliability'))} − resolution {cell(m.get('resolution'))} + "
+                        f"uncertainty {cell(m.get('uncertainty'))}.", ""]  # fmt: skip
+    else:
+        out += [md(lb["note"] or "No calibration data yet."), ""]
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,174 @@
+"""Small hand-written SVG plots (no matplotlib): byte-deterministic, self-contained, readable in print.
+
+Every number is written with a fixed format and every label is HTML-escaped, so the same data always
+gives the same bytes and user text can never become markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+PALETTE = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#a16207", "#475569")
+UP, DOWN, FLAT = "#15803d", "#b91c1c", "#64748b"
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+MARKER_GRID = 3.0  # px: evidence markers closer than this merge
+
+
+def _f(x: float) -> str:
+    """Fixed one-decimal coordinates ('-0.0' normalised) so output bytes never depend on float noise."""
+    text = f"{x:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _time_ticks(start: float, end: float, max_ticks: int = 6) -> list[tuple[float, str]]:
+    """Calendar-aligned ticks (days, weeks, months or years) between two epoch times, at most max_ticks."""
+    span_days = max((end - start) / 86400.0, 1e-9)
+    t0 = datetime.fromtimestamp(start, UTC)
+    for days in (1, 2, 7, 14):
+        if span_days / days <= max_ticks:
+            first = datetime(t0.year, t0.month, t0.day, tzinfo=UTC)
+            if days >= 7:
+                first -= timedelta(days=first.weekday())
+            ticks, t = [], first
+            while t.timestamp() <= end:
+                if t.timestamp() >= start:
+                    ticks.append((t.timestamp(), t.strftime("%Y-%m-%d" if days < 7 else "%d %b %Y")))
+                t += timedelta(days=days)
+            return ticks
+    for months in (1, 2, 3, 6, 12, 24, 60):
+        if span_days / (30.44 * months) <= max_ticks:
+            ticks, y, m = [], t0.year, ((t0.month - 1) // months) * months + 1 if months < 12 else 1
+            while True:
+                t = datetime(y, m, 1, tzinfo=UTC)
+                if t.timestamp() > end:
+                    break
+                if t.timestamp() >= start and (months < 12 or y % (months // 12) == 0):
+                    ticks.append((t.timestamp(), t.strftime("%b %Y") if months < 12 else str(y)))
+                m += months if months < 12 else 12
+                while m > 12:
+                    m -= 12
+                    y += 1
+            return ticks
+    return []
+
+
+class _Frame:
+    """Maps data coordinates (x in data units, y in [0, 1]) to the plot area of a fixed-size SVG."""
+
+    def __init__(self, x0: float, x1: float, width: int = WIDTH, height: int = HEIGHT) -> None:
+        self.x0, self.x1 = x0, (x1 if x1 > x0 else x0 + 1.0)
+        self.width, self.height = width, height
+
+    def x(self, v: float) -> float:
+        return LEFT + (v - self.x0) / (self.x1 - self.x0) * (self.width - LEFT - RIGHT)
+
+    def y(self, p: float) -> float:
+        return TOP + (1.0 - min(max(p, 0.0), 1.0)) * (self.height - TOP - BOTTOM)
+
+
+def _open(label: str, width: int = WIDTH, height: int = HEIGHT) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}" class="plot">',
+        f"<title>{escape(label)}</title>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+    ]
+
+
+def _y_axis(fr: _Frame, x_left: float, x_right: float) -> list[str]:
+    out = []
+    for p in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = _f(fr.y(p))
+        out.append(f'<line x1="{_f(x_left)}" y1="{y}" x2="{_f(x_right)}" y2="{y}" stroke="#e2e8f0" stroke-width="1"/>')
+        out.append(
+            f'<text x="{_f(x_left - 4)}" y="{_f(fr.y(p) + 4)}" font-size="11" text-anchor="end" '
+            f'fill="#475569">{int(p * 100)}%</text>'
+        )
+    return out
+
+
+def trajectory_svg(
+    label: str,
+    times: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float], Sequence[float] | None, Sequence[float] | None]],
+    markers: Sequence[tuple[float, float, int]] = (),
+) -> str:
+    """Probability over time: one line per series (name, values, band lo, band hi) with a shaded band,
+    and evidence markers (time, probability, direction +1/−1/0). Times are epoch seconds."""
+    fr = _Frame(float(times[0]), float(times[-1]))
+    out = _open(label)
+    out += _y_axis(fr, LEFT, WIDTH - RIGHT)
+    for tx, text in _time_ticks(fr.x0, fr.x1):
+        x = _f(fr.x(tx))
+        out.append(f'<line x1="{x}" y1="{_f(TOP)}" x2="{x}" y2="{_f(HEIGHT - BOTTOM)}" stroke="#f1f5f9"/>')
+        out.append(
+            f'<text x="{x}" y="{_f(HEIGHT - BOTTOM + 16)}" font-size="11" text-anchor="middle" '
+            f'fill="#475569">{escape(text)}</text>'
+        )
+    for i, (_name, _values, lo, hi) in enumerate(series):
+        if lo is None or hi is None:
+            continue
+        upper = " ".join(f"{_f(fr.x(t))},{_f(fr.y(v))}" for t, v in zip(times, hi, strict=True))
+        lower = " ".join(f"{_f(fr.x(t))},{_f(fr.y(v))}" for t, v in zip(reversed(times), reversed(lo), strict=True))
+        out.append(f'<polygon points="{upper} {lower}" fill="{color(i)}" fill-opacity="0.15" stroke="none"/>')
+    for i, (_name, values, _lo, _hi) in enumerate(series):
+        pts = " ".join(f"{_f(fr.x(t))},{_f(fr.y(v))}" for t, v in zip(times, values, strict=True))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{color(i)}" stroke-width="2"/>')
+    seen: set[tuple[int, int]] = set()
+    out.append('<g stroke="#ffffff" stroke-width="1">')
+    for t, p, direction in markers:
+        key = (round(fr.x(t) / MARKER_GRID), direction)
+        if key in seen:  # items within a few pixels of time draw as one marker per direction
+            continue
+        seen.add(key)
+        fill = UP if direction > 0 else DOWN if direction < 0 else FLAT
+        out.append(f'<circle cx="{_f(key[0] * MARKER_GRID)}" cy="{_f(fr.y(p))}" r="3.5" fill="{fill}"/>')
+    out.append("</g>")
+    if len(series) > 1:
+        for i, (name, *_rest) in enumerate(series):
+            x = LEFT + 8 + 110 * (i % 5)
+            y = TOP + 12 + 14 * (i // 5)
+            out.append(f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{color(i)}"/>')
+            out.append(f'<text x="{x + 14}" y="{y + 1}" font-size="11" fill="#1e293b">{escape(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def calibration_svg(label: str, series: Sequence[tuple[str, Sequence[tuple[float, float, int]]]]) -> str:
+    """Calibration: observed frequency against forecast probability per bin, one colour per forecaster,
+    marker area growing with the bin's count; the diagonal is perfect calibration."""
+    size = 320
+    fr = _Frame(0.0, 1.0, width=size + LEFT, height=size)
+    out = _open(label, size + LEFT, size)
+    out += _y_axis(fr, LEFT, size + LEFT - RIGHT)
+    for p in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(
+            f'<text x="{_f(fr.x(p))}" y="{_f(size - BOTTOM + 16)}" font-size="11" text-anchor="middle" '
+            f'fill="#475569">{int(p * 100)}%</text>'
+        )
+    out.append(
+        f'<line x1="{_f(fr.x(0))}" y1="{_f(fr.y(0))}" x2="{_f(fr.x(1))}" y2="{_f(fr.y(1))}" '
+        'stroke="#94a3b8" stroke-dasharray="4 3"/>'
+    )
+    for i, (name, points) in enumerate(series):
+        pts = sorted(points)
+        if len(pts) > 1:
+            line = " ".join(f"{_f(fr.x(x))},{_f(fr.y(y))}" for x, y, _n in pts)
+            out.append(f'<polyline points="{line}" fill="none" stroke="{color(i)}" stroke-width="1.5"/>')
+        for x, y, n in pts:
+            r = min(2.5 + 1.2 * max(n, 1) ** 0.5, 9.0)
+            out.append(
+                f'<circle cx="{_f(fr.x(x))}" cy="{_f(fr.y(y))}" r="{_f(r)}" fill="{color(i)}" fill-opacity="0.7"/>'
+            )
+        ly = TOP + 12 + 14 * i
+        out.append(f'<rect x="{LEFT + 8}" y="{ly - 8}" width="10" height="10" fill="{color(i)}"/>')
+        out.append(f'<text x="{LEFT + 22}" y="{ly + 1}" font-size="11" fill="#1e293b">{escape(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
