@@ -424,6 +424,106 @@ def unresolve(
 # --- scoring (issue 3): score, leaderboard, calibration ----------------------------------------
 
 
+SCORE_CAPTION = (
+    "Brier: binary/ordered 0–1, categorical 0–2, lower is better (GJ Open ×2 convention in --json); t-avg = "
+    "time-averaged over the scheduled lifetime, uninformed before your first forecast; cover = share of the "
+    "lifetime covered (0–1); relative = vs the crowd median while active, negative is better; log: −ln p, lower "
+    "is better; base = Metaculus baseline score, higher is better"
+)
+
+
+def num(x: float | None, digits: int = 4) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+@app.command()
+@user_errors
+def score(
+    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
+    from rich.table import Table
+
+    from forecasts.leaderboard import records, score_table
+
+    rows = records(score_table(db(), by=by, tag=tag, question=question))
+    if as_json:
+        return emit_json(rows)
+    table = Table(title="Scores on resolved questions", caption=SCORE_CAPTION)
+    heads = ["question", "forecaster", "outcome", "Brier t-avg", "cover", "Brier active", "rel. Brier",
+             "Brier close", "log t-avg", "base t-avg"]  # fmt: skip
+    for col in heads:
+        table.add_column(col, overflow="fold")
+    keys = ["brier_time_avg", "coverage", "brier_active", "relative_brier", "brier_close", "log_time_avg"]
+    for r in rows:
+        cells = [num(r[k], 3) for k in keys] + [num(r["baseline_time_avg"], 1)]
+        table.add_row(r["question_id"], r["forecaster_id"], r["outcome"], *cells)
+    console().print(table)
+
+
+@app.command()
+@user_errors
+def leaderboard(
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
+) -> None:
+    """Forecasters ranked by mean time-averaged Brier over resolved questions."""
+    from rich.table import Table
+
+    from forecasts.leaderboard import leaderboard as board
+    from forecasts.leaderboard import records
+
+    rows = records(board(db(), tag=tag))
+    if as_json:
+        return emit_json(rows)
+    table = Table(title="Leaderboard (means over resolved questions)", caption=SCORE_CAPTION)
+    heads = ["rank", "forecaster", "kind", "questions", "Brier t-avg", "rel. Brier", "log t-avg", "base t-avg",
+             "cover"]  # fmt: skip
+    for col in heads:
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), num(r["brier_time_avg"]),
+                      num(r["relative_brier"]), num(r["log_time_avg"]), num(r["baseline_time_avg"], 1),
+                      num(r["coverage"], 2))  # fmt: skip
+    console().print(table)
+
+
+@app.command()
+@user_errors
+def calibration(
+    name: Annotated[str, typer.Argument(help="Forecaster name.")],
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram (.svg or .png).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Calibration table (integer-percent bins) and Murphy decomposition of a forecaster's closing forecasts."""
+    from rich.table import Table
+
+    from forecasts.calibration import write_plot
+    from forecasts.leaderboard import calibration as calibrate
+
+    result = calibrate(db(), name, tag=tag)
+    if plot is not None:
+        result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
+    if as_json:
+        return emit_json(result)
+    table = Table(title=f"Calibration of {name} ({result['n_questions']} questions, forecasts standing at close)")
+    for col in ("bin", "n", "mean forecast", "observed", "95% interval"):
+        table.add_column(col)
+    for r in result["table"]:
+        ci = f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"
+        table.add_row(r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]), ci)
+    console().print(table)
+    m = result["murphy"]
+    typer.echo(f"Brier (0–1) {num(m['brier'])}; of bin means {num(m['brier_binned'])} = reliability "
+               f"{num(m['reliability'])} − resolution {num(m['resolution'])} "
+               f"+ uncertainty {num(m['uncertainty'])}")  # fmt: skip
+    if plot is not None:
+        typer.echo(f"plot written to {result['plot']}")
+
+
 # --- bayes (issue 4): posterior ----------------------------------------------------------------
 
 
@@ -450,7 +550,7 @@ def print_posterior(res: dict) -> None:
         lo = ", ".join(f"{o} {v:+.2f}" for o, v in c["log_odds"].items())
         pp = ", ".join(f"{o} {v:+.1f}" for o, v in c["pp"].items() if o != "no")
         contrib.add_row(f"#{c['evidence_id']}", escape(c["summary"][:60]), lo, pp)
-    out.print(contrib)
+    out.print(contrib if res["contributions"] else "no evidence linked")
     rhat, ess = res["rhat_max"], res["ess_min"]
     recorded = "; recorded as a bayes forecast" if res.get("forecast") else ""
     out.print(f"R-hat max {'—' if rhat is None else f'{rhat:.3f}'}, ESS min {'—' if ess is None else f'{ess:.0f}'}, "
@@ -618,15 +718,17 @@ def scenarios(
     root: Annotated[Path, typer.Option("--questions", help="Folder of question and scenario files.")] = Path(
         "questions"
     ),
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As known at this time (ISO-8601; default now).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
     from rich.table import Table
 
     from forecasts.scenarios import scenario_probabilities
-    from forecasts.timeutil import now_utc
+    from forecasts.timeutil import now_utc, parse_datetime
 
-    rows = scenario_probabilities(db(), now_utc(), root, record=True)
+    known_by = parse_datetime(as_of, "as_of") if as_of else now_utc()
+    rows = scenario_probabilities(db(), known_by, root, record=True)
     if as_json:
         return emit_json(rows)
     table = Table(title="Scenarios")

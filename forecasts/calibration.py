@@ -1,0 +1,184 @@
+"""Calibration tables and the Murphy decomposition of the Brier score (pure numpy), plus a small SVG plot.
+
+Forecasts are binned by integer percent (round(100·p), no float edges), unfolded over 0–100%; each
+bin reports its count, mean forecast, observed frequency and a Wilson 95% interval. Murphy:
+Brier of the bin-mean forecasts = reliability − resolution + uncertainty, exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from forecasts.errors import ForecastsError
+
+Z95 = 1.959963984540054
+DEFAULT_WIDTH = 10
+
+
+def percent_bins(p: np.ndarray, width: int = DEFAULT_WIDTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin index of each probability by integer percent; returns (bin, bin_lo_pct, bin_hi_pct) per bin index."""
+    if not (isinstance(width, int) and 1 <= width <= 50):
+        raise ForecastsError(f"width: {width!r} must be a whole number of percent from 1 to 50")
+    pct = np.rint(np.asarray(p, dtype=float) * 100.0).astype(np.int64)
+    nbins = (100 + width - 1) // width if 100 % width else 100 // width
+    nbins = max(nbins, 1)
+    b = np.minimum(pct // width, nbins - 1)
+    lo = np.arange(nbins) * width
+    hi = np.minimum(lo + width - 1, 100)
+    hi[-1] = 100
+    return b, lo, hi
+
+
+def wilson_interval(successes: np.ndarray, n: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion (NaN where n = 0)."""
+    s, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phat = s / n
+        denom = 1.0 + z * z / n
+        centre = (phat + z * z / (2 * n)) / denom
+        half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
+    lo = np.where(s == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact ends where all fail / all succeed
+    hi = np.where(s == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return lo, hi
+
+
+def calibration_table(p: np.ndarray, o: np.ndarray, width: int = DEFAULT_WIDTH) -> list[dict[str, Any]]:
+    """One row per non-empty percent bin: range, count, mean forecast, observed frequency, Wilson 95% interval."""
+    p, o = np.asarray(p, dtype=float), np.asarray(o, dtype=float)
+    b, lo, hi = percent_bins(p, width)
+    nb = len(lo)
+    n = np.bincount(b, minlength=nb)
+    hits = np.bincount(b, weights=o, minlength=nb)
+    sump = np.bincount(b, weights=p, minlength=nb)
+    ci_lo, ci_hi = wilson_interval(hits, n)
+    rows = []
+    for i in np.flatnonzero(n).tolist():
+        rows.append(
+            {
+                "bin": f"{lo[i]}–{hi[i]}%",
+                "bin_lo_pct": int(lo[i]),
+                "bin_hi_pct": int(hi[i]),
+                "n": int(n[i]),
+                "yes": int(round(hits[i])),
+                "mean_forecast": float(sump[i] / n[i]),
+                "observed": float(hits[i] / n[i]),
+                "ci95_low": float(ci_lo[i]),
+                "ci95_high": float(ci_hi[i]),
+            }
+        )
+    return rows
+
+
+def murphy(p: np.ndarray, o: np.ndarray, width: int = DEFAULT_WIDTH) -> dict[str, float]:
+    """Brier, and its Murphy decomposition over percent bins: brier_binned = reliability − resolution + uncertainty."""
+    p, o = np.asarray(p, dtype=float), np.asarray(o, dtype=float)
+    total = len(p)
+    if total == 0:
+        nan = float("nan")
+        keys = ("brier", "brier_binned", "reliability", "resolution", "uncertainty", "base_rate")
+        return {"n": 0} | dict.fromkeys(keys, nan)
+    b, lo, _ = percent_bins(p, width)
+    nb = len(lo)
+    n = np.bincount(b, minlength=nb).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fbar = np.bincount(b, weights=p, minlength=nb) / n
+        obar = np.bincount(b, weights=o, minlength=nb) / n
+    used = n > 0
+    base = float(o.mean())
+    rel = float((n[used] * (fbar[used] - obar[used]) ** 2).sum() / total)
+    res = float((n[used] * (obar[used] - base) ** 2).sum() / total)
+    unc = base * (1.0 - base)
+    return {
+        "n": total,
+        "brier": float(((p - o) ** 2).mean()),
+        "brier_binned": float(((fbar[b] - o) ** 2).mean()),
+        "reliability": rel,
+        "resolution": res,
+        "uncertainty": unc,
+        "base_rate": base,
+    }
+
+
+# --- plots ---------------------------------------------------------------------------------------
+
+
+def calibration_svg(rows: list[dict[str, Any]], title: str = "Calibration") -> str:
+    """A self-contained, deterministic SVG reliability diagram: observed frequency (with 95% interval) per bin."""
+    w, h, m = 420, 420, 50
+    side = w - 2 * m
+
+    def xy(px: float, py: float) -> tuple[str, str]:
+        return f"{m + px * side:.2f}", f"{h - m - py * side:.2f}"
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+        'font-family="sans-serif" font-size="11">',
+        f"<title>{_xml(title)}</title>",
+        f'<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>',
+        f'<text x="{w / 2:.0f}" y="20" text-anchor="middle" font-size="13">{_xml(title)}</text>',
+        f'<rect x="{m}" y="{m}" width="{side}" height="{side}" fill="none" stroke="#999"/>',
+    ]
+    for tick in range(0, 101, 20):
+        x, y0 = xy(tick / 100, 0)
+        x0, y = xy(0, tick / 100)
+        parts.append(f'<text x="{x}" y="{h - m + 15}" text-anchor="middle">{tick}%</text>')
+        parts.append(f'<text x="{m - 5}" y="{float(y) + 4:.2f}" text-anchor="end">{tick}%</text>')
+        parts.append(f'<line x1="{x}" y1="{h - m}" x2="{x}" y2="{h - m + 4}" stroke="#999"/>')
+    (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
+    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#bbb" stroke-dasharray="4 3"/>')
+    parts.append(f'<text x="{w / 2:.0f}" y="{h - 12}" text-anchor="middle">forecast probability (bin mean)</text>')
+    parts.append(
+        f'<text x="14" y="{h / 2:.0f}" text-anchor="middle" transform="rotate(-90 14 {h / 2:.0f})">'
+        "observed frequency (95% Wilson interval)</text>"
+    )
+    nmax = max((r["n"] for r in rows), default=1)
+    for r in rows:
+        cx, cy = xy(r["mean_forecast"], r["observed"])
+        _, lo_y = xy(0, r["ci95_low"])
+        _, hi_y = xy(0, r["ci95_high"])
+        radius = 3 + 5 * (r["n"] / nmax) ** 0.5
+        parts.append(f'<line x1="{cx}" y1="{lo_y}" x2="{cx}" y2="{hi_y}" stroke="#1f77b4"/>')
+        parts.append(
+            f'<circle cx="{cx}" cy="{cy}" r="{radius:.2f}" fill="#1f77b4" fill-opacity="0.7">'
+            f"<title>{_xml(r['bin'])}: n={r['n']}, observed {100 * r['observed']:.1f}%</title></circle>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _xml(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def write_plot(rows: list[dict[str, Any]], path: Path, title: str = "Calibration") -> Path:
+    """Write the reliability diagram: .svg by our own code, .png through matplotlib (imported here)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".svg", ".png"):
+        raise ForecastsError(f"plot: {path.name!r} must end in .svg or .png")
+    if path.parent and not path.parent.exists():
+        raise ForecastsError(f"plot: directory {path.parent} does not exist")
+    if suffix == ".svg":
+        path.write_text(calibration_svg(rows, title), encoding="utf-8")
+        return path
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
+    ax.plot([0, 1], [0, 1], ls="--", color="#bbb")
+    if rows:
+        x = np.array([r["mean_forecast"] for r in rows])
+        y = np.array([r["observed"] for r in rows])
+        err = np.array([[r["observed"] - r["ci95_low"] for r in rows], [r["ci95_high"] - r["observed"] for r in rows]])
+        ax.errorbar(x, y, yerr=err, fmt="o", color="#1f77b4")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="forecast probability (bin mean)", ylabel="observed frequency (95% CI)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path

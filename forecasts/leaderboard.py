@@ -1,0 +1,218 @@
+"""Scores from the store: load what was known by `known_by`, score it with forecasts.scoring, summarise.
+
+Only questions resolved (not ambiguous/annulled) by `known_by` are scored, so an unresolve removes
+their scores. The crowd median for relative Brier is taken over people and the model (aggregates such
+as `crowd` are derived from the others and are left out of it, though they are scored against it).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from forecasts import calibration as cal
+from forecasts import scoring
+from forecasts.errors import ForecastsError
+from forecasts.forecasters import get_forecaster
+from forecasts.questions import Question, all_questions, get_question
+from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.timeutil import now_utc, to_iso
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+LEADERBOARD_COLUMNS = {
+    "rank": "rank by mean time-averaged Brier (1 = best)",
+    "forecaster": "forecaster",
+    "kind": "person, model or aggregate",
+    "n_questions": "resolved questions scored (count)",
+    "brier_time_avg": "mean time-averaged Brier (binary/ordered 0–1, categorical 0–2; lower is better)",
+    "relative_brier": "mean relative Brier vs the crowd median (negative = better than crowd)",
+    "log_time_avg": "mean time-averaged log score (lower is better)",
+    "baseline_time_avg": "mean time-averaged baseline score (Metaculus; higher is better)",
+    "coverage": "mean share of question lifetimes with a standing forecast (0–1)",
+}
+
+
+def _check_tag(db: sqlite_utils.Database, tag: str | None) -> None:
+    if tag is None:
+        return
+    tags = sorted({t for q in all_questions(db) for t in q.tags})
+    if tag not in tags:
+        raise ForecastsError(f"tag: unknown tag {tag!r}; known: {', '.join(tags) or 'none yet'}")
+
+
+def scored_questions(
+    db: sqlite_utils.Database, known_by: datetime, tag: str | None = None, question: str | None = None
+) -> tuple[list[Question], dict[str, dict]]:
+    """Questions resolved with a scorable outcome by `known_by` (optionally one tag / one question)."""
+    resolutions = {
+        qid: r for qid, r in all_resolutions(db, known_by).items() if r["outcome"] not in UNSCORED and r["known_at"]
+    }
+    qs = [get_question(db, question)] if question else all_questions(db, tag)
+    return [q for q in qs if q.id in resolutions], resolutions
+
+
+def load_frames(
+    db: sqlite_utils.Database, known_by: datetime, questions: list[Question], resolutions: dict[str, dict]
+) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """The forecasts and questions frames scoring.score_forecasts takes, and the crowd's members."""
+    qrows = []
+    for q in questions:
+        r = resolutions[q.id]
+        qrows.append(
+            {
+                "question_id": q.id,
+                "type": q.type,
+                "n_outcomes": len(q.outcomes),
+                "outcome_index": q.outcomes.index(r["outcome"]),
+                "outcome": r["outcome"],
+                "opens_at": pd.Timestamp(q.opens_at),
+                "closes_at": pd.Timestamp(q.closes_at),
+                "known_at": pd.Timestamp(r["known_at"]),
+            }
+        )
+    qframe = pd.DataFrame(
+        qrows,
+        columns=["question_id", "type", "n_outcomes", "outcome_index", "outcome", "opens_at", "closes_at", "known_at"],
+    )
+    stamp = to_iso(known_by)
+    ids = [q.id for q in questions]
+    outcomes = {q.id: q.outcomes for q in questions}
+    sql = f"""SELECT id, question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+              WHERE recorded_at <= ? AND made_at <= ? AND question_id IN ({", ".join("?" * len(ids))})
+              ORDER BY question_id, forecaster_id, made_at, id"""
+    rows = db.conn.execute(sql, [stamp, stamp, *ids]).fetchall() if ids else []
+    fframe = pd.DataFrame(rows, columns=["seq", "question_id", "forecaster_id", "made_at", "probability", "probs"])
+    fframe["made_at"] = pd.to_datetime(fframe["made_at"], format=ISO_FORMAT, utc=True)
+    fframe["probability"] = fframe["probability"].astype(float)
+    fframe["probabilities"] = [
+        [json.loads(text)[o] for o in outcomes[qid]] if isinstance(text, str) else None
+        for qid, text in zip(fframe["question_id"], fframe["probs"], strict=True)
+    ]
+    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
+    crowd = {name for name, kind in kinds.items() if kind != "aggregate"}
+    return fframe.drop(columns="probs"), qframe, crowd
+
+
+def score_table(
+    db: sqlite_utils.Database,
+    known_by: datetime | None = None,
+    by: str | None = None,
+    tag: str | None = None,
+    question: str | None = None,
+) -> pd.DataFrame:
+    """One row per forecaster × resolved question with every score (columns: scoring.SCORE_COLUMNS)."""
+    known_by = known_by or now_utc()
+    if by is not None:
+        get_forecaster(db, by)
+    _check_tag(db, tag)
+    questions, resolutions = scored_questions(db, known_by, tag, question)
+    fframe, qframe, crowd = load_frames(db, known_by, questions, resolutions)
+    table = scoring.score_forecasts(fframe, qframe, crowd_members=crowd)
+    meta = qframe.set_index("question_id")
+    table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
+    table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
+    table.insert(4, "known_at", [to_iso(t) for t in meta["known_at"].reindex(table["question_id"])])
+    if by is not None:
+        table = table[table["forecaster_id"] == by]
+    return table.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
+
+
+def leaderboard(db: sqlite_utils.Database, known_by: datetime | None = None, tag: str | None = None) -> pd.DataFrame:
+    """Per forecaster: questions scored and mean scores (columns: LEADERBOARD_COLUMNS), best Brier first."""
+    table = score_table(db, known_by, tag=tag)
+    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
+    grouped = table.groupby("forecaster_id", sort=True)
+    board = pd.DataFrame(
+        {
+            "forecaster": grouped.size().index,
+            "n_questions": grouped.size().to_numpy(),
+            **{
+                col: grouped[col].mean().to_numpy()
+                for col in ("brier_time_avg", "relative_brier", "log_time_avg", "baseline_time_avg", "coverage")
+            },
+        }
+    )
+    board.insert(1, "kind", [kinds.get(f, "person") for f in board["forecaster"]])
+    board = board.sort_values(["brier_time_avg", "forecaster"], kind="stable").reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    return board[list(LEADERBOARD_COLUMNS)]
+
+
+def calibration(
+    db: sqlite_utils.Database,
+    name: str,
+    known_by: datetime | None = None,
+    tag: str | None = None,
+    width: int = cal.DEFAULT_WIDTH,
+) -> dict[str, Any]:
+    """A forecaster's calibration on the forecasts standing at each scored question's close.
+
+    Categorical questions count once per outcome (p_k vs whether k happened). Returns the bin table,
+    the Murphy decomposition overall and per tag.
+    """
+    known_by = known_by or now_utc()
+    get_forecaster(db, name)
+    _check_tag(db, tag)
+    questions, resolutions = scored_questions(db, known_by, tag)
+    fframe, qframe, _ = load_frames(db, known_by, questions, resolutions)
+    p, o, qids = closing_forecasts(fframe[fframe["forecaster_id"] == name], qframe)
+    tags = {q.id: q.tags for q in questions}
+    by_tag = []
+    for t in sorted({t for qid in set(qids.tolist()) for t in tags[qid]}):
+        sel = np.array([t in tags[qid] for qid in qids], dtype=bool)
+        by_tag.append({"tag": t, **cal.murphy(p[sel], o[sel], width)})
+    return {
+        "forecaster": name,
+        "known_by": to_iso(known_by),
+        "tag": tag,
+        "bin_width_pct": width,
+        "n_questions": len(set(qids.tolist())),
+        "table": cal.calibration_table(p, o, width),
+        "murphy": cal.murphy(p, o, width),
+        "by_tag": by_tag,
+    }
+
+
+def closing_forecasts(fframe: pd.DataFrame, qframe: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, o, question_id) of the forecast standing at each question's close (min(closes_at, known_at)), unfolded."""
+    if fframe.empty:
+        return np.zeros(0), np.zeros(0), np.array([], dtype=object)
+    q = qframe.set_index("question_id")
+    end = np.minimum(scoring.to_seconds(q["closes_at"]), scoring.to_seconds(q["known_at"]))
+    end_s = pd.Series(end, index=q.index)
+    made = scoring.to_seconds(fframe["made_at"])
+    standing = fframe[made < end_s.reindex(fframe["question_id"]).to_numpy()]
+    last = standing.groupby("question_id", sort=True).tail(1)  # rows arrive ordered by made_at, id
+    ps, os_, ids = [], [], []
+    for qid, prob, probs in zip(last["question_id"], last["probability"], last["probabilities"], strict=True):
+        oi = int(q.at[qid, "outcome_index"])
+        if q.at[qid, "type"] == scoring.BINARY:
+            ps.append(prob)
+            os_.append(1.0 if oi == 0 else 0.0)
+            ids.append(qid)
+        else:
+            ps.extend(probs)
+            os_.extend(1.0 if k == oi else 0.0 for k in range(len(probs)))
+            ids.extend([qid] * len(probs))
+    return np.asarray(ps, dtype=float), np.asarray(os_, dtype=float), np.asarray(ids, dtype=object)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: numpy scalars to Python, NaN to None."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        out.append({k: _plain(v) for k, v in row.items()})
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v

@@ -1,0 +1,172 @@
+"""Scores, leaderboard and calibration through the store and the CLI (as-of views, resolutions, bad input)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from forecasts.forecasting import submit_forecast
+from forecasts.leaderboard import calibration, leaderboard, score_table
+from forecasts.resolution import resolve, unresolve
+
+T0 = datetime(2025, 1, 6, tzinfo=UTC)
+
+QUESTION = """title = "Test question {qid}"
+type = "{qtype}"
+{outcomes}opens_at = {opens}
+closes_at = {closes}
+resolves_by = {closes}
+tags = {tags}
+resolution_criteria = "Resolves by fiat in the test."
+
+[prior]
+{prior}
+"""
+
+
+def write_question(root: Path, qid: str, days: int = 7, tags: str = '["test"]', outcomes: list | None = None) -> None:
+    opens, closes = T0.date().isoformat(), (T0 + timedelta(days=days)).date().isoformat()
+    if outcomes:
+        text = QUESTION.format(
+            qid=qid, qtype="ordered", outcomes=f"outcomes = {outcomes!r}\n".replace("'", '"'), opens=opens,
+            closes=closes, tags=tags, prior=f"alpha = {[1] * len(outcomes)}",
+        )  # fmt: skip
+    else:
+        text = QUESTION.format(
+            qid=qid, qtype="binary", outcomes="", opens=opens, closes=closes, tags=tags,
+            prior='probability = 0.5\nnote = "coin"',
+        )  # fmt: skip
+    (root / f"{qid}.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def scored(cli, db, tmp_path):
+    """Three 7-day questions from 2025-01-06: 'week' (yes), 'other' (no), 'grid' (ordered, '2')."""
+    root = tmp_path / "qs"
+    root.mkdir()
+    write_question(root, "week")
+    write_question(root, "other", tags='["test", "extra"]')
+    write_question(root, "grid", outcomes=["1", "2", "3", "4"])
+    cli("sync", "--questions", str(root))
+    submit_forecast(db, "week", 0.9, "ann", made_at=T0)
+    submit_forecast(db, "week", 0.95, "ann", made_at=T0 + timedelta(days=3))
+    submit_forecast(db, "week", 0.3, "bob", made_at=T0 + timedelta(days=5))
+    submit_forecast(db, "other", 0.2, "ann", made_at=T0 + timedelta(days=1))
+    submit_forecast(db, "other", 0.6, "bob", made_at=T0 + timedelta(days=1))
+    submit_forecast(db, "grid", {"1": 0.01, "2": 0.32, "3": 0.44, "4": 0.23}, "ann", made_at=T0)
+    cli("resolve", "week", "yes", "--known-at", "2025-01-13")
+    cli("resolve", "other", "no", "--known-at", "2025-01-13")
+    cli("resolve", "grid", "3", "--known-at", "2025-01-13")
+    return cli
+
+
+def rows_by(rows: list[dict]) -> dict:
+    return {(r["question_id"], r["forecaster_id"]): r for r in rows}
+
+
+def test_score_json_through_the_store_matches_reference(scored):
+    rows = rows_by(scored.json("score"))
+    ann = rows[("week", "ann")]
+    assert ann["brier_time_avg"] == pytest.approx(0.0057143, abs=1e-7)
+    assert ann["brier_time_avg_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert ann["coverage"] == 1.0 and ann["outcome"] == "yes"
+    assert rows[("grid", "ann")]["brier_time_avg"] == pytest.approx(0.1619 / 3)
+    bob = rows[("week", "bob")]  # late: 5 of 7 days uninformed
+    assert bob["brier_time_avg"] == pytest.approx((5 * 0.25 + 2 * 0.49) / 7)
+    assert bob["coverage"] == pytest.approx(2 / 7)
+    # crowd median on days 5–7 is median(0.95, 0.3) = 0.625: relative = 2·(0.49 − 0.140625)/7
+    assert bob["relative_brier"] == pytest.approx(2 * (0.49 - 0.375**2) / 7)
+    assert ann["relative_brier"] == pytest.approx(2 * (0.0025 - 0.375**2) / 7)
+
+
+def test_score_filters(scored):
+    assert {r["forecaster_id"] for r in scored.json("score", "--by", "bob")} == {"bob"}
+    assert {r["question_id"] for r in scored.json("score", "--tag", "extra")} == {"other"}
+    assert {r["forecaster_id"] for r in scored.json("score", "--question", "week")} == {"ann", "bob"}
+    text = scored("score").stdout
+    assert "0.006" in text and "lower is better" in text and "relative" in text
+
+
+def test_leaderboard_ranks_and_labels(scored):
+    board = scored.json("leaderboard")
+    assert [r["forecaster"] for r in board] == ["ann", "bob"]
+    assert board[0]["rank"] == 1 and board[0]["n_questions"] == 3 and board[1]["n_questions"] == 2
+    assert set(board[0]) >= {"brier_time_avg", "relative_brier", "log_time_avg", "coverage", "kind"}
+    assert scored.json("leaderboard", "--tag", "extra")[0]["n_questions"] == 1
+    text = scored("leaderboard").stdout
+    assert "Brier" in text and "crowd median" in text
+
+
+def test_ambiguous_excluded_and_unresolve_removes_scores(scored, db):
+    unresolve(db, "other")
+    assert "other" not in {r["question_id"] for r in scored.json("score")}
+    resolve(db, "other", "ambiguous", known_at="2025-01-13")
+    assert "other" not in {r["question_id"] for r in scored.json("score")}
+    assert {r["forecaster"]: r["n_questions"] for r in scored.json("leaderboard")} == {"ann": 2, "bob": 1}
+
+
+def test_as_of_view_ignores_later_resolutions(scored, db):
+    before = datetime(2025, 2, 1, tzinfo=UTC)  # the resolutions were recorded "now", long after this
+    assert score_table(db, known_by=before).empty
+    assert leaderboard(db, known_by=before).empty
+    assert len(score_table(db)) == 5
+    assert score_table(db).equals(score_table(db))  # deterministic
+
+
+def test_calibration_json_and_plots(scored, tmp_path):
+    result = scored.json("calibration", "ann")
+    assert result["n_questions"] == 3
+    assert sum(r["n"] for r in result["table"]) == 2 + 4  # two binary + four unfolded ordered outcomes
+    m = result["murphy"]
+    assert m["brier_binned"] == pytest.approx(m["reliability"] - m["resolution"] + m["uncertainty"])
+    assert {t["tag"] for t in result["by_tag"]} == {"test", "extra"}
+    svg = tmp_path / "cal.svg"
+    scored("calibration", "ann", "--plot", str(svg))
+    first = svg.read_text()
+    scored("calibration", "ann", "--plot", str(svg))
+    assert first == svg.read_text() and first.startswith("<svg")
+    png = tmp_path / "cal.png"
+    scored("calibration", "ann", "--tag", "test", "--plot", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert calibration(scored_db(scored), "bob")["n_questions"] == 2
+
+
+def scored_db(cli):
+    from forecasts.db import connect
+
+    return connect(cli.db_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("score", "--by", "nobody"), "forecaster: unknown name 'nobody'"),
+        (("score", "--tag", "nope"), "tag: unknown tag 'nope'"),
+        (("score", "--question", "nope"), "question: unknown id 'nope'"),
+        (("leaderboard", "--tag", "nope"), "tag: unknown tag 'nope'"),
+        (("calibration", "nobody"), "forecaster: unknown name 'nobody'"),
+        (("calibration", "ann", "--plot", "x.gif"), "plot: 'x.gif' must end in .svg or .png"),
+    ],
+)
+def test_bad_input_is_a_one_line_error(scored, args, message):
+    result = scored(*args, ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_pack_questions_score_after_resolution(pack_cli, db):
+    week_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+    submit_forecast(db, "ceasefire-current-lines", 0.3, "ann", made_at=week_ago)
+    pack_cli("forecast", "ceasefire-current-lines", "0.6", "--by", "bob")
+    assert pack_cli.json("score") == []
+    pack_cli("resolve", "ceasefire-current-lines", "no")
+    rows = rows_by(pack_cli.json("score"))
+    assert set(rows) == {("ceasefire-current-lines", "ann"), ("ceasefire-current-lines", "bob")}
+    assert rows[("ceasefire-current-lines", "ann")]["brier_active"] == pytest.approx(0.09)
+    # a forecast standing a week of a 2.6-year question: almost all the lifetime is the 0.25 filler
+    ann = rows[("ceasefire-current-lines", "ann")]
+    assert ann["coverage"] == pytest.approx(7 / 952, rel=1e-3)
+    assert ann["brier_time_avg"] == pytest.approx(0.25 + ann["coverage"] * (0.09 - 0.25), rel=1e-3)

@@ -1,0 +1,330 @@
+"""Scoring rules pinned to design.md's reference values, plus property tests (propriety, ranges, order)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecasts import calibration as cal
+from forecasts import scoring
+
+DAY = 86400.0
+probs = st.floats(0.001, 0.999, allow_nan=False)
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+def one_question(outcome_index: int = 0, days: float = 7.0, known: float | None = None, **extra) -> pd.DataFrame:
+    row = {"question_id": "q", "type": "binary", "n_outcomes": 2, "outcome_index": outcome_index}
+    row |= {"opens_at": 0.0, "closes_at": days * DAY, "known_at": (known if known is not None else days) * DAY}
+    return pd.DataFrame([row | extra])
+
+
+def history(rows: list[tuple[str, float, float]], qid: str = "q") -> pd.DataFrame:
+    """(forecaster, made_at in days, P(yes)) rows on one question."""
+    return pd.DataFrame(
+        {
+            "question_id": qid,
+            "forecaster_id": [r[0] for r in rows],
+            "made_at": [r[1] * DAY for r in rows],
+            "probability": [r[2] for r in rows],
+        }
+    )
+
+
+def scores(forecasts: pd.DataFrame, questions: pd.DataFrame, **kw) -> pd.DataFrame:
+    return scoring.score_forecasts(forecasts, questions, **kw).set_index(["question_id", "forecaster_id"])
+
+
+# --- reference values (design.md "Scoring") ---------------------------------------------------------
+
+
+def test_reference_binary_brier_and_log():
+    assert scoring.brier_binary(0.271, 0.0) == pytest.approx(0.073441, abs=1e-12)
+    assert scoring.log_score(1 - 0.481) == pytest.approx(0.6558514, abs=1e-7)  # 0.481 on "no" = P(yes) 0.519
+
+
+def test_reference_rps_and_ordered_brier():
+    p = [[0.01, 0.32, 0.44, 0.23]]
+    assert scoring.rps(p, 2)[0] == pytest.approx(0.1619, abs=1e-12)
+    assert scoring.brier_ordered(p, 2)[0] == pytest.approx(0.1619 / 3, abs=1e-12)
+
+
+def test_reference_baseline_scores():
+    assert scoring.baseline_score(0.9) == pytest.approx(84.79969066, abs=1e-7)
+    assert scoring.baseline_score(0.1) == pytest.approx(-232.19280949, abs=1e-7)
+    whole = scores(history([("a", 0, 0.9)]), one_question(0))
+    assert whole.loc[("q", "a"), "baseline_time_avg"] == pytest.approx(84.79969066, abs=1e-7)
+    low = scores(history([("a", 0, 0.1)]), one_question(0))
+    assert low.loc[("q", "a"), "baseline_time_avg"] == pytest.approx(-232.19280949, abs=1e-7)
+    half = scores(history([("a", 3.5, 0.9)]), one_question(0)).loc[("q", "a")]
+    assert half["baseline_time_avg"] == pytest.approx(42.39984533, abs=1e-7)
+    assert half["coverage"] == pytest.approx(0.5)
+
+
+def test_reference_time_averaged_brier_seven_day_question():
+    row = scores(history([("a", 0, 0.9), ("a", 3, 0.95)]), one_question(0)).loc[("q", "a")]
+    assert row["brier_time_avg"] == pytest.approx(0.0057143, abs=1e-7)
+    assert row["brier_time_avg_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert row["coverage"] == 1.0
+    assert row["brier_close"] == pytest.approx(0.0025)
+    assert row["n_forecasts"] == 2
+
+
+def test_datetime_input_equals_seconds():
+    base = pd.Timestamp("2025-01-01", tz="UTC")
+    q = one_question(0)
+    q_dt = q.assign(opens_at=base, closes_at=base + pd.Timedelta(days=7), known_at=base + pd.Timedelta(days=7))
+    f = history([("a", 0, 0.9), ("a", 3, 0.95)])
+    f_dt = f.assign(made_at=base + pd.to_timedelta(f["made_at"], unit="s"))
+    assert scores(f_dt, q_dt)["brier_time_avg"].iloc[0] == pytest.approx(0.0057143, abs=1e-7)
+
+
+def test_early_resolution_uses_scheduled_lifetime_and_filler():
+    # resolves yes on day 2 of 10: forecasts count until day 2, the remaining 8 days are the 0.25 filler
+    row = scores(history([("a", 0, 0.9), ("a", 5, 0.2)]), one_question(0, days=10, known=2)).loc[("q", "a")]
+    assert row["brier_time_avg"] == pytest.approx((2 * 0.01 + 8 * 0.25) / 10)
+    assert row["coverage"] == pytest.approx(0.2)
+    assert row["brier_close"] == pytest.approx(0.01)  # the day-5 forecast came after the truth was known
+
+
+def test_categorical_and_ordered_time_average():
+    q = pd.DataFrame(
+        [
+            {"question_id": "c", "type": "categorical", "n_outcomes": 3, "outcome_index": 1},
+            {"question_id": "o", "type": "ordered", "n_outcomes": 4, "outcome_index": 2},
+        ]
+    ).assign(opens_at=0.0, closes_at=4 * DAY, known_at=4 * DAY)
+    f = pd.DataFrame(
+        {
+            "question_id": ["c", "o"],
+            "forecaster_id": "a",
+            "made_at": [2 * DAY, 0.0],
+            "probability": np.nan,
+            "probabilities": [[0.2, 0.7, 0.1], [0.01, 0.32, 0.44, 0.23]],
+        }
+    )
+    out = scores(f, q)
+    cat_b = (0.2**2 + 0.3**2 + 0.1**2, 2 / 3)  # forecast Brier, uniform filler (K−1)/K
+    assert out.loc[("c", "a"), "brier_time_avg"] == pytest.approx((cat_b[0] + cat_b[1]) / 2)
+    assert out.loc[("o", "a"), "brier_time_avg"] == pytest.approx(0.1619 / 3)
+    assert out.loc[("c", "a"), "log_close"] == pytest.approx(-np.log(0.7))
+    assert out.loc[("c", "a"), "baseline_close"] == pytest.approx(100 * (np.log(0.7) / np.log(3) + 1))
+    assert np.isnan(out.loc[("c", "a"), "brier_time_avg_gj"])
+
+
+# --- properties -------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(q=probs, p=probs)
+def test_brier_and_log_are_proper(q, p):
+    def expected(rule, r):
+        return q * rule(r, 1.0) + (1 - q) * rule(r, 0.0)
+
+    def brier(r, o):
+        return scoring.brier_binary(r, o)
+
+    def log(r, o):
+        return scoring.log_score(r if o else 1 - r)
+
+    assert expected(brier, q) <= expected(brier, p) + 1e-12
+    assert expected(log, q) <= expected(log, p) + 1e-12
+
+
+@SETTINGS
+@given(
+    q=st.lists(st.floats(0.01, 1.0), min_size=3, max_size=3),
+    p=st.lists(st.floats(0.01, 1.0), min_size=3, max_size=3),
+)
+def test_categorical_and_ordered_brier_are_proper(q, p):
+    q, p = np.array(q) / sum(q), np.array(p) / sum(p)
+    for rule in (scoring.brier_categorical, scoring.brier_ordered, scoring.rps):
+        truth = sum(q[k] * rule(q[None, :], k)[0] for k in range(3))
+        other = sum(q[k] * rule(p[None, :], k)[0] for k in range(3))
+        assert truth <= other + 1e-12
+
+
+@SETTINGS
+@given(p=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=20), o=st.integers(0, 1))
+def test_score_ranges(p, o):
+    p = np.array(p)
+    assert ((scoring.brier_binary(p, o) >= 0) & (scoring.brier_binary(p, o) <= 1)).all()
+    lo, hi = -np.log(0.999), -np.log(0.001)
+    assert ((scoring.log_score(p) >= lo - 1e-12) & (scoring.log_score(p) <= hi + 1e-12)).all()
+    mat = np.column_stack([p, 1 - p])
+    assert (scoring.brier_categorical(mat, o) <= 2 + 1e-12).all()
+    assert (scoring.brier_ordered(mat, o) <= 1 + 1e-12).all()
+
+
+def random_history(seed: int, n: int = 60, nq: int = 3, nf: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    qs = pd.DataFrame(
+        {
+            "question_id": [f"q{i}" for i in range(nq)],
+            "type": "binary",
+            "n_outcomes": 2,
+            "outcome_index": rng.integers(0, 2, nq),
+            "opens_at": 0.0,
+            "closes_at": 100.0,
+            "known_at": rng.choice([100.0, 55.0], nq),
+        }
+    )
+    fs = pd.DataFrame(
+        {
+            "question_id": rng.choice(qs["question_id"], n),
+            "forecaster_id": rng.choice([f"f{i}" for i in range(nf)], n),
+            "made_at": rng.integers(-5, 110, n).astype(float),
+            "probability": rng.choice([0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95], n),
+            "seq": np.arange(n),
+        }
+    )
+    return fs, qs
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_ranges_of_time_averaged_scores(seed):
+    fs, qs = random_history(seed)
+    out = scoring.score_forecasts(fs, qs)
+    assert out["brier_time_avg"].between(0, 1).all()
+    assert out["coverage"].between(0, 1).all()
+    assert out["relative_brier"].between(-1, 1).all()
+    assert (out["brier_active"].dropna().between(0, 1)).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), perm_seed=st.integers(0, 10_000))
+def test_invariant_to_row_order(seed, perm_seed):
+    fs, qs = random_history(seed)
+    fs = fs.drop_duplicates(["question_id", "forecaster_id", "made_at"])  # exact ties are broken by seq
+    a = scoring.score_forecasts(fs, qs).sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
+    shuffled = fs.drop(columns="seq").sample(frac=1.0, random_state=perm_seed)
+    b = scoring.score_forecasts(shuffled, qs.sample(frac=1.0, random_state=perm_seed))
+    b = b.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(p=st.floats(0.51, 0.999), early=st.floats(0, 3), late=st.floats(3.01, 6.9), outcome=st.integers(0, 1))
+def test_late_forecaster_not_flattered(p, early, late, outcome):
+    # both report the same informative forecast; the one who waited is scored worse, never better
+    p_yes = p if outcome == 0 else 1 - p
+    out = scores(history([("early", early, p_yes), ("late", late, p_yes)]), one_question(outcome))
+    assert out.loc[("q", "late"), "brier_time_avg"] > out.loc[("q", "early"), "brier_time_avg"]
+    assert out.loc[("q", "late"), "brier_active"] == pytest.approx(out.loc[("q", "early"), "brier_active"])
+    # a late *perfect-ish* forecaster still loses to an early good one when they waited long enough
+    perfect = 0.999 if outcome == 0 else 0.001
+    out2 = scores(history([("early", 0, p_yes), ("late", 6.9, perfect)]), one_question(outcome))
+    assert out2.loc[("q", "late"), "brier_time_avg"] > out2.loc[("q", "early"), "brier_time_avg"]
+
+
+def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> dict:
+    """Relative Brier by brute force over every elementary interval (median with np.median)."""
+    out = {}
+    qs = qs.set_index("question_id")
+    for (qid, fid), mine in fs.groupby(["question_id", "forecaster_id"]):
+        q = qs.loc[qid]
+        o = 1.0 if q.outcome_index == 0 else 0.0
+        end = min(q.closes_at, q.known_at)
+        crowd = fs[fs.question_id == qid]
+        if members is not None:
+            crowd = crowd[crowd.forecaster_id.isin(members)]
+        cuts = sorted({q.opens_at, end} | {t for t in fs[fs.question_id == qid].made_at if q.opens_at < t < end})
+        total = 0.0
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            standing = mine[mine.made_at <= a].sort_values(["made_at", "seq"])
+            if standing.empty:
+                continue
+            now = crowd[crowd.made_at <= a].sort_values(["made_at", "seq"]).groupby("forecaster_id").probability.last()
+            crowd_b = (np.median(now) - o) ** 2 if len(now) else 0.25
+            total += ((standing.probability.iloc[-1] - o) ** 2 - crowd_b) * (b - a)
+        out[(qid, fid)] = total / (q.closes_at - q.opens_at)
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), chunk=st.sampled_from([2, 3, 128]), crowd_only=st.booleans())
+def test_relative_brier_matches_brute_force(seed, chunk, crowd_only):
+    fs, qs = random_history(seed, n=30)
+    members = {"f0", "f1", "f2"} if crowd_only else None
+    old = scoring.CHUNK
+    scoring.CHUNK = chunk  # small chunks exercise the carried standing values of the lockstep median
+    try:
+        out = scores(fs, qs, crowd_members=members)
+    finally:
+        scoring.CHUNK = old
+    for key, rel in naive_relative(fs, qs, members).items():
+        assert out.loc[key, "relative_brier"] == pytest.approx(rel, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.floats(0.01, 0.99)), min_size=1, max_size=40))
+def test_running_median_matches_numpy(events):
+    who = np.array([e[0] for e in events])
+    x = np.array([e[1] for e in events])
+    last: dict[int, int] = {}
+    prev = np.empty(len(events), dtype=np.int64)
+    for i, w in enumerate(who.tolist()):
+        prev[i] = last.get(w, -1)
+        last[w] = i
+    got = scoring.running_median(np.array([0]), x, prev, chunk=3)
+    for i in range(len(events)):
+        standing = {w: x[j] for j, w in enumerate(who[: i + 1].tolist())}
+        assert got[i] == pytest.approx(np.median(list(standing.values())), abs=1e-12)
+
+
+def test_single_forecaster_has_zero_relative_brier_and_crowd_excludes_aggregates():
+    out = scores(history([("a", 0, 0.7), ("a", 2, 0.9)]), one_question(0))
+    assert out.loc[("q", "a"), "relative_brier"] == pytest.approx(0.0, abs=1e-15)
+    f = history([("a", 0, 0.6), ("crowd", 0, 0.9)])
+    out = scores(f, one_question(0), crowd_members={"a"})
+    assert out.loc[("q", "a"), "relative_brier"] == pytest.approx(0.0, abs=1e-15)
+    assert out.loc[("q", "crowd"), "relative_brier"] == pytest.approx(0.01 - 0.16)
+
+
+def test_forecasts_on_unlisted_questions_are_ignored():
+    f = pd.concat([history([("a", 0, 0.9)]), history([("a", 0, 0.9)], qid="unresolved")])
+    out = scoring.score_forecasts(f, one_question(0))
+    assert out["question_id"].tolist() == ["q"]
+
+
+# --- calibration --------------------------------------------------------------------------------------
+
+
+def test_integer_percent_bins_have_no_float_edges():
+    b, lo, hi = cal.percent_bins(np.array([0.3, 0.29999999999, 0.095, 0.0, 0.999, 1.0, 0.5]), 10)
+    assert b.tolist() == [3, 3, 1, 0, 9, 9, 5]
+    assert lo.tolist()[:3] == [0, 10, 20] and hi.tolist()[-1] == 100
+    assert len(cal.percent_bins(np.array([0.5]), 1)[1]) == 100
+
+
+def test_wilson_interval_reference():
+    lo, hi = cal.wilson_interval(np.array([5]), np.array([10]))
+    assert lo[0] == pytest.approx(0.236593, abs=1e-6)
+    assert hi[0] == pytest.approx(0.763407, abs=1e-6)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.floats(0.001, 0.999), st.integers(0, 1)), min_size=1, max_size=80),
+    st.sampled_from([1, 5, 10, 20]),
+)
+def test_murphy_decomposition_is_exact_on_bin_means(pairs, width):
+    p = np.array([a for a, _ in pairs])
+    o = np.array([b for _, b in pairs], dtype=float)
+    m = cal.murphy(p, o, width)
+    assert m["brier_binned"] == pytest.approx(m["reliability"] - m["resolution"] + m["uncertainty"], abs=1e-12)
+    assert m["brier"] == pytest.approx(((p - o) ** 2).mean())
+    rows = cal.calibration_table(p, o, width)
+    assert sum(r["n"] for r in rows) == len(p)
+    assert all(r["ci95_low"] <= r["observed"] <= r["ci95_high"] for r in rows)
+
+
+def test_svg_plot_is_deterministic(tmp_path):
+    rows = cal.calibration_table(np.array([0.1, 0.15, 0.8, 0.85]), np.array([0.0, 1.0, 1.0, 1.0]))
+    a = cal.write_plot(rows, tmp_path / "a.svg", "t").read_text()
+    b = cal.write_plot(rows, tmp_path / "b.svg", "t").read_text()
+    assert a == b and a.startswith("<svg") and a.count("<circle") == 2
