@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from forecasts.bayes.record import record_evidence_forecasts
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links, probability_from_links
@@ -251,6 +252,7 @@ def add_evidence(db: sqlite_utils.Database, item: EvidenceItem) -> dict[str, Any
     qids = sorted({s.question_id for s in item.links})
     with write_transaction(db):
         evidence_id = _write_item(db, item, to_iso(now))
+        record_evidence_forecasts(db, {qid: [evidence_id] for qid in qids}, now, "added")
     return {"evidence_id": evidence_id, "changes": _changes(db, qids, evidence_id, now)}
 
 
@@ -286,6 +288,7 @@ def retract_evidence(db: sqlite_utils.Database, evidence_id: int, reason: str, r
             "evidence_retractions",
             {"evidence_id": evidence_id, "recorded_at": to_iso(now), "reason": reason, "recorded_by": recorded_by},
         )
+        record_evidence_forecasts(db, {qid: [evidence_id] for qid in qids}, now, "retracted")
     after = {qid: c["before"] for qid, c in ((c["question"], c) for c in _changes(db, qids, evidence_id, now))}
     return {
         "evidence_id": evidence_id,
@@ -451,4 +454,9 @@ def import_evidence(db: sqlite_utils.Database, path: Path) -> dict[str, Any]:
     stamp = to_iso(now)
     with write_transaction(db):
         ids = [_write_item(db, it, stamp) for it in new]
+        caused: dict[str, list[int]] = {}
+        for eid, it in zip(ids, new, strict=True):
+            for spec in it.links:
+                caused.setdefault(spec.question_id, []).append(eid)
+        record_evidence_forecasts(db, caused, now, "imported")
     return {"imported": len(ids), "skipped_existing": len(items) - len(new), "evidence_ids": ids}

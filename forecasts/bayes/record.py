@@ -1,0 +1,129 @@
+"""The model as a forecaster: record `bayes` forecasts when a question's posterior changes (no PyMC here).
+
+Evidence added, retracted or imported records the fast-path posterior (the closed-form log-odds update, equal to
+the PyMC model's mean where the prior and the likelihood ratios carry no uncertainty) inside the evidence write's
+transaction; `record_model_forecasts` records time passing (deadline decay); `forecasts posterior` records the
+PyMC mean (forecasts.bayes.runs). A question that is not open (before opens_at, closed or resolved) is skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from forecasts.db import write_transaction
+from forecasts.forecasters import MODEL
+from forecasts.forecasting import standing_forecasts, submit_forecast
+from forecasts.probabilities import active_links, probability_from_links
+from forecasts.questions import Question, all_questions, get_question
+from forecasts.resolution import resolution_state
+from forecasts.timeutil import from_iso, now_utc, to_iso
+
+MOVE_PP = 0.5  # record a time-passing or PyMC update only when the mean moved by more than this (percentage points)
+FAST_NOTE = "fast-path log-odds posterior (equals the PyMC model's mean where prior and ratios carry no uncertainty)"
+P_FLOOR = 1e-6
+
+
+def is_open(db: sqlite_utils.Database, q: Question, at: datetime) -> bool:
+    """True when the question accepts forecasts at `at`: opened, not closed, not resolved."""
+    return q.opens_at <= at < q.closes_at and resolution_state(db, q.id) is None
+
+
+def forecast_value(q: Question, probs: dict[str, float]) -> float | dict[str, float]:
+    """What submit_forecast takes: P(yes) for binary, {outcome: p} (kept inside (0, 1), renormalised) otherwise."""
+    if q.is_binary:
+        return min(max(probs["yes"], P_FLOOR), 1 - P_FLOOR)
+    clipped = {o: min(max(probs[o], P_FLOOR), 1 - P_FLOOR) for o in q.outcomes}
+    total = sum(clipped.values())
+    return {o: p / total for o, p in clipped.items()}
+
+
+def moved_pp(q: Question, a: dict[str, float], b: dict[str, float]) -> float:
+    """Largest change of any outcome's probability between two forecasts, in percentage points."""
+    return 100.0 * max(abs(a[o] - b[o]) for o in q.outcomes)
+
+
+def record_evidence_forecasts(
+    db: sqlite_utils.Database, evidence_by_question: dict[str, list[int]], at: datetime, action: str
+) -> list[dict[str, Any]]:
+    """After evidence was added/retracted/imported (rows written in this transaction): one `bayes` forecast per
+    open question, the fast-path posterior at `at`, citing the evidence ids that caused it."""
+    qids = sorted(evidence_by_question)
+    if not qids:
+        return []
+    grouped = active_links(db, at, qids)
+    out = []
+    with write_transaction(db):
+        for qid in qids:
+            q = get_question(db, qid)
+            if not is_open(db, q, at):
+                continue
+            probs = probability_from_links(q, grouped.get(qid, []), at)
+            ids = sorted(set(evidence_by_question[qid]))
+            label = ", ".join(f"#{i}" for i in ids)
+            out.append(
+                submit_forecast(
+                    db, qid, forecast_value(q, probs), MODEL, rationale=f"evidence {label} {action}: {FAST_NOTE}",
+                    made_at=at, kind="model", evidence_ids=ids,
+                )
+            )  # fmt: skip
+    return out
+
+
+def _standing_probs(q: Question, row: dict[str, Any]) -> dict[str, float]:
+    if row["probabilities"]:
+        return row["probabilities"]
+    return {"yes": row["probability"], "no": 1.0 - row["probability"]}
+
+
+def record_model_forecasts(
+    db: sqlite_utils.Database, at: datetime | None = None, threshold_pp: float = MOVE_PP
+) -> list[dict[str, Any]]:
+    """Time passing: for every open question, record the fast-path posterior as a `bayes` forecast when it moved
+    by more than `threshold_pp` since the last `bayes` forecast (fast path then vs now), or when there is none."""
+    at = at or now_utc()
+    links = active_links(db, at)
+    out = []
+    with write_transaction(db):
+        for q in all_questions(db):
+            if not is_open(db, q, at):
+                continue
+            qlinks = links.get(q.id, [])
+            now_probs = probability_from_links(q, qlinks, at)
+            last = standing_forecasts(db, q.id, at).get(MODEL)
+            if last is not None:
+                then = from_iso(last["made_at"])
+                then_links = active_links(db, from_iso(last["recorded_at"]), [q.id]).get(q.id, [])
+                if moved_pp(q, now_probs, probability_from_links(q, then_links, then)) <= threshold_pp:
+                    continue
+            ids = sorted({lk.evidence_id for lk in qlinks if lk.observed_at <= at})
+            out.append(
+                submit_forecast(
+                    db, q.id, forecast_value(q, now_probs), MODEL, made_at=at, kind="model", evidence_ids=ids,
+                    rationale=f"time passing to {to_iso(at)}: {FAST_NOTE}",
+                )
+            )  # fmt: skip
+    return out
+
+
+def record_posterior_forecast(
+    db: sqlite_utils.Database, q: Question, result: dict[str, Any], run_id: int, at: datetime,
+    threshold_pp: float = MOVE_PP,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Record a PyMC run's posterior mean as a `bayes` forecast if the question is open and the mean differs from
+    the standing `bayes` forecast by more than `threshold_pp` (or there is none). Call inside the run's transaction."""
+    if not is_open(db, q, at):
+        return None
+    last = standing_forecasts(db, q.id, at).get(MODEL)
+    if last is not None and moved_pp(q, result["mean"], _standing_probs(q, last)) <= threshold_pp:
+        return None
+    rationale = (
+        f"PyMC posterior mean (run #{run_id}, {result['chains']}x{result['draws']} draws, seed {result['seed']}, "
+        f"90% interval {result['lo'][q.outcomes[0]]:.3f}-{result['hi'][q.outcomes[0]]:.3f} for {q.outcomes[0]})"
+    )
+    return submit_forecast(
+        db, q.id, forecast_value(q, result["mean"]), MODEL, rationale=rationale, made_at=at, kind="model",
+        evidence_ids=result["evidence_ids"],
+    )  # fmt: skip

@@ -1,0 +1,249 @@
+"""The PyMC engine against closed forms, the fast path, a coverage simulation; `bayes` forecasts in the ledger.
+
+Binary checks share one sampled batch (one compiled model) in a module-scoped fixture to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from forecasts.bayes.interval import monte_carlo_posterior
+from forecasts.bayes.model import gamma_rate, posterior_batch
+from forecasts.probabilities import Link, probability_from_links
+from forecasts.questions import Question
+
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+T1 = datetime(2027, 1, 1, tzinfo=UTC)
+DRAWS, TUNE, CHAINS = 700, 300, 2
+N_SIM = 36
+
+
+def question(qid: str, prior: dict, deadline: bool = False, opens: datetime = T0, closes: datetime = T1) -> Question:
+    return Question(
+        id=qid, title=qid, type="binary", outcomes=("yes", "no"), resolution_criteria="x", opens_at=opens,
+        closes_at=closes, resolves_by=closes, prior=prior, deadline_question=deadline,
+    )  # fmt: skip
+
+
+def beta_prior(a: float, b: float, **extra) -> dict:
+    return {"kind": "beta", "a": a, "b": b, "mean": a / (a + b)} | extra
+
+
+def link(eid: int, qid: str, log_lr: float, sd: float = 0.0, r: float = 1.0, outcome: str | None = None) -> Link:
+    return Link(eid, qid, outcome, log_lr, sd, r, T0, T0, f"item {eid}")
+
+
+def expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def simulated(rng: np.random.Generator) -> tuple[list[Question], dict[str, list[Link]], dict[str, float]]:
+    """Questions drawn from the model's own generative story, with the true P(yes) of each."""
+    qs, links, truth = [], {}, {}
+    for i in range(N_SIM):
+        qid = f"sim{i}"
+        mus, sds = rng.normal(0, 0.8, 3), rng.uniform(0.1, 0.8, 3)
+        true_lr = rng.normal(mus, sds)
+        rel = rng.uniform(0.5, 1.0, 3)
+        if i % 2 == 0:  # reference-class base rate: π ~ Beta(2, 5), Binomial data on it
+            pi, n = rng.beta(2, 5), int(rng.integers(5, 30))
+            s = int(rng.binomial(n, pi))
+            qs.append(question(qid, beta_prior(2 + s, 5 + n - s, successes=s, trials=n)))
+            base = pi
+        else:  # deadline: λ ~ Gamma(k, β); the question survived the exposure without the event
+            k, mean = 2.0, float(rng.uniform(0.2, 0.6))
+            opens = AT - timedelta(days=int(rng.integers(100, 600)))
+            closes = opens + timedelta(days=900)
+            beta = gamma_rate(mean, k, 900.0)
+            exposure = (AT - opens).days
+            while True:
+                lam = rng.gamma(k, 1.0 / beta)
+                if rng.exponential(1.0 / lam) > exposure:
+                    break
+            qs.append(question(qid, beta_prior(mean * 10, (1 - mean) * 10, hazard_shape=k), True, opens, closes))
+            base = -math.expm1(-lam * (closes - AT).days)
+        links[qid] = [link(1000 * i + j, qid, mus[j], sds[j], rel[j]) for j in range(3)]
+        truth[qid] = float(expit(np.log(base / (1 - base)) + rel @ true_lr))
+    return qs, links, truth
+
+
+@pytest.fixture(scope="module")
+def binary_batch():
+    qs = [
+        question("point", {"kind": "point", "probability": 0.3, "mean": 0.3}),
+        question("point-deadline", {"kind": "point", "probability": 0.4, "mean": 0.4}, deadline=True),
+        question("beta-binomial", beta_prior(1 + 9, 1 + 31, successes=9, trials=40)),
+        question("gamma-censored", beta_prior(3, 7, hazard_shape=3.0), deadline=True),
+        question("mc-check", beta_prior(4, 6)),
+    ]
+    links = {
+        "point": [link(1, "point", math.log(3), 0, 0.8), link(2, "point", math.log(0.5), 0, 1.0)],
+        "point-deadline": [link(3, "point-deadline", math.log(4), 0, 0.6)],
+        "mc-check": [link(4, "mc-check", math.log(2), 0.5, 0.9), link(5, "mc-check", math.log(0.7), 0.3, 1.0)],
+    }
+    sim_qs, sim_links, truth = simulated(np.random.default_rng(11))
+    results = posterior_batch(qs + sim_qs, links | sim_links, AT, DRAWS, TUNE, CHAINS, seed=3)
+    return {r["question"]: r for r in results}, {q.id: q for q in qs}, links, truth
+
+
+def test_zero_uncertainty_equals_fast_path(binary_batch):
+    res, qs, links, _ = binary_batch
+    for qid in ("point", "point-deadline"):
+        fast = probability_from_links(qs[qid], links[qid], AT)["yes"]
+        assert res[qid]["mean"]["yes"] == pytest.approx(fast, abs=1e-9)
+        assert res[qid]["lo"]["yes"] == pytest.approx(fast, abs=1e-9) and res[qid]["hi"]["yes"] == pytest.approx(fast)
+    # Hand check of the point case: logit 0.3 + 0.8 ln 3 + ln 0.5.
+    assert res["point"]["mean"]["yes"] == pytest.approx(expit(math.log(0.3 / 0.7) + 0.8 * math.log(3) - math.log(2)))
+    contrib = {c["evidence_id"]: c for c in res["point"]["contributions"]}
+    assert contrib[1]["log_odds"]["yes"] == pytest.approx(0.8 * math.log(3))
+    assert contrib[2]["pp"]["yes"] < 0 < contrib[1]["pp"]["yes"]
+
+
+def test_beta_binomial_matches_closed_form(binary_batch):
+    res = binary_batch[0]["beta-binomial"]
+    post = stats.beta(1 + 9, 1 + 31)
+    assert res["mean"]["yes"] == pytest.approx(post.mean(), abs=0.006)
+    assert res["lo"]["yes"] == pytest.approx(post.ppf(0.05), abs=0.012)
+    assert res["hi"]["yes"] == pytest.approx(post.ppf(0.95), abs=0.015)
+    assert res["rhat_max"] < 1.05 and res["ess_min"] > 200 and res["divergences"] == 0
+
+
+def test_gamma_exponential_censoring_matches_closed_form(binary_batch):
+    res, qs = binary_batch[0]["gamma-censored"], binary_batch[1]
+    q = qs["gamma-censored"]
+    k, total = 3.0, (T1 - T0).days
+    beta = gamma_rate(0.3, k, total)
+    assert 1 - (beta / (beta + total)) ** k == pytest.approx(0.3)  # prior predictive P(event by T) = prior mean
+    s, w = (AT - q.opens_at).days, (q.closes_at - AT).days
+    h = res["hazard"]
+    assert h["exposure_days"] == s and h["window_days"] == w and h["prior_rate_days"] == pytest.approx(beta)
+    assert h["posterior_mean_per_day"] == pytest.approx(k / (beta + s), rel=0.05)
+    assert res["mean"]["yes"] == pytest.approx(1 - ((beta + s) / (beta + s + w)) ** k, abs=0.008)
+
+
+def test_uncertain_case_agrees_with_numpy_monte_carlo(binary_batch):
+    res, qs, links, _ = binary_batch
+    mc = monte_carlo_posterior(qs["mc-check"], links["mc-check"], AT, draws=200_000, seed=1)
+    for key in ("mean", "lo", "hi"):
+        assert res["mc-check"][key]["yes"] == pytest.approx(mc[key]["yes"], abs=0.02)
+
+
+def test_coverage_of_90_percent_intervals(binary_batch):
+    res, _, _, truth = binary_batch
+    covered = sum(res[q]["lo"]["yes"] <= p <= res[q]["hi"]["yes"] for q, p in truth.items())
+    # Binomial(36, 0.9): P(X <= 27) ≈ 0.03; all 36 happens with probability 0.02.
+    assert 28 <= covered <= N_SIM, covered
+    assert max(res[q]["rhat_max"] for q in truth) < 1.05
+
+
+@pytest.fixture(scope="module")
+def categorical_case():
+    q = Question(
+        id="when", title="when", type="ordered", outcomes=("a", "b", "c"), resolution_criteria="x", opens_at=T0,
+        closes_at=T1, resolves_by=T1, prior={"kind": "dirichlet", "alpha": [2.0, 3.0, 5.0]},
+    )  # fmt: skip
+    q0 = Question(
+        id="flat", title="flat", type="categorical", outcomes=("x", "y"), resolution_criteria="x", opens_at=T0,
+        closes_at=T1, resolves_by=T1, prior={"kind": "dirichlet", "alpha": [1.5, 4.5]},
+    )  # fmt: skip
+    links = {"when": [link(7, "when", math.log(3), 0.4, 0.8, "a"), link(7, "when", math.log(0.5), 0.0, 0.8, "c")]}
+    return [q, q0], links
+
+
+def test_categorical_dirichlet(categorical_case):
+    qs, links = categorical_case
+    res = {r["question"]: r for r in posterior_batch(qs, links, AT, DRAWS, TUNE, CHAINS, seed=5)}
+    flat = res["flat"]  # no evidence: the Dirichlet marginal Beta(1.5, 4.5)
+    assert flat["mean"]["x"] == pytest.approx(0.25, abs=0.012)
+    assert flat["hi"]["x"] == pytest.approx(stats.beta(1.5, 4.5).ppf(0.95), abs=0.03)
+    mc = monte_carlo_posterior(qs[0], links["when"], AT, draws=200_000, seed=2)
+    for o in ("a", "b", "c"):
+        assert res["when"]["mean"][o] == pytest.approx(mc["mean"][o], abs=0.02)
+    (row,) = res["when"]["contributions"]
+    assert row["evidence_id"] == 7 and set(row["log_odds"]) == {"a", "c"}
+    assert row["log_odds"]["c"] == pytest.approx(0.8 * math.log(0.5))
+    assert row["pp"]["a"] > 0 > row["pp"]["c"] and sum(row["pp"].values()) == pytest.approx(0, abs=1e-9)
+
+
+def test_fixed_seed_gives_identical_results(categorical_case):
+    qs, links = categorical_case
+    first = posterior_batch(qs, links, AT, 100, 100, 1, seed=9)
+    again = posterior_batch(qs, links, AT, 100, 100, 1, seed=9)
+    other = posterior_batch(qs, links, AT, 100, 100, 1, seed=10)
+    assert first == again
+    assert first[0]["mean"] != other[0]["mean"]
+
+
+# --- the model as a forecaster, stored runs -------------------------------------------------------------------
+
+
+def bayes_forecasts(cli, question: str) -> list[dict]:
+    return [f for f in cli.json("forecast-list", "--question", question) if f["forecaster_id"] == "bayes"]
+
+
+def test_evidence_add_and_retract_record_bayes_forecasts(pack_cli):
+    q = "ceasefire-current-lines"
+    added = pack_cli.json("evidence", "add", q, "talks-start", "--summary", "s", "--observed-at", "2025-01-10",
+                          "--lr", f"{q}=3", "--lr", "talks-start:2026=2")  # fmt: skip
+    eid = added["evidence_id"]
+    (fc,) = bayes_forecasts(pack_cli, q)
+    assert fc["evidence_ids"] == [eid] and "fast-path" in fc["rationale"] and "added" in fc["rationale"]
+    assert fc["probability"] == pytest.approx(added["changes"][0]["after"]["yes"])
+    (cat,) = bayes_forecasts(pack_cli, "talks-start")
+    assert cat["probabilities"]["2026"] == pytest.approx(added["changes"][1]["after"]["2026"], abs=1e-5)
+    pack_cli("evidence", "retract", str(eid), "--reason", "wrong")
+    rows = bayes_forecasts(pack_cli, q)
+    assert len(rows) == 2 and rows[1]["evidence_ids"] == [eid] and "retracted" in rows[1]["rationale"]
+    assert rows[1]["probability"] == pytest.approx(added["changes"][0]["before"]["yes"])
+
+
+def test_import_records_and_resolved_questions_are_skipped(pack_cli, questions_dir):
+    pack_cli("resolve", "kursk-exchange", "no")
+    imported = pack_cli.json("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
+    fcs = [f for f in pack_cli.json("forecast-list", "--by", "bayes")]
+    assert {f["question_id"] for f in fcs} and "kursk-exchange" not in {f["question_id"] for f in fcs}
+    assert all(set(f["evidence_ids"]) <= set(imported["evidence_ids"]) and f["evidence_ids"] for f in fcs)
+    listed = {e["id"]: {lk["question"] for lk in e["links"]} for e in pack_cli.json("evidence", "list")}
+    for f in fcs:
+        assert {i for i, qs in listed.items() if f["question_id"] in qs} == set(f["evidence_ids"])
+
+
+def test_time_passing_records_deadline_decay(pack_cli):
+    from forecasts.bayes.record import record_model_forecasts
+    from forecasts.db import connect
+    from forecasts.timeutil import now_utc
+
+    db = connect(pack_cli.db_path)
+    first = record_model_forecasts(db, datetime(2025, 6, 1, tzinfo=UTC))
+    assert {f["question"] for f in first} >= {"ceasefire-current-lines", "talks-start"}
+    now = now_utc()
+    later = record_model_forecasts(db, now)
+    assert "ceasefire-current-lines" in {f["question"] for f in later}  # the deadline decay moved it
+    assert record_model_forecasts(db, now) == []  # nothing moved since
+
+
+def test_posterior_command_stores_run_and_records(pack_cli):
+    from forecasts.bayes.runs import latest_posterior
+    from forecasts.db import connect
+
+    q = "north-korea-troops-ukraine"
+    res = pack_cli.json("posterior", q, "--draws", "200", "--tune", "200", "--seed", "4")
+    assert res["interval"] == "90% equal-tailed" and res["lo"]["yes"] < res["mean"]["yes"] < res["hi"]["yes"]
+    assert res["forecast"] is not None  # no bayes forecast stood before
+    db = connect(pack_cli.db_path)
+    stored = latest_posterior(db, q)
+    assert stored["id"] == res["run_id"] and stored["mean"] == pytest.approx(res["mean"])
+    assert stored["seed"] == 4 and stored["draws"] == 200 and stored["rhat_max"] == pytest.approx(res["rhat_max"])
+    assert latest_posterior(db, q, datetime(2025, 1, 1, tzinfo=UTC)) is None
+    fc = bayes_forecasts(pack_cli, q)[-1]
+    assert fc["probability"] == pytest.approx(res["mean"]["yes"]) and "PyMC" in fc["rationale"]
+    text = pack_cli("posterior", q, "--draws", "200", "--tune", "200", "--seed", "4").stdout
+    assert "90% equal-tailed" in text and "R-hat" in text
+    assert len(bayes_forecasts(pack_cli, q)) == 1  # same seed, same mean: not recorded again
+    assert "one question id or --all" in pack_cli("posterior", ok=False).output
