@@ -1,0 +1,267 @@
+"""Joint model of linked questions: a Gaussian copula with one shared latent factor (the "settlement").
+
+Each question q has a latent z_q = −λ_q·F + sqrt(1 − λ_q²)·ε_q with F, ε_q ~ N(0, 1) independent, so z_q ~ N(0, 1)
+and corr(z_i, z_j) = λ_i·λ_j. Outcome k of q (in file order; binary: yes, no) happens when t_k <= z_q < t_{k+1},
+with cut points t from the question's marginal probabilities: the joint reproduces every marginal by construction.
+A positive loading means a high settlement factor F makes the first outcome (yes, or the earliest bin) likelier.
+Loadings are fitted with PyMC to elicited conditional probabilities (Gauss–Hermite quadrature over F); scenario
+probabilities are seeded, vectorised Monte Carlo shares of joint draws. Pure maths: no database here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+MAX_LOADING = 0.95  # |λ| bound: keeps sqrt(1 − λ²) away from 0
+BIG = 50.0  # stands in for ±inf cut points inside the quadrature
+N_NODES = 32  # Gauss–Hermite nodes over F
+INTERVAL = 0.90
+
+Condition = tuple[int, np.ndarray]  # (question index, boolean mask over that question's outcomes)
+
+
+def cut_points(probs: Sequence[float]) -> np.ndarray:
+    """Latent cut points (−inf, t_1, …, t_{K−1}, +inf) with P(t_k <= z < t_{k+1}) = p_k for z ~ N(0, 1)."""
+    from scipy.special import ndtri
+
+    p = np.clip(np.asarray(probs, dtype=float), 0.0, None)
+    cum = np.cumsum(p / p.sum())[:-1]
+    inner = ndtri(np.clip(cum, 1e-15, 1 - 1e-15))
+    return np.concatenate([[-np.inf], inner, [np.inf]])
+
+
+def _normals(n: int, q: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n), rng.standard_normal((n, q))
+
+
+def independent_probability(marginals: Sequence[np.ndarray], conditions: Sequence[Condition]) -> float:
+    """The product of marginals: what the scenario's probability would be if the questions were independent."""
+    return float(np.prod([float(np.asarray(marginals[q])[mask].sum()) for q, mask in conditions]))
+
+
+def _cells_given_f(cuts: np.ndarray, lam: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """P(outcome k | F = node) of one question for each loading draw: (M, K, J)."""
+    from scipy.special import ndtr
+
+    s = np.sqrt(1.0 - lam**2)[:, None, None]
+    arg = (np.clip(cuts, -BIG, BIG)[None, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
+    c = ndtr(arg)
+    return c[:, 1:, :] - c[:, :-1, :]
+
+
+def scenario_quadrature(
+    marginals: Sequence[np.ndarray],
+    loadings: np.ndarray,
+    scenarios: Sequence[Sequence[Condition]],
+    resolved: dict[int, int] | None = None,
+) -> np.ndarray:
+    """Exact scenario probabilities (M loading draws × S scenarios) by Gauss–Hermite quadrature over F.
+
+    Given F the questions are independent, so P(scenario | F) is a product over its conditions.
+    """
+    resolved = resolved or {}
+    lam = np.clip(np.atleast_2d(np.asarray(loadings, dtype=float)), -0.999, 0.999)
+    x, w = _nodes()
+    cells = [_cells_given_f(cut_points(p), lam[:, q], x) for q, p in enumerate(marginals)]
+    evidence = np.ones((lam.shape[0], len(x)))
+    for q, o in resolved.items():
+        evidence = evidence * cells[q][:, o, :]
+    out = np.zeros((lam.shape[0], len(scenarios)))
+    for j, conds in enumerate(scenarios):
+        joint = evidence.copy()
+        for q, mask in conds:
+            if q in resolved:
+                joint = joint * float(np.asarray(mask, dtype=bool)[resolved[q]])
+            else:
+                joint = joint * cells[q][:, np.asarray(mask, dtype=bool), :].sum(axis=1)
+        out[:, j] = (joint * w).sum(axis=1) / (evidence * w).sum(axis=1)
+    return out
+
+
+def joint_shares(
+    marginals: Sequence[np.ndarray],
+    loadings: np.ndarray,
+    scenarios: Sequence[Sequence[Condition]],
+    resolved: dict[int, int] | None = None,
+    n: int = 20_000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Monte Carlo share of joint draws satisfying each scenario (a conjunction of conditions).
+
+    `loadings` is (Q,) or (M, Q) posterior draws; draw i uses loading row i mod M, so the share integrates over
+    the loadings' uncertainty. Resolved questions (index → outcome index) are conditioned on by weighting each
+    draw with P(z_r in its outcome's interval | F), their marginals being the pre-resolution probabilities.
+    Also returns the joint-implied marginal of every question, the exact (quadrature) probability and, for
+    several loading draws, the 90% interval of the probability over them.
+    """
+    from scipy.special import ndtr
+
+    resolved = resolved or {}
+    lam = np.clip(np.atleast_2d(np.asarray(loadings, dtype=float)), -0.999, 0.999)
+    m, nq = lam.shape
+    cuts = [cut_points(p) for p in marginals]
+    f, eps = _normals(n, nq, seed)
+    rows = lam[np.arange(n) % m]  # (n, Q)
+    s = np.sqrt(1.0 - rows**2)
+    z = eps * s - f[:, None] * rows
+    k = np.empty((n, nq), dtype=np.intp)
+    weight = np.ones(n)
+    for q in range(nq):
+        if q in resolved:
+            o = resolved[q]
+            shift = rows[:, q] * f
+            weight *= ndtr((cuts[q][o + 1] + shift) / s[:, q]) - ndtr((cuts[q][o] + shift) / s[:, q])
+            k[:, q] = o
+        elif len(cuts[q]) == 3:
+            k[:, q] = z[:, q] >= cuts[q][1]
+        else:
+            k[:, q] = np.searchsorted(cuts[q][1:-1], z[:, q], side="right")
+    total = weight.sum()
+    probs = np.zeros(len(scenarios))
+    for j, conds in enumerate(scenarios):
+        ok = np.ones(n, dtype=bool)
+        for q, mask in conds:
+            ok &= np.asarray(mask, dtype=bool)[k[:, q]]
+        probs[j] = weight[ok].sum() / total
+    implied = [np.bincount(k[:, q], weights=weight, minlength=len(marginals[q])) / total for q in range(nq)]
+    exact = scenario_quadrature(marginals, lam, scenarios, resolved)
+    tail = (1 - INTERVAL) / 2
+    interval = np.quantile(exact, [tail, 1 - tail], axis=0).T if m > 1 else None
+    return {"probability": probs, "exact": exact.mean(axis=0), "interval": interval, "implied_marginals": implied}
+
+
+# --- elicited conditionals -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionalProblem:
+    """Elicited P(target in A | given in B) against anchor marginals, as padded arrays (C conditionals, Q questions)."""
+
+    target: np.ndarray  # (C,) question index
+    given: np.ndarray  # (C,)
+    target_cuts: np.ndarray  # (C, K+1), ±BIG for ±inf
+    target_mask: np.ndarray  # (C, K) float 0/1
+    given_cuts: np.ndarray
+    given_mask: np.ndarray
+    given_mass: np.ndarray  # (C,) anchor P(given in B)
+    observed: np.ndarray  # (C,) elicited conditional probability
+    sd: np.ndarray  # (C,) its uncertainty (probability units)
+    signs: np.ndarray  # (Q,) +1 / −1: direction of each question's loading
+    fixed: np.ndarray  # (Q,) given loading, NaN where it is to be fitted
+
+
+_ARRAYS = ("target_cuts", "target_mask", "given_cuts", "given_mask", "given_mass", "observed", "sd")
+
+
+def _padded(cuts: np.ndarray, mask: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    c = np.clip(cuts, -BIG, BIG)
+    pad = width - (len(c) - 1)
+    return np.concatenate([c, np.full(pad, BIG)]), np.concatenate([np.asarray(mask, dtype=float), np.zeros(pad)])
+
+
+def build_problem(
+    anchors: Sequence[np.ndarray],
+    conditionals: Sequence[tuple[int, np.ndarray, int, np.ndarray, float, float]],
+    signs: Sequence[float],
+    fixed: Sequence[float],
+) -> ConditionalProblem:
+    """Arrays for the fit from anchor marginals and (target, mask, given, mask, probability, sd) tuples."""
+    width = max(len(a) for a in anchors)
+    rows_t, rows_g = [], []
+    for t, tm, g, gm, _, _ in conditionals:
+        rows_t.append(_padded(cut_points(anchors[t]), tm, width))
+        rows_g.append(_padded(cut_points(anchors[g]), gm, width))
+    empty = np.zeros((0, width + 1)), np.zeros((0, width))
+    tc, tmk = (np.array([r[0] for r in rows_t]), np.array([r[1] for r in rows_t])) if rows_t else empty
+    gc, gmk = (np.array([r[0] for r in rows_g]), np.array([r[1] for r in rows_g])) if rows_g else empty
+    return ConditionalProblem(
+        target=np.array([c[0] for c in conditionals], dtype=int),
+        given=np.array([c[2] for c in conditionals], dtype=int),
+        target_cuts=tc,
+        target_mask=tmk,
+        given_cuts=gc,
+        given_mask=gmk,
+        given_mass=np.array([float(np.asarray(anchors[c[2]])[np.asarray(c[3], bool)].sum()) for c in conditionals]),
+        observed=np.array([c[4] for c in conditionals], dtype=float),
+        sd=np.array([c[5] for c in conditionals], dtype=float),
+        signs=np.asarray(signs, dtype=float),
+        fixed=np.asarray(fixed, dtype=float),
+    )
+
+
+def _nodes() -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.hermite_e.hermegauss(N_NODES)
+    return x, w / w.sum()
+
+
+def _set_given_f(cdf: Callable, xp, cuts, mask, lam, nodes):
+    """P(z in the masked outcomes | F = node) for each conditional: (C, J)."""
+    s = xp.sqrt(1.0 - lam**2)[:, None, None]
+    arg = (cuts[:, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
+    cell = cdf(arg[:, 1:, :]) - cdf(arg[:, :-1, :])
+    return (cell * mask[:, :, None]).sum(axis=1)
+
+
+def _implied(problem: ConditionalProblem, lam, cdf: Callable, xp):
+    x, w = _nodes()
+    pa = _set_given_f(cdf, xp, problem.target_cuts, problem.target_mask, lam[problem.target], x)
+    pb = _set_given_f(cdf, xp, problem.given_cuts, problem.given_mask, lam[problem.given], x)
+    return (pa * pb * w[None, :]).sum(axis=1) / problem.given_mass
+
+
+def implied_conditionals(problem: ConditionalProblem, loadings: np.ndarray) -> np.ndarray:
+    """P(target in A | given in B) under the copula with these loadings (quadrature, numpy)."""
+    from scipy.special import ndtr
+
+    return np.asarray(_implied(problem, np.asarray(loadings, dtype=float), ndtr, np))
+
+
+def fit_loadings(
+    problem: ConditionalProblem, draws: int = 300, tune: int = 300, chains: int = 2, seed: int = 0, keep: int = 100
+) -> dict:
+    """Fit the free loadings with PyMC (|λ| ~ Uniform(0, 0.95), sign from the file; elicited ~ Normal(implied, sd)).
+
+    Returns the posterior mean, `keep` thinned draws (for intervals), R-hat and ESS of each free loading.
+    """
+    free = np.flatnonzero(np.isnan(problem.fixed))
+    base = np.nan_to_num(problem.fixed, nan=0.0)
+    if len(free) == 0 or len(problem.observed) == 0:
+        return {"mean": base, "draws": base[None, :], "rhat": {}, "ess": {}}
+    import arviz as az
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    def cdf(v):
+        return 0.5 * pt.erfc(-v / np.sqrt(2.0))
+
+    with pm.Model():
+        # Every input is pm.Data, not a constant: the compiled graph then depends only on the structure, so
+        # PyTensor's on-disk cache serves later fits of other dependency files without recompiling.
+        data = {k: pm.Data(k, getattr(problem, k)) for k in ("target", "given", *_ARRAYS)}
+        sym = SimpleNamespace(**data)
+        strength = pm.Uniform("strength", 0.0, MAX_LOADING, shape=len(free))
+        free_idx, free_signs = pm.Data("free", free), pm.Data("free_signs", problem.signs[free])
+        lam = pt.set_subtensor(pm.Data("base", base)[free_idx], free_signs * strength)
+        implied = _implied(sym, lam, cdf, pt)
+        pm.Normal("elicited", mu=implied, sigma=data["sd"], observed=data["observed"])
+        idata = pm.sample(
+            draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False,
+            compute_convergence_checks=False,
+        )  # fmt: skip
+    post = idata.posterior["strength"].values.reshape(-1, len(free))
+    all_draws = np.tile(base, (len(post), 1))
+    all_draws[:, free] = problem.signs[free] * post
+    pick = np.linspace(0, len(all_draws) - 1, min(keep, len(all_draws))).astype(int)
+    summary = az.summary(idata, var_names=["strength"], kind="diagnostics")
+    return {
+        "mean": all_draws.mean(axis=0),
+        "draws": all_draws[pick],
+        "rhat": {int(q): float(r) for q, r in zip(free, summary["r_hat"], strict=True)},
+        "ess": {int(q): float(e) for q, e in zip(free, summary["ess_bulk"], strict=True)},
+    }
