@@ -28,6 +28,7 @@ DEPENDENCY_FIELDS = {"description", "factor", "questions", "anchors", "condition
 FIT_SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "keep": 100, "version": 1}
 DRAWS = 20_000
 SIGNPOST_DAYS = 7
+MIN_RESOLVED = 1e-4  # floor on a resolved outcome's pre-resolution probability
 STEADY = 0.005  # |change| below half a percentage point counts as no movement
 
 _FIT_MEMO: dict[str, dict[str, Any]] = {}  # in-process cache of fits by dependency hash
@@ -474,7 +475,8 @@ def _context(db: sqlite_utils.Database, root: Path) -> _Context:
     missing = [q for q in order if q not in known]
     if missing:
         raise ForecastsError(f"questions: {missing[0]} is not in the database; run `forecasts sync` first")
-    return _Context(scenarios, bank, order, cached_fit(db, deps, bank, order))
+    fit = cached_fit(db, deps, bank, order) if scenarios else {}
+    return _Context(scenarios, bank, order, fit)
 
 
 def _state(
@@ -496,6 +498,8 @@ def _state(
             known_at = from_iso(res["known_at"]) if res["known_at"] else known_by
             before = min(known_at, known_by, q.closes_at) - timedelta(seconds=1)
             probs = question_probability(db, q, max(before, q.opens_at), known_by)
+            if probs[outcome] < MIN_RESOLVED:  # an outcome deemed impossible happened: keep it conditionable
+                probs = {o: (p + MIN_RESOLVED * (o == outcome)) / (1 + MIN_RESOLVED) for o, p in probs.items()}
         out[qid] = {"probabilities": probs, "outcome": outcome}
     return out
 
@@ -608,6 +612,8 @@ def scenario_probabilities(
     `record=True`, appends a row to scenario_runs.
     """
     ctx = _context(db, root)
+    if not ctx.scenarios:
+        return []
     results = _evaluate(db, ctx, known_by, seed)
     if ctx.fit["fresh"] or record:
         _record(db, ctx, known_by, seed, results)
@@ -618,10 +624,12 @@ def scenario_trend(
     db: sqlite_utils.Database, weeks: list[datetime], root: Path = Path("questions"), seed: int = 0
 ) -> list[dict[str, Any]]:
     """scenario_probabilities at each as-of time (same seed: common random numbers make the trend smooth)."""
-    ctx = _context(db, root)
-    cache: dict = {}
     from forecasts.timeutil import to_iso
 
+    ctx = _context(db, root)
+    if not ctx.scenarios:
+        return [{"known_by": to_iso(w), "scenarios": []} for w in weeks]
+    cache: dict = {}
     out = [{"known_by": to_iso(w), "scenarios": _evaluate(db, ctx, w, seed, cache)} for w in weeks]
     if ctx.fit["fresh"] and weeks:
         _record(db, ctx, weeks[-1], seed, out[-1]["scenarios"])
@@ -654,6 +662,7 @@ def loadings_report(db: sqlite_utils.Database, root: Path = Path("questions")) -
 
     ctx = _context(db, root)
     deps = load_dependencies(root, list(ctx.bank.values()))
+    ctx.fit = ctx.fit or cached_fit(db, deps, ctx.bank, ctx.order)
     index = {q: i for i, q in enumerate(ctx.order)}
     anchors = [np.array(_anchor(ctx.bank[q], deps)) for q in ctx.order]
     conds = [

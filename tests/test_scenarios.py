@@ -16,7 +16,13 @@ from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence
 from forecasts.questions import sync
 from forecasts.resolution import resolve
-from forecasts.scenarios import load_dependencies, load_scenarios, scenario_probabilities, scenario_trend
+from forecasts.scenarios import (
+    load_dependencies,
+    load_scenarios,
+    loadings_report,
+    scenario_probabilities,
+    scenario_trend,
+)
 from forecasts.timeutil import now_utc
 
 REPO = Path(__file__).resolve().parent.parent
@@ -344,6 +350,19 @@ def test_signposts_move_and_resolution_conditions(mini_db, mini: Path) -> None:
     assert [len(t["scenarios"]) for t in trend] == [2, 2] and trend[1]["scenarios"][0] == scenario_probabilities(
         mini_db, later, mini
     )[0]
+
+
+def test_no_scenario_files_means_no_scenarios(db, mini: Path) -> None:
+    sync(db, mini)
+    assert scenario_probabilities(db, now_utc(), mini) == []
+    assert scenario_trend(db, [now_utc()], mini)[0]["scenarios"] == []
+
+
+def test_loadings_report_compares_elicited_and_implied(mini_db, mini: Path) -> None:
+    report = loadings_report(mini_db, mini)
+    assert report["loadings"] == {"a": 0.7, "b": 0.5, "c": 0.6}
+    first = report["conditionals"][0]
+    assert first["question"] == "a" and first["given"] == "c" and 0.3 < first["implied"] < 1
 
 
 def test_cli_scenarios_json_on_shipped_pack(pack_cli, questions_dir: Path, db_path: Path) -> None:
