@@ -352,7 +352,7 @@ def _scenarios(db: sqlite_utils.Database, as_of: datetime, root: Path) -> dict[s
         note = "Scenario probabilities are not available yet (no scenarios module)."
         return {"available": False, "note": note, "rows": [], "trend": []}
     if not root.exists() or not files(root):
-        return {"available": True, "note": f"No scenarios are defined (no scenario files under {root}).", "rows": [],
+        return {"available": True, "note": "No scenarios are defined (no scenario files).", "rows": [],
                 "trend": []}  # fmt: skip
     try:
         rows = probs(db, known_by=as_of, root=root)

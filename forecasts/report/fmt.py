@@ -29,6 +29,11 @@ def signed(x: float, digits: int = 2) -> str:
     return text.replace("-0.00", "+0.00") if text.startswith("-0.0") and float(text) == 0 else text
 
 
+def count(n: int, noun: str) -> str:
+    """'1 forecast', '3 forecasts'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def day(iso: str | None) -> str:
     return (iso or "")[:10] or "—"
 

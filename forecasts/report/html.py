@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from forecasts.report import plots
-from forecasts.report.fmt import cell, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import cell, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -57,9 +57,9 @@ def _headline(r: dict[str, Any]) -> str:
     s = r["summary"]
     out = ['<section id="headline"><h2>Headline</h2><ul>']
     out.append(
-        f"<li>{s['open']} open questions; {s['evidence_this_week']} evidence items logged this week; "
-        f"{s['forecasts_this_week']} forecasts made this week; {s['resolved_this_week']} questions resolved "
-        "this week.</li>"
+        f"<li>{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this "
+        f"week; {count(s['forecasts_this_week'], 'forecast')} made this week; "
+        f"{count(s['resolved_this_week'], 'question')} resolved this week.</li>"
     )
     if r["movers"]:
         out.append("<li>Biggest movers this week (fast path):<ul>")
@@ -113,7 +113,7 @@ def _question(b: dict[str, Any]) -> str:
     out.append(f'<h3><span class="qid">{e(b["id"])}</span>: {e(b["title"])}</h3>')
     out.append(
         f'<p class="muted">{kind}; opened {day(b["opens_at"])}, closes {day(b["closes_at"])}; '
-        f"{b['evidence_count']} evidence items; prior {e(probs_text(b['prior'], binary))}.</p>"
+        f"{count(b['evidence_count'], 'evidence item')}; prior {e(probs_text(b['prior'], binary))}.</p>"
     )
     iv = b["interval"]
     rows = []
@@ -255,7 +255,8 @@ def _leaderboard(r: dict[str, Any]) -> str:
                 out.append(labelled_table(c["bins"]))
             if m.get("n"):
                 out.append(
-                    f"<p>Murphy decomposition over {m['n']} forecasts: Brier (binned) {cell(m.get('brier_binned'))} = "
+                    f"<p>Murphy decomposition over {count(m['n'], 'forecast')}: "
+                    f"Brier (binned) {cell(m.get('brier_binned'))} = "
                     f"reliability {cell(m.get('reliability'))} − resolution {cell(m.get('resolution'))} + "
                     f"uncertainty {cell(m.get('uncertainty'))}.</p>"
                 )

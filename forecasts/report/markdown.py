@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.report.fmt import cell, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import cell, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
 from forecasts.report.trajectory import sparkline
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -40,8 +40,9 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 def labelled_table(t: dict[str, Any]) -> list[str]:
     """A table from another module (columns with descriptions): the rows, then what each column means."""
     keys = [c["key"] for c in t["columns"]]
-    out = table([md(k) for k in keys], [[md(cell(r.get(k))) for k in keys] for r in t["rows"]])
-    legend = [f"{md(c['key'])}: {md(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
+    rows = [[md(r.get(k)) if isinstance(r.get(k), str) else cell(r.get(k)) for k in keys] for r in t["rows"]]
+    out = table([f"`{k}`" for k in keys], rows)
+    legend = [f"`{c['key']}`: {md(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
     return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
 
 
@@ -49,8 +50,9 @@ def _headline(r: dict[str, Any]) -> list[str]:
     s = r["summary"]
     out = ["## Headline", ""]
     out.append(
-        f"- {s['open']} open questions; {s['evidence_this_week']} evidence items logged this week; "
-        f"{s['forecasts_this_week']} forecasts made this week; {s['resolved_this_week']} questions resolved this week."
+        f"- {count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this week; "
+        f"{count(s['forecasts_this_week'], 'forecast')} made this week; "
+        f"{count(s['resolved_this_week'], 'question')} resolved this week."
     )
     if r["movers"]:
         out.append("- Biggest movers this week (fast path):")
@@ -93,7 +95,7 @@ def _question(b: dict[str, Any]) -> list[str]:
     kind = "binary" + (", deadline question" if b["deadline"] else "") if binary else b["type"]
     out.append(
         f"{kind}; opened {day(b['opens_at'])}, closes {day(b['closes_at'])}; "
-        f"{b['evidence_count']} evidence items; prior {probs_text(b['prior'], binary)}."
+        f"{count(b['evidence_count'], 'evidence item')}; prior {probs_text(b['prior'], binary)}."
     )
     out.append("")
     iv = b["interval"]
@@ -216,7 +218,8 @@ def render_markdown(r: dict[str, Any]) -> str:
             out += [f"### {md(c['name'])}", ""]
             out += labelled_table(c["bins"]) if c["bins"]["rows"] else ["No scored forecasts.", ""]
             if m.get("n"):
-                out += [f"Murphy decomposition over {m['n']} forecasts: Brier (binned) {cell(m.get('brier_binned'))} = "
+                out += [f"Murphy decomposition over {count(m['n'], 'forecast')}: "
+                        f"Brier (binned) {cell(m.get('brier_binned'))} = "
                         f"reliability {cell(m.get('reliability'))} − resolution {cell(m.get('resolution'))} + "
                         f"uncertainty {cell(m.get('uncertainty'))}.", ""]  # fmt: skip
     else:

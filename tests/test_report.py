@@ -1,0 +1,321 @@
+"""The weekly report: golden Markdown, byte-identical regeneration, escaping, and rendering in headless Chromium."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecasts import evidence as evidence_mod
+from forecasts import forecasters as forecasters_mod
+from forecasts import forecasting as forecasting_mod
+from forecasts import resolution as resolution_mod
+from forecasts.db import insert_row, write_transaction
+from forecasts.errors import ForecastsError
+from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
+from forecasts.forecasting import standing_forecasts, submit_forecast
+from forecasts.probabilities import active_links, probability_from_links
+from forecasts.questions import all_questions, sync
+from forecasts.report import parse_formats, write_report
+from forecasts.report import trajectory as tr
+from forecasts.report.build import _arrays, build_report, load_links, week_bounds
+from forecasts.report.html import render_html
+from forecasts.report.markdown import md, render_markdown
+from forecasts.report.plots import calibration_svg, trajectory_svg
+
+GOLDEN = Path(__file__).parent / "golden"
+WEEK = "2025-W10"  # Mon 2025-03-03 .. Sun 2025-03-09; as of 2025-03-09T23:59:59Z
+XSS = "<script>alert(1)</script> *not bold* [a](b) | pipe"
+BAD_URL = "javascript:alert(1)"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+QUESTIONS = {
+    "alpha-deal.toml": """
+title = "Will the parties sign a deal by the end of 2025?"
+deadline_question = true
+opens_at = 2025-01-01
+closes_at = 2025-12-31
+resolves_by = 2026-01-31
+resolution_criteria = "Both parties sign."
+[prior]
+reference = "comparable negotiations"
+successes = 3
+trials = 10
+""",
+    "beta-vote.toml": """
+title = "Will the vote pass?"
+opens_at = 2025-01-01
+closes_at = 2025-03-31
+resolves_by = 2025-04-15
+resolution_criteria = "The vote passes."
+[prior]
+a = 2
+b = 2
+""",
+    "gamma-when.toml": """
+title = "When will talks start?"
+type = "ordered"
+outcomes = ["h1-2025", "h2-2025", "later"]
+bin_ends = [2025-07-01, 2026-01-01]
+opens_at = 2025-01-01
+closes_at = 2026-12-31
+resolves_by = 2027-01-31
+resolution_criteria = "Talks start."
+[prior]
+probabilities = [0.3, 0.3, 0.4]
+""",
+    "delta-old.toml": """
+title = "Will the summit happen in February?"
+opens_at = 2025-01-01
+closes_at = 2025-03-01
+resolves_by = 2025-03-31
+resolution_criteria = "The summit happens."
+[prior]
+probability = 0.5
+note = "coin flip"
+""",
+}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class Clock:
+    """Sets `now` for the library modules that stamp recorded_at, so fixtures have fixed timestamps."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, when: str) -> None:
+        for mod in (evidence_mod, forecasting_mod, forecasters_mod, resolution_mod):
+            stamp = at(when)
+            self.monkeypatch.setattr(mod, "now_utc", lambda stamp=stamp: stamp)
+
+
+def item(summary: str, observed: str, links: list[LinkSpec], **kw) -> EvidenceItem:
+    return EvidenceItem(summary=summary, observed_at=at(observed), links=links, **kw)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    folder = tmp_path / "questions"
+    folder.mkdir()
+    for name, text in QUESTIONS.items():
+        (folder / name).write_text(text.lstrip(), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def world(db, root, monkeypatch):
+    """A small deterministic history: evidence before and during 2025-W10, forecasts, a resolution."""
+    clock = Clock(monkeypatch)
+    sync(db, root)
+    clock("2025-01-11T09:00:00")
+    add_evidence(db, item("Envoys meet for the first time", "2025-01-10", [
+        LinkSpec("alpha-deal", math.log(2.0), log_lr_sd=0.3), LinkSpec("gamma-when", math.log(2.0), "h1-2025")],
+        source="Wire", url="https://example.org/envoys", reliability=0.8))  # fmt: skip
+    clock("2025-01-15T12:00:00")
+    submit_forecast(db, "alpha-deal", 0.3, "alice", "base rate", made_at=at("2025-01-15T12:00:00"))
+    submit_forecast(db, "delta-old", 0.7, "alice", "likely", made_at=at("2025-01-15T12:00:00"))
+    clock("2025-01-20T12:00:00")
+    submit_forecast(db, "delta-old", 0.4, "bob", "", made_at=at("2025-01-20T12:00:00"))
+    clock("2025-02-20T12:00:00")
+    submit_forecast(db, "gamma-when", "h1-2025=0.2,h2-2025=0.3,later=0.5", "bob", "slow", made_at=at("2025-02-20"))
+    clock("2025-03-03T08:00:00")
+    submit_forecast(db, "beta-vote", 0.6, "alice", "whip count", made_at=at("2025-03-03T08:00:00"))
+    clock("2025-03-05T10:00:00")
+    add_evidence(db, item("Draft text leaked", "2025-03-04", [
+        LinkSpec("alpha-deal", math.log(3.0)), LinkSpec("beta-vote", math.log(0.5), log_lr_sd=0.2)],
+        source="Paper", url="https://example.org/draft?a=1&b=2", reliability=0.9))  # fmt: skip
+    with write_transaction(db):  # an item typed with markup and a script URL (bypassing the CLI's URL check)
+        eid = insert_row(db, "evidence", {
+            "observed_at": "2025-03-05T00:00:00Z", "recorded_at": "2025-03-06T10:00:00Z", "summary": XSS,
+            "source": "<b>anon</b>", "url": BAD_URL, "reliability": 0.5})  # fmt: skip
+        insert_row(db, "evidence_links", {"evidence_id": eid, "question_id": "alpha-deal", "log_lr": math.log(0.8)})
+    clock("2025-03-06T12:00:00")
+    resolution_mod.resolve(db, "delta-old", "yes", known_at="2025-02-25", source="news")
+    submit_forecast(db, "alpha-deal", 0.45, "bob", "draft <i>text</i> | changes things", made_at=at("2025-03-06"))
+    return db
+
+
+def later_history(db, monkeypatch) -> None:
+    """Things recorded after WEEK: they must not change that week's report."""
+    clock = Clock(monkeypatch)
+    clock("2025-03-12T10:00:00")
+    add_evidence(db, item("Talks collapse", "2025-03-08", [LinkSpec("alpha-deal", math.log(0.2))]))
+    retract_evidence(db, 1, "misreported")
+    submit_forecast(db, "alpha-deal", 0.1, "alice", "collapse", made_at=at("2025-03-09T12:00:00"))
+    resolution_mod.resolve(db, "beta-vote", "no", known_at="2025-03-08")
+
+
+def test_golden_markdown(world, root, tmp_path):
+    text = render_markdown(build_report(world, WEEK, root))
+    golden = GOLDEN / "report-2025-W10.md"
+    if os.environ.get("FORECASTS_UPDATE_GOLDEN") == "1" or not golden.exists():
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8", newline="\n")
+    assert text == golden.read_text(encoding="utf-8"), "report changed; FORECASTS_UPDATE_GOLDEN=1 to accept"
+
+
+def test_report_contents(world, root):
+    r = build_report(world, WEEK, root)
+    assert r["as_of"] == "2025-03-09T23:59:59Z" and r["week_ago"] == "2025-03-02T23:59:59Z"
+    assert [b["id"] for b in r["questions"]] == ["alpha-deal", "beta-vote", "gamma-when"]
+    alpha = next(b for b in r["questions"] if b["id"] == "alpha-deal")
+    q = next(q for q in all_questions(world) if q.id == "alpha-deal")
+    as_of = at("2025-03-09T23:59:59")
+    assert alpha["now"]["yes"] == pytest.approx(
+        probability_from_links(q, active_links(world, as_of)["alpha-deal"], as_of)["yes"]
+    )
+    # this week's items: leave-one-out change at the as-of time, and r·ln LR
+    draft = next(e for e in alpha["week_evidence"] if e["summary"] == "Draft text leaked")
+    assert draft["log_odds"]["yes"] == pytest.approx(0.9 * math.log(3.0))
+    logit_now = math.log(alpha["now"]["yes"] / (1 - alpha["now"]["yes"]))
+    without = 1 / (1 + math.exp(-(logit_now - 0.9 * math.log(3.0))))
+    assert draft["pp"]["yes"] == pytest.approx(100 * (alpha["now"]["yes"] - without))
+    assert {e["summary"] for e in alpha["week_evidence"]} == {"Draft text leaked", XSS}  # not the January item
+    # the week-ago probability is what was known then
+    assert alpha["before"]["yes"] == pytest.approx(
+        probability_from_links(
+            q, active_links(world, at("2025-03-02T23:59:59"))["alpha-deal"], at("2025-03-02T23:59:59")
+        )["yes"]
+    )
+    # standing forecasts agree with the library's definition; the crowd is the median of people
+    standing = standing_forecasts(world, "alpha-deal", as_of)
+    assert {f["forecaster"]: f["probabilities"]["yes"] for f in alpha["forecasts"]} == {
+        k: v["probability"] for k, v in standing.items()
+    }
+    assert alpha["crowd"]["probabilities"]["yes"] == pytest.approx((0.3 + 0.45) / 2)
+    # alice on alpha: 53 days old (30+ days); bob on gamma: 18 days = 26% of a 68-day life; bob on alpha: 4 days
+    assert [(s["question"], s["forecaster"]) for s in r["stale"]] == [("alpha-deal", "alice"), ("gamma-when", "bob")]
+    assert [c["id"] for c in r["closing"]] == ["beta-vote"]
+    assert [x["id"] for x in r["resolved"]["rows"]] == ["delta-old"]
+    assert r["movers"][0]["id"] in {"alpha-deal", "beta-vote"}
+    interval = alpha["interval"]
+    assert interval["lo"]["yes"] < alpha["now"]["yes"] < interval["hi"]["yes"]
+
+
+def test_past_week_regenerates_byte_identically(world, root, tmp_path, monkeypatch):
+    first = write_report(world, WEEK, "md,html", tmp_path / "a", root)
+    later_history(world, monkeypatch)
+    second = write_report(world, WEEK, "md,html", tmp_path / "b", root)
+    for f1, f2 in zip(first["files"], second["files"], strict=True):
+        assert Path(f1).read_bytes() == Path(f2).read_bytes(), f1
+    # ... while the following week does see the new history
+    nxt = build_report(world, "2025-W11", root)
+    assert any(e["summary"] == "Talks collapse" for e in nxt["evidence"])
+    assert nxt["retractions"] and nxt["retractions"][0]["evidence_id"] == 1
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_user_text_is_escaped_in_html_and_markdown(world, root):
+    data = build_report(world, WEEK, root)
+    page = render_html(data)
+    parser = _Tags()
+    parser.feed(page)
+    names = {t for t, _ in parser.tags}
+    assert "script" not in names and "b" not in names and "i" not in names
+    hrefs = [a.get("href", "") for t, a in parser.tags if t == "a" and "href" in a]
+    assert hrefs and all(h.startswith("#") or re.match(r"^https?://", h) for h in hrefs)
+    assert not any("javascript" in h.lower() for h in hrefs)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "javascript:alert(1)" in page  # shown as text
+    assert 'href="https://example.org/draft?a=1&amp;b=2"' in page
+    assert not any(v.lower().startswith("on") for _, a in parser.tags for v in a)  # no event handlers
+    text = render_markdown(data)
+    assert "<script" not in text.lower() and "<b>" not in text and "<i>" not in text
+    assert "&lt;script&gt;" in text and "](javascript" not in text and "<javascript" not in text
+    assert r"\*not bold\*" in text and r"\[a\](b)" in text and r"\| pipe" in text
+    assert md("# heading") == r"\# heading" and md("1. item") == r"1\. item" and md("a\nb") == "a b"
+
+
+def test_trajectory_matches_fast_path_and_band_contains_it(world):
+    as_of = at("2025-03-09T23:59:59")
+    links = active_links(world, as_of)
+    for q in all_questions(world):
+        arrays = _arrays(q, links.get(q.id, []))
+        times = np.linspace(q.opens_at.timestamp() - 86400, as_of.timestamp(), 41)
+        path = tr.path(q, arrays, times)
+        for i in (0, 7, 20, 40):
+            ref = probability_from_links(q, links.get(q.id, []), datetime.fromtimestamp(times[i], UTC))
+            assert path[i] == pytest.approx([ref[o] for o in q.outcomes], abs=1e-12)
+        lo, hi = tr.band(q, arrays, times, draws=4000)
+        assert np.all(lo <= hi) and np.all(lo >= 0) and np.all(hi <= 1)
+        assert np.all((lo - 0.02 <= path) & (path <= hi + 0.02))
+
+
+def test_load_links_equals_active_links_now_and_a_week_ago(world, monkeypatch):
+    later_history(world, monkeypatch)  # a retraction recorded later must still count a week before it
+    for as_of in (at("2025-03-09T23:59:59"), at("2025-03-16T23:59:59")):
+        now, prev = load_links(world, as_of, as_of - timedelta(days=7))
+        assert dict(now) == dict(active_links(world, as_of))
+        assert dict(prev) == dict(active_links(world, as_of - timedelta(days=7)))
+
+
+def test_svg_plots_are_deterministic_well_formed_and_escape_labels():
+    times = [0.0, 86400.0 * 10, 86400.0 * 40]
+    args = ("<b>q</b>", times, [("yes", [0.2, 0.5, 0.4], [0.1, 0.3, 0.2], [0.4, 0.7, 0.6])], [(86400.0, 0.5, 1)])
+    one, two = trajectory_svg(*args), trajectory_svg(*args)
+    assert one == two and "<b>" not in one
+    ET.fromstring(one)
+    cal = calibration_svg("c", [("<x>", [(0.1, 0.0, 3), (0.9, 1.0, 5)])])
+    ET.fromstring(cal)
+    assert "&lt;x&gt;" in cal
+
+
+def test_bad_week_and_format_are_user_errors(world, cli):
+    with pytest.raises(ForecastsError, match="week"):
+        week_bounds("2025-10")
+    with pytest.raises(ForecastsError, match="format: 'pdf' is not one of md, html"):
+        parse_formats("md,pdf")
+    result = cli("report", "--week", "2025-W99", ok=False)
+    assert result.exit_code == 1 and "week" in result.output and "Traceback" not in result.output
+
+
+def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path):
+    pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
+    out = pack_cli.json("report", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir))
+    text = Path(out["files"][0]).read_text(encoding="utf-8")
+    assert out["summary"]["open"] >= 9 and out["summary"]["evidence_this_week"] >= 12
+    for qid in ("ceasefire-current-lines", "talks-start", "nato-renunciation"):
+        assert f"### {qid}:" in text
+    assert "Biggest movers this week" in text and "Evidence logged this week" in text
+    assert Path(out["files"][1]).read_text(encoding="utf-8").count("<svg") >= 9
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"
+)
+def test_html_renders_in_headless_chromium(world, root, tmp_path):
+    files = write_report(world, WEEK, "html", tmp_path / "reports", root)["files"]
+    page = Path(files[0]).resolve()
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
+           "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    dom = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for heading in ("Headline", "Open questions", "Evidence logged this week", "Closing in the next 30 days",
+                    "Stale forecasts", "Resolved this week", "Leaderboard", "Calibration"):  # fmt: skip
+        assert f">{heading}</h2>" in dom, heading
+    assert dom.count("<svg") >= 3 and dom.count("<polyline") >= 3  # one trajectory per open question
+    assert "<script" not in dom.lower()
+    console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+    assert console == [], console
