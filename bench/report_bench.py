@@ -23,6 +23,7 @@ from forecasts.report.markdown import render_markdown
 from forecasts.timeutil import to_iso
 
 WEEK = "2026-W20"
+RESOLVED = 20
 
 
 def write_questions(root: Path, n: int, rng: np.random.Generator) -> list[tuple[str, list[str] | None]]:
@@ -52,6 +53,13 @@ def write_questions(root: Path, n: int, rng: np.random.Generator) -> list[tuple[
             )
         (root / f"{qid}.toml").write_text(text, encoding="utf-8")
         out.append((qid, outcomes))
+    for i in range(RESOLVED):  # closed before the report's week; resolved before it or during it
+        close = as_of - timedelta(days=int(rng.integers(2, 60)))
+        text = (
+            f'title = "Synthetic resolved question {i}?"\nopens_at = 2025-01-01\ncloses_at = {close.date()}\n'
+            f'resolves_by = {close.date()}\nresolution_criteria = "Synthetic."\n[prior]\na = 2\nb = 2\n'
+        )
+        (root / f"r{i:03d}.toml").write_text(text, encoding="utf-8")
     return out
 
 
@@ -108,6 +116,18 @@ def fill(db, questions: list[tuple[str, list[str] | None]], n_links: int, rng: n
                         rows.append(
                             (qid, p, stamp(s), stamp(s), None, json.dumps(dict(zip(outcomes, w.tolist(), strict=True))))
                         )
+        for i in range(RESOLVED):
+            qid = f"r{i:03d}"
+            close = db.conn.execute("SELECT closes_at FROM questions WHERE id = ?", [qid]).fetchone()[0]
+            close_s = (datetime.fromisoformat(close.replace("Z", "+00:00")) - start).total_seconds()
+            for p in people:
+                for s in np.sort(rng.uniform(0, close_s, 5)):
+                    rows.append((qid, p, stamp(s), stamp(s), float(rng.uniform(0.05, 0.95)), None))
+            recorded = stamp(span - rng.uniform(3600, 6 * 86400)) if i % 2 else close
+            db.conn.execute(
+                "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at) VALUES (?,?,?,?,?)",
+                [qid, "resolve", "yes" if rng.random() < 0.5 else "no", close, recorded],
+            )
         db.conn.executemany(
             "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities)"
             " VALUES (?,?,?,?,?,?)",
@@ -128,7 +148,8 @@ def main() -> None:
         sync(db, root)
         t0 = time.perf_counter()
         fill(db, questions, args.links, rng)
-        print(f"setup: {args.questions} questions, {args.links} links in {time.perf_counter() - t0:.2f} s")
+        took = time.perf_counter() - t0
+        print(f"setup: {args.questions} open + {RESOLVED} resolved questions, {args.links} links in {took:.2f} s")
         t0, c0 = time.perf_counter(), time.process_time()
         data = build_report(db, WEEK, questions_root=root)
         t1 = time.perf_counter()
