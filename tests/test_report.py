@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -319,3 +320,23 @@ def test_html_renders_in_headless_chromium(world, root, tmp_path):
     assert "<script" not in dom.lower()
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert console == [], console
+
+
+def _run(db, as_of: str, created: str, evidence_ids: list[int]) -> None:
+    with write_transaction(db):
+        insert_row(db, "posterior_runs", {
+            "question_id": "alpha-deal", "as_of": as_of, "created_at": created, "method": "pymc", "draws": 100,
+            "seed": 0, "mean": '{"yes": 0.6, "no": 0.4}', "lo": '{"yes": 0.41, "no": 0.2}',
+            "hi": '{"yes": 0.8, "no": 0.59}', "evidence_ids": json.dumps(evidence_ids), "rhat_max": 1.004})  # fmt: skip
+
+
+def test_interval_prefers_a_stored_pymc_run_for_this_week_with_the_same_evidence(world, root):
+    _run(world, "2025-03-07T00:00:00Z", "2025-03-07T00:00:00Z", [1, 2])  # misses item 3: not used
+    alpha = build_report(world, WEEK, root)["questions"][0]
+    assert alpha["interval"]["method"].startswith("Monte Carlo")
+    _run(world, "2025-03-07T00:00:00Z", "2025-03-12T00:00:00Z", [1, 2, 3])  # created after the week: not known
+    assert build_report(world, WEEK, root)["questions"][0]["interval"]["method"].startswith("Monte Carlo")
+    _run(world, "2025-03-08T00:00:00Z", "2025-03-08T00:00:00Z", [1, 2, 3])
+    alpha = build_report(world, WEEK, root)["questions"][0]
+    assert alpha["interval"]["method"].startswith("PyMC model run #3 as of 2025-03-08T00:00:00Z")
+    assert (alpha["interval"]["lo"]["yes"], alpha["interval"]["hi"]["yes"]) == (0.41, 0.8)
