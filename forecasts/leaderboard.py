@@ -82,10 +82,10 @@ def load_frames(
     stamp = to_iso(known_by)
     ids = [q.id for q in questions]
     outcomes = {q.id: q.outcomes for q in questions}
-    sql = f"""SELECT id, question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
-              WHERE recorded_at <= ? AND made_at <= ? AND question_id IN ({", ".join("?" * len(ids))})
-              ORDER BY question_id, forecaster_id, made_at, id"""
-    rows = db.conn.execute(sql, [stamp, stamp, *ids]).fetchall() if ids else []
+    sql = """SELECT id, question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+             WHERE recorded_at <= ? AND made_at <= ? AND question_id IN (SELECT value FROM json_each(?))
+             ORDER BY question_id, forecaster_id, made_at, id"""  # the index order scoring expects
+    rows = db.conn.execute(sql, [stamp, stamp, json.dumps(ids)]).fetchall() if ids else []
     fframe = pd.DataFrame(rows, columns=["seq", "question_id", "forecaster_id", "made_at", "probability", "probs"])
     fframe["made_at"] = pd.to_datetime(fframe["made_at"], format=ISO_FORMAT, utc=True)
     fframe["probability"] = fframe["probability"].astype(float)
@@ -165,7 +165,7 @@ def calibration(
     by_tag = []
     for t in sorted({t for qid in set(qids.tolist()) for t in tags[qid]}):
         sel = np.array([t in tags[qid] for qid in qids], dtype=bool)
-        by_tag.append({"tag": t, **cal.murphy(p[sel], o[sel], width)})
+        by_tag.append({"tag": t, **_clean(cal.murphy(p[sel], o[sel], width))})
     return {
         "forecaster": name,
         "known_by": to_iso(known_by),
@@ -173,7 +173,7 @@ def calibration(
         "bin_width_pct": width,
         "n_questions": len(set(qids.tolist())),
         "table": cal.calibration_table(p, o, width),
-        "murphy": cal.murphy(p, o, width),
+        "murphy": _clean(cal.murphy(p, o, width)),
         "by_tag": by_tag,
     }
 
@@ -208,6 +208,10 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for row in frame.to_dict(orient="records"):
         out.append({k: _plain(v) for k, v in row.items()})
     return out
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in d.items()}
 
 
 def _plain(v: Any) -> Any:

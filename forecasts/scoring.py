@@ -227,14 +227,14 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
     else:
         cv = np.zeros(0, dtype=np.int64)
     # elements of each virtual group: its own events, then carried standing values
-    el_v = np.concatenate((v, cv))
-    el_src = np.concatenate((idx, csrc))
+    # own events in (group, value) order, so single-chunk groups are already sorted; timsort merges the rest
+    el_v = np.concatenate((v[vorder], cv))
+    el_src = np.concatenate((vorder, csrc))
     el_init = np.concatenate((np.zeros(n, dtype=np.int32), np.ones(len(csrc), dtype=np.int32)))
     if len(csrc) == 0 and nv == ng:
-        el_order = vorder  # one chunk per group: value order is the element order
+        el_order = slice(None)  # one chunk per group: value order is the element order
     else:
-        maxr = int(glen.max())
-        el_order = np.argsort(el_v * maxr + grank[el_src], kind="stable")
+        el_order = np.argsort(el_v * int(glen.max()) + grank[el_src], kind="stable")
     el_v, el_src, el_init = el_v[el_order], el_src[el_order], el_init[el_order]
     size = np.bincount(el_v, minlength=nv).astype(np.int64)
     el_start = np.concatenate(([0], np.cumsum(size)[:-1]))
@@ -271,32 +271,39 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
     o_dump = o_size + 1
     o_elstart = el_start[vo]
     neg_clen = -clen[vo]
+    itype = np.int32 if len(tree) < 2**31 - 1 else np.int64
+    o_base, o_dump, o_cstart = o_base.astype(itype), o_dump.astype(itype), o_cstart.astype(itype)
+    o_elstart, o_last = o_elstart.astype(itype), (o_size - 1).astype(itype)
+    ins_slot, del_slot = (myrank + 1).astype(itype), (prank + 1).astype(itype)
+    all_members = bool(member.all())
+    bits = [1 << j for j in range(levels - 1, -1, -1)]
     for step in range(int(clen.max())):
         k = int(np.searchsorted(neg_clen, -step, side="left"))  # chunks longer than `step`
         ev = o_cstart[:k] + step
-        b, dump = o_base[:k], o_dump[:k]
+        rep = prank[ev] >= 0
         mem = member[ev]
-        rep = prank[ev]
-        for pos, delta in ((rep + 1, -(rep >= 0).astype(np.int32)), (myrank[ev] + 1, mem.astype(np.int32))):
-            i = pos
+        for sel, slots, delta in (
+            (np.flatnonzero(rep), del_slot, -1),
+            (None if all_members else np.flatnonzero(mem), ins_slot, 1),
+        ):
+            e_sel, b, dump = (ev, o_base[:k], o_dump[:k]) if sel is None else (ev[sel], o_base[sel], o_dump[sel])
+            i = slots[e_sel]
             for _ in range(levels + 1):
                 tree[b + i] += delta
                 i = np.minimum(i + (i & -i), dump)
-        cnt = o_count[:k] + (mem & (rep < 0))
+        cnt = o_count[:k] + (mem & ~rep)
         o_count[:k] = cnt
         want = np.concatenate(((cnt - 1) // 2, cnt // 2)) + 1
-        b2, d2 = np.concatenate((b, b)), np.concatenate((dump, dump))
-        at = np.zeros(2 * k, dtype=np.int64)
-        for bit in (1 << np.arange(levels - 1, -1, -1)).tolist():
+        b2, d2 = np.tile(o_base[:k], 2), np.tile(o_dump[:k], 2)
+        at = np.zeros(2 * k, dtype=itype)
+        for bit in bits:
             nx = np.minimum(at + bit, d2)
             val = tree[b2 + nx]
             take = val < want
-            at = np.where(take, nx, at)
-            want = want - np.where(take, val, 0)
-        es2 = np.concatenate((o_elstart[:k], o_elstart[:k]))
-        vals = el_x[es2 + np.minimum(at, np.concatenate((o_size[:k], o_size[:k])) - 1)]
-        med = 0.5 * (vals[:k] + vals[k:])
-        out[ev] = np.where(cnt > 0, med, np.nan)
+            at[take] = nx[take]
+            want -= val * take
+        vals = el_x[np.tile(o_elstart[:k], 2) + np.minimum(at, np.tile(o_last[:k], 2))]
+        out[ev] = np.where(cnt > 0, 0.5 * (vals[:k] + vals[k:]), np.nan)
     return out
 
 
@@ -313,7 +320,7 @@ def _value_order(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def score_forecasts(
-    forecasts: pd.DataFrame, questions: pd.DataFrame, crowd_members: set[str] | None = None
+    forecasts: pd.DataFrame, questions: pd.DataFrame, crowd_members: set[str] | None = None, relative: bool = True
 ) -> pd.DataFrame:
     """One row per (question_id, forecaster_id) with every score of SCORE_COLUMNS.
 
@@ -321,6 +328,7 @@ def score_forecasts(
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
     questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at; forecasts
     on questions not listed are ignored. crowd_members: who forms the crowd median (default everyone).
+    relative=False skips the crowd median (the costly part) and leaves relative_brier NaN.
     """
     qa = question_arrays(questions)
     qcode_all = qa.index.get_indexer(forecasts["question_id"])
@@ -365,7 +373,11 @@ def score_forecasts(
     binary = (qa["type"].to_numpy() == BINARY)[gq]
     with np.errstate(invalid="ignore", divide="ignore"):
         tavg = (sb + filler_b * idle) / life
-        crowd_int = _crowd_integrals(qcode, fcode, t, gstart, crowd_input, qa, fnames, crowd_members)
+        crowd_int = (
+            _crowd_integrals(qcode, fcode, t, gstart, crowd_input, qa, fnames, crowd_members)
+            if relative
+            else np.full(len(gstart), np.nan)
+        )
         out = pd.DataFrame(
             {
                 "question_id": qa.index.to_numpy()[gq],

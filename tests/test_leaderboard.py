@@ -105,6 +105,8 @@ def test_ambiguous_excluded_and_unresolve_removes_scores(scored, db):
     resolve(db, "other", "ambiguous", known_at="2025-01-13")
     assert "other" not in {r["question_id"] for r in scored.json("score")}
     assert {r["forecaster"]: r["n_questions"] for r in scored.json("leaderboard")} == {"ann": 2, "bob": 1}
+    empty = scored.json("calibration", "ann", "--tag", "extra")  # nothing scored under this tag any more
+    assert empty["n_questions"] == 0 and empty["table"] == [] and empty["murphy"]["brier"] is None
 
 
 def test_as_of_view_ignores_later_resolutions(scored, db):
