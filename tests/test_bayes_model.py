@@ -247,3 +247,39 @@ def test_posterior_command_stores_run_and_records(pack_cli):
     assert "90% equal-tailed" in text and "R-hat" in text
     assert len(bayes_forecasts(pack_cli, q)) == 1  # same seed, same mean: not recorded again
     assert "one question id or --all" in pack_cli("posterior", ok=False).output
+
+
+def test_trust_factors_scale_the_evidence(categorical_case):
+    qs, links = categorical_case
+    (muted,) = posterior_batch(qs[:1], links, AT, 300, 200, 1, seed=1, trust={7: 0.0})
+    assert muted["contributions"][0]["log_odds"] == {"a": 0.0, "c": 0.0}
+    assert muted["fast_path"] == pytest.approx({"a": 0.2, "b": 0.3, "c": 0.5})
+
+
+def test_trust_factors_per_source(pack_cli, monkeypatch):
+    import forecasts.bayes.trust as trust
+    from forecasts.bayes.runs import trust_factors
+    from forecasts.db import connect
+
+    q = "ceasefire-current-lines"
+    a = pack_cli.json("evidence", "add", q, "--summary", "a", "--observed-at", "2025-01-10", "--lr", "2",
+                      "--source", "Reuters")["evidence_id"]  # fmt: skip
+    b = pack_cli.json("evidence", "add", q, "--summary", "b", "--observed-at", "2025-01-10", "--lr", "2")["evidence_id"]
+    monkeypatch.setattr(trust, "trust_scale", lambda db, known_by=None: {"scale": 0.5, "per_source": {"Reuters": 2.0}})
+    assert trust_factors(connect(pack_cli.db_path), AT, [a, b]) == (0.5, {a: 2.0, b: 0.5})
+
+
+def test_posterior_all_updates_every_open_question(pack_cli, questions_dir):
+    from forecasts.bayes.runs import latest_posterior
+    from forecasts.db import connect
+
+    pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
+    pack_cli("resolve", "kursk-exchange", "no")
+    out = pack_cli("posterior", "--all", "--draws", "100", "--tune", "100", "--chains", "1").stdout
+    assert "Posteriors (8 open questions" in out
+    db = connect(pack_cli.db_path)
+    runs = {q: latest_posterior(db, q) for q in ("talks-start", "ceasefire-current-lines", "kursk-exchange")}
+    assert runs["kursk-exchange"] is None
+    assert set(runs["talks-start"]["mean"]) == {"before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later"}
+    assert runs["talks-start"]["mean"]["before-2025-04"] == pytest.approx(0, abs=1e-9)  # its time bin has elapsed
+    assert runs["ceasefire-current-lines"]["hazard"]["exposure_days"] > 700

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -235,7 +235,7 @@ def _compiled(key: tuple):
     return _CACHE[key]
 
 
-def _sample(key: tuple, data: dict[str, np.ndarray], draws: int, tune: int, chains: int, seed: int):
+def _sample(key: tuple, data: dict[str, np.ndarray], draws: int, tune: int, chains: int, seed: int, on_draw=None):
     """Set the bucket model's data, reset its sampler and draw; returns the InferenceData."""
     import pymc as pm
 
@@ -246,6 +246,7 @@ def _sample(key: tuple, data: dict[str, np.ndarray], draws: int, tune: int, chai
         return pm.sample(
             draws=draws, tune=tune, chains=chains, cores=1, step=step, random_seed=seed,
             progressbar=False, compute_convergence_checks=False, return_inferencedata=True,
+            callback=None if on_draw is None else (lambda trace, draw: on_draw()),
         )  # fmt: skip
 
 
@@ -326,7 +327,7 @@ def _num(x: float) -> float | None:
 
 
 def sample_binary(
-    inp: BinaryInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0
+    inp: BinaryInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0, on_draw=None
 ) -> dict[str, Any]:
     """Sample a binary batch; returns draws (flattened over chains) and per-question diagnostics."""
     nq, nl = bucket(inp.n), bucket(inp.mu.shape[1], MIN_LINK_BUCKET)
@@ -338,7 +339,7 @@ def sample_binary(
         "exposure": _padded(inp.exposure, nq), "window": _padded(inp.window, nq),
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
-    idata = _sample(("binary", nq, nl), data, draws, tune, chains, seed)
+    idata = _sample(("binary", nq, nl), data, draws, tune, chains, seed, on_draw)
     pi0, lam, z = (_stack(idata, v) for v in ("pi0", "lam", "z"))
     d = binary_draws(inp, pi0, lam, z)
     q = inp.n
@@ -352,7 +353,7 @@ def sample_binary(
 
 
 def sample_categorical(
-    inp: CategoricalInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0
+    inp: CategoricalInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0, on_draw=None
 ) -> dict[str, Any]:
     """Sample a categorical batch; returns draws (flattened over chains) and per-question diagnostics."""
     nq, nl, nk = bucket(inp.n), bucket(inp.mu.shape[1], MIN_LINK_BUCKET), inp.alpha.shape[1]
@@ -360,7 +361,7 @@ def sample_categorical(
         "alpha": _padded(inp.alpha, nq, fill=1.0),
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
-    idata = _sample(("categorical", nq, nl, nk), data, draws, tune, chains, seed)
+    idata = _sample(("categorical", nq, nl, nk), data, draws, tune, chains, seed, on_draw)
     theta, z = _stack(idata, "theta"), _stack(idata, "z")
     d = categorical_draws(inp, theta, z)
     shift = np.einsum("...ql,qlk->...qk", d["contrib"], d["onehot"])  # each outcome's total evidence shift
@@ -446,12 +447,14 @@ def posterior_batch(
     chains: int = 2,
     seed: int = 0,
     trust: Mapping[int, float] | None = None,
+    on_draw: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Full posteriors of many questions at `at` (binary ones sampled together, categorical ones together).
 
     Each result: mean/lo/hi per outcome (90% equal-tailed), fast_path, contributions (mean r·ln LR in
     log-odds and leave-one-out percentage points), rhat_max, ess_min, divergences (of the whole batch).
     `trust`: evidence id → factor on its ln LR (the learned evidence-trust scale; missing ids keep 1).
+    `on_draw` is called after every MCMC iteration (tuning included) of every chain, for progress bars.
     """
     if trust:
         links = {
@@ -469,7 +472,7 @@ def posterior_batch(
             continue
         qlinks = [links.get(q.id, []) for q in group]
         inp = make(group, qlinks, at)
-        res = sampler(inp, draws=draws, tune=tune, chains=chains, seed=seed)
+        res = sampler(inp, draws=draws, tune=tune, chains=chains, seed=seed, on_draw=on_draw)
         for i, q in enumerate(group):
             row = result(q, qlinks[i], inp, res, i)
             out[q.id] = {

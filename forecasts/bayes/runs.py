@@ -84,11 +84,18 @@ def run_posteriors(
     categorical = [q for q in questions if not q.is_binary]
     batches += [categorical[i : i + BATCH] for i in range(0, len(categorical), BATCH)]
     results: dict[str, dict[str, Any]] = {}
-    for n, batch in enumerate(batches):
-        for row in posterior_batch(batch, links, at, draws, tune, chains, seed, trust):
+    total, done = max(len(batches), 1) * chains * (draws + tune), [0]
+
+    def on_draw() -> None:
+        done[0] += 1
+        if progress is not None and done[0] % 50 == 0:
+            progress(done[0] / total)
+
+    for batch in batches:
+        for row in posterior_batch(batch, links, at, draws, tune, chains, seed, trust, on_draw):
             results[row["question"]] = row
-        if progress is not None:
-            progress((n + 1) / len(batches))
+    if progress is not None:
+        progress(1.0)
     ordered = [results[q.id] for q in questions]
     created = to_iso(now_utc())
     with write_transaction(db):
