@@ -528,7 +528,7 @@ def build_report(
         if qid not in resolutions and as_of >= q.closes_at
     ]
     stale = [s for qid in open_ids for s in _stale(questions[qid], standing[qid], as_of)]
-    made_this_week = sum(1 for f in forecast_rows if f["made_at"] > to_iso(week_ago))
+    made_this_week = [f for f in forecast_rows if f["made_at"] > to_iso(week_ago)]
     resolved = _resolved(db, questions, resolutions, week_ago, as_of)
     return {
         "week": label,
@@ -539,7 +539,8 @@ def build_report(
             "questions": len(questions),
             "open": len(open_ids),
             "evidence_this_week": len(week_evidence),
-            "forecasts_this_week": made_this_week,
+            "forecasts_this_week": sum(1 for f in made_this_week if f["kind"] == "person"),
+            "model_forecasts_this_week": sum(1 for f in made_this_week if f["kind"] != "person"),
             "resolved_this_week": len(resolved["rows"]),
             "new_this_week": new_this_week,
         },

@@ -58,7 +58,8 @@ def _headline(r: dict[str, Any]) -> str:
     out = ['<section id="headline"><h2>Headline</h2><ul>']
     out.append(
         f"<li>{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this "
-        f"week; {count(s['forecasts_this_week'], 'forecast')} made this week; "
+        f"week; {count(s['forecasts_this_week'], 'forecast')} made by people this week "
+        f"({s['model_forecasts_this_week']} by the model/aggregates); "
         f"{count(s['resolved_this_week'], 'question')} resolved this week.</li>"
     )
     if r["movers"]:

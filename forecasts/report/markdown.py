@@ -51,7 +51,8 @@ def _headline(r: dict[str, Any]) -> list[str]:
     out = ["## Headline", ""]
     out.append(
         f"- {count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this week; "
-        f"{count(s['forecasts_this_week'], 'forecast')} made this week; "
+        f"{count(s['forecasts_this_week'], 'forecast')} made by people this week "
+        f"({s['model_forecasts_this_week']} by the model/aggregates); "
         f"{count(s['resolved_this_week'], 'question')} resolved this week."
     )
     if r["movers"]:
