@@ -3,7 +3,7 @@
 Full export (`forecasts export --format csv|jsonl --out DIR`)
     One file per table, `<table>.csv` or `<table>.jsonl`, for every table in the schema (questions,
     forecasters, evidence, evidence_links, evidence_retractions, forecasts, resolutions and any later
-    ones; SQLite internals and `_migrations` are skipped), rows in primary-key order, columns in schema
+    ones; SQLite internals and `_migrations` are skipped), rows in storage (rowid) order, columns in schema
     order, all read from one consistent snapshot. CSV: a header row, UTF-8, `\\n` line ends; SQL NULL is
     written `\\N`, and a text value starting with a backslash gets one more backslash (so `\\N` the
     text is `\\\\N`); floats are written in Python's shortest round-trip form. JSONL: one object per
@@ -83,6 +83,7 @@ class TableInfo:
     required: frozenset[str]  # NOT NULL without a default
     pks: tuple[str, ...]  # empty for plain rowid tables
     fks: dict[str, tuple[str, str]]  # column → (table, column)
+    without_rowid: bool = False
 
 
 def _affinity(decl: str) -> str:
@@ -120,6 +121,7 @@ def data_tables(db: sqlite_utils.Database) -> list[TableInfo]:
             required=frozenset(c.name for c in cols if c.notnull and c.default_value is None and not c.is_pk),
             pks=pks,
             fks={fk.column: (fk.other_table, fk.other_column) for fk in table.foreign_keys},
+            without_rowid=table.schema.upper().replace(" ", "").endswith("WITHOUTROWID"),
         )
     ordered: list[TableInfo] = []
     done: set[str] = set()
@@ -174,7 +176,7 @@ def export(db: sqlite_utils.Database, dest_dir: str | Path, fmt: str = "csv") ->
         db.conn.execute("BEGIN")  # one read snapshot for every table
     try:
         for t in tables:
-            order = ", ".join(f'"{c}"' for c in t.pks) or "rowid"
+            order = ", ".join(f'"{c}"' for c in t.pks) if t.without_rowid else "rowid"  # insertion order kept
             cols = ", ".join(f'"{c}"' for c in t.columns)
             cursor = db.conn.execute(f'SELECT {cols} FROM "{t.name}" ORDER BY {order}')
             counts[t.name] = _write_table(dest / f"{t.name}.{fmt}", fmt, t, cursor)

@@ -48,7 +48,12 @@ def iso(value: str | datetime | date, field: str = "date") -> str:
 
 
 def from_iso(text: str) -> datetime:
-    """Stored text back to an aware datetime."""
+    """Stored text back to an aware datetime (fast path for our fixed 'YYYY-MM-DDTHH:MM:SSZ' form)."""
+    if len(text) == 20 and text[-1] == "Z":
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     return parse_datetime(text)
 
 
