@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
-
 from forecasts.report.fmt import cell, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
-from forecasts.report.trajectory import sparkline
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LEADING = re.compile(r"^([-+#=])")
@@ -76,7 +73,7 @@ def _headline(r: dict[str, Any]) -> list[str]:
         for s_ in sc["rows"]:
             iv = s_["interval"]
             series = (trend.get("series") or {}).get(s_["id"], [])
-            spark = f"`{sparkline(np.array(series))}`" if len(series) > 1 else ""
+            spark = f"{pct(series[0])} → {pct(series[-1])}" if len(series) > 1 else "—"
             signs = "; ".join(f"{md(x['what'])} {md(x['movement'])} ({md(x['signal'])})" for x in s_["signposts"])
             rows.append(
                 [f"**{md(s_['id'])}** {md(s_['title'])}", pct(s_["probability"]),
