@@ -273,6 +273,36 @@ def test_other_commands(env, args: list[str], field: str) -> None:
     assert_refused(env, [a.format(**places) for a in args], field)
 
 
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["score", "--by", "nobody"], "forecaster"),
+        (["score", "--question", "nope-q"], "question"),
+        (["score", "--tag", "no-such-tag"], "tag"),
+        (["leaderboard", "--tag", "no-such-tag"], "tag"),
+        (["calibration", "nobody"], "forecaster"),
+        (["calibration", "nobody", "--plot", "{root}/x.txt"], "forecaster"),
+        (["posterior", "nope-q"], "question"),
+        (["posterior", SQL], "question"),
+        (["posterior"], "question"),
+        (["posterior", "open-q", "--draws", "0"], "draws"),
+        (["posterior", "open-q", "--chains", "0"], "chains"),
+        (["report", "--week", "2026-W60"], "week"),
+        (["report", "--week", "20/01/2025"], "week"),
+        (["report", "--format", "pdf"], "format"),
+        (["skill", "--method", "foo"], "method"),
+        (["skill", "--draws", "0"], "draws"),
+        (["aggregate", "--method", "foo"], "method"),
+        (["scenarios", "--as-of", "20/01/2025"], "as_of"),
+        (["scenarios", "--as-of", "2025-01-20T10:00:00+25:00"], "as_of"),
+        (["scenarios", "--questions", "{root}/nowhere"], "questions"),
+    ],
+)
+def test_later_commands(env, args: list[str], field: str) -> None:
+    """Scoring, posterior, report, skill, aggregate and scenarios refuse bad input the same way (no sampling runs)."""
+    assert_refused(env, [a.format(root=env["root"]) for a in args], field)
+
+
 def test_unusable_database_file(env, tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
