@@ -590,11 +590,11 @@ def posterior(
     from rich.table import Table
 
     table = Table(title=f"Posteriors ({len(results)} open questions, 90% equal-tailed intervals)")
-    for col in ("question", "mean", "90% interval", "fast path", "R-hat", "ESS", "recorded"):
+    for col in ("question", "outcome", "mean", "90% interval", "fast path", "R-hat", "ESS", "recorded"):
         table.add_column(col)
     for r in results:
-        first = next(iter(r["mean"]))
-        table.add_row(r["question"], pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
+        first = "yes" if "yes" in r["mean"] else max(r["mean"], key=r["mean"].get)  # binary: yes; else the likeliest
+        table.add_row(r["question"], first, pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
                       pct(r["fast_path"][first]), f"{r['rhat_max'] or float('nan'):.3f}",
                       f"{r['ess_min'] or float('nan'):.0f}", "yes" if r["forecast"] else "")  # fmt: skip
     console().print(table)

@@ -5,11 +5,19 @@ deadline questions instead put λ ~ Gamma(k, β) on the event hazard, with β ch
 P(event by T) equals the prior mean, and the event-free time (t − t0) as right-censored exposure
 (a Potential of −λ·exposure); the base is then the remaining-window probability 1 − exp(−λ (T − t)).
 Each link's ln LR ~ Normal(stated, stated sd) (non-centred; sd 0 is a constant), discounted by reliability r:
-logit P(yes) = logit(base) + Σ r_i ln LR_i. Categorical: θ ~ Dirichlet(α), log P_k ∝ log θ_k + Σ r_i ln LR_ik.
+logit P(yes) = logit(base) + Σ r_i ln LR_i. Categorical: θ ~ Dirichlet(α), log P_k ∝ log θ_k + Σ r_i ln LR_ik
+("when" questions with bin_ends first drop the elapsed share of each bin, as the fast path does; padded outcomes
+are renormalised away, which leaves the real outcomes Dirichlet(α) by the aggregation property).
+A point prior has no uncertainty: fixed π0, and for deadline questions the fast path's constant hazard
+λ0 = −ln(1 − π0)/(T − t0). The hazard shape k is prior["hazard_shape"] (default 2) whatever the Beta's spread.
 
 Speed: questions are sampled together in one vectorised model whose inputs are pm.Data padded to size
 buckets (questions and links to powers of two, at least 8 links), so a model and its NUTS step are
 compiled once per bucket per process and reused with new data. pymc/arviz are imported inside functions.
+Questions sampled together share the NUTS step size, so a fixed seed reproduces a result for the same batch
+(`posterior Q` twice), not across batches (`posterior Q` vs `posterior --all`). Diagnostics (R-hat max, ESS min
+of bulk and tail) cover each question's P, its prior parameter and its total evidence shift; divergences are
+counted over the whole batch.
 Intervals are 90% equal-tailed (5% and 95% quantiles of the draws), as in forecasts.bayes.interval.
 """
 

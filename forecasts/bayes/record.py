@@ -119,9 +119,10 @@ def record_posterior_forecast(
     last = standing_forecasts(db, q.id, at).get(MODEL)
     if last is not None and moved_pp(q, result["mean"], _standing_probs(q, last)) <= threshold_pp:
         return None
+    top = "yes" if q.is_binary else max(q.outcomes, key=lambda o: result["mean"][o])
     rationale = (
         f"PyMC posterior mean (run #{run_id}, {result['chains']}x{result['draws']} draws, seed {result['seed']}, "
-        f"90% interval {result['lo'][q.outcomes[0]]:.3f}-{result['hi'][q.outcomes[0]]:.3f} for {q.outcomes[0]})"
+        f"90% interval {result['lo'][top]:.3f}-{result['hi'][top]:.3f} for {top})"
     )
     return submit_forecast(
         db, q.id, forecast_value(q, result["mean"]), MODEL, rationale=rationale, made_at=at, kind="model",
