@@ -204,10 +204,9 @@ def _question_block(
     obs = np.clip(arrays.observed[used], times[0], times[-1])
     at_obs = tr.path(q, arrays, obs) if len(obs) else np.zeros((0, len(q.outcomes)))
     col = np.zeros(len(obs), dtype=int) if q.is_binary else arrays.outcome[used]
-    markers = [
-        (float(t), float(at_obs[i, c]), int(np.sign(s)))
-        for i, (t, c, s) in enumerate(zip(obs, col, arrays.shift[used], strict=True))
-    ]
+    heights = at_obs[np.arange(len(obs)), col] if len(obs) else np.zeros(0)
+    signs = np.sign(arrays.shift[used]).astype(int)
+    markers = list(zip(obs.tolist(), heights.tolist(), signs.tolist(), strict=True))
     shown = ["yes"] if q.is_binary else list(q.outcomes)
     series = [
         {
