@@ -20,7 +20,6 @@ import pandas as pd
 LOG_CLAMP = (0.001, 0.999)
 BINARY, CATEGORICAL, ORDERED = "binary", "categorical", "ordered"
 CHUNK = 128  # events per lockstep chunk of the running median
-_BIG = 1 << 30
 
 SCORE_COLUMNS = {
     "n_forecasts": "forecasts made (count)",
@@ -253,57 +252,59 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
         corder = np.argsort(ckey)
         pos = np.searchsorted(ckey[corder], v[cross] * n + prev[cross])
         prank[cross] = lrank[~own][corder][pos]
-    # Fenwick trees: slots 1..size of virtual group v at base[v] + slot; slot size+1 is a sentinel
+    # alive flags per virtual group at flat[base[v] + 1 + local rank]; two pointers per group walk to the
+    # lower and upper median (each event moves them by about one alive value, so walks are short)
     base = np.concatenate(([0], np.cumsum(size + 2)[:-1]))
-    flat = np.zeros(int((size + 2).sum()), dtype=np.int64)
-    flat[base[el_v] + lrank + 1] = el_init
-    pref = np.cumsum(flat)
-    slot = lrank + 1
-    tree = np.zeros_like(flat, dtype=np.int32)
-    pos_flat = base[el_v] + slot
-    tree[pos_flat] = pref[pos_flat] - pref[pos_flat - (slot & -slot)]
-    tree[base + size + 1] = _BIG
+    slot_of = base[el_v] + 1 + lrank
+    alive = np.zeros(int((size + 2).sum()), dtype=np.int8)
+    alive[slot_of] = el_init
+    value_at = np.zeros(len(alive))
+    value_at[slot_of] = el_x
+    pref = np.cumsum(alive, dtype=np.int64)
     count = np.bincount(el_v, weights=el_init, minlength=nv).astype(np.int64)
-    levels = int(size.max()).bit_length()
-    # lockstep over event positions, longest chunks first so the active ones are a prefix
+    ins_flat = np.full(n, -1, dtype=np.int64)
+    ins_flat[el_src[own]] = slot_of[own]
+    del_flat = np.where(prank >= 0, base[v] + 1 + prank, -1)
+    ins_flat[~member] = -1
+    # lockstep over event positions, longest chunks first so the active groups are a prefix
     vo = np.argsort(-clen, kind="stable")
-    o_base, o_size, o_cstart, o_count = base[vo], size[vo], cstart[vo], count[vo]
-    o_dump = o_size + 1
-    o_elstart = el_start[vo]
-    neg_clen = -clen[vo]
-    itype = np.int32 if len(tree) < 2**31 - 1 else np.int64
-    o_base, o_dump, o_cstart = o_base.astype(itype), o_dump.astype(itype), o_cstart.astype(itype)
-    o_elstart, o_last = o_elstart.astype(itype), (o_size - 1).astype(itype)
-    ins_slot, del_slot = (myrank + 1).astype(itype), (prank + 1).astype(itype)
-    all_members = bool(member.all())
-    bits = [1 << j for j in range(levels - 1, -1, -1)]
+    o_cstart, o_count, neg_clen = cstart[vo], count[vo], -clen[vo]
+    targets = np.column_stack(((o_count - 1) // 2, o_count // 2)).ravel()  # lo, hi interleaved
+    start_ptr = np.repeat(base[vo] + 1, 2)
+    has = np.repeat(o_count > 0, 2)
+    ptr = np.where(has, np.searchsorted(pref, pref[start_ptr - 1] + targets + 1, side="left"), start_ptr)
+    below = np.where(has, targets, 0)
     for step in range(int(clen.max())):
         k = int(np.searchsorted(neg_clen, -step, side="left"))  # chunks longer than `step`
         ev = o_cstart[:k] + step
-        rep = prank[ev] >= 0
-        mem = member[ev]
-        for sel, slots, delta in (
-            (np.flatnonzero(rep), del_slot, -1),
-            (None if all_members else np.flatnonzero(mem), ins_slot, 1),
-        ):
-            e_sel, b, dump = (ev, o_base[:k], o_dump[:k]) if sel is None else (ev[sel], o_base[sel], o_dump[sel])
-            i = slots[e_sel]
-            for _ in range(levels + 1):
-                tree[b + i] += delta
-                i = np.minimum(i + (i & -i), dump)
-        cnt = o_count[:k] + (mem & ~rep)
+        d, s_ = del_flat[ev], ins_flat[ev]
+        rep, mem = d >= 0, s_ >= 0
+        alive[d[rep]] = 0
+        alive[s_[mem]] = 1
+        cnt = o_count[:k] + mem - rep
         o_count[:k] = cnt
-        want = np.concatenate(((cnt - 1) // 2, cnt // 2)) + 1
-        b2, d2 = np.tile(o_base[:k], 2), np.tile(o_dump[:k], 2)
-        at = np.zeros(2 * k, dtype=itype)
-        for bit in bits:
-            nx = np.minimum(at + bit, d2)
-            val = tree[b2 + nx]
-            take = val < want
-            at[take] = nx[take]
-            want -= val * take
-        vals = el_x[np.tile(o_elstart[:k], 2) + np.minimum(at, np.tile(o_last[:k], 2))]
-        out[ev] = np.where(cnt > 0, 0.5 * (vals[:k] + vals[k:]), np.nan)
+        p, b = ptr[: 2 * k], below[: 2 * k]
+        d2, s2 = np.repeat(d, 2), np.repeat(s_, 2)
+        b -= (d2 >= 0) & (d2 < p)
+        b += (s2 >= 0) & (s2 < p)
+        tgt = np.column_stack(((cnt - 1) // 2, cnt // 2)).ravel()
+        idx = np.flatnonzero(np.repeat(cnt > 0, 2))
+        while len(idx):
+            pi, bi, ti = p[idx], b[idx], tgt[idx]
+            a = alive[pi]
+            done = (a == 1) & (bi == ti)
+            if done.all():
+                break
+            up = ~done & (bi + a <= ti)
+            down = ~(done | up)
+            iu, idn = idx[up], idx[down]
+            b[iu] += a[up]
+            p[iu] += 1
+            p[idn] -= 1
+            b[idn] -= alive[p[idn]]
+            idx = idx[~done]
+        vals = value_at[p]
+        out[ev] = np.where(cnt > 0, 0.5 * (vals[0::2] + vals[1::2]), np.nan)
     return out
 
 
