@@ -302,6 +302,12 @@ def m006_question_bin_ends(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE questions ADD COLUMN bin_ends TEXT NOT NULL DEFAULT '[]'")
 
 
+@migration
+def m007_retraction_index(db: sqlite_utils.Database) -> None:
+    """Index retractions by evidence item: every probability read checks whether an item was retracted."""
+    db.conn.execute("CREATE INDEX IF NOT EXISTS evidence_retractions_evidence ON evidence_retractions(evidence_id)")
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
