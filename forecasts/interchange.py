@@ -365,26 +365,45 @@ def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
         for t in tables:
             if t.name not in parsed:
                 continue
-            inserted = present = 0
-            for where, row in parsed[t.name][1]:
-                if t.pks and _existing_same(db, t, row, where):
-                    present += 1
-                    continue
-                cols = ", ".join(f'"{c}"' for c in row)
-                marks = ", ".join("?" for _ in row)
-                try:
-                    cur = db.conn.execute(f'INSERT INTO "{t.name}" ({cols}) VALUES ({marks})', list(row.values()))
-                except sqlite3.IntegrityError as exc:
-                    raise ForecastsError(f"{where}: {_diagnose(db, t, row, exc)}") from None
-                where_of[(t.name, cur.lastrowid)] = where
-                inserted += 1
-            summary[t.name] = {"inserted": inserted, "already_present": present}
+            rows = parsed[t.name][1]
+            if t.pks and db.conn.execute(f'SELECT 1 FROM "{t.name}" LIMIT 1').fetchone() is not None:
+                rows = [(where, row) for where, row in rows if not _existing_same(db, t, row, where)]
+            _insert_rows(db, t, rows)
+            summary[t.name] = {"inserted": len(rows), "already_present": len(parsed[t.name][1]) - len(rows)}
+            if len(t.pks) == 1:
+                where_of |= {(t.name, row.get(t.pks[0])): where for where, row in rows}
         report = check_database(db, integrity=False)
         for prob in report["errors"]:
             if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
-                where = where_of.get((prob["table"], prob["id"]), str(src))
+                where = where_of.get((prob["table"], prob["id"]), str(parsed.get(prob["table"], (src,))[0]))
                 raise ForecastsError(f"{where}: {prob['problem']}")
     return {"format": fmt, "directory": str(src), "tables": summary}
+
+
+def _insert_rows(db: sqlite_utils.Database, t: TableInfo, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """Insert in bulk (runs of rows with the same columns); on a constraint failure, name the row and field."""
+    start = 0
+    while start < len(rows):
+        cols = tuple(rows[start][1])
+        end = start
+        while end < len(rows) and tuple(rows[end][1]) == cols:
+            end += 1
+        names = ", ".join(f'"{c}"' for c in cols)
+        sql = f'INSERT INTO "{t.name}" ({names}) VALUES ({", ".join("?" for _ in cols)})'
+        db.conn.execute("SAVEPOINT import_rows")
+        try:
+            db.conn.executemany(sql, (tuple(row.values()) for _, row in rows[start:end]))
+        except sqlite3.IntegrityError:
+            db.conn.execute("ROLLBACK TO import_rows")
+            for where, row in rows[start:end]:  # again one by one, to find the row that fails
+                try:
+                    db.conn.execute(sql, tuple(row.values()))
+                except sqlite3.IntegrityError as exc:
+                    raise ForecastsError(f"{where}: {_diagnose(db, t, row, exc)}") from None
+            raise
+        finally:
+            db.conn.execute("RELEASE import_rows")
+        start = end
 
 
 def _error_keys(db: sqlite_utils.Database) -> set[tuple]:
@@ -521,6 +540,7 @@ def _import_forecasts(
     db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
 ) -> dict[str, Any]:
     now = now_utc()
+    now_iso = to_iso(now)
     resolved = all_resolutions(db)
     known = {r[0]: r[1] for r in db.conn.execute("SELECT id, kind FROM forecasters")}
     new_forecasters: dict[str, str] = {}
@@ -542,6 +562,7 @@ def _import_forecasts(
         if name not in known:
             new_forecasters[name] = kind
         made = _when(rec, "made_at", where)
+        made_iso = to_iso(made)
         if made > now:
             raise ForecastsError(f"{where}: made_at: {to_iso(made)} is in the future")
         if made < q.opens_at:
@@ -549,19 +570,19 @@ def _import_forecasts(
         if made >= q.closes_at:
             raise ForecastsError(f"{where}: made_at: {to_iso(made)} is after {q.id!r} closed ({to_iso(q.closes_at)})")
         res = resolved.get(q.id)
-        if res and res["known_at"] and to_iso(made) >= res["known_at"]:
+        if res and res["known_at"] and made_iso >= res["known_at"]:
             raise ForecastsError(
                 f"{where}: made_at: {to_iso(made)} is after {q.id!r} was resolved (known_at {res['known_at']})"
             )
         p, ps = _probabilities(rec, q, where)
         rationale = _text(rec, "rationale", where)
-        key = (q.id, name, to_iso(made))
+        key = (q.id, name, made_iso)
         if key in seen:
             raise ForecastsError(
                 f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
             )
         seen[key] = n
-        rows.append((q.id, name, to_iso(made), to_iso(now), p, ps, rationale))
+        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale))
     existing: set[tuple] = set()
     for qid in sorted({r[0] for r in rows}):
         sql = (
