@@ -242,3 +242,34 @@ def test_bad_resolution_and_format_files(tmp_path: Path, pack_db) -> None:
     with pytest.raises(ForecastsError, match=r"latin1.csv:2: file: is not UTF-8"):
         import_file(pack_db, tmp_path / "latin1.csv")
     assert dump(tmp_path / "p.db") == before
+
+
+def test_import_into_a_database_with_the_same_questions_synced(tmp_path: Path) -> None:
+    """The usual move to a new machine: sync the question files, then import the data."""
+    db = connect(tmp_path / "a.db")
+    _populate(db, tmp_path)
+    export(db, tmp_path / "out", "csv")
+    other = connect(tmp_path / "b.db")
+    sync(other, write_pack(tmp_path / "b"))  # synced_at differs: a bookkeeping stamp, not a conflict
+    result = import_data(other, tmp_path / "out")
+    assert result["tables"]["questions"] == {"inserted": 0, "already_present": 3}
+    assert result["tables"]["evidence"] == {"inserted": len(TRICKY), "already_present": 0}
+    count = "SELECT count(*) FROM forecasts"
+    assert other.execute(count).fetchone() == db.execute(count).fetchone()
+
+
+def test_cli_round_trip(tmp_path: Path, cli) -> None:
+    cli("sync", "--questions", str(write_pack(tmp_path)))
+    cli("forecast", "open-q", "0.25", "--by", "alice")
+    cli("forecast", "cat-q", "early=0.2,middle=0.5,late=0.3", "--by", "alice")
+    out = cli.json("export", "--format", "jsonl", "--out", str(tmp_path / "e1"))
+    assert out["tables"]["forecasts"] >= 2
+    cli.db_path = tmp_path / "second.db"
+    assert "imported" in cli("import", str(tmp_path / "e1")).stdout
+    cli("export", "--format", "jsonl", "--out", str(tmp_path / "e2"))
+    for p in (tmp_path / "e1").iterdir():
+        assert p.read_bytes() == (tmp_path / "e2" / p.name).read_bytes()
+    data = tmp_path / "gjo.csv"
+    data.write_text("question,forecaster,made_at,probability\nclosed-q,gjo-1,2024-03-01,0.6\n", encoding="utf-8")
+    assert cli.json("import", str(data))["imported"] == 1
+    assert cli.json("import", str(data))["skipped_existing"] == 1
