@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from forecasts.db import connect
+from forecasts.dbtools import backup_database
 from forecasts.questions import sync
 
 WORKERS = 8
@@ -59,9 +60,23 @@ def test_eight_writers_lose_nothing(tmp_path: Path) -> None:
     db.close()
 
     ctx = mp.get_context("spawn")
+    backups = []
     with ctx.Pool(WORKERS) as pool:
-        done = pool.starmap(_worker, [(str(db_path), w, PER_WORKER) for w in range(WORKERS)])
+        pending = pool.starmap_async(_worker, [(str(db_path), w, PER_WORKER) for w in range(WORKERS)])
+        live = connect(db_path)
+        while not pending.ready() and len(backups) < 3:  # online backups while the writers run
+            pending.wait(1.0)
+            backups.append(backup_database(live, tmp_path / f"backup-{len(backups)}.db"))
+        live.close()
+        done = pending.get()
     assert sorted(done) == list(range(WORKERS))
+    assert backups
+    for b in backups:  # each copy is a consistent snapshot: every evidence item with its link
+        copy = connect(b["path"], migrate=False)
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        n_evidence = copy.execute("SELECT count(*) FROM evidence").fetchone()[0]
+        assert copy.execute("SELECT count(*) FROM evidence_links").fetchone()[0] == n_evidence
+        copy.close()
 
     db = connect(db_path)
     total = WORKERS * PER_WORKER
