@@ -23,7 +23,6 @@ from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
 from forecasts.timeutil import now_utc, to_iso
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 LEADERBOARD_COLUMNS = {
     "rank": "rank by mean time-averaged Brier (1 = best)",
     "forecaster": "forecaster",
@@ -82,16 +81,20 @@ def load_frames(
     stamp = to_iso(known_by)
     ids = [q.id for q in questions]
     outcomes = {q.id: q.outcomes for q in questions}
-    sql = """SELECT id, question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+    # made_at as epoch seconds computed by SQLite (stored text is fixed-width UTC, so this is exact)
+    sql = """SELECT id, question_id, forecaster_id, CAST(strftime('%s', made_at) AS REAL), probability, probabilities
+             FROM forecasts
              WHERE recorded_at <= ? AND made_at <= ? AND question_id IN (SELECT value FROM json_each(?))
              ORDER BY question_id, forecaster_id, made_at, id"""  # the index order scoring expects
     rows = db.conn.execute(sql, [stamp, stamp, json.dumps(ids)]).fetchall() if ids else []
     fframe = pd.DataFrame(rows, columns=["seq", "question_id", "forecaster_id", "made_at", "probability", "probs"])
-    fframe["made_at"] = pd.to_datetime(fframe["made_at"], format=ISO_FORMAT, utc=True)
+    fframe["made_at"] = fframe["made_at"].astype(float)
     fframe["probability"] = fframe["probability"].astype(float)
+    probs = fframe["probs"].tolist()
+    qids = fframe["question_id"].tolist()
     fframe["probabilities"] = [
         [json.loads(text)[o] for o in outcomes[qid]] if isinstance(text, str) else None
-        for qid, text in zip(fframe["question_id"], fframe["probs"], strict=True)
+        for qid, text in zip(qids, probs, strict=True)
     ]
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
     crowd = {name for name, kind in kinds.items() if kind != "aggregate"}
@@ -116,7 +119,8 @@ def score_table(
     meta = qframe.set_index("question_id")
     table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
     table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
-    table.insert(4, "known_at", [to_iso(t) for t in meta["known_at"].reindex(table["question_id"])])
+    known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
+    table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
     if by is not None:
         table = table[table["forecaster_id"] == by]
     return table.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)

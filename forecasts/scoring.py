@@ -5,8 +5,11 @@ Per-forecast rules (Brier, log, baseline, ordered Brier, RPS) are elementwise nu
 stands from its made_at until the same forecaster's next forecast, clipped to
 [opens_at, min(closes_at, known_at)); every other instant of the scheduled lifetime counts as the
 uninformed forecast; sums are taken with np.add.reduceat over (question, forecaster) runs. The crowd
-median for relative Brier is a running median kept in Fenwick trees stepped in lockstep across
-questions (a loop over event positions inside a question chunk, never over forecasts).
+median for relative Brier is a running median: per question (split into chunks of CHUNK events, each
+starting from the values standing at its start) the values are ranked once, and two pointers walk
+over alive flags to the lower and upper median after each event, stepped in lockstep across all
+chunks (a loop over event positions, never over forecasts). Each event moves the median by about one
+value, so walks are short; the worst case is O(CHUNK) per event when many values were replaced.
 
 Outcomes are indices into the question's outcome list; binary questions have outcomes (yes, no), so
 outcome_index 0 means "yes" and `probability` is P(yes).
@@ -198,7 +201,7 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
     idx = np.arange(n, dtype=np.int64)
     e = idx - starts[g]
     member = prev != -2
-    xv = np.where(member, x, 2.0)  # non-members rank last and never stand
+    xv = np.where(member & (x >= 0) & (x <= 1), x, 1.5)  # non-members (and NaN) rank last, never stand
     # value rank within the group
     vorder = _value_order(g, xv)
     grank = np.empty(n, dtype=np.int64)
@@ -309,7 +312,7 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
 
 
 def _value_order(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Stable order by (group, value), packing both into an int64 key (x in [0, 2] as float bits)."""
+    """Stable order by (group, value), packing both into an int64 key (x in [0, 2) as float bits)."""
     gbits = max(int(g.max()).bit_length(), 1) if len(g) else 1
     if gbits <= 17:
         xb = np.ascontiguousarray(x, dtype=np.float64).view(np.int64) >> 16
