@@ -18,6 +18,7 @@ from reliability_pack import dump, write_pack
 from forecasts.db import connect
 from forecasts.dbtools import backup_database, check_database
 from forecasts.errors import ForecastsError
+from forecasts.evidence import import_evidence
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange import data_tables
 from forecasts.questions import sync
@@ -202,3 +203,16 @@ def test_killed_forecast_import_changes_nothing(tmp_path: Path, pack_db) -> None
     _kill_while_writing(db_path, "import", str(path))
     assert dump(db_path) == before
     assert check_database(connect(db_path))["ok"]
+
+
+def test_large_evidence_import_on_an_open_question(tmp_path: Path, pack_db) -> None:
+    """Thousands of items in one import: one model forecast citing them all (its rationale stays short)."""
+    path = tmp_path / "many.jsonl"
+    recs = (
+        {"observed_at": "2024-06-01", "summary": f"s{i}", "links": [{"question": "open-q", "lr": 1.001}]}
+        for i in range(3000)
+    )
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    assert import_evidence(pack_db, path)["imported"] == 3000
+    rows = pack_db.execute("SELECT rationale, evidence_ids FROM forecasts WHERE forecaster_id = 'bayes'").fetchall()
+    assert len(rows) == 1 and len(json.loads(rows[0][1])) == 3000 and len(rows[0][0]) < 1000

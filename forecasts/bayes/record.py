@@ -62,7 +62,7 @@ def record_evidence_forecasts(
                 continue
             probs = probability_from_links(q, grouped.get(qid, []), at)
             ids = sorted(set(evidence_by_question[qid]))
-            label = ", ".join(f"#{i}" for i in ids)
+            label = ", ".join(f"#{i}" for i in ids) if len(ids) <= 20 else f"#{ids[0]}…#{ids[-1]} ({len(ids)} items)"
             out.append(
                 submit_forecast(
                     db, qid, forecast_value(q, probs), MODEL, rationale=f"evidence {label} {action}: {FAST_NOTE}",
