@@ -22,7 +22,7 @@ import pandas as pd
 
 LOG_CLAMP = (0.001, 0.999)
 BINARY, CATEGORICAL, ORDERED = "binary", "categorical", "ordered"
-CHUNK = 128  # events per lockstep chunk of the running median
+CHUNK = 256  # events per lockstep chunk of the running median (bounds its steps and worst-case walks)
 
 SCORE_COLUMNS = {
     "n_forecasts": "forecasts made (count)",
@@ -199,84 +199,99 @@ def running_median(starts: np.ndarray, x: np.ndarray, prev: np.ndarray, chunk: i
     ng = len(starts)
     g = np.repeat(np.arange(ng), glen)
     idx = np.arange(n, dtype=np.int64)
-    e = idx - starts[g]
     member = prev != -2
     xv = np.where(member & (x >= 0) & (x <= 1), x, 1.5)  # non-members (and NaN) rank last, never stand
     # value rank within the group
     vorder = _value_order(g, xv)
     grank = np.empty(n, dtype=np.int64)
     grank[vorder] = idx - starts[g[vorder]]
-    # event index at which each value stops standing
-    nxt = starts[g] + glen[g]
     has_prev = prev >= 0
-    nxt[prev[has_prev]] = idx[has_prev]
-    # chunks of at most `chunk` events: virtual groups, each starting from the values standing at its start
-    nch = (glen + chunk - 1) // chunk
-    vbase = np.concatenate(([0], np.cumsum(nch)[:-1]))
-    ci = e // chunk
-    v = vbase[g] + ci
-    nv = int(nch.sum())
-    vg = np.repeat(np.arange(ng), nch)
-    vci = np.arange(nv) - vbase[vg]
-    cstart = starts[vg] + vci * chunk
-    clen = np.minimum(chunk, glen[vg] - vci * chunk)
-    last_c = np.minimum((nxt - starts[g]) // chunk, nch[g] - 1)
-    carry = np.where(member, np.maximum(last_c - ci, 0), 0)
-    csrc = np.repeat(idx, carry)
-    if len(csrc):
-        within = np.arange(len(csrc)) - np.repeat(np.cumsum(carry) - carry, carry)
-        cv = v[csrc] + 1 + within
+    if glen.max() <= chunk:  # one chunk per group: nothing carried, value order is slot order
+        nv, cstart, clen, size = ng, starts, glen, glen
+        base = np.concatenate(([0], np.cumsum(size + 2)[:-1]))
+        slot_of = base[g] + 1 + grank
+        alive = np.zeros(int((size + 2).sum()), dtype=np.int8)
+        value_at = np.zeros(len(alive))
+        value_at[slot_of] = xv
+        count = np.zeros(ng, dtype=np.int64)
+        pref = None
+        ins_flat = np.where(member, slot_of, -1)
+        del_flat = np.where(has_prev, slot_of[np.maximum(prev, 0)], -1)
     else:
-        cv = np.zeros(0, dtype=np.int64)
-    # elements of each virtual group: its own events, then carried standing values
-    # own events in (group, value) order, so single-chunk groups are already sorted; timsort merges the rest
-    el_v = np.concatenate((v[vorder], cv))
-    el_src = np.concatenate((vorder, csrc))
-    el_init = np.concatenate((np.zeros(n, dtype=np.int32), np.ones(len(csrc), dtype=np.int32)))
-    if len(csrc) == 0 and nv == ng:
-        el_order = slice(None)  # one chunk per group: value order is the element order
-    else:
-        el_order = np.argsort(el_v * int(glen.max()) + grank[el_src], kind="stable")
-    el_v, el_src, el_init = el_v[el_order], el_src[el_order], el_init[el_order]
-    size = np.bincount(el_v, minlength=nv).astype(np.int64)
-    el_start = np.concatenate(([0], np.cumsum(size)[:-1]))
-    lrank = np.arange(len(el_v)) - el_start[el_v]
-    el_x = xv[el_src]
-    own = el_init == 0
-    myrank = np.empty(n, dtype=np.int64)
-    myrank[el_src[own]] = lrank[own]
-    # local rank of the value each event replaces (inside the chunk, or carried into it)
-    prank = np.full(n, -1, dtype=np.int64)
-    same_chunk = has_prev & (v[np.maximum(prev, 0)] == v)
-    prank[same_chunk] = myrank[prev[same_chunk]]
-    cross = has_prev & ~same_chunk
-    if cross.any():
-        ckey = el_v[~own] * n + el_src[~own]
-        corder = np.argsort(ckey)
-        pos = np.searchsorted(ckey[corder], v[cross] * n + prev[cross])
-        prank[cross] = lrank[~own][corder][pos]
-    # alive flags per virtual group at flat[base[v] + 1 + local rank]; two pointers per group walk to the
-    # lower and upper median (each event moves them by about one alive value, so walks are short)
-    base = np.concatenate(([0], np.cumsum(size + 2)[:-1]))
-    slot_of = base[el_v] + 1 + lrank
-    alive = np.zeros(int((size + 2).sum()), dtype=np.int8)
-    alive[slot_of] = el_init
-    value_at = np.zeros(len(alive))
-    value_at[slot_of] = el_x
-    pref = np.cumsum(alive, dtype=np.int64)
-    count = np.bincount(el_v, weights=el_init, minlength=nv).astype(np.int64)
-    ins_flat = np.full(n, -1, dtype=np.int64)
-    ins_flat[el_src[own]] = slot_of[own]
-    del_flat = np.where(prank >= 0, base[v] + 1 + prank, -1)
-    ins_flat[~member] = -1
+        # event index at which each value stops standing
+        nxt = starts[g] + glen[g]
+        nxt[prev[has_prev]] = idx[has_prev]
+        # chunks of at most `chunk` events: virtual groups, each starting from the values standing at its start
+        e = idx - starts[g]
+        nch = (glen + chunk - 1) // chunk
+        vbase = np.concatenate(([0], np.cumsum(nch)[:-1]))
+        ci = e // chunk
+        v = vbase[g] + ci
+        nv = int(nch.sum())
+        vg = np.repeat(np.arange(ng), nch)
+        vci = np.arange(nv) - vbase[vg]
+        cstart = starts[vg] + vci * chunk
+        clen = np.minimum(chunk, glen[vg] - vci * chunk)
+        last_c = np.minimum((nxt - starts[g]) // chunk, nch[g] - 1)
+        carry = np.where(member, np.maximum(last_c - ci, 0), 0)
+        csrc = np.repeat(idx, carry)
+        if len(csrc):
+            within = np.arange(len(csrc)) - np.repeat(np.cumsum(carry) - carry, carry)
+            cv = v[csrc] + 1 + within
+        else:
+            cv = np.zeros(0, dtype=np.int64)
+        # elements of each virtual group: its own events, then carried standing values
+        # own events in (group, value) order, so single-chunk groups are already sorted; timsort merges the rest
+        el_v = np.concatenate((v[vorder], cv))
+        el_src = np.concatenate((vorder, csrc))
+        el_init = np.concatenate((np.zeros(n, dtype=np.int32), np.ones(len(csrc), dtype=np.int32)))
+        if len(csrc) == 0 and nv == ng:
+            el_order = slice(None)  # one chunk per group: value order is the element order
+        else:
+            el_order = np.argsort(el_v * int(glen.max()) + grank[el_src], kind="stable")
+        el_v, el_src, el_init = el_v[el_order], el_src[el_order], el_init[el_order]
+        size = np.bincount(el_v, minlength=nv).astype(np.int64)
+        el_start = np.concatenate(([0], np.cumsum(size)[:-1]))
+        lrank = np.arange(len(el_v)) - el_start[el_v]
+        el_x = xv[el_src]
+        own = el_init == 0
+        myrank = np.empty(n, dtype=np.int64)
+        myrank[el_src[own]] = lrank[own]
+        # local rank of the value each event replaces (inside the chunk, or carried into it)
+        prank = np.full(n, -1, dtype=np.int64)
+        same_chunk = has_prev & (v[np.maximum(prev, 0)] == v)
+        prank[same_chunk] = myrank[prev[same_chunk]]
+        cross = has_prev & ~same_chunk
+        if cross.any():
+            ckey = el_v[~own] * n + el_src[~own]
+            corder = np.argsort(ckey)
+            pos = np.searchsorted(ckey[corder], v[cross] * n + prev[cross])
+            prank[cross] = lrank[~own][corder][pos]
+        # alive flags per virtual group at flat[base[v] + 1 + local rank]; two pointers per group walk to the
+        # lower and upper median (each event moves them by about one alive value, so walks are short)
+        base = np.concatenate(([0], np.cumsum(size + 2)[:-1]))
+        slot_of = base[el_v] + 1 + lrank
+        alive = np.zeros(int((size + 2).sum()), dtype=np.int8)
+        alive[slot_of] = el_init
+        value_at = np.zeros(len(alive))
+        value_at[slot_of] = el_x
+        pref = np.cumsum(alive, dtype=np.int64)
+        count = np.bincount(el_v, weights=el_init, minlength=nv).astype(np.int64)
+        ins_flat = np.full(n, -1, dtype=np.int64)
+        ins_flat[el_src[own]] = slot_of[own]
+        del_flat = np.where(prank >= 0, base[v] + 1 + prank, -1)
+        ins_flat[~member] = -1
     # lockstep over event positions, longest chunks first so the active groups are a prefix
     vo = np.argsort(-clen, kind="stable")
     o_cstart, o_count, neg_clen = cstart[vo], count[vo], -clen[vo]
     targets = np.column_stack(((o_count - 1) // 2, o_count // 2)).ravel()  # lo, hi interleaved
     start_ptr = np.repeat(base[vo] + 1, 2)
     has = np.repeat(o_count > 0, 2)
-    ptr = np.where(has, np.searchsorted(pref, pref[start_ptr - 1] + targets + 1, side="left"), start_ptr)
-    below = np.where(has, targets, 0)
+    if pref is None:
+        ptr, below = start_ptr, np.zeros(len(start_ptr), dtype=np.int64)
+    else:
+        ptr = np.where(has, np.searchsorted(pref, pref[start_ptr - 1] + targets + 1, side="left"), start_ptr)
+        below = np.where(has, targets, 0)
     for step in range(int(clen.max())):
         k = int(np.searchsorted(neg_clen, -step, side="left"))  # chunks longer than `step`
         ev = o_cstart[:k] + step
@@ -397,7 +412,8 @@ def score_forecasts(
                 "log_close": np.where(has_spot, logs[spot], np.nan),
                 "baseline_time_avg": sbase / life,
                 "baseline_close": np.where(has_spot, base[spot], np.nan),
-            }
+            },
+            copy=False,  # fresh arrays: no need to copy them into one block
         )
     return out
 
