@@ -408,7 +408,7 @@ def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         out = []
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a string
             if not line.strip():
                 continue
             try:

@@ -10,7 +10,7 @@ from reliability_pack import dump, write_pack
 
 from forecasts.db import connect
 from forecasts.errors import ForecastsError
-from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
+from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange import data_tables, export, import_data, import_file, import_path
 from forecasts.questions import sync
@@ -273,3 +273,17 @@ def test_cli_round_trip(tmp_path: Path, cli) -> None:
     data.write_text("question,forecaster,made_at,probability\nclosed-q,gjo-1,2024-03-01,0.6\n", encoding="utf-8")
     assert cli.json("import", str(data))["imported"] == 1
     assert cli.json("import", str(data))["skipped_existing"] == 1
+
+
+def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path, pack_db) -> None:
+    """JSON allows raw U+2028/U+0085 inside strings: a JSONL reader must split on newlines only."""
+    summary = "first\u2028second\x85third"
+    ev = tmp_path / "ev.jsonl"
+    rec = {"observed_at": "2024-06-01", "summary": summary, "links": [{"question": "closed-q", "lr": 2}]}
+    ev.write_text(json.dumps(rec, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    assert import_evidence(pack_db, ev)["imported"] == 1
+    assert pack_db.execute("SELECT summary FROM evidence").fetchone()[0] == summary
+    f = tmp_path / "f.jsonl"
+    rec = {"question": "closed-q", "forecaster": "x", "made_at": "2024-03-01", "probability": 0.2, "rationale": summary}
+    f.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert import_file(pack_db, f)["imported"] == 1
