@@ -12,6 +12,7 @@ from forecasts.questions import sync
 
 WORKERS = 8
 PER_WORKER = 500
+SPREAD = 5  # questions per worker: each item's before → after reads all links of its question, so fewer per question
 
 QUESTION = textwrap.dedent(
     """
@@ -40,11 +41,12 @@ def _worker(db_path: str, worker: int, n: int) -> int:
         item = EvidenceItem(
             summary=f"worker {worker} item {i}",
             observed_at=when,
-            links=[LinkSpec(question_id=f"conc-{worker}", log_lr=0.01)],
+            links=[LinkSpec(question_id=f"conc-{worker}-{i % SPREAD}", log_lr=0.01)],
             recorded_by=f"w{worker}",
         )
         add_evidence(db, item)
-        submit_forecast(db, f"conc-{worker}", 0.5 + (i % 40) / 100, f"w{worker}", rationale=f"{worker}/{i}")
+        qid = f"conc-{worker}-{i % SPREAD}"
+        submit_forecast(db, qid, 0.5 + (i % 40) / 100, f"w{worker}", rationale=f"{worker}/{i}")
     db.close()
     return worker
 
@@ -52,8 +54,9 @@ def _worker(db_path: str, worker: int, n: int) -> int:
 def test_eight_writers_lose_nothing(tmp_path: Path) -> None:
     qdir = tmp_path / "questions"
     qdir.mkdir()
-    for w in range(WORKERS):  # one question each keeps the per-item before → after cheap; the lock is shared
-        (qdir / f"conc-{w}.toml").write_text(QUESTION, encoding="utf-8")
+    for w in range(WORKERS):  # own questions per worker keep the per-item before → after cheap; the lock is shared
+        for k in range(SPREAD):
+            (qdir / f"conc-{w}-{k}.toml").write_text(QUESTION, encoding="utf-8")
     db_path = tmp_path / "conc.db"
     db = connect(db_path)
     sync(db, qdir)
