@@ -635,7 +635,7 @@ def skill(
     tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option(help="MCMC chains.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    method: Annotated[str, typer.Option(help="nuts (exact MCMC) or advi (fast approximation).")] = "nuts",
+    method: Annotated[str, typer.Option(help="nuts (MCMC) or advi (fast approximation, 20 x tune steps).")] = "nuts",
     as_json: JsonOpt = False,
 ) -> None:
     """Each forecaster's calibration from resolved questions (hierarchical PyMC model), stored as a run."""

@@ -67,8 +67,13 @@ def submit_forecast(
     made_at: datetime | None = None,
     kind: str = "person",
     evidence_ids: list[int] | None = None,
+    backfill: bool = False,
 ) -> dict[str, Any]:
-    """Record a forecast; refuse it on a resolved or closed question, or with a malformed probability."""
+    """Record a forecast; refuse it on a resolved or closed question, or with a malformed probability.
+
+    `backfill` (model/aggregate forecasters only): a resolved question still accepts a forecast made
+    before the truth was known, so a computed forecaster can be recorded for moments it missed.
+    """
     q = get_question(db, question_id)
     now = now_utc()
     made = made_at or now
@@ -89,7 +94,8 @@ def submit_forecast(
         row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})
     with write_transaction(db):
         state = resolution_state(db, q.id)
-        if state is not None:
+        late = state is not None and not (backfill and kind != "person" and to_iso(made) < (state["known_at"] or ""))
+        if late:
             raise ForecastsError(
                 f"question: {q.id!r} is resolved ({state['outcome']}); forecasts are no longer accepted"
             )
