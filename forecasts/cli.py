@@ -62,6 +62,8 @@ def user_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except ForecastsError as exc:
             for line in str(exc).splitlines() or [""]:
+                if len(line) > 1000:  # a huge input echoed back: keep the field and the rule, not the megabyte
+                    line = f"{line[:400]} … {line[-400:]}"
                 typer.echo(f"Error: {line}", err=True)
             raise typer.Exit(1) from None
 

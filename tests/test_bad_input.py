@@ -139,6 +139,8 @@ def test_negative_probability_is_a_usage_error_or_refused(env) -> None:
         (["forecast", "closed-q", "0.3", "--by", "al"], "question"),  # after close
         (["forecast", "done-q", "0.3", "--by", "al"], "question"),  # resolved
         (["forecast", "open-q", "0.3", "--by", "al", "--rationale", HUGE], "rationale"),
+        (["forecast", "open-q", HUGE, "--by", "al"], "probability"),
+        (["forecast", HUGE, "0.3", "--by", "al"], "question"),
         (["forecast", "cat-q", "early=0.5,middle=0.5,late=0.5", "--by", "al"], "probability"),
         (["forecast", "cat-q", "early=0.2,middle=0.8", "--by", "al"], "probability"),
         (["forecast", "cat-q", "soon=0.2,middle=0.5,late=0.3", "--by", "al"], "probability"),
@@ -188,6 +190,9 @@ def test_evidence_dates(env, when: str) -> None:
         (["evidence", "retract", "2", "--reason", "again"], "evidence"),  # already retracted
         (["evidence", "retract", "1", "--reason", " "], "reason"),
         (["evidence", "retract", "1", "--reason", HUGE], "reason"),
+        (_evidence(f"--lr={HUGE}"), "lr"),
+        (_evidence("--lr", "2", f"--reliability={HUGE}"), "reliability"),
+        (_evidence("--lr", "2", observed=HUGE), "observed_at"),
         (["evidence", "list", "--question", "nope-q"], "question"),
         (["evidence", "import", F.__name__], "file"),  # a missing file
     ],
