@@ -4,7 +4,7 @@ Full export (`forecasts export --format csv|jsonl --out DIR`)
     One file per table, `<table>.csv` or `<table>.jsonl`, for every table in the schema (questions,
     forecasters, evidence, evidence_links, evidence_retractions, forecasts, resolutions and any later
     ones; SQLite internals and `_migrations` are skipped), rows in storage (rowid) order, columns in schema
-    order, all read from one consistent snapshot. CSV: a header row, UTF-8, `\\n` line ends; SQL NULL is
+    order, all read from one consistent snapshot. CSV (RFC 4180): a header row, UTF-8, CRLF line ends; SQL NULL is
     written `\\N`, and a text value starting with a backslash gets one more backslash (so `\\N` the
     text is `\\\\N`); floats are written in Python's shortest round-trip form. JSONL: one object per
     row, keys in column order, NULL as null.
@@ -190,7 +190,7 @@ def _write_table(path: Path, fmt: str, t: TableInfo, rows: Any) -> int:
     n = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         if fmt == "csv":
-            writer = csv.writer(fh, lineterminator="\n")
+            writer = csv.writer(fh, lineterminator="\r\n")  # RFC 4180; also makes a lone \r in a value get quoted
             writer.writerow(t.columns)
             for row in rows:
                 n += 1

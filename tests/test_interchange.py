@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reliability_pack import dump, write_pack
 
 from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasting import submit_forecast
-from forecasts.interchange import data_tables, export, import_data, import_file, import_path
+from forecasts.interchange import _csv_cell, _from_csv, data_tables, export, import_data, import_file, import_path
 from forecasts.questions import sync
 from forecasts.resolution import resolve, unresolve
 from forecasts.timeutil import parse_datetime
@@ -287,3 +291,16 @@ def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path, pack_db)
     rec = {"question": "closed-q", "forecaster": "x", "made_at": "2024-03-01", "probability": 0.2, "rationale": summary}
     f.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
     assert import_file(pack_db, f)["imported"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.text() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False), max_size=6))
+def test_csv_cells_round_trip(values: list) -> None:
+    """Any text (backslashes, \\N, CR, LF, NUL, unicode), integer, float or NULL survives CSV write → read."""
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerow([_csv_cell(v, "t") for v in ["x", *values]])
+    (row,) = list(csv.reader(io.StringIO(buf.getvalue(), newline="")))
+    affinity = ["text" if isinstance(v, str) else "real" if isinstance(v, float) else "integer" for v in values]
+    back = [_from_csv(cell, aff) for cell, aff in zip(row[1:], affinity, strict=True)]
+    assert back == values
+    assert [type(b) for b in back] == [type(v) for v in values]
