@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -156,21 +157,37 @@ def _write_lock_held(path: Path) -> bool:
 
 
 def _kill_while_writing(db_path: Path, *args: str) -> None:
-    """Start `forecasts --db DB ARGS`, wait until it holds the write lock steadily, then SIGKILL it."""
+    """Run `forecasts --db DB ARGS`; SIGKILL it once its write transaction has spilled > 1 MB into the WAL."""
+    wal = db_path.with_name(db_path.name + "-wal")
     proc = subprocess.Popen(
         [str(FORECASTS_BIN), "--db", str(db_path), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    streak, deadline = 0, time.monotonic() + 60
-    while streak < 4:  # held at 4 polls in a row (> 60 ms): the import's own transaction, not a migration check
+    deadline = time.monotonic() + 60
+    while not (wal.exists() and wal.stat().st_size > 1_000_000 and _write_lock_held(db_path)):
         assert proc.poll() is None, f"the import finished before it could be killed: {proc.stderr.read()!r}"
         assert time.monotonic() < deadline
-        streak = streak + 1 if _write_lock_held(db_path) else 0
-        time.sleep(0.02)
-    time.sleep(0.15)
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    wal = db_path.with_name(db_path.name + "-wal")
-    assert wal.exists() and wal.stat().st_size > 100_000  # uncommitted pages had reached the file
+
+
+def _crash_import(db_path: Path, rows_after_commit: str, expected: int, *args: str) -> None:
+    """Kill the import mid-write and check the database is exactly as before. Should the kill land just after
+    the commit (a race the polling cannot exclude), the import must be whole, never partial; then retry."""
+    pristine = db_path.with_name("pristine.db")
+    shutil.copy(db_path, pristine)
+    before = dump(db_path)
+    for _ in range(3):
+        _kill_while_writing(db_path, *args)
+        if dump(db_path) == before:
+            return
+        conn = sqlite3.connect(str(db_path))
+        assert conn.execute(rows_after_commit).fetchone()[0] == expected, "a killed import left part of its rows"
+        conn.close()
+        for suffix in ("", "-wal", "-shm"):
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+        shutil.copy(pristine, db_path)
+    pytest.fail("the import always committed before the kill: make the file bigger")
 
 
 def test_killed_evidence_import_changes_nothing(tmp_path: Path, pack_db) -> None:
@@ -183,9 +200,7 @@ def test_killed_evidence_import_changes_nothing(tmp_path: Path, pack_db) -> None
             fh.write(json.dumps(rec) + "\n")
     pack_db.close()
     db_path = tmp_path / "p.db"
-    before = dump(db_path)
-    _kill_while_writing(db_path, "evidence", "import", str(path))
-    assert dump(db_path) == before
+    _crash_import(db_path, "SELECT count(*) FROM evidence", 20_000, "evidence", "import", str(path))
     db = connect(db_path)
     assert check_database(db)["ok"]
     submit_forecast(db, "open-q", 0.5, "alice")  # still writable: no stale lock
@@ -199,9 +214,7 @@ def test_killed_forecast_import_changes_nothing(tmp_path: Path, pack_db) -> None
     path.write_text("question,forecaster,made_at,probability\n" + "\n".join(rows) + "\n", encoding="utf-8")
     pack_db.close()
     db_path = tmp_path / "p.db"
-    before = dump(db_path)
-    _kill_while_writing(db_path, "import", str(path))
-    assert dump(db_path) == before
+    _crash_import(db_path, "SELECT count(*) FROM forecasts", 60_000, "import", str(path))
     assert check_database(connect(db_path))["ok"]
 
 
