@@ -152,7 +152,7 @@ def pooled_series(
         return times, list(map(float, pool_geometric(mat))), ["geometric"] * len(times), notes
     # Extremized: each event uses the newest skill run whose data ends by then (no look-ahead).
     values = list(map(float, pool_median(mat)))
-    used = ["median (fallback: no skill run with an extremizing factor yet)"] * len(times)
+    used = ["median (fallback: no skill run yet)"] * len(times)
     as_of = np.array([r["as_of"] for r in runs])
     idx = np.searchsorted(as_of, np.array(times), side="right") - 1
     for run_i in np.unique(idx[idx >= 0]):
@@ -169,6 +169,12 @@ def pooled_series(
             values[j] = float(v)
             used[j] = f"extremized (skill run #{runs[run_i]['id']}, d={d:.2f})"
     return times, values, used, notes
+
+
+def standing_counts(rows, times: list[str]) -> np.ndarray:
+    """How many people had a standing forecast at each event time (first forecasts, counted cumulatively)."""
+    first = np.sort(rows.groupby("forecaster_id")["made_at"].min().to_numpy().astype(str))
+    return np.searchsorted(first, np.array(times, dtype=str), side="right")
 
 
 def _differs(x: Any, y: Any) -> bool:
@@ -215,7 +221,8 @@ def record_crowd(db: sqlite_utils.Database, method: str = "median", known_by: da
             crowd_times = [t for t, _ in crowd]
             recorded = 0
             last_new: tuple[str, Any] | None = None
-            for t, v, how in zip(times, values, used, strict=True):
+            counts = np.zeros(len(times), dtype=int) if not times else standing_counts(rows, times)
+            for j, (t, v, how) in enumerate(zip(times, values, used, strict=True)):
                 i = int(np.searchsorted(crowd_times, t, side="right")) - 1
                 standing_existing = crowd[i] if i >= 0 else None
                 # The crowd's standing value at t: the later of the existing row and the row just written.
@@ -224,13 +231,12 @@ def record_crowd(db: sqlite_utils.Database, method: str = "median", known_by: da
                     standing = last_new
                 if not _differs(v, None if standing is None else standing[1]):
                     continue
-                n_people = int(rows[rows["made_at"] <= t]["forecaster_id"].nunique())
                 submit_forecast(
                     db,
                     qid,
                     v,
                     CROWD,
-                    rationale=f"{how} of {n_people} people's standing forecasts",
+                    rationale=f"{how} of {counts[j]} people's standing forecasts",
                     made_at=from_iso(t),
                     kind="aggregate",
                     backfill=True,

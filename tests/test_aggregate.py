@@ -94,6 +94,7 @@ def test_record_crowd_median_values_and_idempotent(db, history):
                 if f["made_at"] <= r["made_at"]:
                     standing[f["forecaster_id"]] = f["probability"]
             assert r["probability"] == pytest.approx(float(np.median(list(standing.values()))))
+            assert r["rationale"] == f"median of {len(standing)} people's standing forecasts"
         # Recorded only on changes: consecutive crowd values differ.
         values = [r["probability"] for r in rows]
         assert all(abs(x - y) > 1e-12 for x, y in zip(values, values[1:], strict=False))
