@@ -65,8 +65,13 @@ def synthetic(n: int, nq: int, nf: int, seed: int) -> tuple[pd.DataFrame, pd.Dat
 
 def lower_bound(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, qa: dict, sort: bool) -> np.ndarray:
     """Bare numpy: (p − o)² × standing duration summed per (question, forecaster)."""
-    if sort:
-        order = np.lexsort((t, f, q))
+    if sort:  # the fastest exact numpy sort: (question, forecaster, made_at) packed into one int64 key
+        qf = q * (int(f.max()) + 1) + f
+        shift = 62 - int(qf.max()).bit_length()
+        if np.ptp(t) < 2**shift:
+            order = np.argsort((qf << shift) | (t - t.min()).astype(np.int64), kind="stable")
+        else:
+            order = np.lexsort((t, f, q))
         q, f, t, p = q[order], f[order], t[order], p[order]
     change = np.empty(len(q), dtype=bool)
     change[0] = True

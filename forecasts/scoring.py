@@ -153,7 +153,14 @@ def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray) ->
         return None
     if (ordered | (same_qf & (dt == 0) & (np.diff(tie) >= 0))).all():
         return None
-    return np.lexsort((tie, t, f, q))
+    # (question, forecaster, made_at) packed into one int64 key when exact; equal keys get the tie-break
+    qf = q * (int(f.max()) + 1) + f
+    order = _stable_order(qf, t)
+    sq, st = qf[order], t[order]
+    if not ((sq[1:] == sq[:-1]) & (st[1:] == st[:-1])).any():
+        return order
+    pre = np.argsort(tie, kind="stable")
+    return pre[_stable_order(qf[pre], t[pre])]
 
 
 def _group_starts(*keys: np.ndarray) -> np.ndarray:
