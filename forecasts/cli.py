@@ -554,9 +554,8 @@ def print_posterior(res: dict) -> None:
         contrib.add_row(f"#{c['evidence_id']}", escape(c["summary"][:60]), lo, pp)
     out.print(contrib if res["contributions"] else "no evidence linked")
     rhat, ess = res["rhat_max"], res["ess_min"]
-    recorded = "; recorded as a bayes forecast" if res.get("forecast") else ""
     out.print(f"R-hat max {'—' if rhat is None else f'{rhat:.3f}'}, ESS min {'—' if ess is None else f'{ess:.0f}'}, "
-              f"divergences {res['divergences']}, seed {res['seed']}{recorded}")  # fmt: skip
+              f"divergences {res['divergences']}, seed {res['seed']}")  # fmt: skip
 
 
 @app.command()
@@ -592,13 +591,13 @@ def posterior(
     from rich.table import Table
 
     table = Table(title=f"Posteriors ({len(results)} open questions, 90% equal-tailed intervals)")
-    for col in ("question", "outcome", "mean", "90% interval", "fast path", "R-hat", "ESS", "recorded"):
+    for col in ("question", "outcome", "mean", "90% interval", "fast path", "R-hat", "ESS"):
         table.add_column(col)
     for r in results:
         first = "yes" if "yes" in r["mean"] else max(r["mean"], key=r["mean"].get)  # binary: yes; else the likeliest
         table.add_row(r["question"], first, pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
                       pct(r["fast_path"][first]), f"{r['rhat_max'] or float('nan'):.3f}",
-                      f"{r['ess_min'] or float('nan'):.0f}", "yes" if r["forecast"] else "")  # fmt: skip
+                      f"{r['ess_min'] or float('nan'):.0f}")  # fmt: skip
     console().print(table)
 
 

@@ -2,8 +2,9 @@
 
 Evidence added, retracted or imported records the fast-path posterior (the closed-form log-odds update, equal to
 the PyMC model's mean where the prior and the likelihood ratios carry no uncertainty) inside the evidence write's
-transaction; `record_model_forecasts` records time passing (deadline decay); `forecasts posterior` records the
-PyMC mean (forecasts.bayes.runs). A question that is not open (before opens_at, closed or resolved) is skipped.
+transaction; `record_model_forecasts` records time passing (deadline decay). `forecasts posterior` stores PyMC runs
+(intervals, diagnostics) but does not record them as forecasts, so the `bayes` track comes from one estimator and
+does not flip between two. A question that is not open (before opens_at, closed or resolved) is skipped.
 """
 
 from __future__ import annotations

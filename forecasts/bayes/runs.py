@@ -61,7 +61,7 @@ def run_posteriors(
     chains: int = 2,
     seed: int = 0,
     calibrated: bool = False,
-    record: bool = True,
+    record: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Sample the PyMC posterior of the named questions (default: every open one) at `at` (default now), store
