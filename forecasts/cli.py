@@ -622,6 +622,26 @@ def report(
     typer.echo(f"report {result['week']} (as of {result['as_of']}): {', '.join(result['files'])}")
 
 
+@app.command()
+@user_errors
+def weekly(
+    week: Annotated[str | None, typer.Option(help="ISO week YYYY-Www (default: the current week).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: md, html.")] = "md,html",
+    out: Annotated[Path, typer.Option("--out", help="Folder to write <week>.md / <week>.html into.")] = Path("reports"),
+    root: Annotated[Path, typer.Option("--questions", help="Folder of question/scenario files.")] = Path("questions"),
+    crowd: Annotated[str, typer.Option(help="Crowd method: median, geometric, extremized.")] = "median",
+    as_json: JsonOpt = False,
+) -> None:
+    """The weekly job: record the model's time decay and the crowd aggregate as forecasts, then write the report."""
+    from forecasts.weekly import run_weekly
+
+    result = run_weekly(db(), week, fmt, out, root, crowd)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"recorded {result['model_forecasts']} bayes and {result['crowd_forecasts']} crowd forecasts")
+    typer.echo(f"report {result['week']} (as of {result['as_of']}): {', '.join(result['files'])}")
+
+
 # --- skill (issue 6): skill, aggregate ---------------------------------------------------------
 
 
