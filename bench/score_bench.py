@@ -6,8 +6,11 @@ The history is N binary forecasts (integer-second timestamps, as stored) spread 
 questions and F forecasters; each question lives 30–365 days, a third resolve early. `sorted` input
 is what the store delivers (ORDER BY question, forecaster, made_at via its index); `shuffled` input
 makes score_forecasts sort first. The lower bound is one vectorised pass: durations from the next
-forecast, (p − o)² × duration, np.add.reduceat per (question, forecaster) — on sorted input, plus
-the same with a sort for the shuffled case.
+forecast, (p − o)² × duration, np.add.reduceat per (question, forecaster) — on sorted input, and
+after the fastest exact numpy sort (one packed int64 key, stable) for the shuffled case. The full
+scoring computes every column of scoring.SCORE_COLUMNS (three rules time-averaged, spot scores,
+coverage, mean while active) and the crowd-median relative Brier; "without relative" skips the latter.
+Wall and CPU seconds are both printed: the machine may be shared, CPU time is the steadier figure.
 """
 
 from __future__ import annotations
