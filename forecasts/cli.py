@@ -215,7 +215,7 @@ def print_status_table(rows: list[dict], title: str) -> None:
 def status(
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
 ) -> None:
-    """Every question's current fast-path probability (the main job until the report exists)."""
+    """Every question's state and current fast-path probability."""
     from forecasts.status import question_status
 
     rows = question_status(db(), tag=tag)
