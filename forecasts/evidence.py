@@ -6,8 +6,6 @@ Verbal grades map to likelihood ratios on a fixed scale (GRADES); source reliabi
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -23,6 +21,7 @@ from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, get_question
+from forecasts.tabular import read_rows
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
 # Likelihood ratio P(E|yes)/P(E|no) for each verbal grade ("... against" is the reciprocal).
@@ -399,38 +398,17 @@ def _link_from_record(lk: dict[str, Any]) -> LinkSpec:
 
 def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """Rows of a .jsonl or .csv file as (location, record); CSV rows sharing a key form one item."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ForecastsError(f"file: {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise ForecastsError(f"file: {path} is not UTF-8 text") from None
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        out = []
-        for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a string
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ForecastsError(f"{path}:{n}: json: {exc.msg}") from None
-            if not isinstance(rec, dict):
-                raise ForecastsError(f"{path}:{n}: json: each line must be an object")
-            out.append((f"{path}:{n}", rec))
-        return out
-    if suffix == ".csv":
-        grouped: dict[str, tuple[str, dict[str, Any]]] = {}
-        order: list[str] = []
-        for n, rec in enumerate(csv.DictReader(io.StringIO(text)), 2):
-            key = rec.get("key") or f"__row{n}"
-            link = {k: rec.get(k) for k in ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")}
-            if key not in grouped:
-                grouped[key] = (f"{path}:{n}", {**rec, "links": []})
-                order.append(key)
-            grouped[key][1]["links"].append(link)
-        return [grouped[k] for k in order]
-    raise ForecastsError(f"file: {path.name}: format must be .csv or .jsonl")
+    _, rows = read_rows(path)
+    if path.suffix.lower() == ".jsonl":
+        return [(f"{path}:{n}", rec) for n, rec in rows]
+    grouped: dict[str, tuple[str, dict[str, Any]]] = {}
+    for n, rec in rows:
+        key = rec.get("key") or f"__row{n}"
+        link = {k: rec.get(k) for k in ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")}
+        if key not in grouped:
+            grouped[key] = (f"{path}:{n}", {**rec, "links": []})
+        grouped[key][1]["links"].append(link)
+    return list(grouped.values())
 
 
 def import_evidence(db: sqlite_utils.Database, path: Path) -> dict[str, Any]:

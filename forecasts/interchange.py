@@ -41,7 +41,6 @@ Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real fore
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import sqlite3
@@ -59,6 +58,7 @@ from forecasts.forecasters import NAME_PATTERN, RESERVED
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.tabular import read_rows
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
 FORMATS = ("csv", "jsonl")
@@ -208,66 +208,6 @@ def _write_table(path: Path, fmt: str, t: TableInfo, rows: Any) -> int:
 # --- reading files --------------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ForecastsError(f"file: {path} does not exist") from None
-    except IsADirectoryError:
-        raise ForecastsError(f"file: {path} is a directory") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ForecastsError(f"{path}:{line}: file: is not UTF-8 text (byte {exc.start})") from None
-    return text.removeprefix("\ufeff")
-
-
-def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    """A .csv or .jsonl file → (columns seen, [(line number, record)]); CSV cells stay raw text."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".jsonl"):
-        raise ForecastsError(f"file: {path.name}: format must be .csv or .jsonl")
-    text = _read_text(path)
-    records: list[tuple[int, dict[str, Any]]] = []
-    if suffix == ".jsonl":
-        columns: list[str] = []
-        for n, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ForecastsError(f"{path}:{n}: json: {exc.msg} (column {exc.colno})") from None
-            if not isinstance(rec, dict):
-                raise ForecastsError(f"{path}:{n}: json: each line must be an object")
-            columns.extend(k for k in rec if k not in columns)
-            records.append((n, rec))
-        return columns, records
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise ForecastsError(f"{path}:1: header: the file is empty; the first row must name the columns")
-        header = [h.strip() for h in header]
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        if dupes:
-            raise ForecastsError(f"{path}:1: header: column {dupes[0]!r} appears twice")
-        start = reader.line_num + 1
-        for row in reader:
-            if row:
-                if len(row) != len(header):
-                    raise ForecastsError(f"{path}:{start}: row: has {len(row)} fields; the header has {len(header)}")
-                records.append((start, dict(zip(header, row, strict=True))))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ForecastsError(f"{path}:{reader.line_num}: csv: {exc}") from None
-    return header, records
-
-
-# --- round-trip import ----------------------------------------------------------------------------
-
-
 def _from_csv(value: str, affinity: str) -> Any:
     if value == NULL:
         return None
@@ -306,6 +246,9 @@ def _typed_record(t: TableInfo, rec: dict[str, Any], fmt: str, where: str) -> di
                 raise ForecastsError(f"{where}: {col}: {value!r} must be a number, text or null")
         out[col] = value
     return out
+
+
+# --- round-trip import ----------------------------------------------------------------------------
 
 
 def _diagnose(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], exc: sqlite3.IntegrityError) -> str:

@@ -20,6 +20,13 @@ from forecasts.timeutil import days_between
 INTERVAL = 0.90
 
 
+def prior_draws(q: Question, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """Draws of a binary question's prior probability π0: Beta(a, b), or fixed for a point prior."""
+    if q.prior["kind"] == "point":
+        return np.full(draws, q.prior["probability"])
+    return rng.beta(q.prior["a"], q.prior["b"], size=draws)
+
+
 def _remaining(pi0: np.ndarray, q: Question, at: datetime) -> np.ndarray:
     """Deadline decay per draw: 1 − (1 − π0)^((T − t)/(T − t0)), the constant-hazard remaining window."""
     if at <= q.opens_at:
@@ -38,10 +45,7 @@ def monte_carlo_posterior(
     used = [lk for lk in links if lk.observed_at <= at]
     prior = q.prior
     if q.is_binary:
-        if prior["kind"] == "point":
-            pi0 = np.full(draws, prior["probability"])
-        else:
-            pi0 = rng.beta(prior["a"], prior["b"], size=draws)
+        pi0 = prior_draws(q, rng, draws)
         base = _remaining(pi0, q, at) if q.deadline_question else pi0
         base = np.clip(base, EPS, 1 - EPS)
         logit = np.log(base / (1 - base))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasts.bayes.fastpath import EPS
+from forecasts.bayes.interval import prior_draws
 from forecasts.questions import Question
 
 BAND = 0.90
@@ -103,10 +104,7 @@ def band(q: Question, links: LinkArrays, times: np.ndarray, draws: int = 2000, s
     tail = (1 - BAND) / 2
     prior = q.prior
     if q.is_binary:
-        if prior["kind"] == "point":
-            pi0 = np.full(draws, prior["probability"])
-        else:
-            pi0 = rng.beta(prior["a"], prior["b"], size=draws)
+        pi0 = prior_draws(q, rng, draws)
         if q.deadline_question:
             base = _decay(pi0[:, None], q, times[None, :])
         else:
