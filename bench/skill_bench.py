@@ -2,7 +2,7 @@
 
 Prints wall time (model build + compile + sampling), R-hat max, ESS min, divergences and how well the
 90% intervals cover the simulated truth. Usage:
-    .venv/bin/python bench/skill_bench.py [--method nuts|advi] [--sampler pymc|numba|nutpie]
+    .venv/bin/python bench/skill_bench.py [--method nuts|advi] [--sampler auto|pymc|numba|nutpie]
         [--layout auto|dense|indexed] [--forecasters 1000] [--questions 500] [--per 100]
         [--draws 500] [--tune 500] [--chains 2] [--seed 0] [--centred] [--advi-iterations 10000]
 """
@@ -21,7 +21,7 @@ from forecasts.skill import fit_calibration, interval, simulate
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", default="nuts", choices=["nuts", "advi"])
-    ap.add_argument("--sampler", default="pymc", choices=["pymc", "numba", "nutpie"])
+    ap.add_argument("--sampler", default="auto", choices=["auto", "pymc", "numba", "nutpie"])
     ap.add_argument("--layout", default="auto", choices=["auto", "dense", "indexed"])
     ap.add_argument("--forecasters", type=int, default=1000)
     ap.add_argument("--questions", type=int, default=500)
@@ -65,7 +65,7 @@ def main() -> None:
         cover.append(float(np.mean((lo <= truth) & (truth <= hi))))
     rhat = "n/a (ADVI)" if fit.rhat_max is None else f"{fit.rhat_max:.4f}"
     ess = "n/a (ADVI)" if fit.ess_min is None else f"{fit.ess_min:.0f}"
-    print(f"wall time {wall:.1f} s (load average now {os.getloadavg()[0]:.1f})")
+    print(f"sampler used: {fit.method}; wall time {wall:.1f} s (load average now {os.getloadavg()[0]:.1f})")
     print(f"R-hat max {rhat}, ESS min {ess}, divergences {fit.divergences}")
     print(f"90% interval coverage of the true bias a: {cover[0]:.3f}, slope b: {cover[1]:.3f}")
 

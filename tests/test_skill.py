@@ -13,6 +13,7 @@ from forecasts.skill import (
     fit_calibration,
     interval,
     latest_run,
+    pick_sampler,
     resolved_binary_forecasts,
     simulate,
     skill_report,
@@ -43,6 +44,21 @@ def test_parameter_recovery(recovery):
     assert fit.divergences == 0
     # The posterior means track the truth.
     assert np.corrcoef(fit.b.mean(axis=0), sim.b)[0, 1] > 0.6
+
+
+def test_nutpie_agrees_with_pymc_and_is_seeded(recovery):
+    """The sampler "auto" picks for large fits gives the same posterior (within Monte Carlo error), reproducibly."""
+    sim, fit = recovery
+    run = lambda: fit_calibration(  # noqa: E731
+        sim.forecaster, sim.logit_p, sim.outcome, N_FORECASTERS, draws=1000, tune=500, seed=5, nuts_sampler="nutpie"
+    )
+    fast, again = run(), run()
+    assert fast.method == "nuts/nutpie" and fit.method == "nuts/pymc"
+    assert fast.rhat_max < 1.01 and fast.divergences == 0
+    np.testing.assert_array_equal(fast.b, again.b)
+    se = np.sqrt(fit.b.var(axis=0) / 200 + fast.b.var(axis=0) / 200)  # ESS well above 200 per parameter
+    assert np.all(np.abs(fast.b.mean(axis=0) - fit.b.mean(axis=0)) < 4 * se)
+    assert pick_sampler(100_000) == "nutpie" and pick_sampler(960) == "pymc"
 
 
 def test_summary_rows(recovery):
