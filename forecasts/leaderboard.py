@@ -130,7 +130,7 @@ def leaderboard(db: sqlite_utils.Database, known_by: datetime | None = None, tag
     """Per forecaster: questions scored and mean scores (columns: LEADERBOARD_COLUMNS), best Brier first."""
     table = score_table(db, known_by, tag=tag)
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
-    grouped = table.groupby("forecaster_id", sort=True)
+    grouped = table.groupby("forecaster_id", sort=True, observed=True)
     board = pd.DataFrame(
         {
             "forecaster": grouped.size().index,

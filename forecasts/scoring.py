@@ -380,20 +380,27 @@ def score_forecasts(
     t_next = np.empty(n)
     t_next[:-1] = t[1:]
     t_next[is_last] = clip_end[is_last]
-    start = np.clip(t, opens, clip_end)
-    dur = np.maximum(np.clip(t_next, opens, clip_end) - start, 0.0)
+    # standing duration, clipped to [opens_at, clip_end), computed in place (fresh 10M-row temporaries cost)
+    dur = np.clip(t_next, opens, clip_end, out=t_next)
+    dur -= np.clip(t, opens, clip_end, out=opens)
+    np.maximum(dur, 0.0, out=dur)
+    del opens, t_next
     brier, logs, base, crowd_input = _row_scores(fr, rows, qa, qcode)
     # per (question, forecaster) sums
     gq, gf = qcode[gstart], fcode[gstart]
     life = (qa["closes_at"] - qa["opens_at"]).to_numpy()[gq]
     filler_b = qa["filler_brier"].to_numpy()[gq]
     filler_l = qa["filler_log"].to_numpy()[gq]
-    active = np.add.reduceat(dur, gstart) if n else np.zeros(0)
-    sb = np.add.reduceat(brier * dur, gstart) if n else np.zeros(0)
-    sl = np.add.reduceat(logs * dur, gstart) if n else np.zeros(0)
-    sbase = np.add.reduceat(base * dur, gstart) if n else np.zeros(0)
+    if n:
+        active = np.add.reduceat(dur, gstart)
+        weighted = np.empty(n)
+        sb, sl, sbase = (np.add.reduceat(np.multiply(x, dur, out=weighted), gstart) for x in (brier, logs, base))
+        del weighted
+        before_close = np.add.reduceat(t < clip_end, gstart, dtype=np.int64)
+    else:
+        active = sb = sl = sbase = np.zeros(0)
+        before_close = np.zeros(0, dtype=np.int64)
     idle = np.maximum(life - active, 0.0)
-    before_close = np.add.reduceat((t < clip_end).astype(np.int64), gstart) if n else np.zeros(0, dtype=np.int64)
     spot = np.where(before_close > 0, gstart + before_close - 1, 0)
     has_spot = before_close > 0
     binary = (qa["type"].to_numpy() == BINARY)[gq]
@@ -406,8 +413,9 @@ def score_forecasts(
         )
         out = pd.DataFrame(
             {
-                "question_id": qa.index.to_numpy()[gq],
-                "forecaster_id": np.asarray(fnames)[gf],
+                # categorical ids: codes we already have, not millions of strings to build (same values)
+                "question_id": pd.Categorical.from_codes(gq, categories=qa.index),
+                "forecaster_id": pd.Categorical.from_codes(gf, categories=fnames),
                 "n_forecasts": np.diff(np.append(gstart, n)),
                 "brier_time_avg": tavg,
                 "brier_time_avg_gj": np.where(binary, 2.0 * tavg, np.nan),
@@ -437,21 +445,26 @@ def _row_scores(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Brier, log and baseline of every (sorted) forecast row, and the per-type inputs of the crowd median."""
     n = len(qcode)
+    crowd_input: dict = {}
+    if (qa["type"].to_numpy() == BINARY).all():  # decided per question: no per-row gather of the type
+        # few passes over whole columns, in place: at 10 million rows every fresh temporary costs page faults
+        p = fr["probability"].to_numpy(dtype=float)[rows]
+        gap = (qa["outcome_index"].to_numpy() == 0).astype(float)[qcode]  # o: 1 for yes
+        np.subtract(p, gap, out=gap)
+        np.abs(gap, out=gap)  # |p - o|, so p_outcome = 1 - |p - o|
+        brier = np.square(gap)
+        ln_p = np.subtract(1.0, gap, out=gap)
+        np.log(ln_p, out=ln_p)
+        logs = np.clip(ln_p, *np.log(LOG_CLAMP))  # the log score's clamp, applied on the log scale
+        np.negative(logs, out=logs)
+        base = np.multiply(ln_p, 100.0 / np.log(2.0), out=ln_p)  # 100·(log2 p + 1)
+        base += 100.0
+        crowd_input["binary"] = (np.ones(n, dtype=bool), p[:, None])
+        return brier, logs, base, crowd_input
     brier, logs, base = np.empty(n), np.empty(n), np.empty(n)
     qtype = qa["type"].to_numpy()[qcode]
     k_all = qa["n_outcomes"].to_numpy()[qcode]
     oidx = qa["outcome_index"].to_numpy()[qcode]
-    crowd_input: dict = {}
-    bin_rows = qtype == BINARY
-    if bin_rows.all():
-        p = fr["probability"].to_numpy(dtype=float)[rows]
-        o = (oidx == 0).astype(float)
-        brier[:] = (p - o) ** 2
-        p_out = np.where(o == 1.0, p, 1.0 - p)
-        logs[:] = log_score(p_out)
-        base[:] = 100.0 * (np.log2(p_out) + 1.0)
-        crowd_input["binary"] = (np.ones(n, dtype=bool), p[:, None])
-        return brier, logs, base, crowd_input
     for (typ, k), sel in _type_groups(qtype, k_all):
         probs = _probability_matrix(fr, rows[sel], k, typ == BINARY)
         oi = oidx[sel]
