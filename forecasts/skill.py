@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from forecasts.bayes.quiet import quiet_pymc
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
@@ -194,6 +195,7 @@ def fit_calibration(
     advi_iterations: int = 10_000,
 ) -> Fit:
     """Sample the calibration model (NUTS, or ADVI as a fast approximation) and return draws + diagnostics."""
+    quiet_pymc()
     import arviz as az
     import pymc as pm
 

@@ -34,3 +34,26 @@ def test_weekly_bad_input_writes_nothing(cli, make_question, tmp_path):
         assert result.exit_code == 1 and message in result.stderr, result.output
     assert cli.json("forecast-list") == []
     assert not (tmp_path / "r").exists()
+
+
+def test_main_job_output_is_only_our_own(questions_dir, tmp_path):
+    """The README's main job in real processes: no sampler progress logs, BLAS or ArviZ warnings in its output."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "forecasts"
+    env_db = ["--db", str(tmp_path / "job.db")]
+    evidence = questions_dir / "road-ahead" / "evidence.jsonl"
+    outputs = []
+    for args in (["sync", "--questions", str(questions_dir)], ["evidence", "import", str(evidence)],
+                 ["weekly", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir)]):  # fmt: skip
+        cmd = [str(exe) if exe.exists() else shutil.which("forecasts"), *env_db, *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outputs.append(proc.stdout + proc.stderr)
+    text = "\n".join(outputs)
+    assert "report 20" in outputs[-1]
+    for noise in ("NUTS", "Sampling", "BLAS", "Warning", "warn("):
+        assert noise not in text, text

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from forecasts.bayes.quiet import quiet_pymc
+
 MAX_LOADING = 0.95  # |λ| bound: keeps sqrt(1 − λ²) away from 0
 BIG = 50.0  # stands in for ±inf cut points inside the quadrature
 N_NODES = 32  # Gauss–Hermite nodes over F
@@ -233,6 +235,7 @@ def fit_loadings(
     base = np.nan_to_num(problem.fixed, nan=0.0)
     if len(free) == 0 or len(problem.observed) == 0:
         return {"mean": base, "draws": base[None, :], "rhat": {}, "ess": {}}
+    quiet_pymc()
     import arviz as az
     import pymc as pm
     import pytensor.tensor as pt

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.fastpath import EPS, bin_remaining_fractions
+from forecasts.bayes.quiet import quiet_pymc
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question
 from forecasts.timeutil import days_between, to_iso
@@ -224,13 +225,8 @@ def _categorical_model(nq: int, nl: int, nk: int):
 def _compiled(key: tuple):
     """(model, NUTS step, its initial sampling state) for a bucket, built on first use and then reused."""
     if key not in _CACHE:
-        import logging
-        import warnings
-
-        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        quiet_pymc()
         import pymc as pm
-
-        logging.getLogger("pymc").setLevel(logging.ERROR)
         from pymc.blocking import DictToArrayBijection
         from pymc.step_methods.hmc import quadpotential
 
