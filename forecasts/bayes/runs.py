@@ -61,13 +61,11 @@ def run_posteriors(
     chains: int = 2,
     seed: int = 0,
     calibrated: bool = False,
-    record: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Sample the PyMC posterior of the named questions (default: every open one) at `at` (default now), store
-    each run in `posterior_runs` and, when `record`, its mean as a `bayes` forecast if it moved. One transaction."""
+    each run in `posterior_runs` (one transaction). Runs are not `bayes` forecasts: that track is the fast path's."""
     from forecasts.bayes.model import posterior_batch
-    from forecasts.bayes.record import record_posterior_forecast
 
     _check_int(draws, "draws", 10, MAX_DRAWS)
     _check_int(tune, "tune", 0, MAX_DRAWS)
@@ -102,7 +100,6 @@ def run_posteriors(
         for q, res in zip(questions, ordered, strict=True):
             res["trust"] = scale
             res["run_id"] = store_run(db, res, created)
-            res["forecast"] = record_posterior_forecast(db, q, res, res["run_id"], at) if record else None
             res["title"] = q.title
     return ordered
 
