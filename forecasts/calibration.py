@@ -105,54 +105,6 @@ def murphy(p: np.ndarray, o: np.ndarray, width: int = DEFAULT_WIDTH) -> dict[str
 # --- plots ---------------------------------------------------------------------------------------
 
 
-def calibration_svg(rows: list[dict[str, Any]], title: str = "Calibration") -> str:
-    """A self-contained, deterministic SVG reliability diagram: observed frequency (with 95% interval) per bin."""
-    w, h, m = 420, 420, 50
-    side = w - 2 * m
-
-    def xy(px: float, py: float) -> tuple[str, str]:
-        return f"{m + px * side:.2f}", f"{h - m - py * side:.2f}"
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
-        'font-family="sans-serif" font-size="11">',
-        f"<title>{_xml(title)}</title>",
-        f'<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>',
-        f'<text x="{w / 2:.0f}" y="20" text-anchor="middle" font-size="13">{_xml(title)}</text>',
-        f'<rect x="{m}" y="{m}" width="{side}" height="{side}" fill="none" stroke="#999"/>',
-    ]
-    for tick in range(0, 101, 20):
-        x, y0 = xy(tick / 100, 0)
-        x0, y = xy(0, tick / 100)
-        parts.append(f'<text x="{x}" y="{h - m + 15}" text-anchor="middle">{tick}%</text>')
-        parts.append(f'<text x="{m - 5}" y="{float(y) + 4:.2f}" text-anchor="end">{tick}%</text>')
-        parts.append(f'<line x1="{x}" y1="{h - m}" x2="{x}" y2="{h - m + 4}" stroke="#999"/>')
-    (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
-    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#bbb" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{w / 2:.0f}" y="{h - 12}" text-anchor="middle">forecast probability (bin mean)</text>')
-    parts.append(
-        f'<text x="14" y="{h / 2:.0f}" text-anchor="middle" transform="rotate(-90 14 {h / 2:.0f})">'
-        "observed frequency (95% Wilson interval)</text>"
-    )
-    nmax = max((r["n"] for r in rows), default=1)
-    for r in rows:
-        cx, cy = xy(r["mean_forecast"], r["observed"])
-        _, lo_y = xy(0, r["ci95_low"])
-        _, hi_y = xy(0, r["ci95_high"])
-        radius = 3 + 5 * (r["n"] / nmax) ** 0.5
-        parts.append(f'<line x1="{cx}" y1="{lo_y}" x2="{cx}" y2="{hi_y}" stroke="#1f77b4"/>')
-        parts.append(
-            f'<circle cx="{cx}" cy="{cy}" r="{radius:.2f}" fill="#1f77b4" fill-opacity="0.7">'
-            f"<title>{_xml(r['bin'])}: n={r['n']}, observed {100 * r['observed']:.1f}%</title></circle>"
-        )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def _xml(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
 def write_plot(rows: list[dict[str, Any]], path: Path, title: str = "Calibration") -> Path:
     """Write the reliability diagram: .svg by our own code, .png through matplotlib (imported here)."""
     path = Path(path)
@@ -162,7 +114,10 @@ def write_plot(rows: list[dict[str, Any]], path: Path, title: str = "Calibration
     if path.parent and not path.parent.exists():
         raise ForecastsError(f"plot: directory {path.parent} does not exist")
     if suffix == ".svg":
-        path.write_text(calibration_svg(rows, title), encoding="utf-8")
+        from forecasts.report.plots import calibration_svg
+
+        points = [(r["mean_forecast"], r["observed"], r["n"], r["ci95_low"], r["ci95_high"]) for r in rows]
+        path.write_text(calibration_svg(title, [(title, points)]) + "\n", encoding="utf-8")
         return path
     import matplotlib
 

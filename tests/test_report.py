@@ -279,6 +279,9 @@ def test_svg_plots_are_deterministic_well_formed_and_escape_labels():
     cal = calibration_svg("c", [("<x>", [(0.1, 0.0, 3), (0.9, 1.0, 5)])])
     ET.fromstring(cal)
     assert "&lt;x&gt;" in cal
+    # a bin with an interval gets a whisker from its low to its high (plot area 280 px high from y = 12)
+    whisker = calibration_svg("c", [("x", [(0.5, 0.5, 3, 0.25, 0.75)])])
+    assert '<line x1="198.0" y1="222.0" x2="198.0" y2="82.0"' in whisker
 
 
 def test_bad_week_and_format_are_user_errors(world, cli):

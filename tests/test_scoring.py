@@ -328,3 +328,4 @@ def test_svg_plot_is_deterministic(tmp_path):
     a = cal.write_plot(rows, tmp_path / "a.svg", "t").read_text()
     b = cal.write_plot(rows, tmp_path / "b.svg", "t").read_text()
     assert a == b and a.startswith("<svg") and a.count("<circle") == 2
+    assert a.count('stroke="#1f5fa8" stroke-width="1"/>') == 2  # one interval whisker per bin

@@ -237,7 +237,7 @@ def _leaderboard(r: dict[str, Any]) -> str:
     series = []
     for c in calib:
         pts = [
-            (float(b["mean_forecast"]), float(b["observed"]), int(b.get("n") or 1))
+            (float(b["mean_forecast"]), float(b["observed"]), int(b.get("n") or 1), *_interval(b))
             for b in c["bins"]["rows"]
             if isinstance(b.get("mean_forecast"), int | float) and isinstance(b.get("observed"), int | float)
         ]
@@ -247,7 +247,8 @@ def _leaderboard(r: dict[str, Any]) -> str:
         out.append(plots.calibration_svg("Calibration: observed frequency against forecast probability", series))
         out.append(
             '<p class="legend">Forecasts standing at each scored question\'s close, in percent bins (categorical: one '
-            "per outcome). Dashed diagonal: perfect calibration. Larger dots: more forecasts.</p>"
+            "per outcome). Dashed diagonal: perfect calibration. Larger dots: more forecasts; whiskers: 95% "
+            "Wilson interval of the observed frequency.</p>"
         )
         for c in calib:
             m = c["murphy"]
@@ -297,3 +298,9 @@ def render_html(r: dict[str, Any]) -> str:
     parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r)]
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
+
+
+def _interval(row: dict[str, Any]) -> tuple[float, ...]:
+    """A calibration bin's (low, high) interval of the observed frequency, or () when it has none."""
+    lo, hi = row.get("ci95_low"), row.get("ci95_high")
+    return (float(lo), float(hi)) if isinstance(lo, int | float) and isinstance(hi, int | float) else ()

@@ -141,9 +141,10 @@ def trajectory_svg(
     return "\n".join(out)
 
 
-def calibration_svg(label: str, series: Sequence[tuple[str, Sequence[tuple[float, float, int]]]]) -> str:
+def calibration_svg(label: str, series: Sequence[tuple[str, Sequence[tuple[float, ...]]]]) -> str:
     """Calibration: observed frequency against forecast probability per bin, one colour per forecaster,
-    marker area growing with the bin's count; the diagonal is perfect calibration."""
+    marker area growing with the bin's count; the diagonal is perfect calibration. A point is
+    (mean forecast, observed, n) or (mean forecast, observed, n, interval low, interval high): a whisker."""
     size = 320
     fr = _Frame(0.0, 1.0, width=size + LEFT, height=size)
     out = _open(label, size + LEFT, size)
@@ -160,9 +161,15 @@ def calibration_svg(label: str, series: Sequence[tuple[str, Sequence[tuple[float
     for i, (name, points) in enumerate(series):
         pts = sorted(points)
         if len(pts) > 1:
-            line = " ".join(f"{_f(fr.x(x))},{_f(fr.y(y))}" for x, y, _n in pts)
+            line = " ".join(f"{_f(fr.x(x))},{_f(fr.y(y))}" for x, y, *_rest in pts)
             out.append(f'<polyline points="{line}" fill="none" stroke="{color(i)}" stroke-width="1.5"/>')
-        for x, y, n in pts:
+        for x, y, n, *interval in pts:
+            if interval:
+                lo, hi = interval
+                out.append(
+                    f'<line x1="{_f(fr.x(x))}" y1="{_f(fr.y(lo))}" x2="{_f(fr.x(x))}" y2="{_f(fr.y(hi))}" '
+                    f'stroke="{color(i)}" stroke-width="1"/>'
+                )
             r = min(2.5 + 1.2 * max(n, 1) ** 0.5, 9.0)
             out.append(
                 f'<circle cx="{_f(fr.x(x))}" cy="{_f(fr.y(y))}" r="{_f(r)}" fill="{color(i)}" fill-opacity="0.7"/>'
