@@ -154,15 +154,15 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["deadline_question"]:
         out.print("deadline question: the probability decays while the event does not happen")
     out.print(f"tags: {', '.join(q['tags'])}")
-    out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(q['resolution_criteria'])}")
+    out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(prose(q['resolution_criteria']))}")
     if q["fine_print"]:
-        out.print(f"\n[bold]Fine print[/bold]\n{escape(q['fine_print'])}")
+        out.print(f"\n[bold]Fine print[/bold]\n{escape(prose(q['fine_print']))}")
     prior = q["prior"]
     out.print(
         f"\n[bold]Prior[/bold] {fmt_probs(detail['prior'], q['type'] == 'binary')}  {escape(describe_prior(prior))}"
     )
     if prior.get("reasoning"):
-        out.print(escape(prior["reasoning"]))
+        out.print(escape(prose(prior["reasoning"])))
     out.print(f"\n[bold]Now[/bold] {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
         r = detail["resolution"]
@@ -178,6 +178,15 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     for f in detail["forecasts"]:
         p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
+
+
+def prose(text: str) -> str:
+    """Join a question file's hard-wrapped lines into paragraphs, so the terminal wraps them once.
+
+    Blank lines and lines that start a list item ("- ", "* ", "1. ") keep their break."""
+    import re
+
+    return re.sub(r"(?<=\S)[ \t]*\n[ \t]*(?!\s|[-*] |\d+\. )", " ", text or "")
 
 
 def escape(text: str) -> str:

@@ -120,3 +120,14 @@ def test_status_after_import_is_sensible(pack_cli):
     # Today, windows that passed without a recorded start have lost their probability.
     now = rows["talks-start"]["probabilities"]
     assert now["before-2025-04"] < 1e-6 and now["2025-04-to-2025-12"] < 1e-6
+
+
+def test_show_reflows_hard_wrapped_criteria_into_paragraphs(pack_cli):
+    from forecasts.cli import prose
+
+    assert prose("a\nb\n\nc\n- x\n- y\n1. z\n2025-01 w") == "a b\n\nc\n- x\n- y\n1. z 2025-01 w"
+    lines = [ln.rstrip() for ln in pack_cli("questions", "show", "talks-start").stdout.splitlines()]
+    # the file breaks this sentence after "2025-04-01 to" and "meeting by"; shown, it is one paragraph
+    assert not any(ln.endswith(("2025-04-01 to", "qualifying meeting by")) for ln in lines), lines
+    shown = " ".join(" ".join(lines).split())
+    assert '"2025-04-to-2025-12" = 2025-04-01 to 2025-12-31; "2026" = 2026-01-01 to 2026-12-31' in shown
