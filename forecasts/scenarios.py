@@ -547,6 +547,13 @@ def _signposts(
     return out
 
 
+def _condition_probability(state: dict[str, Any], outcomes: tuple[str, ...]) -> float:
+    """P(the question's outcome is one of `outcomes`): 1 or 0 once resolved, its current probability before."""
+    if state["outcome"] is not None:
+        return float(state["outcome"] in outcomes)
+    return float(sum(state["probabilities"][o] for o in outcomes))
+
+
 def _evaluate(
     db: sqlite_utils.Database, ctx: _Context, known_by: datetime, seed: int, probs_cache: dict | None = None
 ) -> list[dict[str, Any]]:
@@ -592,7 +599,7 @@ def _evaluate(
                     {
                         "question": c.question,
                         "outcomes": list(c.outcomes),
-                        "probability": float(sum(state[c.question]["probabilities"][o] for o in c.outcomes)),
+                        "probability": _condition_probability(state[c.question], c.outcomes),
                         "resolved": state[c.question]["outcome"],
                     }
                     for c in s.conditions

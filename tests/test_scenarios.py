@@ -247,17 +247,30 @@ def test_exclusive_scenarios_sum_at_most_one() -> None:
     assert out["exact"].sum() == pytest.approx(1.0, abs=1e-9)
 
 
-def test_resolved_question_is_conditioned_on() -> None:
-    from scipy.stats import multivariate_normal
-
-    p1, p2, rho = 0.3, 0.6, 0.8 * 0.7
-    cuts = [joint.cut_points([p1, 1 - p1])[1], joint.cut_points([p2, 1 - p2])[1]]
-    both = multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]]).cdf(cuts)
-    margs = [np.array([p1, 1 - p1]), np.array([p2, 1 - p2])]
+def test_resolved_question_is_conditioned_on_and_open_marginals_stay() -> None:
+    """A resolution settles its own conditions; the open questions keep their own probabilities (coherence)."""
+    margs = [np.array([0.3, 0.7]), np.array([0.6, 0.4])]
     out = joint.joint_shares(margs, np.array([0.8, 0.7]), [[(1, YES)], [(0, NO), (1, YES)]], {0: 0}, n=200_000, seed=2)
-    assert out["exact"][0] == pytest.approx(both / p1, abs=2e-4)  # P(b | a resolved yes)
-    assert abs(out["probability"][0] - both / p1) < 0.01
+    assert out["exact"][0] == pytest.approx(0.6, abs=1e-9)  # P(b) stays b's own probability
+    assert abs(out["probability"][0] - 0.6) < 0.01
     assert out["probability"][1] == 0.0 and out["exact"][1] == 0.0  # needs a = no, which is settled otherwise
+
+
+def test_scenarios_stay_coherent_with_open_marginals_after_a_resolution() -> None:
+    """No scenario is likelier than any of its open conditions; a partition of the open outcomes sums to 1;
+    the dependence between open questions survives (positive loadings: P(b and c) > P(b) P(c))."""
+    margs = [np.array([0.2, 0.8]), np.array([0.377, 0.623]), np.array([0.1, 0.5, 0.4])]
+    lam = np.array([[0.9, 0.8, 0.7], [0.85, 0.75, 0.6]])
+    mid = np.array([False, True, False])
+    scen = [[(1, YES), (2, mid)], [(1, YES), (2, ~mid)], [(1, NO)], [(0, YES), (1, YES)]]
+    out = joint.joint_shares(margs, lam, scen, {0: 0}, n=200_000, seed=3)
+    exact = out["exact"]
+    assert exact[0] + exact[1] == pytest.approx(0.377, abs=1e-9) and exact[2] == pytest.approx(0.623, abs=1e-9)
+    assert exact[3] == pytest.approx(0.377, abs=1e-9)  # a resolved yes: the scenario is b's own probability
+    assert exact[0] <= 0.377 and exact[0] <= 0.5 and exact[0] > 0.377 * 0.5
+    implied = out["implied_marginals"]
+    assert implied[1][0] == pytest.approx(0.377, abs=0.01) and implied[2] == pytest.approx(margs[2], abs=0.01)
+    assert abs(out["probability"].sum() - exact.sum()) < 0.02
 
 
 def test_same_seed_same_output_different_seed_differs() -> None:
@@ -343,9 +356,11 @@ def test_signposts_move_and_resolution_conditions(mini_db, mini: Path) -> None:
     rows = scenario_probabilities(mini_db, now_utc() + timedelta(seconds=2), mini)
     x, y = rows
     assert y["probability"] == 0.0 and y["independent_probability"] == 0.0
-    assert x["conditions"][0]["resolved"] == "yes"
+    assert x["conditions"][0]["resolved"] == "yes" and x["conditions"][0]["probability"] == 1.0
     assert x["independent_probability"] == pytest.approx(0.5)
-    assert x["probability"] > 0.5  # c positively linked to a, which resolved yes
+    # a settled yes: what is left is c, whose own probability (0.5) the joint keeps
+    assert x["exact_probability"] == pytest.approx(0.5, abs=1e-9) and abs(x["probability"] - 0.5) < 0.02
+    assert x["probability"] <= min(c["probability"] for c in x["conditions"]) + 0.02
     trend = scenario_trend(mini_db, [now - timedelta(days=7), later], mini)
     assert [len(t["scenarios"]) for t in trend] == [2, 2] and trend[1]["scenarios"][0] == scenario_probabilities(
         mini_db, later, mini

@@ -48,13 +48,51 @@ def independent_probability(marginals: Sequence[np.ndarray], conditions: Sequenc
 
 
 def _cells_given_f(cuts: np.ndarray, lam: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """P(outcome k | F = node) of one question for each loading draw: (M, K, J)."""
+    """P(outcome k | F = node) of one question for each loading draw: (M, K, J). cuts: (K+1,) or (M, K+1)."""
     from scipy.special import ndtr
 
     s = np.sqrt(1.0 - lam**2)[:, None, None]
-    arg = (np.clip(cuts, -BIG, BIG)[None, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
+    arg = (np.clip(np.atleast_2d(cuts), -BIG, BIG)[:, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
     c = ndtr(arg)
     return c[:, 1:, :] - c[:, :-1, :]
+
+
+def conditioned_cuts(marginals: Sequence[np.ndarray], lam: np.ndarray, resolved: dict[int, int]) -> list[np.ndarray]:
+    """Cut points (M, K+1) per question so that, given the resolved outcomes, every open question keeps its marginal.
+
+    A resolution moves the shared factor F (its pre-resolution marginal makes the observed outcome evidence about F);
+    with fixed cut points the other questions would move with it, away from their own current probabilities, and a
+    scenario could come out likelier than one of its conditions. Solving each cut point on the conditioned
+    distribution of F (bisection, vectorised over loading draws) keeps the joint coherent with every marginal.
+    Resolved questions keep their pre-resolution cut points.
+    """
+    from scipy.special import ndtr
+
+    m = lam.shape[0]
+    cuts = [np.tile(cut_points(p), (m, 1)) for p in marginals]
+    if not resolved:
+        return cuts
+    x, w = _nodes()
+    post = np.tile(w, (m, 1))
+    for q, o in resolved.items():
+        post = post * _cells_given_f(cuts[q], lam[:, q], x)[:, o, :]
+    post /= post.sum(axis=1, keepdims=True)  # (M, J): F's distribution given the resolutions
+    for q, p in enumerate(marginals):
+        if q in resolved:
+            continue
+        p = np.clip(np.asarray(p, dtype=float), 0.0, None)
+        target = np.clip(np.cumsum(p / p.sum())[:-1], 1e-15, 1 - 1e-15)  # (K−1,)
+        s = np.sqrt(1.0 - lam[:, q] ** 2)[:, None, None]
+        shift = lam[:, q][:, None, None] * x[None, None, :]
+        lo = np.full((m, len(target)), -BIG)
+        hi = np.full((m, len(target)), BIG)
+        for _ in range(64):  # P(z < t) under the conditioned F is increasing in t
+            mid = 0.5 * (lo + hi)
+            below = (ndtr((mid[:, :, None] + shift) / s) * post[:, None, :]).sum(axis=2) < target
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        inner = 0.5 * (lo + hi)
+        cuts[q] = np.concatenate([np.full((m, 1), -np.inf), inner, np.full((m, 1), np.inf)], axis=1)
+    return cuts
 
 
 def scenario_quadrature(
@@ -70,7 +108,8 @@ def scenario_quadrature(
     resolved = resolved or {}
     lam = np.clip(np.atleast_2d(np.asarray(loadings, dtype=float)), -0.999, 0.999)
     x, w = _nodes()
-    cells = [_cells_given_f(cut_points(p), lam[:, q], x) for q, p in enumerate(marginals)]
+    cuts = conditioned_cuts(marginals, lam, resolved)
+    cells = [_cells_given_f(cuts[q], lam[:, q], x) for q in range(len(marginals))]
     evidence = np.ones((lam.shape[0], len(x)))
     for q, o in resolved.items():
         evidence = evidence * cells[q][:, o, :]
@@ -98,7 +137,8 @@ def joint_shares(
 
     `loadings` is (Q,) or (M, Q) posterior draws; draw i uses loading row i mod M, so the share integrates over
     the loadings' uncertainty. Resolved questions (index → outcome index) are conditioned on by weighting each
-    draw with P(z_r in its outcome's interval | F), their marginals being the pre-resolution probabilities.
+    draw with P(z_r in its outcome's interval | F), their marginals being the pre-resolution probabilities; the
+    open questions' cut points are solved on that conditioned F (conditioned_cuts), so they keep their marginals.
     Also returns the joint-implied marginal of every question, the exact (quadrature) probability and, for
     several loading draws, the 90% interval of the probability over them.
     """
@@ -107,9 +147,10 @@ def joint_shares(
     resolved = resolved or {}
     lam = np.clip(np.atleast_2d(np.asarray(loadings, dtype=float)), -0.999, 0.999)
     m, nq = lam.shape
-    cuts = [cut_points(p) for p in marginals]
+    draw = np.arange(n) % m
+    cuts = [c[draw] for c in conditioned_cuts(marginals, lam, resolved)]  # (n, K+1) each
     f, eps = _normals(n, nq, seed)
-    rows = lam[np.arange(n) % m]  # (n, Q)
+    rows = lam[draw]  # (n, Q)
     s = np.sqrt(1.0 - rows**2)
     z = eps * s - f[:, None] * rows
     k = np.empty((n, nq), dtype=np.intp)
@@ -118,12 +159,10 @@ def joint_shares(
         if q in resolved:
             o = resolved[q]
             shift = rows[:, q] * f
-            weight *= ndtr((cuts[q][o + 1] + shift) / s[:, q]) - ndtr((cuts[q][o] + shift) / s[:, q])
+            weight *= ndtr((cuts[q][:, o + 1] + shift) / s[:, q]) - ndtr((cuts[q][:, o] + shift) / s[:, q])
             k[:, q] = o
-        elif len(cuts[q]) == 3:
-            k[:, q] = z[:, q] >= cuts[q][1]
-        else:
-            k[:, q] = np.searchsorted(cuts[q][1:-1], z[:, q], side="right")
+        else:  # outcome = how many inner cut points lie at or below z
+            k[:, q] = (z[:, q, None] >= cuts[q][:, 1:-1]).sum(axis=1)
     total = weight.sum()
     probs = np.zeros(len(scenarios))
     for j, conds in enumerate(scenarios):
