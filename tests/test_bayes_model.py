@@ -44,32 +44,41 @@ def expit(x):
 
 
 def simulated(rng: np.random.Generator) -> tuple[list[Question], dict[str, list[Link]], dict[str, float]]:
-    """Questions drawn from the model's own generative story, with the true P(yes) of each."""
+    """Questions drawn from the model's own generative story, with the true P(yes) of each.
+
+    The evidence is part of the story: given the true ratios (shift S), a base draw is kept with probability
+    P(E | base, S) ∝ base·e^S + 1 − base (rejection), so the truth comes from p(base | data, E, S)."""
     qs, links, truth = [], {}, {}
     for i in range(N_SIM):
         qid = f"sim{i}"
         mus, sds = rng.normal(0, 0.8, 3), rng.uniform(0.1, 0.8, 3)
         true_lr = rng.normal(mus, sds)
         rel = rng.uniform(0.5, 1.0, 3)
-        if i % 2 == 0:  # reference-class base rate: π ~ Beta(2, 5), Binomial data on it
-            pi, n = rng.beta(2, 5), int(rng.integers(5, 30))
-            s = int(rng.binomial(n, pi))
-            qs.append(question(qid, beta_prior(2 + s, 5 + n - s, successes=s, trials=n)))
-            base = pi
-        else:  # deadline: λ ~ Gamma(k, β); the question survived the exposure without the event
+        shift = float(rel @ true_lr)
+        if i % 2 == 1:
             k, mean = 2.0, float(rng.uniform(0.2, 0.6))
             opens = AT - timedelta(days=int(rng.integers(100, 600)))
             closes = opens + timedelta(days=900)
             beta = gamma_rate(mean, k, 900.0)
             exposure = (AT - opens).days
-            while True:
+        while True:
+            if i % 2 == 0:  # reference-class base rate: π ~ Beta(2, 5), Binomial data on it
+                pi, n = rng.beta(2, 5), int(rng.integers(5, 30))
+                s = int(rng.binomial(n, pi))
+                base = pi
+            else:  # deadline: λ ~ Gamma(k, β); the question survived the exposure without the event
                 lam = rng.gamma(k, 1.0 / beta)
-                if rng.exponential(1.0 / lam) > exposure:
-                    break
+                if rng.exponential(1.0 / lam) <= exposure:
+                    continue
+                base = -math.expm1(-lam * (closes - AT).days)
+            if rng.random() < (base * math.exp(shift) + 1 - base) / max(math.exp(shift), 1.0):
+                break
+        if i % 2 == 0:
+            qs.append(question(qid, beta_prior(2 + s, 5 + n - s, successes=s, trials=n)))
+        else:
             qs.append(question(qid, beta_prior(mean * 10, (1 - mean) * 10, hazard_shape=k), True, opens, closes))
-            base = -math.expm1(-lam * (closes - AT).days)
         links[qid] = [link(1000 * i + j, qid, mus[j], sds[j], rel[j]) for j in range(3)]
-        truth[qid] = float(expit(np.log(base / (1 - base)) + rel @ true_lr))
+        truth[qid] = float(expit(np.log(base / (1 - base)) + shift))
     return qs, links, truth
 
 
@@ -112,6 +121,31 @@ def test_beta_binomial_matches_closed_form(binary_batch):
     assert res["lo"]["yes"] == pytest.approx(post.ppf(0.05), abs=0.012)
     assert res["hi"]["yes"] == pytest.approx(post.ppf(0.95), abs=0.015)
     assert res["rhat_max"] < 1.05 and res["ess_min"] > 200 and res["divergences"] == 0
+
+
+def test_evidence_updates_an_uncertain_prior_as_the_closed_form_says():
+    """P(yes | E) = m·L / (m·L + 1 − m) with m the prior mean (Beta; Gamma after censoring) and L certain;
+    categorical: α_k f_k L_k / Σ α_j f_j L_j. PyMC and the report's Monte Carlo both."""
+    lr = math.log(10)
+    qs = [
+        question("beta", beta_prior(4, 6)),
+        question("gamma", beta_prior(3, 7, hazard_shape=3.0), deadline=True),
+        Question(id="cat", title="c", type="categorical", outcomes=("x", "y"), resolution_criteria="x", opens_at=T0,
+                 closes_at=T1, resolves_by=T1, prior={"kind": "dirichlet", "alpha": [1.0, 1.0]}),
+    ]  # fmt: skip
+    links = {q.id: [link(90 + i, q.id, lr, 0.0, 1.0, "x" if q.id == "cat" else None)] for i, q in enumerate(qs)}
+    res = {r["question"]: r for r in posterior_batch(qs, links, AT, DRAWS, TUNE, CHAINS, seed=5)}
+    k, total = 3.0, (T1 - T0).days
+    beta, s, w = gamma_rate(0.3, k, total), (AT - T0).days, (T1 - AT).days
+    m_gamma = 1 - ((beta + s) / (beta + s + w)) ** k
+    exact = {"beta": 0.4 * 10 / (0.4 * 10 + 0.6), "gamma": m_gamma * 10 / (m_gamma * 10 + 1 - m_gamma), "cat": 10 / 11}
+    for q in qs:
+        key = "x" if q.id == "cat" else "yes"
+        assert res[q.id]["mean"][key] == pytest.approx(exact[q.id], abs=0.01), q.id
+        if q.id != "gamma":  # the report's Monte Carlo decays a Beta prior instead (no Gamma hazard)
+            mc = monte_carlo_posterior(q, links[q.id], AT, draws=200_000, seed=2)
+            assert mc["mean"][key] == pytest.approx(exact[q.id], abs=0.005)
+    assert exact["beta"] == pytest.approx(probability_from_links(qs[0], links["beta"], AT)["yes"])
 
 
 def test_gamma_exponential_censoring_matches_closed_form(binary_batch):

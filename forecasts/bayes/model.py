@@ -5,9 +5,13 @@ deadline questions instead put λ ~ Gamma(k, β) on the event hazard, with β ch
 P(event by T) equals the prior mean, and the event-free time (t − t0) as right-censored exposure
 (a Potential of −λ·exposure); the base is then the remaining-window probability 1 − exp(−λ (T − t)).
 Each link's ln LR ~ Normal(stated, stated sd) (non-centred; sd 0 is a constant), discounted by reliability r:
-logit P(yes) = logit(base) + Σ r_i ln LR_i. Categorical: θ ~ Dirichlet(α), log P_k ∝ log θ_k + Σ r_i ln LR_ik
+logit P(yes) = logit(base) + Σ r_i ln LR_i. The evidence is also data on the base: each draw is weighted by
+P(E | base, S) ∝ base·e^S + 1 − base (S = Σ r_i ln LR_i) over its prior average for the same S, so an uncertain
+prior is updated by the evidence (exactly m·L/(m·L + 1 − m) when the ratios are certain) while the ratios' noise
+keeps its stated distribution. Categorical: θ ~ Dirichlet(α), log P_k ∝ log θ_k + Σ r_i ln LR_ik
 ("when" questions with bin_ends first drop the elapsed share of each bin, as the fast path does; padded outcomes
-are renormalised away, which leaves the real outcomes Dirichlet(α) by the aggregation property).
+are renormalised away, which leaves the real outcomes Dirichlet(α) by the aggregation property), weighted likewise
+by Σ_k θ_k f_k e^{S_k} (f_k: the share of bin k still ahead), so elapsed bins and evidence update θ.
 A point prior has no uncertainty: fixed π0, and for deadline questions the fast path's constant hazard
 λ0 = −ln(1 − π0)/(T − t0). The hazard shape k is prior["hazard_shape"] (default 2) whatever the Beta's spread.
 
@@ -77,6 +81,7 @@ class BinaryInputs:
     beta: np.ndarray  # Gamma rate of the hazard (days)
     exposure: np.ndarray  # event-free days observed, t − t0
     window: np.ndarray  # days left, T − t
+    prior_mean: np.ndarray  # E[base] before the evidence (Beta mean, or Gamma predictive after the censoring)
     mu: np.ndarray  # ln LR stated, Q × L
     sd: np.ndarray
     r: np.ndarray  # reliability (× trust scale), 0 for padding
@@ -114,7 +119,9 @@ def _pad(rows: Sequence[Sequence[float]], width: int, fill: float = 0.0) -> np.n
 
 def binary_inputs(questions: Sequence[Question], links: Sequence[Sequence[Link]], at: datetime) -> BinaryInputs:
     """Model inputs for binary questions at `at` (links observed after `at` ignored)."""
-    cols: dict[str, list[float]] = {k: [] for k in ("mode", "p_fixed", "a", "b", "s", "n", "k", "beta", "exp", "win")}
+    cols: dict[str, list[float]] = {
+        k: [] for k in ("mode", "p_fixed", "a", "b", "s", "n", "k", "beta", "exp", "win", "m")
+    }
     mus, sds, rs, evs = [], [], [], []
     for q, qlinks in zip(questions, links, strict=True):
         prior = q.prior
@@ -136,7 +143,11 @@ def binary_inputs(questions: Sequence[Question], links: Sequence[Sequence[Link]]
                 s = n = 0.0
         elif not point:
             mode = BETA
-        for key, value in zip(cols, (mode, p_fixed, a, b, s, n, k, beta, exposure, window), strict=True):
+        if mode == GAMMA:  # predictive P(event in the window) under the censored posterior Gamma(k, β + exposure)
+            mean = -math.expm1(k * math.log1p(-window / (beta + exposure + window)))
+        else:
+            mean = (a + s) / (a + b + n) if mode == BETA else p_fixed
+        for key, value in zip(cols, (mode, p_fixed, a, b, s, n, k, beta, exposure, window, mean), strict=True):
             cols[key].append(value)
         used = [lk for lk in qlinks if lk.observed_at <= at]
         mus.append([lk.log_lr for lk in used])
@@ -147,7 +158,7 @@ def binary_inputs(questions: Sequence[Question], links: Sequence[Sequence[Link]]
     arr = {k: np.asarray(v, float) for k, v in cols.items()}
     return BinaryInputs(
         mode=arr["mode"].astype(int), p_fixed=arr["p_fixed"], a=arr["a"], b=arr["b"], successes=arr["s"],
-        trials=arr["n"], k=arr["k"], beta=arr["beta"], exposure=arr["exp"], window=arr["win"],
+        trials=arr["n"], k=arr["k"], beta=arr["beta"], exposure=arr["exp"], window=arr["win"], prior_mean=arr["m"],
         mu=_pad(mus, width), sd=_pad(sds, width), r=_pad(rs, width), evidence=evs,
     )  # fmt: skip
 
@@ -193,32 +204,60 @@ def _binary_model(nq: int, nl: int):
             name: pm.Data(name, np.ones(shape))
             for name, shape in [
                 ("mode", nq), ("p_fixed", nq), ("a", nq), ("b", nq), ("successes", nq), ("trials", nq),
-                ("k", nq), ("beta", nq), ("exposure", nq), ("window", nq),
+                ("k", nq), ("beta", nq), ("exposure", nq), ("window", nq), ("prior_mean", nq),
                 ("mu", (nq, nl)), ("sd", (nq, nl)), ("r", (nq, nl)),
             ]
         }  # fmt: skip
         pi0 = pm.Beta("pi0", alpha=d["a"], beta=d["b"], shape=nq)
         lam = pm.Gamma("lam", alpha=d["k"], beta=d["beta"], shape=nq)
-        pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
+        z = pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
         gamma = pt.eq(d["mode"], GAMMA)
         # Reference-class data on π0 (Binomial kernel) and the event-free exposure on λ (right-censoring).
         pm.Potential(
             "base_rate", pt.sum(d["successes"] * pt.log(pi0) + (d["trials"] - d["successes"]) * pt.log1p(-pi0))
         )
         pm.Potential("censored", -pt.sum(pt.switch(gamma, lam * d["exposure"], 0.0)))
+        # The evidence is data on the base probability too: P(E | base, S) ∝ base·e^S + 1 − base. Divided by its
+        # average over the prior of the base, so the ln LR noise keeps its stated distribution (see _evidence_term).
+        base = pt.switch(pt.eq(d["mode"], BETA), pi0, pt.switch(gamma, -pt.expm1(-lam * d["window"]), d["p_fixed"]))
+        shift = pt.sum(d["r"] * (d["mu"] + d["sd"] * z), axis=1)
+        pm.Potential("evidence", pt.sum(_evidence_term(pt, base, shift) - _evidence_term(pt, d["prior_mean"], shift)))
     return model
+
+
+def _evidence_term(xp: Any, base: Any, shift: Any) -> Any:
+    """ln(base·e^S + 1 − base) = ln(1 − base) + softplus(logit(base) + S), base kept inside (EPS, 1 − EPS).
+
+    Weighting the prior draws by this (the likelihood of the evidence) and dividing by its prior average for
+    the same S makes the posterior P(yes) exactly E[base]·L / (E[base]·L + 1 − E[base]) when the ratios are
+    certain: the fast path with the prior mean, the closed form of the Beta and Gamma cases.
+    """
+    b = xp.clip(base, EPS, 1 - EPS)
+    return xp.log1p(-b) + xp.softplus(xp.log(b) - xp.log1p(-b) + shift)
 
 
 def _categorical_model(nq: int, nl: int, nk: int):
     """The vectorised categorical model: Dirichlet θ per question (padded outcomes masked later), link noise z."""
     import pymc as pm
+    import pytensor.tensor as pt
 
     with pm.Model() as model:
         alpha = pm.Data("alpha", np.ones((nq, nk)))
-        for name in ("mu", "sd", "r"):
-            pm.Data(name, np.zeros((nq, nl)))
-        pm.Dirichlet("theta", a=alpha, shape=(nq, nk))
-        pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
+        mask = pm.Data("mask", np.ones((nq, nk)))
+        log_frac = pm.Data("log_frac", np.zeros((nq, nk)))  # ln of each bin's share still ahead
+        onehot = pm.Data("onehot", np.zeros((nq, nl, nk)))  # link → its outcome (0 rows for padding)
+        mu, sd, r = (pm.Data(name, np.zeros((nq, nl))) for name in ("mu", "sd", "r"))
+        theta = pm.Dirichlet("theta", a=alpha, shape=(nq, nk))
+        z = pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
+        # Evidence and elapsed time bins are data on θ: P(data | θ, S) ∝ Σ_k θ_k f_k e^{S_k} over the real
+        # outcomes, divided by its prior average (α-weighted) for the same S, as in the binary model.
+        shift = pt.sum((r * (mu + sd * z))[:, :, None] * onehot, axis=1)  # (nq, nk)
+        real = theta * mask / pt.sum(theta * mask, axis=1, keepdims=True)
+        prior = alpha * mask / pt.sum(alpha * mask, axis=1, keepdims=True)
+        off = (mask - 1.0) * 1e3  # padded outcomes: weight e^-1000
+        lw = pt.logsumexp(pt.log(real + (1.0 - mask)) + off + log_frac + shift, axis=1)
+        lz = pt.logsumexp(pt.log(prior + (1.0 - mask)) + off + log_frac + shift, axis=1)
+        pm.Potential("evidence", pt.sum(lw - lz))
     return model
 
 
@@ -341,6 +380,7 @@ def sample_binary(
         "successes": _padded(inp.successes, nq), "trials": _padded(inp.trials, nq),
         "k": _padded(inp.k, nq, fill=1.0), "beta": _padded(inp.beta, nq, fill=1.0),
         "exposure": _padded(inp.exposure, nq), "window": _padded(inp.window, nq),
+        "prior_mean": _padded(inp.prior_mean, nq, fill=0.5),
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
     idata = _sample(("binary", nq, nl), data, draws, tune, chains, seed, on_draw)
@@ -361,8 +401,11 @@ def sample_categorical(
 ) -> dict[str, Any]:
     """Sample a categorical batch; returns draws (flattened over chains) and per-question diagnostics."""
     nq, nl, nk = bucket(inp.n), bucket(inp.mu.shape[1], MIN_LINK_BUCKET), inp.alpha.shape[1]
+    onehot = np.zeros((nq, nl, nk))
+    onehot[: inp.n, : inp.mu.shape[1]] = np.eye(nk)[inp.outcome] * (inp.r > 0)[..., None]
     data = {
-        "alpha": _padded(inp.alpha, nq, fill=1.0),
+        "alpha": _padded(inp.alpha, nq, fill=1.0), "mask": _padded(inp.mask.astype(float), nq, fill=1.0),
+        "log_frac": _padded(np.log(np.maximum(inp.frac, 1e-300)), nq), "onehot": onehot,
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
     idata = _sample(("categorical", nq, nl, nk), data, draws, tune, chains, seed, on_draw)
