@@ -112,11 +112,20 @@ def migration(fn: Migration) -> Migration:
 
 
 def _append_only_triggers(db: sqlite_utils.Database, table: str) -> None:
+    """Refuse UPDATE, DELETE and any insert over an existing row (REPLACE deletes without firing DELETE triggers;
+    that one raises SQLite's own uniqueness message, so importers name the field as before)."""
     for op in ("UPDATE", "DELETE"):
         db.conn.execute(
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END"
         )
+    key_clash = " OR (NEW.key IS NOT NULL AND key = NEW.key)" if table == "evidence" else ""
+    db.conn.execute(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id{key_clash}) "
+        f"BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: {table}.id ({table} is append-only: "
+        "record a correction instead)'); END"
+    )
 
 
 @migration
@@ -306,6 +315,15 @@ def m006_question_bin_ends(db: sqlite_utils.Database) -> None:
 def m007_retraction_index(db: sqlite_utils.Database) -> None:
     """Index retractions by evidence item: every probability read checks whether an item was retracted."""
     db.conn.execute("CREATE INDEX IF NOT EXISTS evidence_retractions_evidence ON evidence_retractions(evidence_id)")
+
+
+@migration
+def m008_ledgers_refuse_replace(db: sqlite_utils.Database) -> None:
+    """INSERT OR REPLACE deletes the old row without firing DELETE triggers: every append-only table (the ledgers
+    and the model-run tables) now also refuses an insert whose id (or evidence key) exists."""
+    names = db.conn.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for table in sorted({t for t, name in names if name == f"{t}_no_update"} | set(APPEND_ONLY_TABLES)):
+        _append_only_triggers(db, table)
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -87,7 +87,7 @@ def _check_triggers(db: sqlite_utils.Database, rep: _Report) -> None:
         name.rsplit("_no_", 1)[0] for name in triggers if name.endswith(("_no_update", "_no_delete"))
     }
     for table in sorted(ledgers):
-        for op in ("update", "delete"):
+        for op in ("update", "delete", "replace"):
             if f"{table}_no_{op}" not in triggers:
                 rep.add("error", "append_only", table, None, f"trigger {table}_no_{op} is missing: rows can be altered")
 

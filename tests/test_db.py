@@ -44,3 +44,33 @@ def test_not_a_database_is_a_clean_error(cli, db_path):
     db_path.write_bytes(b"this is not sqlite" * 100)
     result = cli("status", ok=False)
     assert result.exit_code == 1 and result.stderr.startswith("Error: db: ")
+
+
+def test_replace_and_upsert_cannot_rewrite_a_ledger_row(pack_cli, db_path):
+    """INSERT OR REPLACE deletes without firing DELETE triggers: the ledgers refuse it (and upserts) outright."""
+    pack_cli("evidence", "add", "nato-renunciation", "--summary", "s", "--observed-at", "2025-01-10", "--lr", "2")
+    pack_cli("forecast", "nato-renunciation", "0.2", "--by", "alice")
+    pack_cli("resolve", "kursk-exchange", "no", "--known-at", "2025-06-01")
+    db = connect(db_path)
+    cols = "id, question_id, forecaster_id, made_at, recorded_at, probability, probabilities, rationale"
+    attempts = [
+        f"REPLACE INTO forecasts ({cols}) SELECT {cols.replace('probability,', '0.99,')} FROM forecasts",
+        "INSERT OR REPLACE INTO resolutions SELECT * FROM resolutions",
+        "INSERT INTO forecasts SELECT * FROM forecasts WHERE true ON CONFLICT(id) DO UPDATE SET probability = 0.99",
+        "INSERT OR REPLACE INTO evidence (id, observed_at, recorded_at, summary) "
+        "SELECT id, observed_at, recorded_at, 'rewritten' FROM evidence",
+    ]
+    before = [db.conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("forecasts", "resolutions")]
+    assert db.conn.execute("SELECT count(*) FROM evidence").fetchone()[0] > 0
+    for sql in attempts:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.conn.execute(sql)
+    key_sql = (
+        "INSERT OR REPLACE INTO evidence (key, observed_at, recorded_at, summary, reliability) VALUES (?, ?, ?, ?, 1)"
+    )
+    db.conn.execute(key_sql, ["k1", "x", "x", "a"])
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: evidence.id"):  # a key clash too
+        db.conn.execute(key_sql, ["k1", "x", "x", "b"])
+    after = [db.conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in ("forecasts", "resolutions")]
+    assert after == before
+    assert db.conn.execute("SELECT count(*) FROM evidence WHERE summary = 'rewritten'").fetchone()[0] == 0
