@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,17 +62,37 @@ def user_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ForecastsError as exc:
-            for line in str(exc).splitlines() or [""]:
-                if len(line) > 1000:  # a huge input echoed back: keep the field and the rule, not the megabyte
-                    line = f"{line[:400]} … {line[-400:]}"
-                typer.echo(f"Error: {line}", err=True)
-            raise typer.Exit(1) from None
+            message = str(exc)
+        except UnicodeError:  # an argument the shell passed as bytes that are not UTF-8 (Python keeps surrogates)
+            message = "text: an argument is not valid UTF-8; pass text in UTF-8"
+        except OSError as exc:  # a file or folder named on the command line cannot be read or written
+            message = f"path: {exc.filename or ''}: {exc.strerror or exc}"
+        except sqlite3.OperationalError as exc:  # e.g. a backup or database path in a folder we cannot write
+            if "locked" in str(exc):
+                raise
+            message = f"database: {exc}"
+        for line in message.splitlines() or [""]:
+            if len(line) > 1000:  # a huge input echoed back: keep the field and the rule, not the megabyte
+                line = f"{line[:400]} … {line[-400:]}"
+            typer.echo(f"Error: {line}", err=True)
+        raise typer.Exit(1) from None
 
     return wrapper
 
 
 def emit_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, sort_keys=True, default=str, ensure_ascii=False))
+    """Print strict JSON: NaN and infinities (no value) become null, which every JSON reader accepts."""
+    typer.echo(json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def console():

@@ -196,7 +196,11 @@ def backup_database(db: sqlite_utils.Database, dest: str | Path) -> dict[str, An
         raise ForecastsError(f"file: directory {dest.parent} does not exist")
     partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(str(partial))
+    try:
+        target = sqlite3.connect(str(partial))
+        target.execute("PRAGMA user_version")  # opens the file now: an unwritable folder fails here, by name
+    except sqlite3.OperationalError as exc:
+        raise ForecastsError(f"file: cannot write {dest}: {exc}") from None
     try:
         db.conn.backup(target)
         target.execute("PRAGMA journal_mode = DELETE")

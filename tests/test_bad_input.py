@@ -301,11 +301,16 @@ def test_other_commands(env, args: list[str], field: str) -> None:
         (["scenarios", "--as-of", "20/01/2025"], "as_of"),
         (["scenarios", "--as-of", "2025-01-20T10:00:00+25:00"], "as_of"),
         (["scenarios", "--questions", "{root}/nowhere"], "questions"),
+        # paths that cannot be written (a file used as a folder) and text that is not UTF-8: no traceback
+        (["export", "--out", "{db}/dump"], "path"),
+        (["report", "--week", "2025-W10", "--out", "{db}/reports"], "path"),
+        (["forecast", "open-q", "0.2", "--by", "alice", "--rationale", "bad \udcff byte"], "text"),
+        (["evidence", "add", "open-q", "--summary", "\udcff", "--observed-at", "2025-01-10", "--lr", "2"], "text"),
     ],
 )
 def test_later_commands(env, args: list[str], field: str) -> None:
     """Scoring, posterior, report, skill, aggregate and scenarios refuse bad input the same way (no sampling runs)."""
-    assert_refused(env, [a.format(root=env["root"]) for a in args], field)
+    assert_refused(env, [a.format(root=env["root"], db=env["db"]) for a in args], field)
 
 
 def test_unusable_database_file(env, tmp_path: Path) -> None:
