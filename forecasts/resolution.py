@@ -9,7 +9,7 @@ import sqlite_utils
 
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
-from forecasts.questions import get_question
+from forecasts.questions import Question, get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
 UNSCORED = ("ambiguous", "annulled")
@@ -52,6 +52,16 @@ def all_resolutions(db: sqlite_utils.Database, known_by: datetime | None = None)
     return {q: r for q, r in latest.items() if r["action"] == "resolve"}
 
 
+def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:
+    """A "by date" question can resolve yes early but no only at its close: before then the event may still
+    happen (and scoring would cut the lifetime short). A voided question resolves ambiguous or annulled."""
+    if q.deadline_question and outcome == "no" and known < q.closes_at:
+        raise ForecastsError(
+            f"known_at: {q.id!r} asks whether the event happens by {to_iso(q.closes_at)}, so it resolves no only "
+            f"from then (known_at {to_iso(known)}); use ambiguous or annulled for a voided question"
+        )
+
+
 def resolve(
     db: sqlite_utils.Database,
     question_id: str,
@@ -77,6 +87,7 @@ def resolve(
         raise ForecastsError(f"known_at: {to_iso(known)} is in the future")
     if known < q.opens_at:
         raise ForecastsError(f"known_at: {to_iso(known)} is before the question opened ({to_iso(q.opens_at)})")
+    check_deadline_no(q, outcome, known)
     with write_transaction(db):
         current = resolution_state(db, q.id)
         if current is not None:

@@ -238,7 +238,7 @@ def test_evidence_add_and_retract_record_bayes_forecasts(pack_cli):
 
 
 def test_import_records_and_resolved_questions_are_skipped(pack_cli, questions_dir):
-    pack_cli("resolve", "kursk-exchange", "no")
+    pack_cli("resolve", "kursk-exchange", "yes")
     imported = pack_cli.json("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
     fcs = [f for f in pack_cli.json("forecast-list", "--by", "bayes")]
     assert {f["question_id"] for f in fcs} and "kursk-exchange" not in {f["question_id"] for f in fcs}
@@ -307,7 +307,7 @@ def test_posterior_all_updates_every_open_question(pack_cli, questions_dir):
     from forecasts.db import connect
 
     pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
-    pack_cli("resolve", "kursk-exchange", "no")
+    pack_cli("resolve", "kursk-exchange", "yes")
     out = pack_cli("posterior", "--all", "--draws", "100", "--tune", "100", "--chains", "1").stdout
     assert "Posteriors (8 open questions" in out
     db = connect(pack_cli.db_path)

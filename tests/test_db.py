@@ -50,7 +50,7 @@ def test_replace_and_upsert_cannot_rewrite_a_ledger_row(pack_cli, db_path):
     """INSERT OR REPLACE deletes without firing DELETE triggers: the ledgers refuse it (and upserts) outright."""
     pack_cli("evidence", "add", "nato-renunciation", "--summary", "s", "--observed-at", "2025-01-10", "--lr", "2")
     pack_cli("forecast", "nato-renunciation", "0.2", "--by", "alice")
-    pack_cli("resolve", "kursk-exchange", "no", "--known-at", "2025-06-01")
+    pack_cli("resolve", "kursk-exchange", "yes", "--known-at", "2025-06-01")
     db = connect(db_path)
     cols = "id, question_id, forecaster_id, made_at, recorded_at, probability, probabilities, rationale"
     attempts = [

@@ -104,3 +104,18 @@ def test_standing_forecasts_take_each_forecasters_latest(qcli, db_path):
     }
     with pytest.raises(ForecastsError, match="made_at: .* is in the future"):
         submit_forecast(db, "alpha", 0.5, "alice", made_at=datetime(2999, 1, 1, tzinfo=UTC))
+
+
+def test_deadline_question_resolves_no_only_from_its_close(cli, make_question):
+    """Deadline ("by date") questions resolve yes early, no only once the date has passed (fixed lifetime)."""
+    make_question("by-2030", deadline=True)
+    folder = make_question("by-2025", deadline=True, closes_at="2025-01-01")
+    cli("sync", "--questions", str(folder))
+    refused = cli("resolve", "by-2030", "no", ok=False)
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: known_at: 'by-2030' asks whether the event")
+    refused = cli("resolve", "by-2025", "no", "--known-at", "2024-12-31", ok=False)
+    assert refused.exit_code == 1 and "resolves no only from then" in refused.stderr
+    assert cli.json("status")[0]["state"] != "resolved"
+    cli("resolve", "by-2025", "no", "--known-at", "2025-01-02")
+    cli("resolve", "by-2030", "yes", "--known-at", "2025-06-01")
+    assert {r["id"]: r["outcome"] for r in cli.json("status")} == {"by-2025": "no", "by-2030": "yes"}

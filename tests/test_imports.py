@@ -35,7 +35,7 @@ def test_interactive_commands_do_not_import_heavy_modules(tmp_path: Path) -> Non
         ["--db", db, "evidence", "add", q, "--summary", "s", "--observed-at", "2025-01-10", "--lr", "2"],
         ["--db", db, "forecast", q, "0.3", "--by", "alice"],
         ["--db", db, "status"],
-        ["--db", db, "resolve", q, "no"],
+        ["--db", db, "resolve", q, "yes"],
     ]
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(HEAVY), json.dumps(commands)],

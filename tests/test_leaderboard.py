@@ -164,11 +164,11 @@ def test_pack_questions_score_after_resolution(pack_cli, db):
     submit_forecast(db, "ceasefire-current-lines", 0.3, "ann", made_at=week_ago)
     pack_cli("forecast", "ceasefire-current-lines", "0.6", "--by", "bob")
     assert pack_cli.json("score") == []
-    pack_cli("resolve", "ceasefire-current-lines", "no")
+    pack_cli("resolve", "ceasefire-current-lines", "yes")  # a deadline question resolves no only at its close
     rows = rows_by(pack_cli.json("score"))
     assert set(rows) == {("ceasefire-current-lines", "ann"), ("ceasefire-current-lines", "bob")}
-    assert rows[("ceasefire-current-lines", "ann")]["brier_active"] == pytest.approx(0.09)
+    assert rows[("ceasefire-current-lines", "ann")]["brier_active"] == pytest.approx(0.49)
     # a forecast standing a week of a 2.6-year question: almost all the lifetime is the 0.25 filler
     ann = rows[("ceasefire-current-lines", "ann")]
     assert ann["coverage"] == pytest.approx(7 / 952, rel=1e-3)
-    assert ann["brier_time_avg"] == pytest.approx(0.25 + ann["coverage"] * (0.09 - 0.25), rel=1e-3)
+    assert ann["brier_time_avg"] == pytest.approx(0.25 + ann["coverage"] * (0.49 - 0.25), rel=1e-3)
