@@ -343,3 +343,31 @@ def test_interval_prefers_a_stored_pymc_run_for_this_week_with_the_same_evidence
     alpha = build_report(world, WEEK, root)["questions"][0]
     assert alpha["interval"]["method"].startswith("PyMC model run #3 as of 2025-03-08T00:00:00Z")
     assert (alpha["interval"]["lo"]["yes"], alpha["interval"]["hi"]["yes"]) == (0.41, 0.8)
+
+
+def test_report_crowd_is_not_older_than_peoples_forecasts():
+    """A `crowd` forecast recorded before someone forecast again is stale: the report takes the median instead."""
+    from types import SimpleNamespace
+
+    from forecasts.report.build import _crowd
+
+    q = SimpleNamespace(outcomes=("yes", "no"))
+
+    def row(kind: str, p: float, made: str) -> dict:
+        return {"kind": kind, "probability": p, "probabilities": None, "made_at": made}
+
+    standing = {"crowd": row("aggregate", 0.13, "2026-10-20T00:00:00Z"), "alice": row("person", 0.9, "2026-10-01"),
+                "bob": row("person", 0.8, "2026-10-10T00:00:00Z")}  # fmt: skip
+    assert _crowd(q, standing)["source"] == "crowd forecaster"
+    standing["alice"] = row("person", 0.9, "2026-11-28T00:00:00Z")  # alice forecast again after the crowd
+    fresh = _crowd(q, standing)
+    assert fresh["source"] == "median of people" and fresh["probabilities"]["yes"] == pytest.approx(0.85)
+
+
+def test_future_weeks_are_refused_and_the_current_week_is_provisional(world, root):
+    with pytest.raises(ForecastsError, match=r"^week: 2099-W01 has not started yet"):
+        build_report(world, "2099-W01", root)
+    current = build_report(world, None, root)
+    assert current["provisional"] is True and build_report(world, WEEK, root)["provisional"] is False
+    assert "**Provisional:** the week is not over" in render_markdown(current)
+    assert "Provisional" not in render_markdown(build_report(world, WEEK, root))

@@ -26,7 +26,7 @@ from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import trajectory as tr
 from forecasts.resolution import UNSCORED, all_resolutions
-from forecasts.timeutil import from_iso, iso_week, to_iso
+from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
 
 WEEK = timedelta(days=7)
 CLOSING_WINDOW = timedelta(days=30)
@@ -149,10 +149,13 @@ def _probs(q: Question, f: dict[str, Any]) -> dict[str, float]:
 
 
 def _crowd(q: Question, standing: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The `crowd` forecaster's standing forecast, else the median of people's standing forecasts."""
-    if CROWD in standing:
-        return {"probabilities": _probs(q, standing[CROWD]), "source": "crowd forecaster", "n": None}
-    people = [_probs(q, f) for name, f in standing.items() if f["kind"] == "person"]
+    """The `crowd` forecaster's standing forecast if it is at least as new as every person's, else the median
+    of people's standing forecasts (a crowd recorded before someone's newer forecast would be stale)."""
+    people_rows = [f for f in standing.values() if f["kind"] == "person"]
+    crowd = standing.get(CROWD)
+    if crowd is not None and all(crowd["made_at"] >= f["made_at"] for f in people_rows):
+        return {"probabilities": _probs(q, crowd), "source": "crowd forecaster", "n": None}
+    people = [_probs(q, f) for f in people_rows]
     if not people:
         return None
     med = {o: statistics.median(p[o] for p in people) for o in q.outcomes}
@@ -170,6 +173,7 @@ def _interval(
     post = latest(db, q.id, known_by=as_of) if latest is not None else None
     if (
         post
+        and float(post.get("trust") or 1.0) == 1.0  # a --calibrated run answers another question
         and str(post.get("as_of", "")) > to_iso(week_ago)
         and sorted(set(post.get("evidence_ids") or [])) == sorted({lk.evidence_id for lk in links})
         and all(o in post["lo"] and o in post["hi"] for o in q.outcomes)
@@ -474,6 +478,9 @@ def build_report(
 
     `questions_root` is where scenario files live (scenarios are defined in files, not the database)."""
     label, start, as_of = week_bounds(week)
+    now = now_utc()
+    if start > now:
+        raise ForecastsError(f"week: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it")
     week_ago = as_of - WEEK
     questions = {q.id: q for q in all_questions(db) if q.opens_at <= as_of}
     links_now, links_prev = load_links(db, as_of, week_ago)
@@ -533,6 +540,7 @@ def build_report(
         "week": label,
         "week_start": to_iso(start),
         "as_of": to_iso(as_of),
+        "provisional": as_of > now,  # the week is not over: later records of this week will still change it
         "week_ago": to_iso(week_ago),
         "summary": {
             "questions": len(questions),

@@ -287,7 +287,14 @@ def render_html(r: dict[str, Any]) -> str:
         "<main>",
         f"<header><h1>{e(title)}</h1>",
         f'<p class="asof">As of <strong>{e(r["as_of"])}</strong> (end of ISO week {e(r["week"])}, which began '
-        f"{e(r['week_start'])}). Built only from evidence, forecasts and resolutions recorded by then.</p></header>",
+        f"{e(r['week_start'])}). Built only from evidence, forecasts and resolutions recorded by then.</p>"
+        + (
+            f'<p class="asof"><strong>Provisional:</strong> the week is not over; regenerate after {e(r["as_of"])} '
+            "for the final report.</p>"
+            if r.get("provisional")
+            else ""
+        )
+        + "</header>",
         _headline(r),
         '<section id="questions"><h2>Open questions</h2>',
     ]

@@ -142,6 +142,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         "Built only from evidence, forecasts and resolutions recorded by then.",
         "",
     ]
+    if r.get("provisional"):
+        out += [f"**Provisional:** the week is not over; regenerate after {r['as_of']} for the final report.", ""]
     out += _headline(r)
     out += ["## Open questions", ""]
     if not r["questions"]:
