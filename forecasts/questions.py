@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
 QUESTION_TYPES = ("binary", "categorical", "ordered")
 BINARY_OUTCOMES = ("yes", "no")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+# Outcome names appear in CLI arguments (`forecast Q a=0.3,b=0.7`, `--lr Q:OUTCOME=2`): no separators or spaces.
+OUTCOME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+OUTCOME_CHARS = "letters, digits, '-', '_' and '.'"
 KNOWN_FIELDS = {
     "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
     "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends",
@@ -118,8 +122,18 @@ def _when(data: dict, key: str, errs: _FileErrors) -> datetime | None:
         return None
 
 
+def _finite(value: Any) -> bool:
+    """A real number: not a bool (TOML `true` is not 1), not inf or nan (they turn probabilities into NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return _finite(value) and value > 0
+
+
+def _whole(value: Any) -> bool:
+    """A whole number that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
@@ -129,7 +143,12 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
     }
     if "successes" in raw or "trials" in raw:
         s, n = raw.get("successes"), raw.get("trials")
-        if not (isinstance(s, int) and isinstance(n, int) and 0 <= s <= n and n > 0):
+        bad = [k for k, v in (("successes", s), ("trials", n)) if not _whole(v)]
+        for key in bad:
+            errs.add(f"prior.{key}", f"must be a whole number, got {raw.get(key)!r}")
+        if bad:
+            return {}
+        if not 0 <= s <= n or n <= 0:
             errs.add("prior", "successes and trials must be whole numbers with 0 <= successes <= trials")
             return {}
         if not out["reference"]:
@@ -137,13 +156,15 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
         out |= {"kind": "beta", "successes": s, "trials": n, "a": 1.0 + s, "b": 1.0 + n - s}
     elif "a" in raw or "b" in raw:
         a, b = raw.get("a"), raw.get("b")
-        if not (_positive(a) and _positive(b)):
-            errs.add("prior", "a and b of a Beta prior must both be positive numbers")
+        bad = [k for k, v in (("a", a), ("b", b)) if not _positive(v)]
+        for key in bad:
+            errs.add(f"prior.{key}", f"must be a finite positive number (Beta parameter), got {raw.get(key)!r}")
+        if bad:
             return {}
         out |= {"kind": "beta", "a": float(a), "b": float(b)}
     elif "probability" in raw:
         p = raw["probability"]
-        if not (isinstance(p, int | float) and 0 < p < 1):
+        if not (_finite(p) and 0 < p < 1):
             errs.add("prior.probability", f"must be a number strictly between 0 and 1, got {p!r}")
             return {}
         if not out["reasoning"]:
@@ -156,7 +177,7 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
     shape = raw.get("hazard_shape")
     if shape is not None:
         if not _positive(shape):
-            errs.add("prior.hazard_shape", "must be a positive number (Gamma shape of the hazard)")
+            errs.add("prior.hazard_shape", f"must be finite and positive (Gamma shape of the hazard), got {shape!r}")
         else:
             out["hazard_shape"] = float(shape)
     return out
@@ -171,25 +192,25 @@ def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[
     if "alpha" in raw:
         alpha = raw["alpha"]
         if not (isinstance(alpha, list) and all(_positive(a) for a in alpha)):
-            errs.add("prior.alpha", "must be a list of positive numbers, one per outcome")
+            errs.add("prior.alpha", "must be a list of finite positive numbers, one per outcome")
             return {}
     elif "counts" in raw:
         counts = raw["counts"]
-        if not (isinstance(counts, list) and all(isinstance(c, int) and c >= 0 for c in counts)):
+        if not (isinstance(counts, list) and all(_whole(c) and c >= 0 for c in counts)):
             errs.add("prior.counts", "must be a list of whole numbers >= 0, one per outcome")
             return {}
         alpha = [1.0 + c for c in counts]
     elif "probabilities" in raw:
         probs = raw["probabilities"]
         conc = raw.get("concentration", 10.0)
-        if not (isinstance(probs, list) and all(isinstance(p, int | float) and 0 < p < 1 for p in probs)):
+        if not (isinstance(probs, list) and all(_finite(p) and 0 < p < 1 for p in probs)):
             errs.add("prior.probabilities", "must be a list of numbers strictly between 0 and 1")
             return {}
         if abs(sum(probs) - 1.0) > 1e-6:
             errs.add("prior.probabilities", f"must sum to 1, got {sum(probs):.6g}")
             return {}
         if not _positive(conc):
-            errs.add("prior.concentration", "must be a positive number")
+            errs.add("prior.concentration", f"must be a finite positive number, got {conc!r}")
             return {}
         alpha = [p * float(conc) for p in probs]
     else:
@@ -271,6 +292,8 @@ def parse_question(data: dict, path: str) -> Question:
             outcomes = []
         elif len(set(outcomes)) != len(outcomes):
             errs.add("outcomes", "outcome names must be distinct")
+        elif bad := [o for o in outcomes if not OUTCOME_PATTERN.match(o)]:
+            errs.add("outcomes", f"{', '.join(map(repr, bad))}: outcome names may only use {OUTCOME_CHARS}")
         elif reserved := {"ambiguous", "annulled"} & set(outcomes):
             errs.add("outcomes", f"{sorted(reserved)} are reserved for resolutions")
         if deadline:
@@ -349,23 +372,100 @@ def _row(q: Question, synced_at: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# What existing rows depend on: outcome names (forecasts, evidence links, resolutions) and the scored lifetime.
+FROZEN_ONCE_REFERENCED = ("type", "outcomes", "bin_ends")
+FROZEN_ONCE_RESOLVED = ("opens_at", "closes_at")
+
+
+def _shown(q: Question, fld: str) -> str:
+    """A field's value as the file would write it, for `(was X)` in a refusal."""
+    value = getattr(q, fld)
+    if isinstance(value, datetime):
+        return to_iso(value)
+    if isinstance(value, tuple):
+        return json.dumps([to_iso(v) if isinstance(v, datetime) else v for v in value])
+    return str(value)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _refused_edits(db: sqlite_utils.Database, questions: list[Question], stored: dict[str, Question]) -> list[str]:
+    """Edits that would break rows already referring to a question, as `file: field: problem` lines.
+
+    Changing type/outcomes/bin_ends orphans the outcome names of forecasts, evidence links and resolutions;
+    changing opens_at/closes_at of a resolved question silently rescores it; moving them past existing
+    forecasts leaves forecasts outside the question's lifetime.
+    """
+    refs: dict[str, list[str]] = {}
+    for table, label in (("forecasts", "forecasts"), ("evidence_links", "evidence"), ("resolutions", "resolutions")):
+        for (qid,) in db.conn.execute(f"SELECT DISTINCT question_id FROM {table}"):
+            refs.setdefault(qid, []).append(label)
+    latest: dict[str, str] = {}
+    for qid, action in db.conn.execute("SELECT question_id, action FROM resolutions ORDER BY id"):
+        latest[qid] = action
+    span = {
+        qid: (first, last)
+        for qid, first, last in db.conn.execute(
+            "SELECT question_id, MIN(made_at), MAX(made_at) FROM forecasts GROUP BY question_id"
+        )
+    }
+    problems: list[str] = []
+    for q in questions:
+        old = stored.get(q.id)
+        if old is None:
+            continue
+        changed = [f for f in FROZEN_ONCE_REFERENCED + FROZEN_ONCE_RESOLVED if getattr(q, f) != getattr(old, f)]
+        for fld in changed:
+            if fld in FROZEN_ONCE_REFERENCED and q.id in refs:
+                by = _and(refs[q.id])
+            elif fld in FROZEN_ONCE_RESOLVED and latest.get(q.id) == "resolve":
+                by = "resolutions"
+            else:
+                continue
+            problems.append(
+                f"{q.source_file}: {fld}: cannot change once {by} refer to the question (was {_shown(old, fld)})"
+            )
+        if q.id in span and latest.get(q.id) != "resolve":
+            first, last = (from_iso(t) for t in span[q.id])
+            if "opens_at" in changed and q.opens_at > first:
+                problems.append(
+                    f"{q.source_file}: opens_at: must stay on or before the first forecast ({to_iso(first)}) "
+                    f"(was {_shown(old, 'opens_at')})"
+                )
+            if "closes_at" in changed and q.closes_at <= last:
+                problems.append(
+                    f"{q.source_file}: closes_at: must stay after the latest forecast ({to_iso(last)}) "
+                    f"(was {_shown(old, 'closes_at')})"
+                )
+    return problems
+
+
 def sync(db: sqlite_utils.Database, root: Path) -> dict[str, list[str]]:
-    """Validate every file under root, then upsert all questions in one transaction."""
+    """Validate every file under root, then upsert all questions in one transaction.
+
+    Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
+    """
     questions = load_questions(root)
-    existing = {r["id"]: r["content_hash"] for r in db.query("SELECT id, content_hash FROM questions")}
     report: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
     stamp = to_iso(now_utc())
     with write_transaction(db):
+        # Read under the write lock: a forecast recorded meanwhile must not slip past the check.
+        stored = {r["id"]: _from_row(r) for r in db.query("SELECT * FROM questions")}
+        problems = _refused_edits(db, questions, stored)
+        if problems:
+            raise ForecastsError("\n".join(problems))
         for q in questions:
-            if q.id not in existing:
+            if q.id not in stored:
                 report["added"].append(q.id)
-            elif existing[q.id] != q.content_hash:
+            elif stored[q.id].content_hash != q.content_hash:
                 report["updated"].append(q.id)
             else:
                 report["unchanged"].append(q.id)
                 continue
             db["questions"].upsert(_row(q, stamp), pk="id")
-    report["not_in_files"] = sorted(set(existing) - {q.id for q in questions})
+    report["not_in_files"] = sorted(set(stored) - {q.id for q in questions})
     return report
 
 

@@ -115,3 +115,93 @@ def test_when_question_bins_decay_and_validate(cli, make_question):
     path.write_text(path.read_text().replace("bin_ends = [2025-01-11, 2025-01-21]", "bin_ends = [2025-01-11]"))
     result = cli("sync", "--questions", str(folder), ok=False)
     assert "when.toml: bin_ends: must list 2 dates" in result.stderr
+
+
+def test_sync_refuses_edits_that_break_referring_rows(cli, make_question):
+    folder = make_question("cat", type="categorical", outcomes=["a", "b", "c"], prior="alpha = [1, 2, 1]")
+    make_question("bin")
+    make_question("free", type="categorical", outcomes=["a", "b"], prior="alpha = [1, 1]")
+    cli("sync", "--questions", str(folder))
+    cli("forecast", "cat", "a=0.2,b=0.5,c=0.3", "--by", "alice")
+    cli("evidence", "add", "bin", "--summary", "s", "--observed-at", "2025-01-01", "--lr", "2")
+    cli("resolve", "bin", "yes")
+    make_question("cat", type="categorical", outcomes=["x", "y", "z"], prior="alpha = [1, 2, 1]", title="New?")
+    make_question("bin", closes_at="2031-01-01")
+    make_question("free", type="categorical", outcomes=["a", "b", "c"], prior="alpha = [1, 1, 1]")  # no refs
+    result = cli("sync", "--questions", str(folder), ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        'cat.toml: outcomes: cannot change once forecasts refer to the question (was ["a", "b", "c"])' in result.stderr
+    )
+    assert "bin.toml: closes_at: cannot change once resolutions refer to the question (was 2030-01-01" in result.stderr
+    shown = cli.json("questions", "show", "cat")["question"]
+    assert (shown["title"], shown["outcomes"]) == ("Question cat?", ["a", "b", "c"])  # nothing written
+    assert cli.json("questions", "show", "free")["question"]["outcomes"] == ["a", "b"]
+    make_question("bin", type="categorical", outcomes=["yes", "no"], prior="alpha = [1, 1]")
+    result = cli("sync", "--questions", str(folder), ok=False)
+    assert "bin.toml: type: cannot change once forecasts, evidence and resolutions refer to" in result.stderr
+    # Everything else stays editable: title and prior with references, closes_at once unresolved.
+    make_question("cat", type="categorical", outcomes=["a", "b", "c"], prior="alpha = [3, 1, 1]", title="New?")
+    cli("unresolve", "bin")
+    make_question("bin", closes_at="2031-01-01", title="Later?")
+    assert sorted(cli.json("sync", "--questions", str(folder))["updated"]) == ["bin", "cat", "free"]
+    assert cli.json("questions", "show", "cat")["question"]["title"] == "New?"
+    cli("status")
+    assert cli.json("db", "check")["ok"]
+
+
+def test_sync_refuses_closes_at_before_existing_forecasts(cli, make_question):
+    folder = make_question("alpha", opens_at="2024-01-01", closes_at="2030-01-01")
+    cli("sync", "--questions", str(folder))
+    cli("forecast", "alpha", "0.4", "--by", "alice")
+    make_question("alpha", opens_at="2024-01-01", closes_at="2024-06-01")
+    result = cli("sync", "--questions", str(folder), ok=False)
+    assert "alpha.toml: closes_at: must stay after the latest forecast" in result.stderr
+    assert cli.json("questions", "show", "alpha")["question"]["closes_at"].startswith("2030-01-01")
+
+
+@pytest.mark.parametrize(
+    ("prior", "qtype", "expected"),
+    [
+        ("a = inf\nb = 1", "binary", "prior.a: must be a finite positive number"),
+        ("a = 1\nb = nan", "binary", "prior.b: must be a finite positive number"),
+        ('reference = "r"\nsuccesses = true\ntrials = 3', "binary", "prior.successes: must be a whole number"),
+        ('reference = "r"\nsuccesses = 1\ntrials = false', "binary", "prior.trials: must be a whole number"),
+        ('probability = nan\nnote = "n"', "binary", "prior.probability: must be a number strictly between"),
+        ('probability = true\nnote = "n"', "binary", "prior.probability: must be a number strictly between"),
+        ("a = 1\nb = 1\nhazard_shape = inf", "binary", "prior.hazard_shape: must be finite and positive"),
+        ("alpha = [inf, 1]", "categorical", "prior.alpha: must be a list of finite positive numbers"),
+        ("alpha = [true, 1]", "categorical", "prior.alpha: must be a list of finite positive numbers"),
+        ("counts = [true, 1]", "categorical", "prior.counts: must be a list of whole numbers"),
+        ("probabilities = [0.5, nan]", "categorical", "prior.probabilities: must be a list of numbers"),
+        ("probabilities = [0.5, 0.5]\nconcentration = inf", "categorical", "prior.concentration: must be a finite"),
+        ("probabilities = [0.5, 0.5]\nconcentration = true", "categorical", "prior.concentration: must be a finite"),
+    ],
+)
+def test_prior_numbers_must_be_finite_and_not_booleans(prior, qtype, expected):
+    import tomllib
+
+    outcomes = 'outcomes = ["a", "b"]\n' if qtype == "categorical" else ""
+    text = (
+        f'title = "t"\ntype = "{qtype}"\n{outcomes}resolution_criteria = "c"\nopens_at = 2025-01-01\n'
+        f"closes_at = 2025-02-01\nresolves_by = 2025-03-01\n[prior]\n{prior}"
+    )
+    with pytest.raises(ForecastsError) as err:
+        parse_question(tomllib.loads(text), "q.toml")
+    assert f"q.toml: {expected}" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["a=b", "a,b", "a:b", "a b", "tab\tname", " lead", "ünï"])
+def test_outcome_names_must_be_usable_on_the_command_line(make_question, name):
+    folder = make_question("cat", type="categorical", outcomes=["ok", name], prior="alpha = [1, 1]")
+    with pytest.raises(ForecastsError) as err:
+        load_questions(folder)
+    message = str(err.value)
+    assert message.startswith("qs/cat.toml: outcomes: ") and "\n" not in message
+    assert repr(name) in message and "letters, digits, '-', '_' and '.'" in message
+
+
+def test_slug_outcome_names_are_accepted(make_question):
+    outcomes = ["before-2025-04", "Q2_2025", "v1.5", "2027-or-later"]
+    (q,) = load_questions(make_question("when", type="categorical", outcomes=outcomes, prior="counts = [0, 1, 2, 3]"))
+    assert q.outcomes == tuple(outcomes)
