@@ -348,7 +348,8 @@ def _value_order(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 def score_forecasts(
     forecasts: pd.DataFrame, questions: pd.DataFrame, crowd_members: set[str] | None = None, relative: bool = True
 ) -> pd.DataFrame:
-    """One row per (question_id, forecaster_id) with every score of SCORE_COLUMNS.
+    """One row per (question_id, forecaster_id) with every score of SCORE_COLUMNS; a forecaster whose every
+    forecast on a question came at or after min(closes_at, known_at) has no row (nothing of theirs is scored).
 
     forecasts: question_id, forecaster_id, made_at (float seconds or datetime64), probability (binary
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
@@ -430,6 +431,8 @@ def score_forecasts(
             },
             copy=False,  # fresh arrays: no need to copy them into one block
         )
+    if not has_spot.all():  # only forecasts made once the truth was known (or after close): nothing to score
+        out = out[has_spot].reset_index(drop=True)
     return out
 
 

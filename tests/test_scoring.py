@@ -229,6 +229,8 @@ def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None)
         q = qs.loc[qid]
         o = 1.0 if q.outcome_index == 0 else 0.0
         end = min(q.closes_at, q.known_at)
+        if not (mine.made_at < end).any():  # every forecast came once the truth was known: not scored at all
+            continue
         crowd = fs[fs.question_id == qid]
         if members is not None:
             crowd = crowd[crowd.forecaster_id.isin(members)]
@@ -329,3 +331,12 @@ def test_svg_plot_is_deterministic(tmp_path):
     b = cal.write_plot(rows, tmp_path / "b.svg", "t").read_text()
     assert a == b and a.startswith("<svg") and a.count("<circle") == 2
     assert a.count('stroke="#1f5fa8" stroke-width="1"/>') == 2  # one interval whisker per bin
+
+
+def test_forecasts_made_once_the_truth_was_known_are_not_scored():
+    """Early resolution at day 3: bob's only forecast (day 4) has no row; carol forecast at day 1 and day 5."""
+    out = scores(
+        history([("ann", 0, 0.9), ("bob", 4, 0.99), ("carol", 1, 0.5), ("carol", 5, 0.99)]), one_question(0, known=3)
+    )
+    assert sorted(out.index.get_level_values("forecaster_id")) == ["ann", "carol"]
+    assert out.loc[("q", "carol"), "brier_close"] == pytest.approx(0.25)  # the day-5 forecast is not the spot one
