@@ -29,6 +29,7 @@ MIN_QUESTIONS = 8  # fewer resolved questions than this: "not enough data yet"
 MIN_QUESTIONS_EXTREMIZE = 20  # resolved questions with >= 2 people needed to fit the crowd's extremizing factor
 P_CLIP = 1e-3  # forecasts are clipped to [0.001, 0.999] before taking log-odds (as the log score does)
 METHODS = ("nuts", "advi")
+FITTED_KINDS = ("person", "model")  # forecaster kinds in the pooled calibration fit
 SAMPLERS = ("auto", "pymc", "numba", "nutpie")
 NUTPIE_FROM = 20_000  # forecasts from which "auto" picks nutpie: its ~5 s numba compile pays for itself
 
@@ -503,7 +504,8 @@ def skill_report(
         if value < 1:
             raise ForecastsError(f"{name}: {value} must be at least 1")
     as_of = known_by or now_utc()
-    df = resolved_binary_forecasts(db, as_of)
+    # people and the model; aggregates (crowd) are functions of people's forecasts and would count them twice
+    df = resolved_binary_forecasts(db, as_of, kinds=FITTED_KINDS)
     if df.empty:
         raise ForecastsError("skill: no forecasts on resolved binary questions yet; resolve some questions first")
     names, qids, f_idx, q_idx, x, y = encode(df)

@@ -153,3 +153,14 @@ def test_skill_runs_are_append_only(db):
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.conn.execute("UPDATE skill_runs SET method = 'x' WHERE id = ?", [run_id])
     assert latest_run(db, known_by=datetime(2024, 1, 1, tzinfo=UTC)) is None  # recorded after that moment
+
+
+def test_the_crowd_is_not_pooled_with_the_people_it_summarises(db, history):
+    """The crowd is a function of people's forecasts: fitting it too would count their outcomes twice."""
+    from forecasts.aggregate import record_crowd
+
+    before = skill_report(db, draws=100, tune=100, chains=1, seed=1, method="advi", store=False)
+    assert record_crowd(db, "median")["recorded"] > 0
+    after = skill_report(db, draws=100, tune=100, chains=1, seed=1, method="advi", store=False)
+    assert after["n_forecasts"] == before["n_forecasts"] and after["n_forecasters"] == 3
+    assert "crowd" not in {r["forecaster"] for r in after["forecasters"]}
