@@ -291,6 +291,7 @@ def test_other_commands(env, args: list[str], field: str) -> None:
         (["posterior", SQL], "question"),
         (["posterior"], "question"),
         (["posterior", "open-q", "--draws", "0"], "draws"),
+        (["posterior", "done-q"], "question: 'done-q' is resolved (yes"),
         (["posterior", "open-q", "--chains", "0"], "chains"),
         (["report", "--week", "2026-W60"], "week"),
         (["report", "--week", "20/01/2025"], "week"),

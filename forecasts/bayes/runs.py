@@ -18,6 +18,7 @@ from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links
 from forecasts.questions import Question, all_questions, get_question
+from forecasts.resolution import resolution_state
 from forecasts.timeutil import now_utc, to_iso
 
 MAX_DRAWS = 100_000
@@ -73,6 +74,12 @@ def run_posteriors(
     _check_int(seed, "seed", 0, 2**32 - 1)
     at = at or now_utc()
     questions = [get_question(db, qid) for qid in question_ids] if question_ids else open_questions(db, at)
+    for q in questions:
+        if (res := resolution_state(db, q.id)) is not None:
+            raise ForecastsError(
+                f"question: {q.id!r} is resolved ({res['outcome']}, known {res['known_at']}); "
+                "the posterior is for open questions"
+            )
     links = active_links(db, at, [q.id for q in questions])
     scale, trust = 1.0, None
     if calibrated:
