@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ GRADES = {"neutral": 1.0} | {
 SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
 MAX_TEXT = 10_000
+LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
+ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags")  # besides key
 _SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
 
 
@@ -163,6 +165,18 @@ def _check_text(value: Any, fld: str, required: bool = False) -> str:
     return value.strip()
 
 
+def _check_tags(value: Any) -> list[str]:
+    """Tags: a list of text (or one text with `;` between tags); each passes the text rules, blanks dropped."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list):
+        raise ForecastsError(f'tags: {value!r} must be a list of text, e.g. ["kremlin", "terms"] (or text like a;b)')
+    tags = [_check_text(tag, f"tags[{i}]") for i, tag in enumerate(value)]
+    return [tag for tag in tags if tag]
+
+
 def _check_url(url: str) -> str:
     url = _check_text(url, "url")
     if url and not re.match(r"^https?://", url, re.IGNORECASE):
@@ -236,6 +250,8 @@ def validate_item(db: sqlite_utils.Database, item: EvidenceItem, now: datetime) 
     item.source = _check_text(item.source, "source")
     item.url = _check_url(item.url)
     item.recorded_by = _check_text(item.recorded_by, "recorded_by")
+    item.tags = _check_tags(item.tags)
+    item.links = [replace(spec, reasoning=_check_text(spec.reasoning, "reasoning")) for spec in item.links]
     if item.observed_at > now:
         raise ForecastsError(f"observed_at: {to_iso(item.observed_at)} is in the future")
     if not item.links:
@@ -276,6 +292,7 @@ def retract_evidence(db: sqlite_utils.Database, evidence_id: int, reason: str, r
     if db.conn.execute("SELECT 1 FROM evidence_retractions WHERE evidence_id = ?", [evidence_id]).fetchone():
         raise ForecastsError(f"evidence: item {evidence_id} is already retracted")
     reason = _check_text(reason, "reason", required=True)
+    recorded_by = _check_text(recorded_by, "recorded_by")
     now = now_utc()
     qids = sorted(
         {r[0] for r in db.conn.execute("SELECT question_id FROM evidence_links WHERE evidence_id = ?", [evidence_id])}
@@ -343,14 +360,12 @@ def _item_from_record(rec: dict[str, Any], where: str) -> EvidenceItem:
     try:
         raw_links = rec.get("links")
         if raw_links is None:  # flat row: one link
-            raw_links = [{k: rec.get(k) for k in ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")}]
+            raw_links = [{k: rec.get(k) for k in LINK_FIELDS}]
         if not isinstance(raw_links, list) or not raw_links:
             raise ForecastsError("links: must be a non-empty list")
         links = [_link_from_record(lk) for lk in raw_links]
         reliability, grade = parse_reliability(rec.get("reliability"))
-        tags = rec.get("tags") or []
-        if isinstance(tags, str):
-            tags = [t.strip() for t in tags.split(";") if t.strip()]
+        tags = _check_tags(rec.get("tags"))
         if rec.get("observed_at") in (None, ""):
             raise ForecastsError("observed_at: is required")
         return EvidenceItem(
@@ -362,7 +377,7 @@ def _item_from_record(rec: dict[str, Any], where: str) -> EvidenceItem:
             reliability=reliability,
             reliability_grade=grade,
             recorded_by=rec.get("recorded_by") or "",
-            tags=list(tags),
+            tags=tags,
             key=(str(rec["key"]) if rec.get("key") not in (None, "") else None),
         )
     except ForecastsError as exc:
@@ -392,21 +407,40 @@ def _link_from_record(lk: dict[str, Any]) -> LinkSpec:
         outcome=(lk.get("outcome") or None),
         log_lr_sd=sd,
         grade=("" if has_lr else str(lk["grade"])),
-        reasoning=str(lk.get("reasoning") or ""),
+        reasoning=_check_text(lk.get("reasoning"), "reasoning"),
     )
 
 
+def _item_cells(rec: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row's item-level cells, trimmed (tags as a list), for comparing rows that share a key."""
+    cells: dict[str, Any] = {f: (rec.get(f) or "").strip() for f in ITEM_FIELDS}
+    cells["tags"] = [t.strip() for t in cells["tags"].split(";") if t.strip()]
+    return cells
+
+
 def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Rows of a .jsonl or .csv file as (location, record); CSV rows sharing a key form one item."""
+    """Rows of a .jsonl or .csv file as (location, record).
+
+    CSV rows sharing a key form one item with one link per row; they must repeat the same item-level
+    values (summary, reliability, ...), else the later row is an error rather than silently ignored.
+    """
     _, rows = read_rows(path)
     if path.suffix.lower() == ".jsonl":
         return [(f"{path}:{n}", rec) for n, rec in rows]
     grouped: dict[str, tuple[str, dict[str, Any]]] = {}
+    first: dict[str, tuple[int, dict[str, Any]]] = {}
     for n, rec in rows:
         key = rec.get("key") or f"__row{n}"
-        link = {k: rec.get(k) for k in ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")}
+        link = {k: rec.get(k) for k in LINK_FIELDS}
+        cells = _item_cells(rec)
         if key not in grouped:
             grouped[key] = (f"{path}:{n}", {**rec, "links": []})
+            first[key] = (n, cells)
+        else:
+            line, seen = first[key]
+            for fld in ITEM_FIELDS:
+                if cells[fld] != seen[fld]:
+                    raise ForecastsError(f"{path}:{n}: {fld}: differs from line {line} for key {key}")
         grouped[key][1]["links"].append(link)
     return list(grouped.values())
 

@@ -35,7 +35,8 @@ Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real fore
     `known_at` → resolutions). Every row is validated before anything is written; the first problem
     gives one line `file:line: field: problem` and nothing is written. Rows identical to ones already
     recorded (same question, forecaster, made_at and probabilities; or the same resolution) are skipped,
-    so re-importing a file is harmless. See docs/formats.md.
+    so re-importing a file is harmless; a forecaster's forecast at a made_at already recorded with other
+    probabilities is an error (forecasts are append-only). See docs/formats.md.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from forecasts.errors import ForecastsError
 from forecasts.forecasters import NAME_PATTERN, RESERVED
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
 from forecasts.questions import Question, all_questions
-from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.resolution import UNSCORED, all_resolutions, check_deadline_no
 from forecasts.tabular import read_rows
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
@@ -526,17 +527,10 @@ def _import_forecasts(
             )
         seen[key] = n
         rows.append((q.id, name, made_iso, now_iso, p, ps, rationale))
-    existing: set[tuple] = set()
-    for qid in sorted({r[0] for r in rows}):
-        sql = (
-            "SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts "
-            "WHERE question_id = ?"
-        )
-        existing.update(db.conn.execute(sql, [qid]).fetchall())
-    new = [r for r in rows if r[:3] + r[4:6] not in existing]
     with write_transaction(db):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
+        new = _new_forecasts(db, path, rows, seen)  # read under the write lock: no import can slip in between
         db.conn.executemany(
             "INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)",
             [(name, kind, to_iso(now)) for name, kind in new_forecasters.items()],
@@ -553,6 +547,50 @@ def _import_forecasts(
         "skipped_existing": len(rows) - len(new),
         "new_forecasters": sorted(new_forecasters),
     }
+
+
+def _same_probabilities(a: tuple[float | None, str | None], b: tuple[float | None, str | None]) -> bool:
+    """Whether two (probability, probabilities JSON) pairs state the same forecast."""
+    return a[0] == b[0] and (
+        a[1] == b[1] or (a[1] is not None and b[1] is not None and json.loads(a[1]) == json.loads(b[1]))
+    )
+
+
+def _shown(stated: tuple[float | None, str | None]) -> str:
+    """A forecast's probabilities for an error message: `0.22` or `{a: 0.1, b: 0.9}`."""
+    p, ps = stated
+    if ps is None:
+        return repr(p) if p is not None else "none"
+    return "{" + ", ".join(f"{o}: {v:.6g}" for o, v in json.loads(ps).items()) + "}"
+
+
+def _new_forecasts(
+    db: sqlite_utils.Database, path: Path, rows: list[tuple], lines: dict[tuple[str, str, str], int]
+) -> list[tuple]:
+    """The rows not yet recorded; one whose forecaster already has a different forecast at that made_at is an error.
+
+    A forecast is identified by (question, forecaster, made_at): an identical one is a repeat import and is
+    skipped, a different one would give the forecaster two forecasts at the same moment, so it is refused.
+    """
+    existing: dict[tuple[str, str, str], list[tuple[float | None, str | None]]] = {}
+    sql = "SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts WHERE question_id = ?"
+    for qid in sorted({r[0] for r in rows}):
+        for q, f, made, p, ps in db.conn.execute(sql, [qid]):
+            existing.setdefault((q, f, made), []).append((p, ps))
+    new = []
+    for row in rows:
+        key, stated = row[:3], (row[4], row[5])
+        recorded = existing.get(key)
+        if recorded is None:
+            new.append(row)
+        elif not any(_same_probabilities(stated, old) for old in recorded):
+            fld = "probability" if stated[1] is None else "probabilities"
+            raise ForecastsError(
+                f"{path}:{lines[key]}: {fld}: {key[1]} already has a forecast on {key[0]} at {key[2]} "
+                f"with {_shown(recorded[0])}; this row says {_shown(stated)}; forecasts are append-only: "
+                "give a revision a later made_at"
+            )
+    return new
 
 
 def _import_resolutions(
@@ -578,6 +616,10 @@ def _import_resolutions(
             raise ForecastsError(f"{where}: known_at: {to_iso(known_at)} is in the future")
         if known_at < q.opens_at:
             raise ForecastsError(f"{where}: known_at: {to_iso(known_at)} is before {q.id!r} opened")
+        try:
+            check_deadline_no(q, outcome, known_at)
+        except ForecastsError as exc:
+            raise ForecastsError(f"{where}: {exc}") from None
         source, note, by = (_text(rec, f, where) for f in ("source", "note", "recorded_by"))
         if q.id in seen:
             raise ForecastsError(f"{where}: question: {q.id!r} is already resolved on line {seen[q.id]}")

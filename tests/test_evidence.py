@@ -7,6 +7,8 @@ import sqlite3
 import pytest
 
 from forecasts.db import connect
+from forecasts.errors import ForecastsError
+from forecasts.evidence import retract_evidence
 
 
 @pytest.fixture
@@ -132,3 +134,97 @@ def test_csv_import_is_atomic(qcli, tmp_path):
     assert qcli.json("evidence", "import", str(path))["imported"] == 2
     first = next(e for e in qcli.json("evidence", "list") if e["key"] == "k1")
     assert [lk["question"] for lk in first["links"]] == ["alpha", "beta"]
+
+
+def _item(**extra):
+    """One JSONL evidence record on alpha, with extra (or replaced) fields."""
+    rec = {"key": "k1", "observed_at": "2025-01-01", "summary": "s", "links": [{"question": "alpha", "lr": 2}]}
+    return rec | extra
+
+
+@pytest.mark.parametrize(
+    ("rec", "message"),
+    [
+        (_item(tags=5), "e.jsonl:2: tags: 5 must be a list of text"),
+        (_item(tags={"a": 1}), "e.jsonl:2: tags: {'a': 1} must be a list of text"),
+        (_item(tags=False), "e.jsonl:2: tags: False must be a list of text"),
+        (_item(tags=["ok", 7]), "e.jsonl:2: tags[1]: must be text"),
+        (_item(tags=["a\x00b"]), "e.jsonl:2: tags[0]: must not contain NUL"),
+        (_item(tags=["x" * 10_001]), "e.jsonl:2: tags[0]: is 10001 characters; the limit is 10000"),
+        (_item(links=[{"question": "alpha", "lr": 2, "reasoning": "a\x00b"}]), "e.jsonl:2: reasoning: must not"),
+        (_item(links=[{"question": "alpha", "lr": 2, "reasoning": 5}]), "e.jsonl:2: reasoning: must be text"),
+        (_item(links=[{"question": "alpha", "lr": 2, "reasoning": "r" * 10_001}]), "e.jsonl:2: reasoning: is 10001"),
+    ],
+)
+def test_import_checks_tags_and_reasoning_like_other_text(qcli, tmp_path, rec, message):
+    path = tmp_path / "e.jsonl"
+    good = _item(key="k0", tags=["fine"])
+    path.write_text(json.dumps(good) + "\n" + json.dumps(rec) + "\n", encoding="utf-8")
+    result = qcli("evidence", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # no traceback
+    assert qcli.json("evidence", "list") == []
+
+
+def test_tags_are_trimmed_and_blank_tags_dropped(qcli, tmp_path):
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps(_item(tags=[" a ", "", "b"])) + "\n" + json.dumps(_item(key="k2", tags="c; ;d")) + "\n")
+    qcli("evidence", "import", str(path))
+    assert {e["key"]: e["tags"] for e in qcli.json("evidence", "list")} == {"k1": ["a", "b"], "k2": ["c", "d"]}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--tag", "x" * 10_001], "tags[0]: is 10001 characters"), (["--reasoning", "r" * 10_001], "reasoning: is 10001")],
+)
+def test_add_checks_tags_and_reasoning(qcli, extra, message):
+    result = qcli(
+        "evidence", "add", "alpha", "--lr", "2", "--summary", "s", "--observed-at", "2025-01-02", *extra, ok=False
+    )
+    assert result.exit_code == 1 and message in result.stderr
+    assert qcli.json("evidence", "list") == []
+
+
+CSV_HEAD = "key,observed_at,summary,source,url,reliability,recorded_by,tags,question,lr\n"
+CSV_ROW = "k1,2025-01-01,first,Reuters,https://example.org,B2,ann,a;b,alpha,2\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "second"),
+    [
+        ("observed_at", "k1,2025-01-02,first,Reuters,https://example.org,B2,ann,a;b,beta,3"),
+        ("summary", "k1,2025-01-01,other,Reuters,https://example.org,B2,ann,a;b,beta,3"),
+        ("source", "k1,2025-01-01,first,AP,https://example.org,B2,ann,a;b,beta,3"),
+        ("url", "k1,2025-01-01,first,Reuters,https://example.com,B2,ann,a;b,beta,3"),
+        ("reliability", "k1,2025-01-01,first,Reuters,https://example.org,A,ann,a;b,beta,3"),
+        ("recorded_by", "k1,2025-01-01,first,Reuters,https://example.org,B2,bob,a;b,beta,3"),
+        ("tags", "k1,2025-01-01,first,Reuters,https://example.org,B2,ann,a,beta,3"),
+        ("summary", "k1,2025-01-01,,Reuters,https://example.org,B2,ann,a;b,beta,3"),  # blank is a difference too
+    ],
+)
+def test_csv_rows_sharing_a_key_must_agree_on_item_fields(qcli, tmp_path, field, second):
+    path = tmp_path / "e.csv"
+    path.write_text(CSV_HEAD + CSV_ROW + second + "\n", encoding="utf-8")
+    result = qcli("evidence", "import", str(path), ok=False)
+    assert result.exit_code == 1
+    assert f"e.csv:3: {field}: differs from line 2 for key k1" in result.stderr
+    assert qcli.json("evidence", "list") == []
+    # the same values (spacing around cells and tags aside) make one item with two links
+    path.write_text(CSV_HEAD + CSV_ROW + "k1,2025-01-01, first ,Reuters,https://example.org,B2,ann,a; b,beta,3\n")
+    assert qcli.json("evidence", "import", str(path))["imported"] == 1
+    (item,) = qcli.json("evidence", "list")
+    assert item["summary"] == "first" and item["reliability"] == pytest.approx(0.64)
+    assert [lk["question"] for lk in item["links"]] == ["alpha", "beta"]
+
+
+def test_retract_checks_recorded_by(qcli, db_path):
+    eid = add(qcli, "alpha", "--lr", "3")["evidence_id"]
+    result = qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", "x" * 10_001, ok=False)
+    assert result.exit_code == 1 and "recorded_by: is 10001 characters" in result.stderr
+    db = connect(db_path)
+    with pytest.raises(ForecastsError, match="recorded_by: must not contain NUL"):
+        retract_evidence(db, eid, "wrong", "a\x00b")
+    assert not qcli.json("evidence", "list")[0]["retracted"]
+    qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", " carol ")
+    assert qcli.json("evidence", "list")[0]["retraction"]["recorded_by"] == "carol"

@@ -304,3 +304,52 @@ def test_csv_cells_round_trip(values: list) -> None:
     back = [_from_csv(cell, aff) for cell, aff in zip(row[1:], affinity, strict=True)]
     assert back == values
     assert [type(b) for b in back] == [type(v) for v in values]
+
+
+def test_a_recorded_forecast_cannot_be_changed_by_a_later_import(tmp_path: Path, pack_db) -> None:
+    """Same forecaster, question and made_at as a recorded forecast: identical → skipped, different → refused."""
+    first = _write(
+        tmp_path / "first.csv",
+        "question,forecaster,made_at,probability,probabilities\n"
+        "open-q,gjo-1,2024-02-01T09:00:00Z,0.22,\n"
+        'cat-q,gjo-1,2024-02-01,,"{""early"": 0.2, ""middle"": 0.5, ""late"": 0.3}"\n',
+    )
+    assert import_file(pack_db, first)["imported"] == 2
+    before = dump(tmp_path / "p.db")
+    cases = {
+        "p.csv": (
+            HEADER + "open-q,gjo-2,2024-02-01,0.3\nopen-q,gjo-1,2024-02-01T10:00:00+01:00,0.4\n",  # same instant
+            r"p.csv:3: probability: gjo-1 already has a forecast on open-q at 2024-02-01T09:00:00Z with 0.22; "
+            r"this row says 0.4",
+        ),
+        "c.jsonl": (
+            '{"question": "cat-q", "forecaster": "gjo-1", "made_at": "2024-02-01", '
+            '"probabilities": {"early": 0.5, "middle": 0.2, "late": 0.3}}\n',
+            r"c.jsonl:1: probabilities: gjo-1 already has a forecast on cat-q at 2024-02-01T00:00:00Z with "
+            r"\{early: 0.2, middle: 0.5, late: 0.3\}; this row says \{early: 0.5, middle: 0.2, late: 0.3\}",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        with pytest.raises(ForecastsError, match=message):
+            import_file(pack_db, _write(tmp_path / name, text))
+        assert dump(tmp_path / "p.db") == before  # nothing written, not even gjo-2's forecast
+    again = import_file(pack_db, _write(tmp_path / "again.csv", HEADER + "open-q,gjo-1,2024-02-01T09:00:00Z,0.22\n"))
+    assert again["skipped_existing"] == 1 and again["imported"] == 0
+    # another forecaster, or the same one at another moment, is a new forecast
+    other = _write(
+        tmp_path / "other.csv", HEADER + "open-q,gjo-2,2024-02-01T09:00:00Z,0.4\nopen-q,gjo-1,2024-02-02,0.4\n"
+    )
+    assert import_file(pack_db, other)["imported"] == 2
+
+
+def test_imported_resolution_of_a_deadline_question_says_no_only_after_its_close(pack_cli, tmp_path: Path) -> None:
+    early = _write(tmp_path / "early.csv", "question,outcome,known_at\nnorth-korea-troops-ukraine,no,2025-03-01\n")
+    refused = pack_cli("import", str(early), ok=False)
+    assert refused.exit_code == 1
+    assert (
+        refused.stderr.startswith("Error: ") and "early.csv:2: known_at: 'north-korea-troops-ukraine'" in refused.stderr
+    )
+    assert pack_cli.json("status")[5]["state"] == "open"
+    yes = _write(tmp_path / "yes.csv", "question,outcome,known_at\nnorth-korea-troops-ukraine,yes,2025-03-01\n")
+    pack_cli("import", str(yes))
+    assert {r["id"]: r["outcome"] for r in pack_cli.json("status")}["north-korea-troops-ukraine"] == "yes"
