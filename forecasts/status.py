@@ -22,6 +22,15 @@ def lifecycle_state(q: Question, resolution: dict | None, at: datetime) -> str:
     return "open" if at >= q.opens_at else "upcoming"
 
 
+def settled(q: Question, resolution: dict | None, probs: dict[str, float]) -> dict[str, float]:
+    """A resolved question's probabilities are certain (1 for its outcome); ambiguous/annulled ones keep the
+    model's, which nothing scores."""
+    outcome = resolution["outcome"] if resolution else None
+    if outcome in q.outcomes:
+        return {o: float(o == outcome) for o in q.outcomes}
+    return probs
+
+
 def question_status(
     db: sqlite_utils.Database, at: datetime | None = None, tag: str | None = None
 ) -> list[dict[str, Any]]:
@@ -43,7 +52,7 @@ def question_status(
                 "state": state,
                 "outcome": res["outcome"] if res else None,
                 "prior": q.prior_probabilities(),
-                "probabilities": probability_from_links(q, qlinks, at),
+                "probabilities": settled(q, res, probability_from_links(q, qlinks, at)),
                 "evidence_count": len({lk.evidence_id for lk in qlinks}),
                 "closes_at": to_iso(q.closes_at),
                 "tags": list(q.tags),
@@ -68,7 +77,7 @@ def question_detail(db: sqlite_utils.Database, question_id: str, at: datetime | 
         "question": q.to_dict(),
         "state": state,
         "prior": q.prior_probabilities(),
-        "probabilities": probability_from_links(q, links, at),
+        "probabilities": settled(q, res, probability_from_links(q, links, at)),
         "resolution": res,
         "evidence": list_evidence(db, q.id),
         "forecasts": list_forecasts(db, q.id),

@@ -131,3 +131,13 @@ def test_show_reflows_hard_wrapped_criteria_into_paragraphs(pack_cli):
     assert not any(ln.endswith(("2025-04-01 to", "qualifying meeting by")) for ln in lines), lines
     shown = " ".join(" ".join(lines).split())
     assert '"2025-04-to-2025-12" = 2025-04-01 to 2025-12-31; "2026" = 2026-01-01 to 2026-12-31' in shown
+
+
+def test_a_resolved_question_is_certain_in_status_and_scenario_signposts(pack_cli):
+    pack_cli("resolve", "talks-start", "2025-04-to-2025-12", "--known-at", "2025-05-16")
+    status = {r["id"]: r for r in pack_cli.json("status")}["talks-start"]
+    assert status["state"] == "resolved" and status["probabilities"]["2025-04-to-2025-12"] == 1.0
+    assert sum(status["probabilities"].values()) == 1.0
+    shown = {r["id"]: r for r in pack_cli.json("scenarios")}
+    talks = next(sp for sp in shown["fast-deal"]["signposts"] if sp.get("question") == "talks-start")
+    assert talks["probability"] == 1.0 and talks["movement"] == "up" and talks["signal"] == "toward"
