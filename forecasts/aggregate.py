@@ -150,7 +150,13 @@ def pooled_series(
         return times, list(map(float, pool_median(mat))), ["median"] * len(times), notes
     if method == "geometric":
         return times, list(map(float, pool_geometric(mat))), ["geometric"] * len(times), notes
-    # Extremized: each event uses the newest skill run whose data ends by then (no look-ahead).
+    # Extremized: each event uses the newest skill run whose data ends by then (no look-ahead). A run is itself an
+    # event: from its as-of time the standing forecasts are pooled with it, even if nobody forecasts again.
+    run_times = sorted({r["as_of"] for r in runs if times[0] < r["as_of"] and from_iso(r["as_of"]) < end} - set(times))
+    if run_times:
+        merged = sorted(set(times) | set(run_times))
+        mat = mat[np.searchsorted(np.array(times), np.array(merged), side="right") - 1]  # standing at each time
+        times = merged
     values = list(map(float, pool_median(mat)))
     used = ["median (fallback: no skill run yet)"] * len(times)
     as_of = np.array([r["as_of"] for r in runs])

@@ -156,6 +156,24 @@ def test_extremized_uses_the_run_valid_at_each_moment(db, history):
     assert last["probability"] == pytest.approx(float(expect))
 
 
+def test_a_skill_run_extremizes_the_standing_crowd_without_new_forecasts(db, history):
+    """A run stored after everyone's last forecast: the crowd is pooled again at the run's as-of time."""
+    last_made = max(f["made_at"] for f in list_forecasts(db, "h00") if f["forecaster_id"] != "crowd")
+    as_of = from_iso(last_made) + timedelta(days=1)
+    summary = {
+        "hyper": {"mu_a": 0.0, "b_population": 1.0},
+        "extremize": {"d": 2.0, "sd": 0.1, "n_questions": 30},
+        "forecasters": [{"forecaster": "alice", "bias": {"mean": 0.1}, "slope": {"mean": 0.5}}],
+    }
+    record_crowd(db, "extremized")
+    before = crowd_rows(db, "h00")
+    run_id = store_run(db, "calibration", as_of, summary, {"method": "test"})
+    record_crowd(db, "extremized")
+    added = crowd_rows(db, "h00")[len(before) :]
+    assert [from_iso(r["made_at"]) for r in added] == [as_of]
+    assert added[0]["rationale"].startswith(f"extremized (skill run #{run_id}")
+
+
 def test_cli_aggregate_json_and_unknown_method(pack_cli, db_path):
     result = pack_cli("aggregate", "--method", "foo", ok=False)
     assert result.exit_code == 1
