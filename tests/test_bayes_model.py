@@ -148,6 +148,19 @@ def test_evidence_updates_an_uncertain_prior_as_the_closed_form_says():
     assert exact["beta"] == pytest.approx(probability_from_links(qs[0], links["beta"], AT)["yes"])
 
 
+@pytest.mark.parametrize(("a", "b"), [(10, 32), (2, 2), (1.5, 12), (50, 5)])
+def test_hazard_shape_carries_the_reference_class_spread(a, b):
+    """Without hazard_shape, the Gamma hazard gives P(event by T) the Beta's mean and variance (9/40 stays 9/40)."""
+    from forecasts.bayes.model import matched_hazard_shape
+
+    k, m, days = matched_hazard_shape(a, b), a / (a + b), 900.0
+    beta = gamma_rate(m, k, days)
+    lam = np.random.default_rng(0).gamma(k, 1 / beta, 400_000)
+    p = -np.expm1(-lam * days)
+    assert p.mean() == pytest.approx(m, abs=2e-3)
+    assert p.var() == pytest.approx(m * (1 - m) / (a + b + 1), rel=0.03)
+
+
 def test_gamma_exponential_censoring_matches_closed_form(binary_batch):
     res, qs = binary_batch[0]["gamma-censored"], binary_batch[1]
     q = qs["gamma-censored"]

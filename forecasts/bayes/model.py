@@ -13,7 +13,9 @@ keeps its stated distribution. Categorical: θ ~ Dirichlet(α), log P_k ∝ log 
 are renormalised away, which leaves the real outcomes Dirichlet(α) by the aggregation property), weighted likewise
 by Σ_k θ_k f_k e^{S_k} (f_k: the share of bin k still ahead), so elapsed bins and evidence update θ.
 A point prior has no uncertainty: fixed π0, and for deadline questions the fast path's constant hazard
-λ0 = −ln(1 − π0)/(T − t0). The hazard shape k is prior["hazard_shape"] (default 2) whatever the Beta's spread.
+λ0 = −ln(1 − π0)/(T − t0). The hazard shape k is prior["hazard_shape"] if given, else the k whose prior predictive
+P(event by T) has the Beta's variance as well as its mean (matched_hazard_shape), so a reference class of 9/40 is
+as informative on the hazard as it is on π0.
 
 Speed: questions are sampled together in one vectorised model whose inputs are pm.Data padded to size
 buckets (questions and links to powers of two, at least 8 links), so a model and its NUTS step are
@@ -56,6 +58,23 @@ def bucket(n: int, minimum: int = 1) -> int:
     while size < n:
         size *= 2
     return size
+
+
+def matched_hazard_shape(a: float, b: float) -> float:
+    """Gamma shape k whose π0 = 1 − e^(−λD) (λ ~ Gamma(k, gamma_rate(mean, k, D))) has Beta(a, b)'s mean and variance.
+
+    With c = (1 − m)^(1/k): E[(1 − π0)²] = (c/(2 − c))^k, so Var(k) = (c/(2 − c))^k − (1 − m)², free of D; it falls
+    from m(1 − m) (k → 0) to 0 (k → ∞), and the Beta's m(1 − m)/(a + b + 1) lies in between: bisection on ln k.
+    """
+    m = a / (a + b)
+    target = m * (1 - m) / (a + b + 1)
+    lo, hi = math.log(1e-3), math.log(1e5)
+    for _ in range(100):
+        k = math.exp(0.5 * (lo + hi))
+        c = (1 - m) ** (1 / k)
+        var = (c / (2 - c)) ** k - (1 - m) ** 2
+        lo, hi = (0.5 * (lo + hi), hi) if var > target else (lo, 0.5 * (lo + hi))
+    return math.exp(0.5 * (lo + hi))
 
 
 def gamma_rate(pi0: float, shape: float, window_days: float) -> float:
@@ -130,6 +149,8 @@ def binary_inputs(questions: Sequence[Question], links: Sequence[Sequence[Link]]
         exposure = min(max(days_between(q.opens_at, at), 0.0), total)
         window = max(days_between(max(at, q.opens_at), q.closes_at), 0.0)
         k = float(prior.get("hazard_shape", DEFAULT_HAZARD_SHAPE))
+        if q.deadline_question and not point and "hazard_shape" not in prior:
+            k = matched_hazard_shape(prior["a"], prior["b"])
         a, b, s, n = 1.0, 1.0, 0.0, 0.0
         if not point:
             s, n = float(prior.get("successes", 0)), float(prior.get("trials", 0))
