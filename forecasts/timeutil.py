@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from forecasts.errors import ForecastsError
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+YEARS = (1900, 2999)  # dates a forecasting question can plausibly mention
 
 
 def now_utc() -> datetime:
@@ -34,12 +35,15 @@ def parse_datetime(value: str | datetime | date, field: str = "date") -> datetim
             ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    if not YEARS[0] <= dt.year <= YEARS[1]:  # year 0001 or 9999 is a typo, and near the ends UTC can overflow
+        raise ForecastsError(f"{field}: {value!r} is outside the years {YEARS[0]}-{YEARS[1]}; e.g. 2025-01-20")
     return dt.astimezone(UTC)
 
 
 def to_iso(dt: datetime) -> str:
     """Fixed-width UTC text ('2025-01-20T14:30:00Z') so that string order is time order."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    u = dt.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"  # %Y: no zero pad
 
 
 def iso(value: str | datetime | date, field: str = "date") -> str:
