@@ -329,3 +329,23 @@ def test_posterior_all_updates_every_open_question(pack_cli, questions_dir):
     assert set(runs["talks-start"]["mean"]) == {"before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later"}
     assert runs["talks-start"]["mean"]["before-2025-04"] == pytest.approx(0, abs=1e-9)  # its time bin has elapsed
     assert runs["ceasefire-current-lines"]["hazard"]["exposure_days"] > 700
+
+
+def test_report_band_ends_at_the_weighted_interval():
+    """The report's trajectory band uses the same evidence-weighted model as its interval (Beta(4,6), LR 10)."""
+    from forecasts.report import trajectory as tr
+
+    q = question("band", beta_prior(4, 6))
+    lk = [link(1, "band", math.log(10), 0.3, 1.0)]
+    arrays = tr.LinkArrays(
+        np.array([T0.timestamp()]), np.array([0]), np.array([math.log(10)]), np.array([0.09]), np.array([1])
+    )
+    lo, hi = tr.band(q, arrays, np.array([AT.timestamp()]), draws=200_000)
+    ref = monte_carlo_posterior(q, lk, AT, draws=200_000, seed=4)
+    assert lo[0, 0] == pytest.approx(ref["lo"]["yes"], abs=0.004) and hi[0, 0] == pytest.approx(
+        ref["hi"]["yes"], abs=0.004
+    )
+    # unweighted prior draws would put the band's low end well below: the evidence is data on π too
+    pi = np.random.default_rng(0).beta(4, 6, 200_000)
+    unweighted = expit(np.log(pi / (1 - pi)) + math.log(10) + 0.3 * np.random.default_rng(1).standard_normal(200_000))
+    assert np.quantile(unweighted, 0.05) < lo[0, 0] - 0.02

@@ -20,6 +20,7 @@ from forecasts import evidence as evidence_mod
 from forecasts import forecasters as forecasters_mod
 from forecasts import forecasting as forecasting_mod
 from forecasts import resolution as resolution_mod
+from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
@@ -260,6 +261,10 @@ def test_trajectory_matches_fast_path_and_band_contains_it(world):
         lo, hi = tr.band(q, arrays, times, draws=4000)
         assert np.all(lo <= hi) and np.all(lo >= 0) and np.all(hi <= 1)
         assert np.all((lo - 0.02 <= path) & (path <= hi + 0.02))
+        # the band's end is the report's interval: the same weighted model, other draws
+        ref = monte_carlo_posterior(q, links.get(q.id, []), as_of, draws=40_000, seed=3)
+        assert lo[-1] == pytest.approx([ref["lo"][o] for o in q.outcomes], abs=0.03)
+        assert hi[-1] == pytest.approx([ref["hi"][o] for o in q.outcomes], abs=0.03)
 
 
 def test_load_links_equals_active_links_now_and_a_week_ago(world, monkeypatch):

@@ -58,10 +58,7 @@ def monte_carlo_posterior(
             sd = np.array([lk.log_lr_sd for lk in used])
             r = np.array([lk.reliability for lk in used])
             shift = float(mu @ r) + math.sqrt(float(np.sum((r * sd) ** 2))) * rng.standard_normal(draws)
-            m = float(base.mean())  # the prior average of the base: the likelihood's normaliser for each shift
-            weight = np.exp(
-                np.logaddexp(0.0, logit + shift) + np.log1p(-base) - np.logaddexp(np.log1p(-m), np.log(m) + shift)
-            )
+            weight = evidence_weight_binary(base, shift)
             logit = logit + shift
         yes = 1.0 / (1.0 + np.exp(-logit))
         samples = np.column_stack([yes, 1.0 - yes])
@@ -81,16 +78,15 @@ def monte_carlo_posterior(
             var = np.bincount(k, (r * np.array([lk.log_lr_sd for lk in used])) ** 2, len(q.outcomes))
             shift = shift + np.sqrt(var) * rng.standard_normal((draws, len(q.outcomes)))
             logp += shift
-        # weight: Σ θ_k f_k e^{S_k} over its prior average Σ (α_k/α₀) f_k e^{S_k} for the same S
         with np.errstate(divide="ignore"):
             log_mean = np.log(alpha / alpha.sum() * frac)
-        weight = np.exp(_logsumexp(logp) - _logsumexp(log_mean + shift))
+        weight = evidence_weight_categorical(logp - shift, log_mean, shift)
         logp -= logp.max(axis=1, keepdims=True)
         samples = np.exp(logp)
         samples /= samples.sum(axis=1, keepdims=True)
     weight = weight / weight.sum()
     tail = (1 - INTERVAL) / 2
-    lo, hi = (np.array([_weighted_quantile(col, weight, t) for col in samples.T]) for t in (tail, 1 - tail))
+    lo, hi = weighted_quantiles(samples, np.repeat(weight[:, None], samples.shape[1], axis=1), (tail, 1 - tail))
     mean = weight @ samples
     return {
         "mean": dict(zip(q.outcomes, map(float, mean), strict=True)),
@@ -99,14 +95,40 @@ def monte_carlo_posterior(
     }
 
 
-def _logsumexp(x: np.ndarray) -> np.ndarray:
-    top = x.max(axis=1, keepdims=True)
-    return top[:, 0] + np.log(np.exp(x - top).sum(axis=1))
+def weighted_quantiles(samples: np.ndarray, weight: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """Quantiles over axis 0 of weighted draws (weights of each column need not be normalised): (len(qs), ...).
+
+    Each draw holds its weight's share of the mass, centred on it; values between draws are interpolated.
+    """
+    order = np.argsort(samples, axis=0, kind="stable")
+    v = np.take_along_axis(samples, order, axis=0)
+    w = np.take_along_axis(weight, order, axis=0)
+    w = w / w.sum(axis=0, keepdims=True)
+    mid = np.cumsum(w, axis=0) - 0.5 * w
+    out = []
+    for q in qs:
+        i = np.clip((mid < q).sum(axis=0, keepdims=True), 1, len(v) - 1)
+        m0, m1 = np.take_along_axis(mid, i - 1, 0), np.take_along_axis(mid, i, 0)
+        v0, v1 = np.take_along_axis(v, i - 1, 0), np.take_along_axis(v, i, 0)
+        frac = np.clip((q - m0) / np.where(m1 > m0, m1 - m0, 1.0), 0.0, 1.0)
+        out.append((v0 + frac * (v1 - v0))[0])
+    return np.array(out)
 
 
-def _weighted_quantile(values: np.ndarray, weight: np.ndarray, q: float) -> float:
-    """The q-quantile of weighted draws (weights summing to 1), interpolated between midpoints of their mass."""
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weight[order]
-    mid = np.cumsum(w) - 0.5 * w
-    return float(np.interp(q, mid, v))
+def evidence_weight_binary(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """P(E | base, S) over its average across the base draws (axis 0) for the same S: the ln LR noise keeps its
+    stated distribution while the prior is updated by the evidence (as in the PyMC model)."""
+    base = np.clip(base, EPS, 1 - EPS)
+    m = base.mean(axis=0, keepdims=True)
+    log_lik = np.logaddexp(0.0, np.log(base) - np.log1p(-base) + shift) + np.log1p(-base)
+    return np.exp(log_lik - np.logaddexp(np.log1p(-m), np.log(m) + shift))
+
+
+def evidence_weight_categorical(log_mass: np.ndarray, log_mean_mass: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Σ_k θ_k f_k e^{S_k} over its prior average Σ_k (α_k/α₀) f_k e^{S_k} for the same S (outcomes: last axis)."""
+    return np.exp(_logsumexp_last(log_mass + shift) - _logsumexp_last(log_mean_mass + shift))
+
+
+def _logsumexp_last(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=-1, keepdims=True)
+    return top[..., 0] + np.log(np.exp(x - top).sum(axis=-1))

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasts.bayes.fastpath import EPS
-from forecasts.bayes.interval import prior_draws
+from forecasts.bayes.interval import (
+    evidence_weight_binary,
+    evidence_weight_categorical,
+    prior_draws,
+    weighted_quantiles,
+)
 from forecasts.questions import Question
 
 BAND = 0.90
@@ -98,7 +103,8 @@ def band(q: Question, links: LinkArrays, times: np.ndarray, draws: int = 2000, s
     """90% equal-tailed band of each outcome at each time: shape (2, len(times), n_outcomes) = (lo, hi).
 
     Exact marginals of the Monte Carlo model (prior draws; each ln LR ~ Normal(stated, sd)): at time t the
-    evidence noise is Normal(0, Σ (r·sd)²) over the links observed by t, independent of the prior draw.
+    evidence noise is Normal(0, Σ (r·sd)²) over the links observed by t, and each draw is weighted by the
+    likelihood of that evidence (forecasts.bayes.interval), as the interval in the report is.
     """
     rng = np.random.default_rng(seed)
     tail = (1 - BAND) / 2
@@ -112,18 +118,23 @@ def band(q: Question, links: LinkArrays, times: np.ndarray, draws: int = 2000, s
         shift = _cumulative(links, times, 0, links.shift)
         sd = np.sqrt(_cumulative(links, times, 0, links.var))
         z = rng.standard_normal(draws)[:, None]
-        yes = _expit(_logit(base) + shift[None, :] + sd[None, :] * z)
-        lo, hi = np.quantile(yes, [tail, 1 - tail], axis=0)
+        total = shift[None, :] + sd[None, :] * z  # (D, N)
+        yes = _expit(_logit(base) + total)
+        lo, hi = weighted_quantiles(yes, evidence_weight_binary(base, total), (tail, 1 - tail))
         return np.stack([np.column_stack([lo, 1 - hi]), np.column_stack([hi, 1 - lo])])
     k_out = len(q.outcomes)
-    shares = rng.dirichlet(prior["alpha"], size=draws)[:, None, :] * _bin_fractions(q, times)[None, :, :]
+    alpha = np.asarray(prior["alpha"], dtype=float)
+    frac = _bin_fractions(q, times)  # (N, K)
+    shares = rng.dirichlet(alpha, size=draws)[:, None, :] * frac[None, :, :]
     logp0 = np.log(np.clip(shares, EPS, None))  # (D, N, K)
     shift = np.column_stack([_cumulative(links, times, k, links.shift) for k in range(k_out)])  # (N, K)
     sd = np.sqrt(np.column_stack([_cumulative(links, times, k, links.var) for k in range(k_out)]))
     z = rng.standard_normal((draws, k_out))
-    logp = logp0 + shift[None, :, :] + sd[None, :, :] * z[:, None, :]  # (D, N, K)
-    samples = _softmax(logp, axis=2)
-    lo, hi = np.quantile(samples, [tail, 1 - tail], axis=0)
+    total = shift[None, :, :] + sd[None, :, :] * z[:, None, :]  # (D, N, K)
+    samples = _softmax(logp0 + total, axis=2)
+    log_mean = np.log(np.clip(alpha / alpha.sum() * frac, EPS, None))[None, :, :]
+    weight = evidence_weight_categorical(logp0, log_mean, total)  # (D, N)
+    lo, hi = weighted_quantiles(samples, np.repeat(weight[:, :, None], k_out, axis=2), (tail, 1 - tail))
     return np.stack([lo, hi])
 
 
