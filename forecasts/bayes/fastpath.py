@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -81,3 +82,14 @@ def categorical_update(prior: Sequence[float], log_lr_matrix: np.ndarray, reliab
     logp -= logp.max()
     p = np.exp(logp)
     return p / p.sum()
+
+
+def evidence_log_likelihood(xp: Any, base: Any, shift: Any) -> Any:
+    """ln P(E | base, S) up to a constant: ln(base·e^S + 1 − base), base kept inside (EPS, 1 − EPS).
+
+    `xp` is numpy or pytensor.tensor (the PyMC model and the report's Monte Carlo share it). Weighting prior draws
+    by this over its prior average for the same S makes P(yes | E) = m·L / (m·L + 1 − m) when the ratio L = e^S
+    is certain (m: the prior mean): the fast path, and the closed form of the Beta and Gamma cases.
+    """
+    b = xp.clip(base, EPS, 1 - EPS)
+    return xp.log1p(-b) + xp.logaddexp(0.0, xp.log(b) - xp.log1p(-b) + shift)

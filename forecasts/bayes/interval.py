@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 
-from forecasts.bayes.fastpath import EPS, bin_remaining_fractions
+from forecasts.bayes.fastpath import EPS, bin_remaining_fractions, evidence_log_likelihood
 from forecasts.probabilities import Link
 from forecasts.questions import Question
 from forecasts.timeutil import days_between
@@ -118,10 +118,8 @@ def weighted_quantiles(samples: np.ndarray, weight: np.ndarray, qs: tuple[float,
 def evidence_weight_binary(base: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """P(E | base, S) over its average across the base draws (axis 0) for the same S: the ln LR noise keeps its
     stated distribution while the prior is updated by the evidence (as in the PyMC model)."""
-    base = np.clip(base, EPS, 1 - EPS)
-    m = base.mean(axis=0, keepdims=True)
-    log_lik = np.logaddexp(0.0, np.log(base) - np.log1p(-base) + shift) + np.log1p(-base)
-    return np.exp(log_lik - np.logaddexp(np.log1p(-m), np.log(m) + shift))
+    m = np.clip(base, EPS, 1 - EPS).mean(axis=0, keepdims=True)
+    return np.exp(evidence_log_likelihood(np, base, shift) - evidence_log_likelihood(np, m, shift))
 
 
 def evidence_weight_categorical(log_mass: np.ndarray, log_mean_mass: np.ndarray, shift: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.bayes.fastpath import EPS, bin_remaining_fractions
+from forecasts.bayes.fastpath import EPS, bin_remaining_fractions, evidence_log_likelihood
 from forecasts.bayes.quiet import quiet_pymc
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question
@@ -239,22 +239,12 @@ def _binary_model(nq: int, nl: int):
         )
         pm.Potential("censored", -pt.sum(pt.switch(gamma, lam * d["exposure"], 0.0)))
         # The evidence is data on the base probability too: P(E | base, S) ∝ base·e^S + 1 − base. Divided by its
-        # average over the prior of the base, so the ln LR noise keeps its stated distribution (see _evidence_term).
+        # average over the prior of the base, so the ln LR noise keeps its stated distribution (fastpath docstring).
         base = pt.switch(pt.eq(d["mode"], BETA), pi0, pt.switch(gamma, -pt.expm1(-lam * d["window"]), d["p_fixed"]))
         shift = pt.sum(d["r"] * (d["mu"] + d["sd"] * z), axis=1)
-        pm.Potential("evidence", pt.sum(_evidence_term(pt, base, shift) - _evidence_term(pt, d["prior_mean"], shift)))
+        lik = evidence_log_likelihood(pt, base, shift) - evidence_log_likelihood(pt, d["prior_mean"], shift)
+        pm.Potential("evidence", pt.sum(lik))
     return model
-
-
-def _evidence_term(xp: Any, base: Any, shift: Any) -> Any:
-    """ln(base·e^S + 1 − base) = ln(1 − base) + softplus(logit(base) + S), base kept inside (EPS, 1 − EPS).
-
-    Weighting the prior draws by this (the likelihood of the evidence) and dividing by its prior average for
-    the same S makes the posterior P(yes) exactly E[base]·L / (E[base]·L + 1 − E[base]) when the ratios are
-    certain: the fast path with the prior mean, the closed form of the Beta and Gamma cases.
-    """
-    b = xp.clip(base, EPS, 1 - EPS)
-    return xp.log1p(-b) + xp.softplus(xp.log(b) - xp.log1p(-b) + shift)
 
 
 def _categorical_model(nq: int, nl: int, nk: int):
