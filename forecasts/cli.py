@@ -67,8 +67,8 @@ def user_errors(fn: Callable) -> Callable:
             message = "text: an argument is not valid UTF-8; pass text in UTF-8"
         except OSError as exc:  # a file or folder named on the command line cannot be read or written
             message = f"path: {exc.filename or ''}: {exc.strerror or exc}"
-        except sqlite3.OperationalError as exc:  # e.g. a backup or database path in a folder we cannot write
-            if "locked" in str(exc):
+        except sqlite3.OperationalError as exc:  # a database file that cannot be opened or written; SQL bugs re-raise
+            if not any(s in str(exc) for s in ("unable to open", "readonly", "disk", "not a database", "full")):
                 raise
             message = f"database: {exc}"
         for line in message.splitlines() or [""]:
