@@ -259,7 +259,7 @@ def fit_calibration(
 
 
 def pick_sampler(n_forecasts: int) -> str:
-    """nutpie (Rust NUTS on a numba-compiled gradient: 234 s -> about 70 s on bench/skill_bench.py) for large
+    """nutpie (Rust NUTS on a numba-compiled gradient: 234 s -> 79 s on bench/skill_bench.py) for large
     fits; PyMC's own NUTS below NUTPIE_FROM forecasts, where compiling for nutpie costs more than it saves."""
     return "nutpie" if n_forecasts >= NUTPIE_FROM else "pymc"
 

@@ -77,16 +77,15 @@ def monte_carlo_posterior(
             shift = np.bincount(k, r * np.array([lk.log_lr for lk in used]), len(q.outcomes))
             var = np.bincount(k, (r * np.array([lk.log_lr_sd for lk in used])) ** 2, len(q.outcomes))
             shift = shift + np.sqrt(var) * rng.standard_normal((draws, len(q.outcomes)))
-            logp += shift
-        with np.errstate(divide="ignore"):
-            log_mean = np.log(alpha / alpha.sum() * frac)
-        weight = evidence_weight_categorical(logp - shift, log_mean, shift)
+        log_mean = np.log(np.clip(alpha / alpha.sum() * frac, EPS, None))  # clipped as the draws' log mass is
+        weight = evidence_weight_categorical(logp, log_mean, shift)
+        logp = logp + shift
         logp -= logp.max(axis=1, keepdims=True)
         samples = np.exp(logp)
         samples /= samples.sum(axis=1, keepdims=True)
     weight = weight / weight.sum()
     tail = (1 - INTERVAL) / 2
-    lo, hi = weighted_quantiles(samples, np.repeat(weight[:, None], samples.shape[1], axis=1), (tail, 1 - tail))
+    lo, hi = weighted_quantiles(samples, weight[:, None], (tail, 1 - tail))
     mean = weight @ samples
     return {
         "mean": dict(zip(q.outcomes, map(float, mean), strict=True)),
@@ -96,13 +95,13 @@ def monte_carlo_posterior(
 
 
 def weighted_quantiles(samples: np.ndarray, weight: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
-    """Quantiles over axis 0 of weighted draws (weights of each column need not be normalised): (len(qs), ...).
-
-    Each draw holds its weight's share of the mass, centred on it; values between draws are interpolated.
+    """Quantiles over axis 0 of weighted draws: (len(qs), ...). `weight` broadcasts against `samples` (e.g. one
+    weight per draw as (D, 1)) and need not be normalised. Each draw holds its weight's share of the mass,
+    centred on it; values between draws are interpolated.
     """
     order = np.argsort(samples, axis=0, kind="stable")
     v = np.take_along_axis(samples, order, axis=0)
-    w = np.take_along_axis(weight, order, axis=0)
+    w = np.take_along_axis(np.broadcast_to(weight, samples.shape), order, axis=0)
     w = w / w.sum(axis=0, keepdims=True)
     mid = np.cumsum(w, axis=0) - 0.5 * w
     out = []

@@ -134,7 +134,7 @@ def band(q: Question, links: LinkArrays, times: np.ndarray, draws: int = 2000, s
     samples = _softmax(logp0 + total, axis=2)
     log_mean = np.log(np.clip(alpha / alpha.sum() * frac, EPS, None))[None, :, :]
     weight = evidence_weight_categorical(logp0, log_mean, total)  # (D, N)
-    lo, hi = weighted_quantiles(samples, np.repeat(weight[:, :, None], k_out, axis=2), (tail, 1 - tail))
+    lo, hi = weighted_quantiles(samples, weight[:, :, None], (tail, 1 - tail))
     return np.stack([lo, hi])
 
 
