@@ -43,65 +43,124 @@ def _fenwick_add(tree: np.ndarray, rank: int, delta: int) -> None:
 
 
 @nb.njit(cache=True, nogil=True)
-def _bits(m: int) -> int:
-    """Bits needed to store 0..m-1."""
-    s = 1
-    while (1 << s) < m:
-        s += 1
-    return s
+def stable_order(x: np.ndarray, order: np.ndarray, scratch: np.ndarray, budget: int = 16) -> np.ndarray:
+    """Stable argsort of finite x into `order` (the same permutation as np.argsort(x, kind="stable")).
 
-
-@nb.njit(cache=True, nogil=True)
-def time_order(t: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Stable argsort of made_at: integer seconds (as stored) sort as packed int64 keys, others by mergesort.
-
-    keys: scratch of at least len(t) int64s; the result may be a view of it.
+    A counting sort into m equal-width buckets over [min, max], then insertion sort, which is linear for
+    spread-out values; when insertion would move more than budget·m entries (clustered values) it falls
+    back to mergesort. scratch: at least 2m+1 int64s. Returns `order` or, after the fallback, a new array.
     """
-    m = len(t)
-    s = _bits(m)
-    lo, hi = t[0], t[0]
-    integral = True
+    m = len(x)
+    if m == 0:
+        return order[:0]
+    lo, hi = x[0], x[0]
     for i in range(m):
-        lo, hi = min(lo, t[i]), max(hi, t[i])
-        integral = integral and t[i] == np.floor(t[i])
-    if not (integral and hi - lo < 2.0 ** (62 - s)):
-        return np.argsort(t, kind="mergesort")
-    k = keys[:m]
+        lo, hi = min(lo, x[i]), max(hi, x[i])
+    scale = (m - 1) / (hi - lo) if hi > lo else 0.0
+    bucket, counts = scratch[:m], scratch[m : 2 * m + 1]
+    counts[:] = 0
     for i in range(m):
-        k[i] = (np.int64(t[i] - lo) << s) | i
-    k.sort()
-    mask = (np.int64(1) << s) - 1
+        bucket[i] = min(int((x[i] - lo) * scale), m - 1)  # monotone in x, so bucket order is value order
+        counts[bucket[i] + 1] += 1
     for i in range(m):
-        k[i] &= mask
-    return k
+        counts[i + 1] += counts[i]
+    for i in range(m):
+        order[counts[bucket[i]]] = i
+        counts[bucket[i]] += 1
+    moves = 0
+    for i in range(1, m):
+        r = order[i]
+        v = x[r]
+        j = i - 1
+        while j >= 0 and x[order[j]] > v:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = r
+        moves += i - 1 - j
+        if moves > budget * m:
+            return np.argsort(x, kind="mergesort")
+    return order[:m]
 
 
 @nb.njit(cache=True, nogil=True)
 def running_median(
-    x: np.ndarray, order: np.ndarray, replaces: np.ndarray, joins: np.ndarray, out: np.ndarray, scratch: np.ndarray
+    x: np.ndarray,
+    order: np.ndarray,
+    replaces: np.ndarray,
+    joins: np.ndarray,
+    out: np.ndarray,
+    ints: np.ndarray,
+    budget: int = 32,
 ) -> None:
     """Median of the standing values after each event of one question, into out (NaN while nobody stands).
 
-    Events are the rows of x (values in [0, 1]) taken in `order`; replaces[r] is the row whose value row r
-    replaces (-1 for none) and joins[r] says whether row r adds a value at all (False: not a crowd member).
-    Standing values are counted in a Fenwick tree over value ranks, so each event costs O(log m). Ranks
-    come from sorting float bits packed with the row number: values within 2^bits(m) ulps of each other
-    may rank in either order, which moves the median by at most that much. scratch: 3m+1 int64s.
+    Events are the rows of x taken in `order`; replaces[r] is the row whose value row r replaces (-1 for
+    none) and joins[r] says whether row r adds a value at all (False: not a crowd member, and x may be
+    anything). Values are ranked once; a pointer then walks the alive ranks to the lower median after
+    each event (a step or two: each event moves the median by about one value). Should the walks take
+    more than budget·m steps in all, a Fenwick tree over the ranks redoes the question in O(log m) per
+    event. ints: scratch of at least 5m+2 int64s.
     """
     m = len(x)
-    s = _bits(m)
-    keys, rank, tree = scratch[:m], scratch[m : 2 * m], scratch[2 * m : 3 * m + 1]
-    floats = keys.view(np.float64)
+    rank, alive = ints[:m], ints[m : 2 * m + 1]
+    ranked = out[:m]  # out doubles as the sort key until the medians overwrite it in event order
     for i in range(m):
-        floats[i] = x[i] if joins[i] and x[i] >= 0.0 and x[i] <= 1.0 else 1.5  # never joins: ranks last
-    high = ~((np.int64(1) << s) - 1)
+        ranked[i] = x[i] if joins[i] and np.isfinite(x[i]) else 2.0  # a non-member ranks last, never stands
+    vorder = stable_order(ranked, ints[2 * m + 1 : 3 * m + 1], ints[3 * m + 1 : 5 * m + 2])
     for i in range(m):
-        keys[i] = (keys[i] & high) | i  # non-negative floats order as their bit patterns
-    keys.sort()
-    mask = (np.int64(1) << s) - 1
-    for i in range(m):
-        keys[i] &= mask  # now the row of each rank
-        rank[keys[i]] = i
+        rank[vorder[i]] = i
+    alive[:] = 0
+    steps, limit = 0, budget * m
+    p, below, count = 0, 0, 0  # below: alive ranks under p
+    for e in range(m):
+        r = order[e]
+        if joins[r]:
+            if replaces[r] >= 0:
+                gone = rank[replaces[r]]
+                alive[gone] = 0
+                below -= gone < p
+            else:
+                count += 1
+            alive[rank[r]] = 1
+            below += rank[r] < p
+        if count == 0:
+            out[e] = np.nan
+            continue
+        k = (count - 1) // 2
+        while not (alive[p] == 1 and below == k):
+            if below + alive[p] <= k:
+                below += alive[p]
+                p += 1
+            else:
+                p -= 1
+                below -= alive[p]
+            steps += 1
+        lo = x[vorder[p]]
+        if count % 2 == 0:
+            up = p + 1
+            while alive[up] == 0:
+                up += 1
+            steps += up - p
+            lo = 0.5 * (lo + x[vorder[up]])
+        out[e] = lo
+        if steps > limit:
+            _fenwick_medians(x, order, replaces, joins, out, vorder, rank, alive)
+            return
+
+
+@nb.njit(cache=True, nogil=True)
+def _fenwick_medians(
+    x: np.ndarray,
+    order: np.ndarray,
+    replaces: np.ndarray,
+    joins: np.ndarray,
+    out: np.ndarray,
+    vorder: np.ndarray,
+    rank: np.ndarray,
+    tree: np.ndarray,
+) -> None:
+    """running_median's guaranteed O(log m) path: standing values counted in a Fenwick tree over ranks."""
+    m = len(x)
     tree[:] = 0
     top = 1
     while top * 2 <= m:
@@ -118,8 +177,8 @@ def running_median(
         if count == 0:
             out[e] = np.nan
             continue
-        lo = x[keys[_kth(tree, top, (count - 1) // 2)]]
-        out[e] = lo if count % 2 else 0.5 * (lo + x[keys[_kth(tree, top, count // 2)]])
+        lo = x[vorder[_kth(tree, top, (count - 1) // 2)]]
+        out[e] = lo if count % 2 else 0.5 * (lo + x[vorder[_kth(tree, top, count // 2)]])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -166,20 +225,20 @@ def _crowd_integrals(
     Events are the rows in made_at order (ties in row order); after each event the crowd is every
     member's latest value; its median (per outcome column of `values`, renormalised) stands until the
     next event. Nobody standing counts as the uninformed filler Brier. out gets one value per run whose
-    first forecast came before `hi`, in row order. ints, floats: scratch (6m+1 int64s, (k+1)m floats).
+    first forecast came before `hi`, in row order. ints, floats: scratch (9m+3 int64s, (k+1)m+k floats).
     """
     m, k = values.shape
-    order = time_order(t, ints[:m])
-    replaces = ints[m : 2 * m]
+    order = stable_order(t, ints[:m], ints[m : 3 * m + 1])
+    replaces = ints[3 * m + 1 : 4 * m + 1]
     replaces[0] = -1
     for r in range(1, m):
         replaces[r] = r - 1 if fcode[r] == fcode[r - 1] else -1
     med = floats[: m * k].reshape((k, m))
     for j in range(k):
-        running_median(values[:, j], order, replaces, member, med[j], ints[2 * m : 5 * m + 1])
+        running_median(values[:, j], order, replaces, member, med[j], ints[4 * m + 1 : 9 * m + 3])
     before = floats[m * k : m * (k + 1)]
-    position = ints[2 * m : 3 * m]
-    point = np.empty(k)
+    point = floats[m * (k + 1) : m * (k + 1) + k]
+    position = ints[m : 2 * m]
     total = 0.0
     for e in range(m):
         before[e] = total
@@ -261,8 +320,8 @@ def score_runs(
         k_max = 1
         for i in range(first_q, last_q):
             k_max = max(k_max, q_ncols[qcode[qstart[i]]])
-        ints = np.empty(6 * longest + 1, dtype=np.int64)
-        floats = np.empty((k_max + 1) * longest)
+        ints = np.empty(9 * longest + 3, dtype=np.int64)
+        floats = np.empty((k_max + 1) * longest + k_max)
         crowd = np.empty(longest)
         for i in range(first_q, last_q):
             a, b = qstart[i], qstart[i + 1]

@@ -269,7 +269,7 @@ def test_running_median_matches_numpy(events):
         prev[i] = last.get(w, -1)
         last[w] = i
     got = np.empty(len(x))
-    scratch = np.empty(3 * len(x) + 1, dtype=np.int64)
+    scratch = np.empty(5 * len(x) + 2, dtype=np.int64)
     kernels.running_median(x, np.arange(len(x)), prev, np.ones(len(x), dtype=bool), got, scratch)
     for i in range(len(events)):
         standing = {w: x[j] for j, w in enumerate(who[: i + 1].tolist())}
