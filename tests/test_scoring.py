@@ -259,10 +259,16 @@ def test_relative_brier_matches_brute_force(seed, n, crowd_only):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.floats(0.01, 0.99)), min_size=1, max_size=40))
-def test_running_median_matches_numpy(events):
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.floats(0.01, 0.99)), min_size=1, max_size=40),
+    st.sampled_from([0, 32]),
+    st.booleans(),
+)
+def test_running_median_matches_numpy(events, budget, everyone):
+    # budget 0 sends every question down the Fenwick path; 32 keeps the pointer walk
     who = np.array([e[0] for e in events])
     x = np.array([e[1] for e in events])
+    joins = np.ones(len(x), dtype=bool) if everyone else who != 0  # forecaster 0 is not a crowd member
     last: dict[int, int] = {}
     prev = np.empty(len(events), dtype=np.int64)
     for i, w in enumerate(who.tolist()):
@@ -270,10 +276,51 @@ def test_running_median_matches_numpy(events):
         last[w] = i
     got = np.empty(len(x))
     scratch = np.empty(5 * len(x) + 2, dtype=np.int64)
-    kernels.running_median(x, np.arange(len(x)), prev, np.ones(len(x), dtype=bool), got, scratch)
+    kernels.running_median(x, np.arange(len(x)), prev, joins, got, scratch, budget)
     for i in range(len(events)):
-        standing = {w: x[j] for j, w in enumerate(who[: i + 1].tolist())}
-        assert got[i] == pytest.approx(np.median(list(standing.values())), abs=1e-12)
+        standing = {w: x[j] for j, w in enumerate(who[: i + 1].tolist()) if joins[j]}
+        want = np.median(list(standing.values())) if standing else np.nan
+        assert got[i] == pytest.approx(want, abs=1e-12, nan_ok=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(-3, 3).map(float), st.floats(-1e9, 1e9)), min_size=1, max_size=60),
+    st.sampled_from([0, 16]),
+)
+def test_stable_order_is_numpys_stable_argsort(x, budget):
+    # ties keep row order; budget 0 forces the mergesort fallback as soon as insertion sort moves anything
+    x = np.array(x)
+    order = kernels.stable_order(x, np.empty(len(x), dtype=np.int64), np.empty(2 * len(x) + 1, dtype=np.int64), budget)
+    assert order.tolist() == np.argsort(x, kind="stable").tolist()
+
+
+@pytest.mark.parametrize("qtype", ["categorical", "ordered"])
+def test_relative_brier_of_categorical_crowd_uses_renormalised_median(qtype):
+    # the crowd median is taken per outcome and renormalised; checked segment by segment with numpy
+    rule = scoring.brier_ordered if qtype == "ordered" else scoring.brier_categorical
+    q = pd.DataFrame([{"question_id": "c", "type": qtype, "n_outcomes": 3, "outcome_index": 1}])
+    q = q.assign(opens_at=0.0, closes_at=4 * DAY, known_at=4 * DAY)
+    made = {"a": (0, [0.2, 0.7, 0.1]), "b": (1, [0.6, 0.3, 0.1]), "c": (2, [0.1, 0.1, 0.8])}
+    f = pd.DataFrame(
+        {
+            "question_id": "c",
+            "forecaster_id": list(made),
+            "made_at": [day * DAY for day, _ in made.values()],
+            "probability": np.nan,
+            "probabilities": [p for _, p in made.values()],
+        }
+    )
+    out = scores(f, q)
+    segments = [(0, 1, ["a"]), (1, 2, ["a", "b"]), (2, 4, ["a", "b", "c"])]
+    crowd = {}
+    for start, end, who in segments:
+        med = np.median([made[w][1] for w in who], axis=0)
+        crowd[(start, end)] = rule((med / med.sum())[None, :], 1)[0]
+    for name, (day, probs) in made.items():
+        own = rule(np.array([probs]), 1)[0]
+        want = sum((own - cb) * (end - start) for (start, end), cb in crowd.items() if start >= day) / 4
+        assert out.loc[("c", name), "relative_brier"] == pytest.approx(want, abs=1e-12)
 
 
 def test_single_forecaster_has_zero_relative_brier_and_crowd_excludes_aggregates():
