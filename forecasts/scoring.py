@@ -13,11 +13,14 @@ outcome_index 0 means "yes" and `probability` is P(yes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 LOG_CLAMP = (0.001, 0.999)
 BINARY, CATEGORICAL, ORDERED = "binary", "categorical", "ordered"
+KIND_CODES = {BINARY: 0, CATEGORICAL: 1, ORDERED: 2}  # question types as the compiled kernels see them
 
 SCORE_COLUMNS = {
     "n_forecasts": "forecasts made (count)",
@@ -81,13 +84,14 @@ def baseline_score(p_outcome: np.ndarray | float, n_outcomes: np.ndarray | int =
     return 100.0 * (np.log(p) / np.log(np.asarray(n_outcomes, dtype=float)) + 1.0)
 
 
-def uninformed_brier(qtype: str, k: int) -> float:
-    """Brier of the uniform forecast (the filler before a first forecast): 0.25 binary, (K−1)/K categorical."""
+def uninformed_brier(qtype: str, k: int, outcome_index: int = 0) -> float:
+    """Brier of the uniform forecast (the filler before a first forecast): 0.25 binary, (K−1)/K categorical;
+    for ordered questions it depends on the outcome (a middle outcome is nearer the uniform forecast)."""
     if qtype == BINARY:
         return 0.25
     uniform = np.full((1, k), 1.0 / k)
     rule = brier_ordered if qtype == ORDERED else brier_categorical
-    return float(rule(uniform, 0)[0])
+    return float(rule(uniform, outcome_index)[0])
 
 
 # --- input preparation ---------------------------------------------------------------------------
@@ -120,9 +124,19 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     q["known_at"] = q["known_at"].fillna(q["closes_at"])
     q["clip_end"] = np.minimum(q["closes_at"], q["known_at"])
     q["outcome_index"] = q["outcome_index"].astype(int)
-    q["filler_brier"] = [uninformed_brier(t, k) for t, k in zip(q["type"], q["n_outcomes"], strict=True)]
+    q["kind"] = q["type"].map(KIND_CODES).astype(np.int64)
+    q["filler_brier"] = _uniform_briers(q)
     q["filler_log"] = np.log(q["n_outcomes"].astype(float))
     return q
+
+
+def _uniform_briers(q: pd.DataFrame) -> np.ndarray:
+    """uninformed_brier of every question, computed once per distinct (kind, outcomes, outcome index)."""
+    keys = q[["kind", "n_outcomes", "outcome_index"]].to_numpy(dtype=np.int64)
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    types = {code: name for name, code in KIND_CODES.items()}
+    per_key = np.array([uninformed_brier(types[kind], k, o) for kind, k, o in distinct.tolist()])
+    return per_key[inverse.ravel()] if len(keys) else np.zeros(0)
 
 
 def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int, binary: bool) -> np.ndarray:
@@ -137,16 +151,19 @@ def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int, binary: b
 # --- intervals -----------------------------------------------------------------------------------
 
 
-def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray) -> np.ndarray | None:
-    """Permutation sorting by (question, forecaster, made_at, tie-break); None when already in that order."""
+def _sort_order(
+    q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callable[[], np.ndarray], sort_state: Callable
+) -> np.ndarray | None:
+    """Permutation sorting by (question, forecaster, made_at, tie-break); None when already in that order.
+
+    sort_state(q, f, t) is 0 (strictly in order), 1 (in order, some equal keys) or 2 (out of order); the
+    tie-break values are only computed when equal keys need them.
+    """
     if len(q) < 2:
         return None
-    dq, df, dt = np.diff(q), np.diff(f), np.diff(t)
-    same_qf = (dq == 0) & (df == 0)
-    ordered = (dq > 0) | ((dq == 0) & (df > 0)) | (same_qf & (dt > 0))
-    if ordered.all():
-        return None
-    if (ordered | (same_qf & (dt == 0) & (np.diff(tie) >= 0))).all():
+    state = sort_state(q, f, t)
+    tie = tie_values() if state else None
+    if state == 0 or (state == 1 and _ties_in_order(q, f, t, tie)):
         return None
     # (question, forecaster, made_at) packed into one int64 key when exact; equal keys get the tie-break
     qf = q * (int(f.max()) + 1) + f
@@ -156,6 +173,23 @@ def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray) ->
         return order
     pre = np.argsort(tie, kind="stable")
     return pre[_stable_order(qf[pre], t[pre])]
+
+
+def _ties_in_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray) -> bool:
+    """Whether rows with equal (question, forecaster, made_at) are in tie-break order."""
+    equal = (np.diff(q) == 0) & (np.diff(f) == 0) & (np.diff(t) == 0)
+    return bool((np.diff(tie)[equal] >= 0).all())
+
+
+def _forecaster_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes in name order and the names; a categorical column with sorted, all-used categories
+    already is that (no 10-million-row factorize)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.is_monotonic_increasing:
+        codes = ids.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0 and (np.bincount(codes, minlength=len(ids.cat.categories)) > 0).all():
+            return codes.astype(np.int64), ids.cat.categories
+    codes, names = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64), names
 
 
 def _stable_order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
@@ -186,31 +220,26 @@ def score_forecasts(
     on questions not listed are ignored. crowd_members: who forms the crowd median (default everyone).
     relative=False skips the crowd median (the costly part) and leaves relative_brier NaN.
     """
+    from forecasts import scoring_kernels as kernels  # numba: loaded only when something is scored
+
     qa = question_arrays(questions)
     qcode_all = qa.index.get_indexer(forecasts["question_id"])
     keep = qcode_all >= 0
     fr = forecasts.loc[keep] if not keep.all() else forecasts
     qcode = qcode_all[keep].astype(np.int64)
-    fcodes, fnames = pd.factorize(fr["forecaster_id"], sort=True)
-    fcode = fcodes.astype(np.int64)
+    fcode, fnames = _forecaster_codes(fr["forecaster_id"])
     t = to_seconds(fr["made_at"])
-    tie = fr["seq"].to_numpy(dtype=float) if "seq" in fr.columns else _tie_values(fr)
-    order = _sort_order(qcode, fcode, t, tie)
-    rows = np.arange(len(fr)) if order is None else order
+    order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr), kernels.sort_state)
+    rows = slice(None) if order is None else order
     if order is not None:
         qcode, fcode, t = qcode[order], fcode[order], t[order]
     n = len(qcode)
-    from forecasts import scoring_kernels as kernels  # numba: loaded only when something is scored
-
     brier, logs, base, crowd_values = _row_scores(fr, rows, qa, qcode)
     qstart = np.concatenate(([0], np.flatnonzero(qcode[1:] != qcode[:-1]) + 1, [n])) if n else np.zeros(1, np.int64)
     member = np.ones(n, dtype=bool)
     if crowd_members is not None:
         member = np.isin(np.asarray(fnames), list(crowd_members))[fcode]
-    qtype = qa["type"].to_numpy()
-    kind = np.select(
-        [qtype == BINARY, qtype == CATEGORICAL], [kernels.BINARY_KIND, kernels.CATEGORICAL_KIND], kernels.ORDERED_KIND
-    )
+    kind = qa["kind"].to_numpy()
     gq, gf, count, cols = kernels.score_runs(
         qstart,
         qcode,
@@ -224,11 +253,10 @@ def score_forecasts(
         (qa["closes_at"] - qa["opens_at"]).to_numpy(),
         qa["filler_brier"].to_numpy(),
         qa["filler_log"].to_numpy(),
-        qtype == BINARY,
         relative,
         member,
         crowd_values,
-        np.where(qtype == BINARY, 1, qa["n_outcomes"].to_numpy()).astype(np.int64),
+        np.where(kind == KIND_CODES[BINARY], 1, qa["n_outcomes"].to_numpy()).astype(np.int64),
         kind,
         qa["outcome_index"].to_numpy(dtype=np.int64),
     )
@@ -241,50 +269,42 @@ def score_forecasts(
 
 
 def _tie_values(fr: pd.DataFrame) -> np.ndarray:
-    """Deterministic tie-break for equal made_at without a seq column: the probability itself."""
+    """Tie-break for equal made_at: the seq column, else (deterministic) the probability itself."""
+    if "seq" in fr.columns:
+        return fr["seq"].to_numpy(dtype=float)
     if "probability" in fr.columns:
         return np.nan_to_num(fr["probability"].to_numpy(dtype=float), nan=-1.0)
     return np.zeros(len(fr))
 
 
 def _row_scores(
-    fr: pd.DataFrame, rows: np.ndarray, qa: pd.DataFrame, qcode: np.ndarray
+    fr: pd.DataFrame, rows: np.ndarray | slice, qa: pd.DataFrame, qcode: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Brier, log and baseline of every (sorted) forecast row, and the values the crowd median takes per row
-    (an (n, columns) array: P(yes) for binary rows, the outcome probabilities for the others)."""
+    """Brier, log and baseline of every (sorted) categorical or ordered row, and the values the crowd median
+    takes per row: an (n, columns) array, P(yes) for binary rows (which the kernel scores itself) and the
+    outcome probabilities for the others. All-binary histories need no per-row arrays here at all."""
     n = len(qcode)
-    if (qa["type"].to_numpy() == BINARY).all():  # decided per question: no per-row gather of the type
-        # few passes over whole columns, in place: at 10 million rows every fresh temporary costs page faults
-        p = fr["probability"].to_numpy(dtype=float)[rows]
-        gap = (qa["outcome_index"].to_numpy() == 0).astype(float)[qcode]  # o: 1 for yes
-        np.subtract(p, gap, out=gap)
-        np.abs(gap, out=gap)  # |p - o|, so p_outcome = 1 - |p - o|
-        brier = np.square(gap)
-        ln_p = np.subtract(1.0, gap, out=gap)
-        np.log(ln_p, out=ln_p)
-        logs = np.clip(ln_p, *np.log(LOG_CLAMP))  # the log score's clamp, applied on the log scale
-        np.negative(logs, out=logs)
-        base = np.multiply(ln_p, 100.0 / np.log(2.0), out=ln_p)  # 100·(log2 p + 1)
-        base += 100.0
-        return brier, logs, base, p[:, None]
-    brier, logs, base = np.empty(n), np.empty(n), np.empty(n)
+    kind = qa["kind"].to_numpy()
+    if (kind == KIND_CODES[BINARY]).all():  # decided per question: no per-row gather of the type
+        empty = np.zeros(0)
+        return empty, empty, empty, fr["probability"].to_numpy(dtype=float)[rows][:, None]
+    brier, logs, base = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     qtype = qa["type"].to_numpy()[qcode]
     k_all = qa["n_outcomes"].to_numpy()[qcode]
     crowd_values = np.full((n, int(k_all.max()) if n else 1), np.nan)
     oidx = qa["outcome_index"].to_numpy()[qcode]
+    all_rows = np.arange(len(fr))[rows]
     for (typ, k), sel in _type_groups(qtype, k_all):
-        probs = _probability_matrix(fr, rows[sel], k, typ == BINARY)
-        oi = oidx[sel]
+        probs = _probability_matrix(fr, all_rows[sel], k, typ == BINARY)
         if typ == BINARY:
-            brier[sel] = brier_binary(probs[:, 0], (oi == 0).astype(float))
-        elif typ == ORDERED:
-            brier[sel] = brier_ordered(probs, oi)
-        else:
-            brier[sel] = brier_categorical(probs, oi)
+            crowd_values[sel, 0] = probs[:, 0]
+            continue
+        oi = oidx[sel]
+        brier[sel] = brier_ordered(probs, oi) if typ == ORDERED else brier_categorical(probs, oi)
         p_out = probs[np.arange(len(oi)), oi]
         logs[sel] = log_score(p_out)
         base[sel] = baseline_score(p_out, k)
-        crowd_values[sel, : 1 if typ == BINARY else k] = probs[:, :1] if typ == BINARY else probs
+        crowd_values[sel, :k] = probs
     return brier, logs, base, crowd_values
 
 

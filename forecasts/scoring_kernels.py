@@ -14,9 +14,40 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-BINARY_KIND, CATEGORICAL_KIND, ORDERED_KIND = 0, 1, 2
+from forecasts.scoring import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
+
+BINARY_KIND, CATEGORICAL_KIND, ORDERED_KIND = KIND_CODES[BINARY], KIND_CODES[CATEGORICAL], KIND_CODES[ORDERED]
+LN_CLAMP_LO, LN_CLAMP_HI = float(np.log(LOG_CLAMP[0])), float(np.log(LOG_CLAMP[1]))
+LN_2 = float(np.log(2.0))
 N_FLOAT_COLUMNS = 10  # scoring.SCORE_COLUMNS after n_forecasts, in that order
 QUESTIONS_PER_CHUNK = 512  # questions one parallel task scores in turn, sharing scratch buffers
+
+
+@nb.njit(cache=True, nogil=True)
+def binary_row_scores(p: float, outcome: int) -> tuple[float, float, float]:
+    """Brier, log and baseline score of one binary forecast P(yes) = p; outcome 0 is yes. The same rules as
+    scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them equal)."""
+    yes = outcome == 0
+    ln_p = np.log(p if yes else 1.0 - p)
+    return (p - (1.0 if yes else 0.0)) ** 2, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0)
+
+
+@nb.njit(cache=True, nogil=True)
+def sort_state(q: np.ndarray, f: np.ndarray, t: np.ndarray) -> int:
+    """0: rows strictly in (question, forecaster, made_at) order; 1: in order with equal keys; 2: out of order."""
+    state = 0
+    for i in range(1, len(q)):
+        if q[i] != q[i - 1]:
+            if q[i] < q[i - 1]:
+                return 2
+        elif f[i] != f[i - 1]:
+            if f[i] < f[i - 1]:
+                return 2
+        elif t[i] < t[i - 1] or not t[i] >= t[i - 1]:  # NaN counts as out of order
+            return 2
+        elif t[i] == t[i - 1]:
+            state = 1
+    return state
 
 
 @nb.njit(cache=True, nogil=True)
@@ -277,7 +308,6 @@ def score_runs(
     q_life: np.ndarray,
     q_filler_brier: np.ndarray,
     q_filler_log: np.ndarray,
-    q_binary: np.ndarray,
     relative: bool,
     member: np.ndarray,
     values: np.ndarray,
@@ -293,7 +323,8 @@ def score_runs(
     clipped to [opens_at, min(closes_at, known_at)]; the rest of the scheduled lifetime counts as the
     uninformed filler. A run whose first forecast came at or after that end is not scored. Spot scores
     are those of the last forecast made before it. Questions are rows qstart[i]:qstart[i+1]; per-question
-    arrays (q_*) are indexed by question code.
+    arrays (q_*) are indexed by question code. Binary rows are scored here from values[:, 0] = P(yes);
+    brier, logs and base hold the row scores of categorical and ordered rows (empty when there are none).
     """
     nq = len(qstart) - 1
     nchunks = (nq + QUESTIONS_PER_CHUNK - 1) // QUESTIONS_PER_CHUNK
@@ -327,6 +358,7 @@ def score_runs(
             a, b = qstart[i], qstart[i + 1]
             q = qcode[a]
             lo, hi, life = q_opens[q], q_clip_end[q], q_life[q]
+            binary, outcome = q_kind[q] == BINARY_KIND, q_outcome[q]
             if relative and offset[i + 1] > offset[i]:
                 _crowd_integrals(
                     fcode[a:b], t[a:b], member[a:b], values[a:b, : q_ncols[q]], q_kind[q], q_outcome[q],
@@ -341,29 +373,33 @@ def score_runs(
                 if t[r] < hi:  # the run's first forecast came before the end: scored
                     g += 1
                     active, sb, sl, sbase = 0.0, 0.0, 0.0, 0.0
-                    spot = r
+                    spot_b, spot_l, spot_s = 0.0, 0.0, 0.0
                     for j in range(r, run_end):
+                        if binary:
+                            rb, rl, rs = binary_row_scores(values[j, 0], outcome)
+                        else:
+                            rb, rl, rs = brier[j], logs[j], base[j]
                         t_next = hi if j == run_end - 1 else t[j + 1]
                         d = min(max(t_next, lo), hi) - min(max(t[j], lo), hi)
                         if d > 0.0:
                             active += d
-                            sb += brier[j] * d
-                            sl += logs[j] * d
-                            sbase += base[j] * d
-                        if t[j] < hi:
-                            spot = j
+                            sb += rb * d
+                            sl += rl * d
+                            sbase += rs * d
+                        if t[j] < hi:  # the spot forecast: the last one made before the end
+                            spot_b, spot_l, spot_s = rb, rl, rs
                     idle = max(life - active, 0.0)
                     gq[g], gf[g], count[g] = q, fcode[r], run_end - r
                     tavg = (sb + q_filler_brier[q] * idle) / life
                     cols[0, g] = tavg
-                    cols[1, g] = 2.0 * tavg if q_binary[q] else np.nan
+                    cols[1, g] = 2.0 * tavg if binary else np.nan
                     cols[2, g] = active / life
                     cols[3, g] = sb / active if active > 0.0 else np.nan
                     cols[4, g] = (sb - crowd[g - offset[i]]) / life if relative else np.nan
-                    cols[5, g] = brier[spot]
+                    cols[5, g] = spot_b
                     cols[6, g] = (sl + q_filler_log[q] * idle) / life
-                    cols[7, g] = logs[spot]
+                    cols[7, g] = spot_l
                     cols[8, g] = sbase / life
-                    cols[9, g] = base[spot]
+                    cols[9, g] = spot_s
                 r = run_end
     return gq, gf, count, cols

@@ -1,4 +1,4 @@
-"""Interactive commands stay light: they never load pymc, pytensor, arviz, matplotlib or scipy."""
+"""Interactive commands stay light: they never load pymc, pytensor, arviz, matplotlib, scipy or numba."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("pymc", "pytensor", "arviz", "matplotlib", "scipy")
+HEAVY = ("pymc", "pytensor", "arviz", "matplotlib", "scipy", "numba")
 PACK = Path(__file__).resolve().parent.parent / "questions"
 
 # Runs each command in one fresh interpreter and reports, after each, which heavy modules are loaded.

@@ -149,6 +149,30 @@ def test_categorical_and_ordered_brier_are_proper(q, p):
 
 
 @SETTINGS
+@given(p=st.floats(0.0, 1.0), outcome=st.integers(0, 1))
+def test_compiled_binary_row_scores_equal_the_rules(p, outcome):
+    b, log, base = kernels.binary_row_scores(p, outcome)
+    p_outcome = p if outcome == 0 else 1 - p
+    assert b == pytest.approx(scoring.brier_binary(p, 1.0 - outcome), abs=1e-15)
+    assert log == pytest.approx(scoring.log_score(p_outcome), abs=1e-12)
+    with np.errstate(divide="ignore"):
+        assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
+
+
+def test_uninformed_filler_of_ordered_question_depends_on_outcome():
+    # uniform over 4 ordered outcomes: cumulative 1/4, 1/2, 3/4 against the truth's cumulative indicator
+    assert scoring.uninformed_brier("ordered", 4, 0) == pytest.approx((0.75**2 + 0.5**2 + 0.25**2) / 3)
+    assert scoring.uninformed_brier("ordered", 4, 1) == pytest.approx((0.25**2 + 0.5**2 + 0.25**2) / 3)
+    q = pd.DataFrame([{"question_id": "o", "type": "ordered", "n_outcomes": 4, "outcome_index": 1}])
+    q = q.assign(opens_at=0.0, closes_at=2 * DAY, known_at=2 * DAY)
+    f = pd.DataFrame(
+        {"question_id": "o", "forecaster_id": "a", "made_at": [DAY], "probability": np.nan,
+         "probabilities": [[0.25, 0.25, 0.25, 0.25]]}
+    )  # fmt: skip
+    assert scores(f, q).loc[("o", "a"), "brier_time_avg"] == pytest.approx(0.125)  # filler = the same forecast
+
+
+@SETTINGS
 @given(p=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=20), o=st.integers(0, 1))
 def test_score_ranges(p, o):
     p = np.array(p)
