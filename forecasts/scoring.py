@@ -124,19 +124,30 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     q["known_at"] = q["known_at"].fillna(q["closes_at"])
     q["clip_end"] = np.minimum(q["closes_at"], q["known_at"])
     q["outcome_index"] = q["outcome_index"].astype(int)
-    q["kind"] = q["type"].map(KIND_CODES).astype(np.int64)
+    q["kind"] = np.select(
+        [(q["type"] == name).to_numpy(dtype=bool) for name in KIND_CODES], list(KIND_CODES.values()), -1
+    )
+    if (q["kind"] < 0).any():
+        raise ValueError(f"question type must be one of {', '.join(KIND_CODES)}")
     q["filler_brier"] = _uniform_briers(q)
     q["filler_log"] = np.log(q["n_outcomes"].astype(float))
     return q
 
 
 def _uniform_briers(q: pd.DataFrame) -> np.ndarray:
-    """uninformed_brier of every question, computed once per distinct (kind, outcomes, outcome index)."""
-    keys = q[["kind", "n_outcomes", "outcome_index"]].to_numpy(dtype=np.int64)
-    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-    types = {code: name for name, code in KIND_CODES.items()}
-    per_key = np.array([uninformed_brier(types[kind], k, o) for kind, k, o in distinct.tolist()])
-    return per_key[inverse.ravel()] if len(keys) else np.zeros(0)
+    """uninformed_brier of every question: 0.25 for binary ones, else computed once per distinct
+    (kind, outcomes, outcome index)."""
+    kind, k, o = (q[c].to_numpy(dtype=np.int64) for c in ("kind", "n_outcomes", "outcome_index"))
+    filler = np.full(len(q), uninformed_brier(BINARY, 2))
+    other = kind != KIND_CODES[BINARY]
+    if other.any():
+        distinct, inverse = np.unique((kind[other] << 40) | (k[other] << 20) | o[other], return_inverse=True)
+        types = {code: name for name, code in KIND_CODES.items()}
+        per_key = [
+            uninformed_brier(types[key >> 40], (key >> 20) & 0xFFFFF, key & 0xFFFFF) for key in distinct.tolist()
+        ]
+        filler[other] = np.array(per_key)[inverse]
+    return filler
 
 
 def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int, binary: bool) -> np.ndarray:
@@ -181,6 +192,15 @@ def _ties_in_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray)
     return bool((np.diff(tie)[equal] >= 0).all())
 
 
+def _question_codes(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each forecast's question in the questions index (-1: not listed), as int64; a categorical
+    column maps its categories once instead of looking up every row."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        per_category = np.append(index.get_indexer(ids.cat.categories), -1).astype(np.int64)
+        return per_category[ids.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
+    return index.get_indexer(ids).astype(np.int64)
+
+
 def _forecaster_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes in name order and the names; a categorical column with sorted, all-used categories
     already is that (no 10-million-row factorize)."""
@@ -223,10 +243,10 @@ def score_forecasts(
     from forecasts import scoring_kernels as kernels  # numba: loaded only when something is scored
 
     qa = question_arrays(questions)
-    qcode_all = qa.index.get_indexer(forecasts["question_id"])
+    qcode_all = _question_codes(forecasts["question_id"], qa.index)
     keep = qcode_all >= 0
     fr = forecasts.loc[keep] if not keep.all() else forecasts
-    qcode = qcode_all[keep].astype(np.int64)
+    qcode = qcode_all[keep] if not keep.all() else qcode_all
     fcode, fnames = _forecaster_codes(fr["forecaster_id"])
     t = to_seconds(fr["made_at"])
     order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr), kernels.sort_state)
