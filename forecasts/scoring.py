@@ -260,8 +260,13 @@ def score_forecasts(
     if crowd_members is not None:
         member = np.isin(np.asarray(fnames), list(crowd_members))[fcode]
     kind = qa["kind"].to_numpy()
-    gq, gf, count, cols = kernels.score_runs(
+    offset = kernels.scored_run_offsets(qstart, qcode, fcode, t, qa["clip_end"].to_numpy())
+    ng = int(offset[-1])
+    gq, gf, count = np.empty(ng, dtype=np.int32), np.empty(ng, dtype=np.int32), np.empty(ng, dtype=np.int64)
+    cols = np.empty((len(SCORE_COLUMNS) - 1, ng))  # the float columns, one row each (numpy pages: see kernels)
+    kernels.score_runs(
         qstart,
+        offset,
         qcode,
         fcode,
         t,
@@ -279,6 +284,10 @@ def score_forecasts(
         np.where(kind == KIND_CODES[BINARY], 1, qa["n_outcomes"].to_numpy()).astype(np.int64),
         kind,
         qa["outcome_index"].to_numpy(dtype=np.int64),
+        gq,
+        gf,
+        count,
+        cols,
     )
     # the float columns as one block without a copy (cols.T is a view of the kernel's row-per-column output)
     out = pd.DataFrame(cols.T, columns=list(SCORE_COLUMNS)[1:], copy=False)
