@@ -356,6 +356,26 @@ def test_single_forecaster_has_zero_relative_brier_and_crowd_excludes_aggregates
     assert out.loc[("q", "crowd"), "relative_brier"] == pytest.approx(0.01 - 0.16)
 
 
+def test_categorical_ids_score_like_strings():
+    # categorical ids (as the benchmark and notebooks pass them) take the code paths; same table as strings,
+    # including a forecast on an unlisted question, an unused category and unsorted forecaster categories
+    fs, qs = random_history(3, n=80)
+    fs = pd.concat([fs, history([("f1", 0, 0.9)], qid="unlisted").assign(seq=999)], ignore_index=True)
+
+    def table(frame: pd.DataFrame) -> pd.DataFrame:
+        out = scoring.score_forecasts(frame, qs).astype({"question_id": str, "forecaster_id": str})
+        return out.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
+
+    want = table(fs)
+    assert "unlisted" not in set(want["question_id"])
+    for names in (["f0", "f1", "f2", "f3", "f4", "zz-unused"], ["f4", "f3", "f2", "f1", "f0"]):
+        cat = fs.assign(
+            question_id=pd.Categorical(fs["question_id"], categories=["q0", "q1", "q2", "unlisted", "q-unused"]),
+            forecaster_id=pd.Categorical(fs["forecaster_id"], categories=names),
+        )
+        pd.testing.assert_frame_equal(table(cat), want)
+
+
 def test_forecasts_on_unlisted_questions_are_ignored():
     f = pd.concat([history([("a", 0, 0.9)]), history([("a", 0, 0.9)], qid="unresolved")])
     out = scoring.score_forecasts(f, one_question(0))
