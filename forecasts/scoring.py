@@ -1,6 +1,6 @@
-"""Proper scores for forecasts, vectorised over whole columns (design.md "Scoring").
+"""Proper scores for forecasts and for whole forecast histories (design.md "Scoring").
 
-Per-forecast rules (Brier, log, baseline, ordered Brier, RPS) are elementwise numpy functions.
+Per-forecast rules (Brier, log, baseline, ordered Brier, RPS) are numpy functions over whole columns.
 `score_forecasts` turns a forecast history into one row per forecaster × question: each forecast
 stands from its made_at until the same forecaster's next forecast, clipped to
 [opens_at, min(closes_at, known_at)); every other instant of the scheduled lifetime counts as the

@@ -323,6 +323,7 @@ def _crowd_integrals(
 
 @nb.njit(cache=True, nogil=True)
 def _chunk_bounds(qstart: np.ndarray, c: int) -> tuple[int, int]:
+    """The questions [first, last) of parallel chunk c."""
     nq = len(qstart) - 1
     return c * QUESTIONS_PER_CHUNK, min((c + 1) * QUESTIONS_PER_CHUNK, nq)
 
