@@ -150,26 +150,22 @@ def _uniform_briers(q: pd.DataFrame) -> np.ndarray:
     return filler
 
 
-def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int, binary: bool) -> np.ndarray:
-    """Per-outcome probabilities of the given rows as an (n, k) array (binary: [P(yes), P(no)])."""
-    if binary:
-        p = frame["probability"].to_numpy(dtype=float)[rows]
-        return np.column_stack([p, 1.0 - p])
+def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int) -> np.ndarray:
+    """Per-outcome probabilities of the given (categorical or ordered) rows as an (n, k) array."""
     col = frame["probabilities"].to_numpy()[rows]
     return np.array([np.asarray(v, dtype=float) for v in col], dtype=float).reshape(len(rows), k)
 
 
-# --- intervals -----------------------------------------------------------------------------------
+# --- row order and codes -----------------------------------------------------------------------------------
 
 
-def _sort_order(
-    q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callable[[], np.ndarray], sort_state: Callable
-) -> np.ndarray | None:
+def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callable[[], np.ndarray]) -> np.ndarray | None:
     """Permutation sorting by (question, forecaster, made_at, tie-break); None when already in that order.
 
-    sort_state(q, f, t) is 0 (strictly in order), 1 (in order, some equal keys) or 2 (out of order); the
-    tie-break values are only computed when equal keys need them.
+    The tie-break values are only computed when equal keys need them.
     """
+    from forecasts.scoring_kernels import sort_state  # numba, as score_forecasts
+
     if len(q) < 2:
         return None
     state = sort_state(q, f, t)
@@ -249,7 +245,7 @@ def score_forecasts(
     qcode = qcode_all[keep] if not keep.all() else qcode_all
     fcode, fnames = _forecaster_codes(fr["forecaster_id"])
     t = to_seconds(fr["made_at"])
-    order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr), kernels.sort_state)
+    order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr))
     rows = slice(None) if order is None else order
     if order is not None:
         qcode, fcode, t = qcode[order], fcode[order], t[order]
@@ -324,10 +320,10 @@ def _row_scores(
     oidx = qa["outcome_index"].to_numpy()[qcode]
     all_rows = np.arange(len(fr))[rows]
     for (typ, k), sel in _type_groups(qtype, k_all):
-        probs = _probability_matrix(fr, all_rows[sel], k, typ == BINARY)
         if typ == BINARY:
-            crowd_values[sel, 0] = probs[:, 0]
+            crowd_values[sel, 0] = fr["probability"].to_numpy(dtype=float)[all_rows[sel]]
             continue
+        probs = _probability_matrix(fr, all_rows[sel], k)
         oi = oidx[sel]
         brier[sel] = brier_ordered(probs, oi) if typ == ORDERED else brier_categorical(probs, oi)
         p_out = probs[np.arange(len(oi)), oi]

@@ -52,6 +52,19 @@ def sort_state(q: np.ndarray, f: np.ndarray, t: np.ndarray) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
+def _standing_seconds(t: float, t_next: float, lo: float, hi: float) -> float:
+    """Seconds a value set at t and replaced at t_next stands inside the scoring window [lo, hi]."""
+    return min(max(t_next, lo), hi) - min(max(t, lo), hi)
+
+
+@nb.njit(cache=True, nogil=True)
+def _scored_run_start(fcode: np.ndarray, t: np.ndarray, r: int, first: int, hi: float) -> bool:
+    """Whether row r starts a (question, forecaster) run (the question's rows begin at `first`) that is
+    scored: its first forecast came before the window's end hi."""
+    return (r == first or fcode[r] != fcode[r - 1]) and t[r] < hi
+
+
+@nb.njit(cache=True, nogil=True)
 def _kth(tree: np.ndarray, top: int, k: int) -> int:
     """0-based rank of the (k+1)-th present value in a Fenwick tree of counts (top: largest power of 2 <= size)."""
     m = len(tree) - 1
@@ -307,7 +320,7 @@ def _crowd_integrals(
     for e in range(m):
         before[e] = total
         t_next = hi if e == m - 1 else t[order[e + 1]]
-        d = min(max(t_next, lo), hi) - min(max(t[order[e]], lo), hi)
+        d = _standing_seconds(t[order[e]], t_next, lo, hi)
         if d > 0.0:
             for j in range(k):
                 point[j] = med[j, e]
@@ -316,7 +329,7 @@ def _crowd_integrals(
         position[order[e]] = e
     g = 0
     for r in range(m):
-        if (r == 0 or fcode[r] != fcode[r - 1]) and t[r] < hi:
+        if _scored_run_start(fcode, t, r, 0, hi):
             out[g] = total - before[position[r]]
             g += 1
 
@@ -347,7 +360,7 @@ def scored_run_offsets(
             hi = q_clip_end[qcode[qstart[i]]]
             kept = 0
             for r in range(qstart[i], qstart[i + 1]):
-                kept += (r == qstart[i] or fcode[r] != fcode[r - 1]) and t[r] < hi
+                kept += _scored_run_start(fcode, t, r, qstart[i], hi)
             runs[i + 1] = kept
     return np.cumsum(runs)
 
@@ -419,7 +432,7 @@ def score_runs(
                 run_end = r + 1
                 while run_end < b and fcode[run_end] == fcode[r]:
                     run_end += 1
-                if t[r] < hi:  # the run's first forecast came before the end: scored
+                if _scored_run_start(fcode, t, r, a, hi):
                     g += 1
                     active, sb, sl, sbase = 0.0, 0.0, 0.0, 0.0
                     spot_b, spot_l, spot_s = 0.0, 0.0, 0.0
@@ -429,7 +442,7 @@ def score_runs(
                         else:
                             rb, rl, rs = brier[j], logs[j], base[j]
                         t_next = hi if j == run_end - 1 else t[j + 1]
-                        d = min(max(t_next, lo), hi) - min(max(t[j], lo), hi)
+                        d = _standing_seconds(t[j], t_next, lo, hi)
                         if d > 0.0:
                             active += d
                             sb += rb * d
