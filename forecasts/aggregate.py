@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
-from forecasts.db import write_transaction
+from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD, ensure_forecaster
 from forecasts.timeutil import from_iso, now_utc, to_iso
@@ -76,7 +75,7 @@ def check_method(method: str) -> str:
 # --- database layer -------------------------------------------------------------------------------
 
 
-def _people_forecasts(db: sqlite_utils.Database, known: str):
+def _people_forecasts(db: Database, known: str):
     import pandas as pd
 
     sql = """SELECT f.id, f.question_id, f.forecaster_id, f.made_at, f.probability, f.probabilities
@@ -87,7 +86,7 @@ def _people_forecasts(db: sqlite_utils.Database, known: str):
     return pd.DataFrame(db.conn.execute(sql, [known, known]).fetchall(), columns=cols)
 
 
-def _crowd_rows(db: sqlite_utils.Database) -> dict[str, list[tuple[str, Any]]]:
+def _crowd_rows(db: Database) -> dict[str, list[tuple[str, Any]]]:
     import json
 
     out: dict[str, list[tuple[str, Any]]] = {}
@@ -191,7 +190,7 @@ def _differs(x: Any, y: Any) -> bool:
     return abs(x - y) > CHANGE_TOL
 
 
-def record_crowd(db: sqlite_utils.Database, method: str = "median", known_by: datetime | None = None) -> dict[str, Any]:
+def record_crowd(db: Database, method: str = "median", known_by: datetime | None = None) -> dict[str, Any]:
     """Record `crowd` forecasts at each change of the people's standing forecasts (idempotent).
 
     Uses forecasts recorded and made by `known_by`; a crowd forecast is written at a moment only while the

@@ -17,7 +17,10 @@ from typing import Annotated, Any
 
 import typer
 
+from forecasts import cliparams
 from forecasts.errors import ForecastsError
+
+cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
 
 app = typer.Typer(
     help="Forecasting and scenario tracking: questions, evidence, forecasts, resolutions, scores.",

@@ -1,16 +1,21 @@
-"""The SQLite store: connection with pragmas, write transactions, and schema migrations."""
+"""The SQLite store: connection with pragmas, write transactions, and schema migrations.
+
+`Database` is a plain sqlite3 connection with the few helpers the library uses, so interactive commands never
+import sqlite-utils (which imports pandas and numpy when they are installed); the full Database is
+built on demand (`db.utils`, `db["table"]`) by the paths that use it: sync, imports, exports.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import random
+import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
@@ -28,12 +33,78 @@ APPEND_ONLY_TABLES = (
 )
 
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+class Database:
+    """A sqlite3 connection plus the sqlite-utils-style helpers the library uses (`query`, `execute`, `atomic`,
+    `table_names`); anything else sqlite-utils offers is reached through `utils`, imported only then."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._utils: sqlite_utils.Database | None = None
+
+    @property
+    def utils(self) -> sqlite_utils.Database:
+        """The sqlite_utils.Database over the same connection (imports sqlite-utils, and so pandas, on first use)."""
+        if self._utils is None:
+            import sqlite_utils
+
+            self._utils = sqlite_utils.Database(self.conn)
+        return self._utils
+
+    def __getitem__(self, table: str) -> Any:
+        return self.utils[table]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.utils, name)
+
+    def execute(self, sql: str, params: Sequence | dict[str, Any] | None = None) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params if params is not None else ())
+
+    def query(self, sql: str, params: Sequence | dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Rows as dicts keyed by column name (a repeated name gets _2, _3 ... as in sqlite-utils)."""
+        cur = self.execute(sql, params)
+        keys: list[str] = []
+        for d in cur.description or ():
+            key, n = d[0], 1
+            while key in keys:
+                n += 1
+                key = f"{d[0]}_{n}"
+            keys.append(key)
+        return (dict(zip(keys, row, strict=True)) for row in cur)
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction, or a savepoint inside one already open (as sqlite-utils' `atomic`)."""
+        if not self.conn.in_transaction:
+            with write_transaction(self):
+                yield self
+            return
+        savepoint = f"atomic_{secrets.token_hex(8)}"
+        self.conn.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                self.conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            raise
+        self.conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+
+
 def default_db_path() -> Path:
     """`FORECASTS_DB` if set, else db/forecasts.db under the working directory."""
     return Path(os.environ.get("FORECASTS_DB") or DEFAULT_DB)
 
 
-def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_utils.Database:
+def connect(path: str | Path | None = None, migrate: bool = True) -> Database:
     """Open (creating if needed) the database with WAL, foreign keys and a busy timeout."""
     path = Path(path) if path is not None else default_db_path()
     if str(path) != ":memory:":
@@ -44,16 +115,17 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_util
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: REPLACE fires DELETE triggers
     except sqlite3.DatabaseError as exc:
         raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     if migrate:
         apply_migrations(db)
     return db
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Database) -> Iterator[Database]:
     """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing."""
     if db.conn.in_transaction:
         with db.atomic():
@@ -91,7 +163,7 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
+def insert_row(db: Database, table: str, row: dict) -> int:
     """Insert one row with plain SQL (inside the caller's transaction) and return its rowid."""
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" for _ in row)
@@ -101,7 +173,7 @@ def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
 
 # --- migrations -------------------------------------------------------------------------------
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[[Database], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
 
@@ -111,7 +183,7 @@ def migration(fn: Migration) -> Migration:
     return fn
 
 
-def _append_only_triggers(db: sqlite_utils.Database, table: str) -> None:
+def _append_only_triggers(db: Database, table: str) -> None:
     """Refuse UPDATE, DELETE and any insert over an existing row (REPLACE deletes without firing DELETE triggers;
     that one raises SQLite's own uniqueness message, so importers name the field as before)."""
     for op in ("UPDATE", "DELETE"):
@@ -129,7 +201,7 @@ def _append_only_triggers(db: sqlite_utils.Database, table: str) -> None:
 
 
 @migration
-def m001_initial(db: sqlite_utils.Database) -> None:
+def m001_initial(db: Database) -> None:
     """Questions, forecasters and the append-only ledgers."""
     statements = [
         """CREATE TABLE questions (
@@ -222,7 +294,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m002_posterior_runs(db: sqlite_utils.Database) -> None:
+def m002_posterior_runs(db: Database) -> None:
     """Stored PyMC posterior runs (summary, contributions, diagnostics) so reports reuse them."""
     db.conn.execute(
         """CREATE TABLE posterior_runs (
@@ -256,7 +328,7 @@ def m002_posterior_runs(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m003_skill_runs(db: sqlite_utils.Database) -> None:
+def m003_skill_runs(db: Database) -> None:
     """Stored fits of the learning models (forecaster calibration, evidence trust), reusable by the crowd."""
     db.conn.execute(
         """CREATE TABLE skill_runs (
@@ -283,7 +355,7 @@ def m003_skill_runs(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m004_scenario_runs(db: sqlite_utils.Database) -> None:
+def m004_scenario_runs(db: Database) -> None:
     """Scenario runs: fitted factor loadings (cached by the dependency file's hash) and scenario probabilities."""
     db.conn.execute(
         """CREATE TABLE scenario_runs (
@@ -306,19 +378,19 @@ def m004_scenario_runs(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m006_question_bin_ends(db: sqlite_utils.Database) -> None:
+def m006_question_bin_ends(db: Database) -> None:
     """Ordered "when" questions: the end date of each outcome's time window (JSON list)."""
     db.conn.execute("ALTER TABLE questions ADD COLUMN bin_ends TEXT NOT NULL DEFAULT '[]'")
 
 
 @migration
-def m007_retraction_index(db: sqlite_utils.Database) -> None:
+def m007_retraction_index(db: Database) -> None:
     """Index retractions by evidence item: every probability read checks whether an item was retracted."""
     db.conn.execute("CREATE INDEX IF NOT EXISTS evidence_retractions_evidence ON evidence_retractions(evidence_id)")
 
 
 @migration
-def m008_ledgers_refuse_replace(db: sqlite_utils.Database) -> None:
+def m008_ledgers_refuse_replace(db: Database) -> None:
     """INSERT OR REPLACE deletes the old row without firing DELETE triggers: every append-only table (the ledgers
     and the model-run tables) now also refuses an insert whose id (or evidence key) exists."""
     names = db.conn.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'").fetchall()
@@ -326,7 +398,7 @@ def m008_ledgers_refuse_replace(db: sqlite_utils.Database) -> None:
         _append_only_triggers(db, table)
 
 
-def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}

@@ -14,9 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import APPEND_ONLY_TABLES
+from forecasts.db import APPEND_ONLY_TABLES, Database
 from forecasts.errors import ForecastsError
 
 MAX_LISTED = 200  # problems listed per check; the count is always exact
@@ -47,7 +45,7 @@ class _Report:
             )
 
 
-def check_database(db: sqlite_utils.Database, integrity: bool = True) -> dict[str, Any]:
+def check_database(db: Database, integrity: bool = True) -> dict[str, Any]:
     """Run PRAGMA integrity_check and foreign_key_check plus the domain rules; return every problem found."""
     rep = _Report()
     if integrity:
@@ -77,11 +75,11 @@ def check_database(db: sqlite_utils.Database, integrity: bool = True) -> dict[st
     }
 
 
-def _tables(db: sqlite_utils.Database) -> list[str]:
+def _tables(db: Database) -> list[str]:
     return [t for t in db.table_names() if not t.startswith(("sqlite_", "_"))]
 
 
-def _check_triggers(db: sqlite_utils.Database, rep: _Report) -> None:
+def _check_triggers(db: Database, rep: _Report) -> None:
     triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     ledgers = set(APPEND_ONLY_TABLES) | {
         name.rsplit("_no_", 1)[0] for name in triggers if name.endswith(("_no_update", "_no_delete"))
@@ -92,7 +90,7 @@ def _check_triggers(db: sqlite_utils.Database, rep: _Report) -> None:
                 rep.add("error", "append_only", table, None, f"trigger {table}_no_{op} is missing: rows can be altered")
 
 
-def _check_timestamps(db: sqlite_utils.Database, rep: _Report) -> None:
+def _check_timestamps(db: Database, rep: _Report) -> None:
     for table, cols in TIMESTAMP_COLUMNS.items():
         for col in cols:
             sql = f'SELECT rowid, "{col}" FROM "{table}" WHERE "{col}" IS NOT NULL AND "{col}" NOT GLOB ?'
@@ -100,7 +98,7 @@ def _check_timestamps(db: sqlite_utils.Database, rep: _Report) -> None:
                 rep.add("error", "timestamp", table, rowid, f"{col}: {value!r} is not a UTC timestamp")
 
 
-def _check_resolutions(db: sqlite_utils.Database, questions: dict, rep: _Report) -> dict[str, dict]:
+def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str, dict]:
     """Resolve/unresolve must alternate per question with allowed outcomes; returns the standing ones."""
     standing: dict[str, dict] = {}
     sql = "SELECT id, question_id, action, outcome, known_at FROM resolutions ORDER BY id"
@@ -125,7 +123,7 @@ def _check_resolutions(db: sqlite_utils.Database, questions: dict, rep: _Report)
     return standing
 
 
-def _check_forecasts(db: sqlite_utils.Database, questions: dict, resolved: dict, rep: _Report) -> None:
+def _check_forecasts(db: Database, questions: dict, resolved: dict, rep: _Report) -> None:
     sql = "SELECT id, question_id, made_at, probability, probabilities FROM forecasts ORDER BY id"
     for fid, qid, made_at, p, ps in db.conn.execute(sql):
         q = questions.get(qid)
@@ -171,7 +169,7 @@ def _categorical_problem(p: Any, ps: str | None, outcomes: list[str]) -> str | N
     return None
 
 
-def _check_links(db: sqlite_utils.Database, questions: dict, rep: _Report) -> None:
+def _check_links(db: Database, questions: dict, rep: _Report) -> None:
     sql = "SELECT id, question_id, outcome, log_lr FROM evidence_links ORDER BY id"
     for lid, qid, outcome, log_lr in db.conn.execute(sql):
         q = questions.get(qid)
@@ -187,7 +185,7 @@ def _check_links(db: sqlite_utils.Database, questions: dict, rep: _Report) -> No
             rep.add("error", "log_lr", "evidence_links", lid, f"log_lr: {log_lr!r} is not a finite number")
 
 
-def backup_database(db: sqlite_utils.Database, dest: str | Path) -> dict[str, Any]:
+def backup_database(db: Database, dest: str | Path) -> dict[str, Any]:
     """Copy the live database to a new file with SQLite's online backup API; never overwrite a file."""
     dest = Path(dest)
     if dest.exists():

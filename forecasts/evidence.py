@@ -14,10 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from forecasts.bayes.record import record_evidence_forecasts
-from forecasts.db import insert_row, write_transaction
+from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, get_question
@@ -184,7 +182,7 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _validate_links(db: sqlite_utils.Database, links: list[LinkSpec]) -> dict[str, Question]:
+def _validate_links(db: Database, links: list[LinkSpec]) -> dict[str, Question]:
     questions: dict[str, Question] = {}
     seen: set[tuple[str, str | None]] = set()
     for spec in links:
@@ -210,7 +208,7 @@ def _validate_links(db: sqlite_utils.Database, links: list[LinkSpec]) -> dict[st
     return questions
 
 
-def _write_item(db: sqlite_utils.Database, item: EvidenceItem, recorded_at: str) -> int:
+def _write_item(db: Database, item: EvidenceItem, recorded_at: str) -> int:
     evidence_id = insert_row(
         db,
         "evidence",
@@ -244,7 +242,7 @@ def _write_item(db: sqlite_utils.Database, item: EvidenceItem, recorded_at: str)
     return evidence_id
 
 
-def validate_item(db: sqlite_utils.Database, item: EvidenceItem, now: datetime) -> EvidenceItem:
+def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceItem:
     """Check every field of an item; raise a one-line ForecastsError on the first problem."""
     item.summary = _check_text(item.summary, "summary", required=True)
     item.source = _check_text(item.source, "source")
@@ -260,7 +258,7 @@ def validate_item(db: sqlite_utils.Database, item: EvidenceItem, now: datetime) 
     return item
 
 
-def add_evidence(db: sqlite_utils.Database, item: EvidenceItem) -> dict[str, Any]:
+def add_evidence(db: Database, item: EvidenceItem) -> dict[str, Any]:
     """Log one evidence item; return its id and each linked question's before → after probability."""
     now = now_utc()
     validate_item(db, item, now)
@@ -271,7 +269,7 @@ def add_evidence(db: sqlite_utils.Database, item: EvidenceItem) -> dict[str, Any
     return {"evidence_id": evidence_id, "changes": _changes(db, qids, evidence_id, now)}
 
 
-def _changes(db: sqlite_utils.Database, qids: list[str], evidence_id: int, now: datetime) -> list[dict[str, Any]]:
+def _changes(db: Database, qids: list[str], evidence_id: int, now: datetime) -> list[dict[str, Any]]:
     """Before (without the item) → after (with it) fast-path probabilities, now, for each question."""
     grouped = active_links(db, now, qids)
     out = []
@@ -284,7 +282,7 @@ def _changes(db: sqlite_utils.Database, qids: list[str], evidence_id: int, now: 
     return out
 
 
-def retract_evidence(db: sqlite_utils.Database, evidence_id: int, reason: str, recorded_by: str = "") -> dict[str, Any]:
+def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: str = "") -> dict[str, Any]:
     """Retract an item with a new row; the original stays in the ledger. Returns the probability changes."""
     row = db.conn.execute("SELECT id FROM evidence WHERE id = ?", [evidence_id]).fetchone()
     if row is None:
@@ -312,9 +310,7 @@ def retract_evidence(db: sqlite_utils.Database, evidence_id: int, reason: str, r
     }
 
 
-def list_evidence(
-    db: sqlite_utils.Database, question_id: str | None = None, include_retracted: bool = True
-) -> list[dict[str, Any]]:
+def list_evidence(db: Database, question_id: str | None = None, include_retracted: bool = True) -> list[dict[str, Any]]:
     """Evidence items (newest observation first) with their links and retraction state."""
     if question_id is not None:
         get_question(db, question_id)
@@ -445,7 +441,7 @@ def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return list(grouped.values())
 
 
-def import_evidence(db: sqlite_utils.Database, path: Path) -> dict[str, Any]:
+def import_evidence(db: Database, path: Path) -> dict[str, Any]:
     """Validate every item of a file, then write them all in one transaction (keys already logged are skipped)."""
     now = now_utc()
     items = []

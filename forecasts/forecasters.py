@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import sqlite_utils
-
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
 
@@ -15,7 +14,7 @@ RESERVED = {MODEL: "model", CROWD: "aggregate"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def ensure_forecaster(db: sqlite_utils.Database, name: str, kind: str = "person") -> str:
+def ensure_forecaster(db: Database, name: str, kind: str = "person") -> str:
     """Create the forecaster if new (inside the caller's transaction); people may not take reserved names."""
     if not NAME_PATTERN.match(name or ""):
         raise ForecastsError(
@@ -29,7 +28,7 @@ def ensure_forecaster(db: sqlite_utils.Database, name: str, kind: str = "person"
     return name
 
 
-def get_forecaster(db: sqlite_utils.Database, name: str) -> dict:
+def get_forecaster(db: Database, name: str) -> dict:
     """One forecaster by name, or a user error listing the known ones."""
     row = db.conn.execute("SELECT id, kind, created_at FROM forecasters WHERE id = ?", [name]).fetchone()
     if row is None:

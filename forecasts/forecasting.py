@@ -7,9 +7,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import insert_row, write_transaction
+from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import ensure_forecaster, get_forecaster
 from forecasts.questions import Question, get_question
@@ -59,7 +57,7 @@ def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
 
 
 def submit_forecast(
-    db: sqlite_utils.Database,
+    db: Database,
     question_id: str,
     probability: str | float | dict[str, float],
     by: str,
@@ -124,9 +122,7 @@ def submit_forecast(
     }
 
 
-def list_forecasts(
-    db: sqlite_utils.Database, question_id: str | None = None, by: str | None = None
-) -> list[dict[str, Any]]:
+def list_forecasts(db: Database, question_id: str | None = None, by: str | None = None) -> list[dict[str, Any]]:
     """Forecast rows, oldest first, optionally for one question and/or forecaster."""
     where, params = [], []
     if question_id:
@@ -147,7 +143,7 @@ def list_forecasts(
 
 
 def standing_forecasts(
-    db: sqlite_utils.Database, question_id: str, at: datetime, known_by: datetime | None = None
+    db: Database, question_id: str, at: datetime, known_by: datetime | None = None
 ) -> dict[str, dict[str, Any]]:
     """Each forecaster's latest forecast made by `at` (and recorded by `known_by`, if given)."""
     sql = "SELECT * FROM forecasts WHERE question_id = ? AND made_at <= ?"

@@ -50,9 +50,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import write_transaction
+from forecasts.db import Database, write_transaction
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import NAME_PATTERN, RESERVED
@@ -101,7 +99,7 @@ def _affinity(decl: str) -> str:
     return "numeric"
 
 
-def data_tables(db: sqlite_utils.Database) -> list[TableInfo]:
+def data_tables(db: Database) -> list[TableInfo]:
     """Every user table (no SQLite internals, `_migrations`, virtual or shadow tables), parents first."""
     sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
     virtual = [r[0] for r in db.conn.execute(sql)]
@@ -160,7 +158,7 @@ def _csv_cell(value: Any, where: str) -> str:
     return repr(value)
 
 
-def export(db: sqlite_utils.Database, dest_dir: str | Path, fmt: str = "csv") -> dict[str, Any]:
+def export(db: Database, dest_dir: str | Path, fmt: str = "csv") -> dict[str, Any]:
     """Write every table as <table>.csv or <table>.jsonl in dest_dir from one snapshot; refuse to overwrite."""
     fmt = _check_format(fmt)
     dest = Path(dest_dir)
@@ -252,7 +250,7 @@ def _typed_record(t: TableInfo, rec: dict[str, Any], fmt: str, where: str) -> di
 # --- round-trip import ----------------------------------------------------------------------------
 
 
-def _diagnose(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], exc: sqlite3.IntegrityError) -> str:
+def _diagnose(db: Database, t: TableInfo, row: dict[str, Any], exc: sqlite3.IntegrityError) -> str:
     """Turn an SQLite constraint failure on one row into `field: problem`."""
     msg = str(exc)
     if "FOREIGN KEY" in msg:
@@ -276,7 +274,7 @@ def _diagnose(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], exc:
     return f"row: {msg}"
 
 
-def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+def import_data(db: Database, path: str | Path) -> dict[str, Any]:
     """Read an export directory into this database in one transaction: all rows or none."""
     src = Path(path)
     if not src.is_dir():
@@ -324,7 +322,7 @@ def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     return {"format": fmt, "directory": str(src), "tables": summary}
 
 
-def _insert_rows(db: sqlite_utils.Database, t: TableInfo, rows: list[tuple[str, dict[str, Any]]]) -> None:
+def _insert_rows(db: Database, t: TableInfo, rows: list[tuple[str, dict[str, Any]]]) -> None:
     """Insert in bulk (runs of rows with the same columns); on a constraint failure, name the row and field."""
     start = 0
     while start < len(rows):
@@ -350,11 +348,11 @@ def _insert_rows(db: sqlite_utils.Database, t: TableInfo, rows: list[tuple[str, 
         start = end
 
 
-def _error_keys(db: sqlite_utils.Database) -> set[tuple]:
+def _error_keys(db: Database) -> set[tuple]:
     return {(p["check"], p["table"], p["id"], p["problem"]) for p in check_database(db, integrity=False)["errors"]}
 
 
-def _existing_same(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:
+def _existing_same(db: Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:
     """True if a row with this primary key exists and matches; an error if it exists and differs."""
     if any(row.get(k) is None for k in t.pks):
         return False
@@ -376,7 +374,7 @@ def _existing_same(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any],
 # --- public forecast data -------------------------------------------------------------------------
 
 
-def import_path(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+def import_path(db: Database, path: str | Path) -> dict[str, Any]:
     """`forecasts import PATH`: a directory is a full round-trip import, a file is forecast/resolution data."""
     p = Path(path)
     if p.is_dir():
@@ -384,7 +382,7 @@ def import_path(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     return import_file(db, p)
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
+def import_file(db: Database, path: str | Path) -> dict[str, Any]:
     """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
     p = Path(path)
     columns, records = read_rows(p)
@@ -481,7 +479,7 @@ def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float 
 
 
 def _import_forecasts(
-    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
+    db: Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
 ) -> dict[str, Any]:
     now = now_utc()
     now_iso = to_iso(now)
@@ -564,9 +562,7 @@ def _shown(stated: tuple[float | None, str | None]) -> str:
     return "{" + ", ".join(f"{o}: {v:.6g}" for o, v in json.loads(ps).items()) + "}"
 
 
-def _new_forecasts(
-    db: sqlite_utils.Database, path: Path, rows: list[tuple], lines: dict[tuple[str, str, str], int]
-) -> list[tuple]:
+def _new_forecasts(db: Database, path: Path, rows: list[tuple], lines: dict[tuple[str, str, str], int]) -> list[tuple]:
     """The rows not yet recorded; one whose forecaster already has a different forecast at that made_at is an error.
 
     A forecast is identified by (question, forecaster, made_at): an identical one is a repeat import and is
@@ -594,7 +590,7 @@ def _new_forecasts(
 
 
 def _import_resolutions(
-    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
+    db: Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
 ) -> dict[str, Any]:
     now = now_utc()
     resolved = all_resolutions(db)

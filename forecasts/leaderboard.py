@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sqlite_utils
 
 from forecasts import calibration as cal
 from forecasts import scoring
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import get_forecaster
 from forecasts.questions import Question, all_questions, get_question
@@ -36,7 +36,7 @@ LEADERBOARD_COLUMNS = {
 }
 
 
-def _check_tag(db: sqlite_utils.Database, tag: str | None) -> None:
+def _check_tag(db: Database, tag: str | None) -> None:
     if tag is None:
         return
     tags = sorted({t for q in all_questions(db) for t in q.tags})
@@ -45,7 +45,7 @@ def _check_tag(db: sqlite_utils.Database, tag: str | None) -> None:
 
 
 def scored_questions(
-    db: sqlite_utils.Database, known_by: datetime, tag: str | None = None, question: str | None = None
+    db: Database, known_by: datetime, tag: str | None = None, question: str | None = None
 ) -> tuple[list[Question], dict[str, dict]]:
     """Questions resolved with a scorable outcome by `known_by` (optionally one tag / one question)."""
     resolutions = {
@@ -56,7 +56,7 @@ def scored_questions(
 
 
 def load_frames(
-    db: sqlite_utils.Database, known_by: datetime, questions: list[Question], resolutions: dict[str, dict]
+    db: Database, known_by: datetime, questions: list[Question], resolutions: dict[str, dict]
 ) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
     """The forecasts and questions frames scoring.score_forecasts takes, and the crowd's members."""
     qrows = []
@@ -102,7 +102,7 @@ def load_frames(
 
 
 def score_table(
-    db: sqlite_utils.Database,
+    db: Database,
     known_by: datetime | None = None,
     by: str | None = None,
     tag: str | None = None,
@@ -126,7 +126,7 @@ def score_table(
     return table.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
 
 
-def leaderboard(db: sqlite_utils.Database, known_by: datetime | None = None, tag: str | None = None) -> pd.DataFrame:
+def leaderboard(db: Database, known_by: datetime | None = None, tag: str | None = None) -> pd.DataFrame:
     """Per forecaster: questions scored and mean scores (columns: LEADERBOARD_COLUMNS), best Brier first."""
     table = score_table(db, known_by, tag=tag)
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
@@ -148,7 +148,7 @@ def leaderboard(db: sqlite_utils.Database, known_by: datetime | None = None, tag
 
 
 def calibration(
-    db: sqlite_utils.Database,
+    db: Database,
     name: str,
     known_by: datetime | None = None,
     tag: str | None = None,

@@ -10,10 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-import sqlite_utils
-
 from forecasts.bayes.fastpath import bin_remaining_fractions, binary_update, categorical_update, remaining_probability
+from forecasts.db import Database
 from forecasts.questions import Question
 from forecasts.timeutil import from_iso, to_iso
 
@@ -33,9 +31,7 @@ class Link:
     summary: str
 
 
-def active_links(
-    db: sqlite_utils.Database, known_by: datetime, question_ids: list[str] | None = None
-) -> dict[str, list[Link]]:
+def active_links(db: Database, known_by: datetime, question_ids: list[str] | None = None) -> dict[str, list[Link]]:
     """Links recorded by `known_by` whose evidence was not retracted by then, grouped by question."""
     sql = """
         SELECT l.evidence_id, l.question_id, l.outcome, l.log_lr, l.log_lr_sd,
@@ -66,8 +62,10 @@ def base_probabilities(q: Question, at: datetime) -> dict[str, float]:
         yes = remaining_probability(prior["yes"], q.opens_at, q.closes_at, at)
         return {"yes": yes, "no": 1.0 - yes}
     if q.bin_ends:
-        mass = np.array([prior[o] for o in q.outcomes]) * bin_remaining_fractions(q.opens_at, q.bin_ends, at)
-        return dict(zip(q.outcomes, (float(m) for m in mass / mass.sum()), strict=True))
+        fractions = bin_remaining_fractions(q.opens_at, q.bin_ends, at)
+        mass = [prior[o] * f for o, f in zip(q.outcomes, fractions, strict=True)]
+        total = sum(mass)
+        return dict(zip(q.outcomes, (m / total for m in mass), strict=True))
     return prior
 
 
@@ -79,21 +77,18 @@ def probability_from_links(q: Question, links: list[Link], at: datetime) -> dict
         yes = binary_update(base["yes"], [lk.log_lr for lk in used], [lk.reliability for lk in used])
         return {"yes": yes, "no": 1.0 - yes}
     index = {o: i for i, o in enumerate(q.outcomes)}
-    rows: dict[int, np.ndarray] = {}
+    rows: dict[int, list[float]] = {}
     reliab: dict[int, float] = {}
     for lk in used:
-        row = rows.setdefault(lk.evidence_id, np.zeros(len(q.outcomes)))
+        row = rows.setdefault(lk.evidence_id, [0.0] * len(q.outcomes))
         row[index[lk.outcome]] += lk.log_lr
         reliab[lk.evidence_id] = lk.reliability
     ids = list(rows)
-    matrix = np.array([rows[i] for i in ids]) if ids else np.zeros((0, len(q.outcomes)))
-    post = categorical_update([base[o] for o in q.outcomes], matrix, [reliab[i] for i in ids])
+    post = categorical_update([base[o] for o in q.outcomes], [rows[i] for i in ids], [reliab[i] for i in ids])
     return dict(zip(q.outcomes, (float(p) for p in post), strict=True))
 
 
-def question_probability(
-    db: sqlite_utils.Database, q: Question, at: datetime, known_by: datetime | None = None
-) -> dict[str, float]:
+def question_probability(db: Database, q: Question, at: datetime, known_by: datetime | None = None) -> dict[str, float]:
     """Fast-path probabilities of one question at `at`, from what was recorded by `known_by`."""
     links = active_links(db, known_by or at, [q.id]).get(q.id, [])
     return probability_from_links(q, links, at)

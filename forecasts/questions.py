@@ -12,9 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import write_transaction
+from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
 
@@ -391,7 +389,7 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _refused_edits(db: sqlite_utils.Database, questions: list[Question], stored: dict[str, Question]) -> list[str]:
+def _refused_edits(db: Database, questions: list[Question], stored: dict[str, Question]) -> list[str]:
     """Edits that would break rows already referring to a question, as `file: field: problem` lines.
 
     Changing type/outcomes/bin_ends orphans the outcome names of forecasts, evidence links and resolutions;
@@ -442,7 +440,7 @@ def _refused_edits(db: sqlite_utils.Database, questions: list[Question], stored:
     return problems
 
 
-def sync(db: sqlite_utils.Database, root: Path) -> dict[str, list[str]]:
+def sync(db: Database, root: Path) -> dict[str, list[str]]:
     """Validate every file under root, then upsert all questions in one transaction.
 
     Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
@@ -481,13 +479,13 @@ def _from_row(row: dict) -> Question:
     )  # fmt: skip
 
 
-def all_questions(db: sqlite_utils.Database, tag: str | None = None) -> list[Question]:
+def all_questions(db: Database, tag: str | None = None) -> list[Question]:
     """Every synced question, ordered by id; optionally only those carrying a tag."""
     qs = [_from_row(r) for r in db.query("SELECT * FROM questions ORDER BY id")]
     return [q for q in qs if tag in q.tags] if tag else qs
 
 
-def get_question(db: sqlite_utils.Database, question_id: str) -> Question:
+def get_question(db: Database, question_id: str) -> Question:
     """One question by id, or a user error that lists the known ids."""
     rows = list(db.query("SELECT * FROM questions WHERE id = ?", [question_id]))
     if not rows:

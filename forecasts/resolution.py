@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import insert_row, write_transaction
+from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.questions import Question, get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
@@ -24,9 +22,7 @@ def _short_text(value: str | None, fld: str) -> str:
     return value
 
 
-def resolution_state(
-    db: sqlite_utils.Database, question_id: str, known_by: datetime | None = None
-) -> dict[str, Any] | None:
+def resolution_state(db: Database, question_id: str, known_by: datetime | None = None) -> dict[str, Any] | None:
     """The standing resolution (latest row recorded by `known_by`), or None if open/unresolved."""
     sql = "SELECT * FROM resolutions WHERE question_id = ?"
     params: list = [question_id]
@@ -39,7 +35,7 @@ def resolution_state(
     return rows[0]
 
 
-def all_resolutions(db: sqlite_utils.Database, known_by: datetime | None = None) -> dict[str, dict[str, Any]]:
+def all_resolutions(db: Database, known_by: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Standing resolutions of every resolved question, keyed by question id."""
     sql = "SELECT * FROM resolutions"
     params: list = []
@@ -63,7 +59,7 @@ def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:
 
 
 def resolve(
-    db: sqlite_utils.Database,
+    db: Database,
     question_id: str,
     outcome: str,
     known_at: str | None = None,
@@ -117,7 +113,7 @@ def resolve(
     }
 
 
-def unresolve(db: sqlite_utils.Database, question_id: str, note: str = "", recorded_by: str = "") -> dict[str, Any]:
+def unresolve(db: Database, question_id: str, note: str = "", recorded_by: str = "") -> dict[str, Any]:
     """Reopen a resolved question with a new row; its scores disappear until it is resolved again."""
     q = get_question(db, question_id)
     note, recorded_by = _short_text(note, "note"), _short_text(recorded_by, "by")

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.questions import ID_PATTERN, Question, load_questions
 
@@ -439,7 +439,7 @@ def _fit(deps: Dependencies, bank: dict[str, Question], order: list[str], seed: 
     }
 
 
-def cached_fit(db: sqlite_utils.Database, deps: Dependencies, bank: dict[str, Question], order: list[str]) -> dict:
+def cached_fit(db: Database, deps: Dependencies, bank: dict[str, Question], order: list[str]) -> dict:
     """The fitted loadings for these inputs: from scenario_runs, else this process, else a new PyMC fit.
 
     `fresh` says the database holds no run with them yet (the caller records one, which is the cache).
@@ -465,7 +465,7 @@ class _Context:
     fit: dict[str, Any]
 
 
-def _context(db: sqlite_utils.Database, root: Path) -> _Context:
+def _context(db: Database, root: Path) -> _Context:
     questions = load_questions(root)
     bank = {q.id: q for q in questions}
     scenarios = load_scenarios(root, questions)
@@ -480,7 +480,7 @@ def _context(db: sqlite_utils.Database, root: Path) -> _Context:
 
 
 def _state(
-    db: sqlite_utils.Database, ctx: _Context, known_by: datetime, now: dict[str, dict[str, float]]
+    db: Database, ctx: _Context, known_by: datetime, now: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, Any]]:
     """Each model question's marginal at known_by, and its outcome if resolved (pre-resolution marginal then)."""
     from forecasts.probabilities import question_probability
@@ -504,7 +504,7 @@ def _state(
     return out
 
 
-def _evidence_by_tag(db: sqlite_utils.Database, since: datetime, known_by: datetime) -> list[dict[str, Any]]:
+def _evidence_by_tag(db: Database, since: datetime, known_by: datetime) -> list[dict[str, Any]]:
     from forecasts.timeutil import to_iso
 
     sql = """
@@ -555,7 +555,7 @@ def _condition_probability(state: dict[str, Any], outcomes: tuple[str, ...]) -> 
 
 
 def _evaluate(
-    db: sqlite_utils.Database, ctx: _Context, known_by: datetime, seed: int, probs_cache: dict | None = None
+    db: Database, ctx: _Context, known_by: datetime, seed: int, probs_cache: dict | None = None
 ) -> list[dict[str, Any]]:
     from forecasts.bayes.joint import independent_probability, joint_shares
     from forecasts.status import question_status
@@ -611,7 +611,7 @@ def _evaluate(
 
 
 def scenario_probabilities(
-    db: sqlite_utils.Database, known_by: datetime, root: Path = Path("questions"), seed: int = 0, record: bool = False
+    db: Database, known_by: datetime, root: Path = Path("questions"), seed: int = 0, record: bool = False
 ) -> list[dict[str, Any]]:
     """Every scenario's joint-model probability as of known_by (with the independent product, interval, signposts).
 
@@ -628,7 +628,7 @@ def scenario_probabilities(
 
 
 def scenario_trend(
-    db: sqlite_utils.Database, weeks: list[datetime], root: Path = Path("questions"), seed: int = 0
+    db: Database, weeks: list[datetime], root: Path = Path("questions"), seed: int = 0
 ) -> list[dict[str, Any]]:
     """scenario_probabilities at each as-of time (same seed: common random numbers make the trend smooth)."""
     from forecasts.timeutil import to_iso
@@ -643,7 +643,7 @@ def scenario_trend(
     return out
 
 
-def _record(db: sqlite_utils.Database, ctx: _Context, known_by: datetime, seed: int, results: list[dict]) -> int:
+def _record(db: Database, ctx: _Context, known_by: datetime, seed: int, results: list[dict]) -> int:
     from forecasts.db import insert_row, write_transaction
     from forecasts.timeutil import now_utc, to_iso
 
@@ -663,7 +663,7 @@ def _record(db: sqlite_utils.Database, ctx: _Context, known_by: datetime, seed: 
         return insert_row(db, "scenario_runs", row)
 
 
-def loadings_report(db: sqlite_utils.Database, root: Path = Path("questions")) -> dict[str, Any]:
+def loadings_report(db: Database, root: Path = Path("questions")) -> dict[str, Any]:
     """The fitted loadings with diagnostics, and each elicited conditional beside the one the fit implies."""
     from forecasts.bayes.joint import build_problem, implied_conditionals
 

@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from forecasts.bayes.quiet import quiet_pymc
-from forecasts.db import insert_row, write_transaction
+from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
 
@@ -348,9 +347,7 @@ def hyper_summary(fit: Fit) -> dict[str, float]:
 # --- database layer -------------------------------------------------------------------------------
 
 
-def resolved_binary_forecasts(
-    db: sqlite_utils.Database, known_by: datetime | None = None, kinds: tuple[str, ...] | None = None
-):
+def resolved_binary_forecasts(db: Database, known_by: datetime | None = None, kinds: tuple[str, ...] | None = None):
     """Each forecaster's last binary forecast before the truth was known, on questions resolved yes/no by `known_by`.
 
     Returns a DataFrame (question_id, forecaster_id, probability, made_at, outcome, closes_at, known_at).
@@ -433,7 +430,7 @@ def crowd_extremizing(df, a_mean: dict[str, float], b_mean: dict[str, float], de
     return {"d": d, "sd": sd, "n_questions": len(grouped)}, len(grouped)
 
 
-def store_run(db: sqlite_utils.Database, model: str, as_of: datetime, result: dict[str, Any], fit_info: dict) -> int:
+def store_run(db: Database, model: str, as_of: datetime, result: dict[str, Any], fit_info: dict) -> int:
     """Append one fit to `skill_runs` (model 'calibration' or 'trust')."""
     with write_transaction(db):
         return insert_row(
@@ -457,7 +454,7 @@ def store_run(db: sqlite_utils.Database, model: str, as_of: datetime, result: di
 
 
 def latest_run(
-    db: sqlite_utils.Database,
+    db: Database,
     model: str = "calibration",
     known_by: datetime | None = None,
     as_of_by: datetime | None = None,
@@ -475,7 +472,7 @@ def latest_run(
     return row | {"summary": json.loads(row["summary"]), "settings": json.loads(row["settings"])}
 
 
-def skill_runs(db: sqlite_utils.Database, model: str = "calibration", known_by: datetime | None = None) -> list[dict]:
+def skill_runs(db: Database, model: str = "calibration", known_by: datetime | None = None) -> list[dict]:
     """Every stored fit recorded by `known_by`, oldest first."""
     rows = db.query(
         "SELECT * FROM skill_runs WHERE model = ? AND recorded_at <= ? ORDER BY as_of, id",
@@ -485,7 +482,7 @@ def skill_runs(db: sqlite_utils.Database, model: str = "calibration", known_by: 
 
 
 def skill_report(
-    db: sqlite_utils.Database,
+    db: Database,
     known_by: datetime | None = None,
     draws: int = 1000,
     tune: int = 1000,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
+from forecasts.db import Database
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions
@@ -31,9 +30,7 @@ def settled(q: Question, resolution: dict | None, probs: dict[str, float]) -> di
     return probs
 
 
-def question_status(
-    db: sqlite_utils.Database, at: datetime | None = None, tag: str | None = None
-) -> list[dict[str, Any]]:
+def question_status(db: Database, at: datetime | None = None, tag: str | None = None) -> list[dict[str, Any]]:
     """One row per question: fast-path probabilities now, the prior, #evidence, open/closed/resolved."""
     at = at or now_utc()
     questions = all_questions(db, tag)
@@ -61,7 +58,7 @@ def question_status(
     return rows
 
 
-def question_detail(db: sqlite_utils.Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
+def question_detail(db: Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
     """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution."""
     from forecasts.evidence import list_evidence
     from forecasts.forecasting import list_forecasts

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from forecasts.db import Database
 from forecasts.timeutil import now_utc
 
 
 def run_weekly(
-    db: sqlite_utils.Database,
+    db: Database,
     week: str | None = None,
     formats: str = "md,html",
     out: str | Path = "reports",

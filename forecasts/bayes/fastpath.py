@@ -2,6 +2,7 @@
 
 logit P(yes | E1..En) = logit(base) + sum_i r_i * ln LR_i, where base is the prior (or, for a
 deadline question, the prior's remaining-window probability under a constant hazard).
+Plain Python on purpose: interactive commands use it and must not import numpy.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-import numpy as np
 
 from forecasts.timeutil import days_between
 
@@ -50,14 +49,14 @@ def remaining_probability(pi0: float, opens_at: datetime, closes_at: datetime, a
     return clamp(1.0 - math.exp(-lam * days_between(at, closes_at)))
 
 
-def bin_remaining_fractions(opens_at: datetime, bin_ends: Sequence[datetime], at: datetime) -> np.ndarray:
+def bin_remaining_fractions(opens_at: datetime, bin_ends: Sequence[datetime], at: datetime) -> list[float]:
     """Share of each time bin of a "when" question still ahead at `at` (the last bin is open-ended).
 
     Without a resolution, the event did not happen in the elapsed part of a bin, so that part's
     probability is removed (uniform hazard within a bin) before renormalising.
     """
     starts = [opens_at, *bin_ends]
-    out = np.ones(len(bin_ends) + 1)
+    out = [1.0] * (len(bin_ends) + 1)
     for k, end in enumerate(bin_ends):
         length = days_between(starts[k], end)
         out[k] = min(max(days_between(max(at, starts[k]), end) / length, 0.0), 1.0)
@@ -66,22 +65,26 @@ def bin_remaining_fractions(opens_at: datetime, bin_ends: Sequence[datetime], at
 
 def binary_update(base: float, log_lrs: Sequence[float], reliabilities: Sequence[float]) -> float:
     """Posterior P(yes) from a base probability and reliability-discounted log likelihood ratios."""
-    shift = float(np.dot(np.asarray(log_lrs, float), np.asarray(reliabilities, float))) if len(log_lrs) else 0.0
+    shift = math.fsum(float(x) * float(r) for x, r in zip(log_lrs, reliabilities, strict=True))
     return expit(logit(base) + shift)
 
 
-def categorical_update(prior: Sequence[float], log_lr_matrix: np.ndarray, reliabilities: Sequence[float]) -> np.ndarray:
+def categorical_update(
+    prior: Sequence[float], log_lr_matrix: Sequence[Sequence[float]], reliabilities: Sequence[float]
+) -> list[float]:
     """Posterior outcome probabilities: log p_k ∝ log prior_k + Σ_i r_i ln LR_ik (softmax).
 
     log_lr_matrix has one row per evidence item and one column per outcome (0 = no information).
     """
-    logp = np.log(np.clip(np.asarray(prior, float), EPS, None))
-    m = np.asarray(log_lr_matrix, float).reshape(-1, len(logp))
-    if len(m):
-        logp = logp + np.asarray(reliabilities, float) @ m
-    logp -= logp.max()
-    p = np.exp(logp)
-    return p / p.sum()
+    rows = [[float(x) for x in row] for row in log_lr_matrix]
+    logp = [
+        math.log(max(float(p), EPS)) + math.fsum(float(r) * row[k] for r, row in zip(reliabilities, rows, strict=True))
+        for k, p in enumerate(prior)
+    ]
+    top = max(logp)
+    p = [math.exp(x - top) for x in logp]
+    total = math.fsum(p)
+    return [x / total for x in p]
 
 
 def evidence_log_likelihood(xp: Any, base: Any, shift: Any) -> Any:

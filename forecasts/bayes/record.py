@@ -12,9 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import write_transaction
+from forecasts.db import Database, write_transaction
 from forecasts.forecasters import MODEL
 from forecasts.forecasting import standing_forecasts, submit_forecast
 from forecasts.probabilities import active_links, probability_from_links
@@ -27,7 +25,7 @@ FAST_NOTE = "fast-path log-odds posterior (equals the PyMC model's mean where pr
 P_FLOOR = 1e-6
 
 
-def is_open(db: sqlite_utils.Database, q: Question, at: datetime) -> bool:
+def is_open(db: Database, q: Question, at: datetime) -> bool:
     """True when the question accepts forecasts at `at`: opened, not closed, not resolved."""
     return q.opens_at <= at < q.closes_at and resolution_state(db, q.id) is None
 
@@ -47,7 +45,7 @@ def moved_pp(q: Question, a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def record_evidence_forecasts(
-    db: sqlite_utils.Database, evidence_by_question: dict[str, list[int]], at: datetime, action: str
+    db: Database, evidence_by_question: dict[str, list[int]], at: datetime, action: str
 ) -> list[dict[str, Any]]:
     """After evidence was added/retracted/imported (rows written in this transaction): one `bayes` forecast per
     open question, the fast-path posterior at `at`, citing the evidence ids that caused it."""
@@ -74,7 +72,7 @@ def record_evidence_forecasts(
 
 
 def record_model_forecasts(
-    db: sqlite_utils.Database, at: datetime | None = None, threshold_pp: float = MOVE_PP
+    db: Database, at: datetime | None = None, threshold_pp: float = MOVE_PP
 ) -> list[dict[str, Any]]:
     """Time passing: for every open question, record the fast-path posterior as a `bayes` forecast when it moved
     by more than `threshold_pp` since the last `bayes` forecast (fast path then vs now), or when there is none."""

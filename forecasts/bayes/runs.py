@@ -12,9 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
-from forecasts.db import insert_row, write_transaction
+from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links
 from forecasts.questions import Question, all_questions, get_question
@@ -31,14 +29,14 @@ def _check_int(value: int, fld: str, lo: int, hi: int) -> int:
     return value
 
 
-def open_questions(db: sqlite_utils.Database, at: datetime) -> list[Question]:
+def open_questions(db: Database, at: datetime) -> list[Question]:
     """Questions open at `at` (opened, not closed, not resolved): the ones `posterior --all` updates."""
     from forecasts.bayes.record import is_open
 
     return [q for q in all_questions(db) if is_open(db, q, at)]
 
 
-def trust_factors(db: sqlite_utils.Database, at: datetime, evidence_ids: list[int]) -> tuple[float, dict[int, float]]:
+def trust_factors(db: Database, at: datetime, evidence_ids: list[int]) -> tuple[float, dict[int, float]]:
     """The learned evidence-trust scale (forecasts.bayes.trust) as a factor per evidence id (per source if known)."""
     try:
         from forecasts.bayes.trust import evidence_sources, trust_scale
@@ -54,7 +52,7 @@ def trust_factors(db: sqlite_utils.Database, at: datetime, evidence_ids: list[in
 
 
 def run_posteriors(
-    db: sqlite_utils.Database,
+    db: Database,
     question_ids: list[str] | None = None,
     at: datetime | None = None,
     draws: int = 1000,
@@ -111,7 +109,7 @@ def run_posteriors(
     return ordered
 
 
-def store_run(db: sqlite_utils.Database, res: dict[str, Any], created_at: str) -> int:
+def store_run(db: Database, res: dict[str, Any], created_at: str) -> int:
     """Insert one posterior run row (inside the caller's transaction); returns its id."""
     extra = {"fast_path": res["fast_path"], "hazard": res.get("hazard")}
     return insert_row(
@@ -138,9 +136,7 @@ def _parse_run(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def latest_posterior(
-    db: sqlite_utils.Database, question_id: str, known_by: datetime | None = None
-) -> dict[str, Any] | None:
+def latest_posterior(db: Database, question_id: str, known_by: datetime | None = None) -> dict[str, Any] | None:
     """The newest stored run of a question created (and describing a moment) by `known_by`, or None."""
     sql = "SELECT * FROM posterior_runs WHERE question_id = ?"
     params: list[Any] = [question_id]

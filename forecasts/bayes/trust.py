@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
+from forecasts.db import Database
 from forecasts.probabilities import Link, active_links, base_probabilities, probability_from_links
 from forecasts.questions import Question
 from forecasts.timeutil import now_utc, to_iso
@@ -85,14 +85,14 @@ def trust_verdict(lo: float, hi: float) -> str:
 # --- database layer -------------------------------------------------------------------------------
 
 
-def evidence_sources(db: sqlite_utils.Database, evidence_ids: list[int] | None = None) -> dict[int, str]:
+def evidence_sources(db: Database, evidence_ids: list[int] | None = None) -> dict[int, str]:
     """evidence id → source name (blank sources grouped as '(no source)')."""
     rows = db.conn.execute("SELECT id, source FROM evidence").fetchall()
     wanted = None if evidence_ids is None else set(evidence_ids)
     return {i: (s.strip() or UNKNOWN_SOURCE) for i, s in rows if wanted is None or i in wanted}
 
 
-def trust_data(db: sqlite_utils.Database, known_by: datetime | None = None):
+def trust_data(db: Database, known_by: datetime | None = None):
     """One row per resolved yes/no binary question with evidence: offset, per-source shift, outcome."""
     import pandas as pd
 
@@ -130,7 +130,7 @@ def trust_data(db: sqlite_utils.Database, known_by: datetime | None = None):
 
 
 def fit_trust(
-    db: sqlite_utils.Database, known_by: datetime | None = None, per_source: bool = True, store: bool = True
+    db: Database, known_by: datetime | None = None, per_source: bool = True, store: bool = True
 ) -> dict[str, Any]:
     """Fit the shared (and per-source) scale on what was resolved by `known_by`; store the run."""
     from forecasts.skill import store_run
@@ -171,7 +171,7 @@ def fit_trust(
     return result
 
 
-def trust_scale(db: sqlite_utils.Database, known_by: datetime | None = None) -> dict[str, Any]:
+def trust_scale(db: Database, known_by: datetime | None = None) -> dict[str, Any]:
     """The newest stored trust fit recorded by `known_by` (else a fresh, unstored fit): {'scale', 'per_source', ...}.
 
     The Bayesian engine multiplies each link's r*lnLR by per_source.get(source, scale) when `--calibrated`.

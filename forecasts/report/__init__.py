@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 
 FORMATS = ("md", "html")
@@ -22,7 +21,7 @@ def parse_formats(text: str) -> list[str]:
 
 
 def write_report(
-    db: sqlite_utils.Database,
+    db: Database,
     week: str | None = None,
     formats: str = "md,html",
     out: str | Path = "reports",

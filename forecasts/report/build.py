@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
 
 from forecasts.bayes.interval import monte_carlo_posterior
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
 from forecasts.probabilities import Link, probability_from_links
@@ -86,7 +86,7 @@ def _stamp(text: str) -> datetime:
 
 
 def load_links(
-    db: sqlite_utils.Database, as_of: datetime, week_ago: datetime
+    db: Database, as_of: datetime, week_ago: datetime
 ) -> tuple[dict[str, list[Link]], dict[str, list[Link]]]:
     """active_links(db, as_of) and active_links(db, week_ago) from one query (the same rows and order).
 
@@ -117,7 +117,7 @@ def load_links(
     return now, prev
 
 
-def _load_forecasts(db: sqlite_utils.Database, as_of: datetime) -> list[dict[str, Any]]:
+def _load_forecasts(db: Database, as_of: datetime) -> list[dict[str, Any]]:
     """Every forecast made and recorded by as_of, oldest first (one query for the whole report)."""
     stamp = to_iso(as_of)
     rows = db.conn.execute(
@@ -163,9 +163,7 @@ def _crowd(q: Question, standing: dict[str, dict[str, Any]]) -> dict[str, Any] |
     return {"probabilities": {o: v / total for o, v in med.items()}, "source": "median of people", "n": len(people)}
 
 
-def _interval(
-    db: sqlite_utils.Database, q: Question, links: list[Link], week_ago: datetime, as_of: datetime
-) -> dict[str, Any]:
+def _interval(db: Database, q: Question, links: list[Link], week_ago: datetime, as_of: datetime) -> dict[str, Any]:
     """The PyMC model's stored run when one describes this week with the same evidence, else seeded Monte Carlo."""
     latest = _optional("forecasts.bayes.runs", "latest_posterior") or _optional(
         "forecasts.bayes.model", "latest_posterior"
@@ -190,7 +188,7 @@ def _interval(
 
 
 def _question_block(
-    db: sqlite_utils.Database,
+    db: Database,
     q: Question,
     links: list[Link],
     arrays: tr.LinkArrays,
@@ -264,7 +262,7 @@ def _delta(q_block: dict[str, Any]) -> tuple[str, float] | None:
 
 
 def _week_evidence(
-    db: sqlite_utils.Database,
+    db: Database,
     questions: dict[str, Question],
     arrays: dict[str, tr.LinkArrays],
     links_now: dict[str, list[Link]],
@@ -316,7 +314,7 @@ def _week_evidence(
     return [it for it in items.values() if it["effects"]]
 
 
-def _retractions(db: sqlite_utils.Database, week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
+def _retractions(db: Database, week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
     rows = db.conn.execute(
         """SELECT r.evidence_id, r.recorded_at, r.reason, e.summary FROM evidence_retractions r
            JOIN evidence e ON e.id = r.evidence_id
@@ -347,7 +345,7 @@ def _stale(q: Question, standing: dict[str, dict[str, Any]], as_of: datetime) ->
     return out
 
 
-def _scenarios(db: sqlite_utils.Database, as_of: datetime, root: Path) -> dict[str, Any]:
+def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
     """Scenario probabilities now and over the last TREND_WEEKS weeks, when scenarios are defined."""
     probs = _optional("forecasts.scenarios", "scenario_probabilities")
     files = _optional("forecasts.scenarios", "scenario_files")
@@ -412,7 +410,7 @@ def _table(rows: list[dict[str, Any]], shown: tuple[str, ...], described: dict[s
 
 
 def _resolved(
-    db: sqlite_utils.Database,
+    db: Database,
     questions: dict[str, Question],
     resolutions: dict[str, dict],
     week_ago: datetime,
@@ -445,7 +443,7 @@ def _resolved(
     return {"rows": out, "note": note}
 
 
-def _leaderboard(db: sqlite_utils.Database, as_of: datetime) -> dict[str, Any]:
+def _leaderboard(db: Database, as_of: datetime) -> dict[str, Any]:
     """The leaderboard as of the week's end and the calibration of its top forecasters."""
     board_fn = _optional("forecasts.leaderboard", "leaderboard")
     calib_fn = _optional("forecasts.leaderboard", "calibration")
@@ -471,9 +469,7 @@ def _leaderboard(db: sqlite_utils.Database, as_of: datetime) -> dict[str, Any]:
     return {"available": True, "note": note, "table": table if rows else None, "calibration": calibration}
 
 
-def build_report(
-    db: sqlite_utils.Database, week: str | None = None, questions_root: str | Path = "questions"
-) -> dict[str, Any]:
+def build_report(db: Database, week: str | None = None, questions_root: str | Path = "questions") -> dict[str, Any]:
     """Everything the weekly report shows for ISO `week` (default: the current one), as plain data.
 
     `questions_root` is where scenario files live (scenarios are defined in files, not the database)."""
