@@ -77,6 +77,9 @@ class Database:
             keys.append(key)
         return (dict(zip(keys, row, strict=True)) for row in cur)
 
+    def close(self) -> None:
+        self.conn.close()
+
     def table_names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
 
