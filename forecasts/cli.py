@@ -19,6 +19,7 @@ import typer
 
 from forecasts import cliparams
 from forecasts.errors import ForecastsError
+from forecasts.progress import show_on_stderr as show_steps_on_stderr
 
 cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
 
@@ -55,6 +56,7 @@ def main(
 ) -> None:
     """Forecasting and scenario tracking."""
     State.db_path = db_path
+    show_steps_on_stderr()  # slow steps (PyMC compiles and fits, the weekly job) show a spinner on stderr
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -611,6 +613,8 @@ def posterior(
     if all_open and not as_json:
         from rich.progress import Progress
 
+        show_steps_on_stderr(False)  # the progress bar is the display
+
         with Progress(console=console()) as bar:
             task = bar.add_task("sampling posteriors", total=1.0)
             results = run_posteriors(db(), None, None, draws, tune, chains, seed, calibrated,
@@ -671,8 +675,22 @@ def weekly(
     result = run_weekly(db(), week, fmt, out, root, crowd)
     if as_json:
         return emit_json(result)
-    typer.echo(f"recorded {result['model_forecasts']} bayes and {result['crowd_forecasts']} crowd forecasts")
+    typer.echo(weekly_summary(result))
     typer.echo(f"report {result['week']} (as of {result['as_of']}): {', '.join(result['files'])}")
+
+
+def weekly_summary(result: dict) -> str:
+    """What the weekly job recorded, and why not more (a `bayes` forecast already current, no people to pool)."""
+    model = f"{result['model_forecasts']} new bayes forecasts"
+    if result.get("model_current"):
+        model += f" ({result['model_current']} open questions already had a current one)"
+    crowd = f"{result['crowd_forecasts']} new crowd forecasts"
+    crowd_questions = result.get("crowd_questions")
+    if crowd_questions == 0:
+        crowd += " (no person has forecast yet)"
+    elif crowd_questions and not result["crowd_forecasts"]:
+        crowd += f" ({crowd_questions} questions' crowd already current)"
+    return f"recorded {model} and {crowd}"
 
 
 # --- skill (issue 6): skill, aggregate ---------------------------------------------------------

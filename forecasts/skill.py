@@ -21,6 +21,7 @@ import numpy as np
 from forecasts.bayes.quiet import quiet_pymc
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
+from forecasts.progress import pymc_step
 from forecasts.timeutil import now_utc, to_iso
 
 INTERVAL = 0.90
@@ -214,7 +215,7 @@ def fit_calibration(
     # "numba": PyMC's own NUTS with the log-density compiled by numba instead of C (faster per gradient).
     compile_kwargs = {"mode": "NUMBA"} if nuts_sampler == "numba" else None
     names = ["a", "b", "mu_a", "sigma_a", "mu_b", "sigma_b"]
-    with model:
+    with model, pymc_step(f"fitting forecaster calibration (PyMC {method}, {len(outcome)} forecasts)"):
         if method == "nuts":
             idata = pm.sample(
                 draws=draws,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasts.db import Database
+from forecasts.progress import step
 from forecasts.timeutil import now_utc
 
 
@@ -20,16 +21,31 @@ def run_weekly(
     """Bring the `bayes` and `crowd` forecasters up to date as of now, then write the report for `week`.
 
     Both recorders are idempotent, so running the job twice adds nothing; the report itself only reads.
+    The counts say what this run recorded and why not more: `model_current` open questions already had a
+    `bayes` forecast within the move threshold (evidence adds and imports record one), `crowd_questions`
+    questions have people's forecasts to pool.
     """
     from forecasts.aggregate import check_method, record_crowd
-    from forecasts.bayes.record import record_model_forecasts
+    from forecasts.bayes.record import is_open, record_model_forecasts
+    from forecasts.questions import all_questions
     from forecasts.report import parse_formats, write_report
     from forecasts.timeutil import iso_week
 
     check_method(crowd_method)
     parse_formats(formats)
     iso_week(week)
-    model = record_model_forecasts(db, now_utc())
-    crowd = record_crowd(db, crowd_method)
-    report = write_report(db, week, formats, out, questions_root)
-    return {"model_forecasts": len(model), "crowd_forecasts": crowd["recorded"], **report}
+    now = now_utc()
+    with step("recording the model's forecasts (time decay)"):
+        model = record_model_forecasts(db, now)
+        open_ids = [q.id for q in all_questions(db) if is_open(db, q, now)]
+    with step("recording the crowd's forecasts"):
+        crowd = record_crowd(db, crowd_method)
+    with step("writing the report"):
+        report = write_report(db, week, formats, out, questions_root)
+    return {
+        "model_forecasts": len(model),
+        "model_current": len(open_ids) - len(model),
+        "crowd_forecasts": crowd["recorded"],
+        "crowd_questions": sum(1 for r in crowd["questions"] if r.get("people")),
+        **report,
+    }

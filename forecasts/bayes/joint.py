@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.quiet import quiet_pymc
+from forecasts.progress import pymc_step
 
 MAX_LOADING = 0.95  # |λ| bound: keeps sqrt(1 − λ²) away from 0
 BIG = 50.0  # stands in for ±inf cut points inside the quadrature
@@ -292,10 +293,11 @@ def fit_loadings(
         lam = pt.set_subtensor(pm.Data("base", base)[free_idx], free_signs * strength)
         implied = _implied(sym, lam, cdf, pt)
         pm.Normal("elicited", mu=implied, sigma=data["sd"], observed=data["observed"])
-        idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False,
-            compute_convergence_checks=False,
-        )  # fmt: skip
+        with pymc_step(f"fitting the scenario factor loadings (PyMC, {chains} × {tune + draws} steps)"):
+            idata = pm.sample(
+                draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False,
+                compute_convergence_checks=False,
+            )  # fmt: skip
     post = idata.posterior["strength"].values.reshape(-1, len(free))
     all_draws = np.tile(base, (len(post), 1))
     all_draws[:, free] = problem.signs[free] * post

@@ -293,15 +293,18 @@ def _sample(key: tuple, data: dict[str, np.ndarray], draws: int, tune: int, chai
     """Set the bucket model's data, reset its sampler and draw; returns the InferenceData."""
     import pymc as pm
 
-    model, step, state0 = _compiled(key)
-    step.sampling_state = state0  # identical start for identical seeds, whatever ran before
-    with model:
-        pm.set_data(data)
-        return pm.sample(
-            draws=draws, tune=tune, chains=chains, cores=1, step=step, random_seed=seed,
-            progressbar=False, compute_convergence_checks=False, return_inferencedata=True,
-            callback=None if on_draw is None else (lambda trace, draw: on_draw()),
-        )  # fmt: skip
+    from forecasts.progress import pymc_step
+
+    with pymc_step(f"PyMC posterior: {'compiling, ' if key not in _CACHE else ''}{chains} × {tune + draws} steps"):
+        model, step, state0 = _compiled(key)
+        step.sampling_state = state0  # identical start for identical seeds, whatever ran before
+        with model:
+            pm.set_data(data)
+            return pm.sample(
+                draws=draws, tune=tune, chains=chains, cores=1, step=step, random_seed=seed,
+                progressbar=False, compute_convergence_checks=False, return_inferencedata=True,
+                callback=None if on_draw is None else (lambda trace, draw: on_draw()),
+            )  # fmt: skip
 
 
 def _padded(x: np.ndarray, nq: int, nl: int | None = None, fill: float = 0.0) -> np.ndarray:

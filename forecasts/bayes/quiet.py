@@ -12,7 +12,8 @@ def quiet_pymc() -> None:
 
     Imports pymc itself: on import it sets its logger to INFO, so the level is lowered afterwards."""
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-    warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor", category=FutureWarning)
+    # ArviZ's once-a-day notice starts with a newline (the message pattern matches from the start).
+    warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
     import pymc  # noqa: F401
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
