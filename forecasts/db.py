@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from forecasts import integrity
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
 
@@ -54,17 +55,23 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_util
 
 @contextlib.contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing."""
+    """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing.
+
+    Refused on a database that is damaged or newer than this package (forecasts.integrity)."""
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
+    integrity.before_write(db.conn)
     _begin_immediate(db.conn)
     try:
         yield db
-    except BaseException:
+    except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
+        if integrity.is_corruption(exc):
+            integrity.mark_damaged(integrity.db_file(db.conn), str(exc))
+            raise ForecastsError(integrity.damaged_message(integrity.db_file(db.conn), str(exc))) from None
         raise
     else:
         db.conn.execute("COMMIT")
@@ -92,7 +99,11 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
-    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid."""
+    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid; the row must pass
+    its table's validation (forecasts.validation), the same rules imports, the restore and `db check` apply."""
+    from forecasts.validation import check_row
+
+    check_row(table, row)
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" for _ in row)
     cur = db.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
@@ -330,6 +341,8 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    if integrity.newer_schema(db.conn, done, [name for name, _ in MIGRATIONS]):
+        return []  # a newer package's schema: leave it alone (writes are refused, reads warn)
     applied = []
     for name, fn in MIGRATIONS:
         if name in done:

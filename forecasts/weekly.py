@@ -24,12 +24,13 @@ def run_weekly(
     """
     from forecasts.aggregate import check_method, record_crowd
     from forecasts.bayes.record import record_model_forecasts
-    from forecasts.report import parse_formats, write_report
-    from forecasts.timeutil import iso_week
+    from forecasts.report import check_out_dir, parse_formats, write_report
+    from forecasts.timeutil import started_week
 
     check_method(crowd_method)
     parse_formats(formats)
-    iso_week(week)
+    started_week(week)  # every refusal before the first write
+    check_out_dir(out)
     model = record_model_forecasts(db, now_utc())
     crowd = record_crowd(db, crowd_method)
     report = write_report(db, week, formats, out, questions_root)
