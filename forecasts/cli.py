@@ -822,9 +822,10 @@ def db_check_cmd(
     strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
 ) -> None:
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
+    from forecasts.db import connect
     from forecasts.dbtools import check_database
 
-    report = check_database(db())
+    report = check_database(connect(State.db_path, migrate=False), migrate=True)  # integrity first, then migrate
     failed = not report["ok"] or (strict and bool(report["warnings"]))
     if as_json:
         emit_json(report)

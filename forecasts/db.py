@@ -46,6 +46,8 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_util
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
+        if integrity.is_corruption(exc) and "not a database" not in str(exc):
+            raise ForecastsError(integrity.damaged_message(path, str(exc))) from None
         raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
     db = sqlite_utils.Database(conn)
     if migrate:

@@ -40,10 +40,16 @@ def is_corruption(exc: BaseException) -> bool:
 def damaged_message(path: Any, what: str) -> str:
     """The one line a damaged database gets: the file, what SQLite said, and what to do."""
     return (
-        f"db: {path} is damaged ({what}); nothing was written. Restore it from a copy made with "
-        "`forecasts db backup` (or an export via `forecasts import DIR` into a new file); `forecasts db check` lists "
-        "the damage"
+        f"db: {path} is damaged ({summary(what)}); nothing was written. Restore it from a copy made with "
+        "`forecasts db backup`; `forecasts db check` lists the damage"
     )
+
+
+def summary(what: str | list[str]) -> str:
+    """SQLite's integrity report (several lines, a '*** in database main ***' header) as one short phrase."""
+    text = " ".join(what) if isinstance(what, list) else what
+    text = " ".join(text.replace("*** in database main ***", "").split())
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def mark_damaged(path: str, what: str) -> None:
@@ -87,7 +93,7 @@ def before_write(conn: sqlite3.Connection) -> None:
             raise
         problems = [str(exc)]
     if problems != ["ok"]:
-        mark_damaged(path, f"integrity check: {problems[0]}")
+        mark_damaged(path, f"integrity check: {summary(problems)}")
         raise ForecastsError(damaged_message(path, _damaged[path]))
     _checked.add(path)
 

@@ -394,13 +394,27 @@ def check_row(table: str, row: dict[str, Any], now: datetime | None = None) -> N
         check(row, now_utc() if now is None else now)
 
 
-def row_problem(table: str, row: dict[str, Any], now: datetime) -> str | None:
-    """The first problem of a stored row as 'field: problem', or None (for `db check`)."""
-    try:
-        check_row(table, row, now)
-    except ForecastsError as exc:
-        return str(exc)
-    return None
+def row_problems(table: str, row: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    """Every problem of a stored row as (field, 'field: problem'), for `db check`: after each problem the field
+    is set aside and the row checked again, so one bad field does not hide another."""
+    row = dict(row)
+    found: list[tuple[str, str]] = []
+    while row:
+        try:
+            check_row(table, row, now)
+            return found
+        except ForecastsError as exc:
+            message = str(exc)
+        fld = _FIELD.match(message)
+        name = fld.group(1) if fld else ""
+        found.append((name, message))
+        if name not in row:
+            return found
+        del row[name]
+    return found
+
+
+_FIELD = re.compile(r"^([A-Za-z_]\w*)")
 
 
 def fits_rowid(value: int) -> bool:
