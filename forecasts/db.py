@@ -339,6 +339,33 @@ def m008_ledgers_refuse_replace(db: sqlite_utils.Database) -> None:
         _append_only_triggers(db, table)
 
 
+# --- migrations of hostile input (m020_*) --------------------------------------------------------
+
+# Questions are synced from files and may change (through `sync`), forecasters are created once: neither may
+# be deleted (forecasts, evidence links and resolutions point at them), and neither may be renamed; a forecaster's
+# kind is fixed. Named *_guard_* so `db check` does not take them for a ledger's three triggers.
+GUARD_TRIGGERS = {
+    "questions_guard_delete": "BEFORE DELETE ON questions",
+    "questions_guard_id": "BEFORE UPDATE OF id ON questions",
+    "forecasters_guard_delete": "BEFORE DELETE ON forecasters",
+    "forecasters_guard_identity": "BEFORE UPDATE OF id, kind ON forecasters",
+}
+
+GUARD_REASONS = {
+    "questions": "questions are never deleted or renamed: edit the file and run sync",
+    "forecasters": "forecasters are never deleted, renamed or given another kind",
+}
+
+
+@migration
+def m020_guard_questions_and_forecasters(db: sqlite_utils.Database) -> None:
+    """Questions and forecasters are never deleted or renamed (a forecaster's kind never changes)."""
+    for name, when in GUARD_TRIGGERS.items():
+        table = when.rsplit(" ", 1)[1]
+        why = GUARD_REASONS[table]
+        db.conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN SELECT RAISE(ABORT, '{why}'); END")
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

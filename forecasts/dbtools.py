@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from forecasts import validation
-from forecasts.db import APPEND_ONLY_TABLES, apply_migrations
+from forecasts.db import APPEND_ONLY_TABLES, GUARD_TRIGGERS, apply_migrations
 from forecasts.errors import ForecastsError
 from forecasts.integrity import db_file, is_corruption, mark_damaged, summary
 from forecasts.timeutil import now_utc
@@ -122,6 +122,10 @@ def _tables(db: sqlite_utils.Database) -> list[str]:
 
 def _check_triggers(db: sqlite_utils.Database, rep: _Report) -> None:
     triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, when in GUARD_TRIGGERS.items():
+        if name not in triggers:
+            table = when.rsplit(" ", 1)[1]
+            rep.add("error", "append_only", table, None, f"trigger {name} is missing: rows can be deleted or renamed")
     ledgers = set(APPEND_ONLY_TABLES) | {
         name.rsplit("_no_", 1)[0] for name in triggers if name.endswith(("_no_update", "_no_delete"))
     }
