@@ -822,10 +822,9 @@ def db_check_cmd(
     strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
 ) -> None:
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
-    from forecasts.db import connect
-    from forecasts.dbtools import check_database
+    from forecasts.dbtools import check_file
 
-    report = check_database(connect(State.db_path, migrate=False), migrate=True)  # integrity first, then migrate
+    report = check_file(State.db_path)  # integrity first, then migrations and the rules
     failed = not report["ok"] or (strict and bool(report["warnings"]))
     if as_json:
         emit_json(report)

@@ -47,7 +47,7 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_util
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         if integrity.is_corruption(exc) and "not a database" not in str(exc):
-            raise ForecastsError(integrity.damaged_message(path, str(exc))) from None
+            raise integrity.DamagedDatabase(integrity.damaged_message(path, str(exc))) from None
         raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
     db = sqlite_utils.Database(conn)
     if migrate:
@@ -73,7 +73,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
             db.conn.execute("ROLLBACK")
         if integrity.is_corruption(exc):
             integrity.mark_damaged(integrity.db_file(db.conn), str(exc))
-            raise ForecastsError(integrity.damaged_message(integrity.db_file(db.conn), str(exc))) from None
+            raise integrity.DamagedDatabase(integrity.damaged_message(integrity.db_file(db.conn), str(exc))) from None
         raise
     else:
         db.conn.execute("COMMIT")

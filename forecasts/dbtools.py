@@ -19,7 +19,7 @@ import sqlite_utils
 from forecasts import validation
 from forecasts.db import APPEND_ONLY_TABLES, GUARD_TRIGGERS, apply_migrations
 from forecasts.errors import ForecastsError
-from forecasts.integrity import db_file, is_corruption, mark_damaged, summary
+from forecasts.integrity import DamagedDatabase, db_file, is_corruption, mark_damaged, summary
 from forecasts.timeutil import now_utc
 from forecasts.validation import VALIDATORS, row_problems
 
@@ -71,6 +71,19 @@ def check_database(db: sqlite_utils.Database, integrity: bool = True, migrate: b
     _check_forecasts(db, questions, resolved, rep)
     _check_links(db, questions, rep)
     return _result(db, rep)
+
+
+def check_file(path: str | Path | None) -> dict[str, Any]:
+    """`db check` of the file at `path`: a file too damaged to open is a finding (exit 1), not an exception."""
+    from forecasts.db import connect
+
+    try:
+        db = connect(path, migrate=False)
+    except DamagedDatabase as exc:
+        rep = _Report()
+        rep.add("error", "integrity", "", None, str(exc))
+        return {"ok": False, "errors": rep.problems, "warnings": [], "problem_counts": rep.counts, "rows": {}}
+    return check_database(db, migrate=True)
 
 
 def _check_integrity(db: sqlite_utils.Database, rep: _Report) -> bool:

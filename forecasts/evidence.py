@@ -230,6 +230,7 @@ def _write_item(db: sqlite_utils.Database, item: EvidenceItem, recorded_at: str)
 def validate_item(db: sqlite_utils.Database, item: EvidenceItem, now: datetime) -> EvidenceItem:
     """Check every field of an item; raise a one-line ForecastsError on the first problem."""
     item.summary = _check_text(item.summary, "summary", required=True)
+    item.key = None if item.key is None else _check_text(item.key, "key", required=True)
     item.source = _check_text(item.source, "source")
     item.url = _check_url(item.url)
     item.recorded_by = _check_text(item.recorded_by, "recorded_by")

@@ -22,6 +22,10 @@ _checked: set[str] = set()  # database files whose quick_check passed in this pr
 _newer: dict[str, str] = {}  # database file → the refusal naming both schema versions
 
 
+class DamagedDatabase(ForecastsError):
+    """SQLite found the file damaged (the message names it and says what to do)."""
+
+
 def db_file(conn: sqlite3.Connection) -> str:
     """The main database file of a connection (':memory:' for an in-memory one)."""
     try:
@@ -83,7 +87,7 @@ def before_write(conn: sqlite3.Connection) -> None:
     if path in _newer:
         raise ForecastsError(_newer[path])
     if path in _damaged:
-        raise ForecastsError(damaged_message(path, _damaged[path]))
+        raise DamagedDatabase(damaged_message(path, _damaged[path]))
     if path in _checked or path == ":memory:":
         return
     try:
@@ -94,7 +98,7 @@ def before_write(conn: sqlite3.Connection) -> None:
         problems = [str(exc)]
     if problems != ["ok"]:
         mark_damaged(path, f"integrity check: {summary(problems)}")
-        raise ForecastsError(damaged_message(path, _damaged[path]))
+        raise DamagedDatabase(damaged_message(path, _damaged[path]))
     _checked.add(path)
 
 

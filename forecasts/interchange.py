@@ -245,6 +245,8 @@ def _typed_record(t: TableInfo, rec: dict[str, Any], fmt: str, where: str) -> di
                 raise ForecastsError(f"{where}: {col}: {value!r} is not a number")
             if isinstance(value, list | dict | bool):
                 raise ForecastsError(f"{where}: {col}: {value!r} must be a number, text or null")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ForecastsError(f"{where}: {col}: {value} does not fit SQLite's 64-bit integers")
         out[col] = value
     return out
 
