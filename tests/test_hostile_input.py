@@ -598,3 +598,39 @@ def test_questions_and_forecasters_are_not_deleted_or_renamed(env, tmp_path: Pat
         TRIED[("raw SQL on questions/forecasters", "refused")] += 1
     conn.close()
     accepted("commands", db_path, ["sync", "--questions", str(env["questions"])])  # sync still updates questions
+
+
+# --- question files (sync) ------------------------------------------------------------------------------
+
+SYNC_EDITS = [
+    (lambda t: t.replace('title = "Open binary question"', f'title = "{"t" * 20_000}"'), "title"),
+    (lambda t: t.replace('title = "Open binary question"', 'title = "a\\u0000b"'), "title"),
+    (lambda t: t.replace('resolution_criteria = "Yes if it happens."', 'resolution_criteria = "  "'),
+     "resolution_criteria"),
+    (lambda t: t.replace('note = "test prior"', f'note = "{"n" * 20_000}"'), "prior.reasoning"),
+    (lambda t: t.replace("opens_at = 2024-01-01", 'opens_at = "2024-02-30"'), "opens_at"),
+    (lambda t: t.replace("closes_at = 2099-01-01", "closes_at = 2023-01-01"), "closes_at"),
+    (lambda t: t.replace("closes_at = 2099-01-01", 'closes_at = "2099-01-01x05:00"'), "closes_at"),
+    (lambda t: t.replace('type = "binary"', 'type = "binary"\ntags = ["ok", "a\\u0000"]'), "tags"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("edit", "field"), SYNC_EDITS, ids=[f for _, f in SYNC_EDITS])
+def test_sync_refuses_hostile_question_files(env, tmp_path: Path, edit, field: str) -> None:
+    qdir = tmp_path / "questions"
+    shutil.copytree(env["questions"], qdir)
+    path = qdir / "open-q.toml"
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    message = refused("question files (sync)", env["db"], ["sync", "--questions", str(qdir)], field)
+    assert "open-q.toml" in message
+
+
+def test_sync_reads_a_date_with_an_offset_as_midnight_there(tmp_path: Path) -> None:
+    qdir = write_pack(tmp_path)
+    path = qdir / "open-q.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("opens_at = 2024-01-01", 'opens_at = "2024-01-01+05:00"'))
+    db_path = tmp_path / "s.db"
+    accepted("question files (sync)", db_path, ["sync", "--questions", str(qdir)])
+    conn = sqlite3.connect(str(db_path))
+    assert conn.execute("SELECT opens_at FROM questions WHERE id = 'open-q'").fetchone()[0] == "2023-12-31T19:00:00Z"
+    conn.close()
