@@ -65,17 +65,23 @@ def user_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            _schema_warning()
+            return result
         except ForecastsError as exc:
             message = str(exc)
         except UnicodeError:  # an argument the shell passed as bytes that are not UTF-8 (Python keeps surrogates)
             message = "text: an argument is not valid UTF-8; pass text in UTF-8"
         except OSError as exc:  # a file or folder named on the command line cannot be read or written
             message = f"path: {exc.filename or ''}: {exc.strerror or exc}"
-        except sqlite3.OperationalError as exc:  # a database file that cannot be opened or written; SQL bugs re-raise
-            if not any(s in str(exc) for s in ("unable to open", "readonly", "disk", "not a database", "full")):
+        except sqlite3.DatabaseError as exc:  # a damaged, unopenable or read-only database file; SQL bugs re-raise
+            from forecasts.integrity import file_error
+
+            message = file_error(exc, State.db_path)
+            if message is None:
                 raise
-            message = f"database: {exc}"
+        except OverflowError:  # a whole number typed beyond what SQLite or a date can hold
+            message = "number: a value given is too large (integers up to 2^63-1, years 1900-2999)"
         for line in message.splitlines() or [""]:
             if len(line) > 1000:  # a huge input echoed back: keep the field and the rule, not the megabyte
                 line = f"{line[:400]} … {line[-400:]}"
@@ -83,6 +89,15 @@ def user_errors(fn: Callable) -> Callable:
         raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _schema_warning() -> None:
+    """A reading command on a database written by a newer forecasts says so (writes are refused outright)."""
+    from forecasts.integrity import newer_warning
+
+    message = newer_warning(State.db_path)
+    if message:
+        typer.echo(f"Warning: {message}", err=True)
 
 
 def emit_json(obj: Any) -> None:
@@ -828,9 +843,9 @@ def db_check_cmd(
     strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
 ) -> None:
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
-    from forecasts.dbtools import check_database
+    from forecasts.dbtools import check_file
 
-    report = check_database(db())
+    report = check_file(State.db_path)  # integrity first, then migrations and the rules
     failed = not report["ok"] or (strict and bool(report["warnings"]))
     if as_json:
         emit_json(report)

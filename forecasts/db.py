@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forecasts import integrity
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
 
@@ -120,6 +121,8 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> Database:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: REPLACE fires DELETE triggers
     except sqlite3.DatabaseError as exc:
+        if integrity.is_corruption(exc) and "not a database" not in str(exc):
+            raise integrity.DamagedDatabase(integrity.damaged_message(path, str(exc))) from None
         raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
     db = Database(conn)
     if migrate:
@@ -129,17 +132,23 @@ def connect(path: str | Path | None = None, migrate: bool = True) -> Database:
 
 @contextlib.contextmanager
 def write_transaction(db: Database) -> Iterator[Database]:
-    """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing."""
+    """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing.
+
+    Refused on a database that is damaged or newer than this package (forecasts.integrity)."""
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
+    integrity.before_write(db.conn)
     _begin_immediate(db.conn)
     try:
         yield db
-    except BaseException:
+    except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
+        if integrity.is_corruption(exc):
+            integrity.mark_damaged(integrity.db_file(db.conn), str(exc))
+            raise integrity.DamagedDatabase(integrity.damaged_message(integrity.db_file(db.conn), str(exc))) from None
         raise
     else:
         db.conn.execute("COMMIT")
@@ -167,7 +176,11 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 def insert_row(db: Database, table: str, row: dict) -> int:
-    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid."""
+    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid; the row must pass
+    its table's validation (forecasts.validation), the same rules imports, the restore and `db check` apply."""
+    from forecasts.validation import check_row
+
+    check_row(table, row)
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" for _ in row)
     cur = db.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
@@ -401,10 +414,39 @@ def m008_ledgers_refuse_replace(db: Database) -> None:
         _append_only_triggers(db, table)
 
 
+# --- migrations of hostile input (m020_*) --------------------------------------------------------
+
+# Questions are synced from files and may change (through `sync`), forecasters are created once: neither may
+# be deleted (forecasts, evidence links and resolutions point at them), and neither may be renamed; a forecaster's
+# kind is fixed. Named *_guard_* so `db check` does not take them for a ledger's three triggers.
+GUARD_TRIGGERS = {
+    "questions_guard_delete": "BEFORE DELETE ON questions",
+    "questions_guard_id": "BEFORE UPDATE OF id ON questions",
+    "forecasters_guard_delete": "BEFORE DELETE ON forecasters",
+    "forecasters_guard_identity": "BEFORE UPDATE OF id, kind ON forecasters",
+}
+
+GUARD_REASONS = {
+    "questions": "questions are never deleted or renamed: edit the file and run sync",
+    "forecasters": "forecasters are never deleted, renamed or given another kind",
+}
+
+
+@migration
+def m020_guard_questions_and_forecasters(db: Database) -> None:
+    """Questions and forecasters are never deleted or renamed (a forecaster's kind never changes)."""
+    for name, when in GUARD_TRIGGERS.items():
+        table = when.rsplit(" ", 1)[1]
+        why = GUARD_REASONS[table]
+        db.conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN SELECT RAISE(ABORT, '{why}'); END")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    if integrity.newer_schema(db.conn, done, [name for name, _ in MIGRATIONS]):
+        return []  # a newer package's schema: leave it alone (writes are refused, reads warn)
     applied = []
     for name, fn in MIGRATIONS:
         if name in done:

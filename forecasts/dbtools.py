@@ -14,12 +14,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import APPEND_ONLY_TABLES, Database
+from forecasts import validation
+from forecasts.db import APPEND_ONLY_TABLES, GUARD_TRIGGERS, Database, apply_migrations
 from forecasts.errors import ForecastsError
+from forecasts.integrity import DamagedDatabase, db_file, is_corruption, mark_damaged, summary
+from forecasts.timeutil import now_utc
+from forecasts.validation import VALIDATORS, row_problems
 
 MAX_LISTED = 200  # problems listed per check; the count is always exact
 SUM_TOLERANCE = 1e-6
-TIMESTAMP_GLOB = "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z"
 TIMESTAMP_COLUMNS = {
     "questions": ("opens_at", "closes_at", "resolves_by", "synced_at"),
     "forecasters": ("created_at",),
@@ -45,27 +48,67 @@ class _Report:
             )
 
 
-def check_database(db: Database, integrity: bool = True) -> dict[str, Any]:
-    """Run PRAGMA integrity_check and foreign_key_check plus the domain rules; return every problem found."""
+def check_database(db: Database, integrity: bool = True, migrate: bool = False) -> dict[str, Any]:
+    """Run PRAGMA integrity_check first, then (if the file is sound) foreign_key_check, every stored value by the
+    input rules (forecasts.validation) and the domain rules; return every problem found. A damaged file is one
+    finding per problem SQLite names, never an exception; `migrate` brings a sound file's schema up to date first."""
     rep = _Report()
-    if integrity:
-        for (msg,) in db.conn.execute("PRAGMA integrity_check"):
-            if msg != "ok":
-                rep.add("error", "integrity", "", None, msg)
+    if integrity and not _check_integrity(db, rep):
+        return _result(db, rep)
+    if migrate:
+        apply_migrations(db)
     for table, rowid, parent, _fk in db.conn.execute("PRAGMA foreign_key_check"):
         rep.add("error", "foreign_key", table, rowid, f"references a missing row of {parent}")
     _check_triggers(db, rep)
-    _check_timestamps(db, rep)
+    _check_values(db, rep)
     questions = {
-        r[0]: {"type": r[1], "outcomes": json.loads(r[2]), "opens_at": r[3], "closes_at": r[4]}
+        r[0]: {"type": r[1], "outcomes": _json_list(r[2]), "opens_at": r[3], "closes_at": r[4]}
         for r in db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")
     }
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
     _check_links(db, questions, rep)
+    return _result(db, rep)
+
+
+def check_file(path: str | Path | None) -> dict[str, Any]:
+    """`db check` of the file at `path`: a file too damaged to open is a finding (exit 1), not an exception."""
+    from forecasts.db import connect
+
+    try:
+        db = connect(path, migrate=False)
+    except DamagedDatabase as exc:
+        rep = _Report()
+        rep.add("error", "integrity", "", None, str(exc))
+        return {"ok": False, "errors": rep.problems, "warnings": [], "problem_counts": rep.counts, "rows": {}}
+    return check_database(db, migrate=True)
+
+
+def _check_integrity(db: Database, rep: _Report) -> bool:
+    """SQLite's own integrity check; a failure (or SQLite refusing to read the file) marks the file damaged for
+    this process, so no later write goes ahead."""
+    try:
+        problems = [msg for (msg,) in db.conn.execute("PRAGMA integrity_check") if msg != "ok"]
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc):
+            raise
+        problems = [str(exc)]
+    for msg in problems:
+        rep.add("error", "integrity", "", None, f"{summary(msg)} (restore from a `forecasts db backup` copy)")
+    if problems:
+        mark_damaged(db_file(db.conn), f"integrity check: {summary(problems)}")
+    return not problems
+
+
+def _result(db: Database, rep: _Report) -> dict[str, Any]:
     errors = [p for p in rep.problems if p["severity"] == "error"]
     warnings = [p for p in rep.problems if p["severity"] == "warning"]
-    counts = {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _tables(db)}
+    try:
+        counts = {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _tables(db)}
+    except sqlite3.DatabaseError as exc:  # a damaged file: the counts are what could be read
+        if not is_corruption(exc):
+            raise
+        counts = {}
     return {
         "ok": not errors,
         "errors": errors,
@@ -75,12 +118,25 @@ def check_database(db: Database, integrity: bool = True) -> dict[str, Any]:
     }
 
 
+def _json_list(text: Any) -> list:
+    """A stored JSON list, or [] when it is not one (that row's own problem is reported by _check_values)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return []
+    return value if isinstance(value, list) else []
+
+
 def _tables(db: Database) -> list[str]:
     return [t for t in db.table_names() if not t.startswith(("sqlite_", "_"))]
 
 
 def _check_triggers(db: Database, rep: _Report) -> None:
     triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, when in GUARD_TRIGGERS.items():
+        if name not in triggers:
+            table = when.rsplit(" ", 1)[1]
+            rep.add("error", "append_only", table, None, f"trigger {name} is missing: rows can be deleted or renamed")
     ledgers = set(APPEND_ONLY_TABLES) | {
         name.rsplit("_no_", 1)[0] for name in triggers if name.endswith(("_no_update", "_no_delete"))
     }
@@ -90,12 +146,28 @@ def _check_triggers(db: Database, rep: _Report) -> None:
                 rep.add("error", "append_only", table, None, f"trigger {table}_no_{op} is missing: rows can be altered")
 
 
-def _check_timestamps(db: Database, rep: _Report) -> None:
-    for table, cols in TIMESTAMP_COLUMNS.items():
-        for col in cols:
-            sql = f'SELECT rowid, "{col}" FROM "{table}" WHERE "{col}" IS NOT NULL AND "{col}" NOT GLOB ?'
-            for rowid, value in db.conn.execute(sql, [TIMESTAMP_GLOB]):
-                rep.add("error", "timestamp", table, rowid, f"{col}: {value!r} is not a UTC timestamp")
+# Checked with the domain rules below, which know the question a row refers to.
+_COVERED_ELSEWHERE = {"forecasts": ("probability", "probabilities"), "evidence_links": ("log_lr",)}
+
+
+def _check_values(db: Database, rep: _Report) -> None:
+    """Every stored row of the record types, by the rules input passes (a made_at of 2025-13-01, an LR of e^1000,
+    a prior that is not JSON, a NUL byte, a 1 MB text are errors however they got in)."""
+    now = now_utc()
+    names = set(_tables(db))
+    for table in VALIDATORS:
+        if table not in names:
+            continue
+        cur = db.conn.execute(f'SELECT rowid AS _rowid, * FROM "{table}" ORDER BY rowid')
+        cols = [d[0] for d in cur.description]
+        for values in cur:
+            row = dict(zip(cols, values, strict=True))
+            rowid = row.pop("_rowid")
+            for fld, problem in row_problems(table, row, now):
+                if fld in _COVERED_ELSEWHERE.get(table, ()):
+                    continue
+                check = "timestamp" if fld in TIMESTAMP_COLUMNS.get(table, ()) else "value"
+                rep.add("error", check, table, row.get("id", rowid), problem)
 
 
 def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str, dict]:
@@ -181,8 +253,10 @@ def _check_links(db: Database, questions: dict, rep: _Report) -> None:
         if q["type"] != "binary" and outcome not in q["outcomes"]:
             problem = f"outcome: {outcome!r} not an outcome of {qid!r}"
             rep.add("error", "unknown_outcome", "evidence_links", lid, problem)
-        if not (isinstance(log_lr, float | int) and math.isfinite(log_lr)):
-            rep.add("error", "log_lr", "evidence_links", lid, f"log_lr: {log_lr!r} is not a finite number")
+        try:
+            validation.log_lr(log_lr)
+        except ForecastsError as exc:
+            rep.add("error", "log_lr", "evidence_links", lid, str(exc))
 
 
 def backup_database(db: Database, dest: str | Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from forecasts import validation
 from forecasts.bayes.record import record_evidence_forecasts
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
@@ -33,7 +34,6 @@ GRADES = {"neutral": 1.0} | {
 }
 SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
-MAX_TEXT = 10_000
 LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
 ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags")  # besides key
 _SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
@@ -68,8 +68,10 @@ class EvidenceItem:
 
 
 def parse_reliability(value: str | float | None) -> tuple[float, str]:
-    """A number in [0, 1] or an Admiralty code (A–F, optionally with 1–6) → (reliability, grade)."""
-    if value is None or value == "":
+    """A number in [0, 1] or an Admiralty code (A–F, optionally with 1–6) → (reliability, grade).
+
+    None means not given (full weight); an empty text is refused (`--reliability=` is a slip, not a weight)."""
+    if value is None:
         return 1.0, ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
@@ -91,14 +93,8 @@ def parse_reliability(value: str | float | None) -> tuple[float, str]:
 
 
 def parse_lr(value: str | float, fld: str = "lr") -> float:
-    """A likelihood ratio: a finite number > 0 → its natural log."""
-    try:
-        lr = float(value)
-    except (TypeError, ValueError):
-        lr = math.nan
-    if not (math.isfinite(lr) and lr > 0):
-        raise ForecastsError(f"{fld}: {value!r} must be a likelihood ratio, a number greater than 0 (e.g. 3 or 0.5)")
-    return math.log(lr)
+    """A likelihood ratio: a finite number > 0 within the allowed range (not a bool) → its natural log."""
+    return validation.lr(value, fld)
 
 
 def parse_grade(value: str, fld: str = "grade") -> float:
@@ -113,8 +109,8 @@ def parse_link_specs(
     question_ids: list[str], lrs: list[str], grades: list[str], lr_sd: float | None = None, reasoning: str = ""
 ) -> list[LinkSpec]:
     """Turn CLI `--lr`/`--grade` values (`3`, `q=3`, `q:outcome=3`, `q=strong for`) into link specs."""
-    if lr_sd is not None and not (math.isfinite(lr_sd) and lr_sd >= 0):
-        raise ForecastsError(f"lr-sd: {lr_sd!r} must be a number >= 0 (sd of ln LR)")
+    if lr_sd is not None:
+        validation.log_lr_sd(lr_sd, "lr-sd")
     if not question_ids:
         raise ForecastsError("questions: name at least one question id")
     specs: list[LinkSpec] = []
@@ -150,17 +146,7 @@ def parse_link_specs(
 
 
 def _check_text(value: Any, fld: str, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ForecastsError(f"{fld}: must be text")
-    if "\x00" in value:
-        raise ForecastsError(f"{fld}: must not contain NUL characters")
-    if len(value) > MAX_TEXT:
-        raise ForecastsError(f"{fld}: is {len(value)} characters; the limit is {MAX_TEXT}")
-    if required and not value.strip():
-        raise ForecastsError(f"{fld}: is required and must not be empty")
-    return value.strip()
+    return validation.text(value, fld, required)
 
 
 def _check_tags(value: Any) -> list[str]:
@@ -176,10 +162,7 @@ def _check_tags(value: Any) -> list[str]:
 
 
 def _check_url(url: str) -> str:
-    url = _check_text(url, "url")
-    if url and not re.match(r"^https?://", url, re.IGNORECASE):
-        raise ForecastsError(f"url: {url!r} must start with http:// or https://")
-    return url
+    return validation.url(url)
 
 
 def _validate_links(db: Database, links: list[LinkSpec]) -> dict[str, Question]:
@@ -203,8 +186,8 @@ def _validate_links(db: Database, links: list[LinkSpec]) -> dict[str, Question]:
         if (q.id, spec.outcome) in seen:
             raise ForecastsError(f"lr: {q.id}{':' + spec.outcome if spec.outcome else ''} is given twice")
         seen.add((q.id, spec.outcome))
-        if not (math.isfinite(spec.log_lr) and math.isfinite(spec.log_lr_sd) and spec.log_lr_sd >= 0):
-            raise ForecastsError(f"lr: ratio and its uncertainty for {q.id!r} must be finite numbers")
+        validation.log_lr(spec.log_lr, "lr")
+        validation.log_lr_sd(spec.log_lr_sd, "lr_sd")
     return questions
 
 
@@ -245,6 +228,7 @@ def _write_item(db: Database, item: EvidenceItem, recorded_at: str) -> int:
 def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceItem:
     """Check every field of an item; raise a one-line ForecastsError on the first problem."""
     item.summary = _check_text(item.summary, "summary", required=True)
+    item.key = None if item.key is None else _check_text(item.key, "key", required=True)
     item.source = _check_text(item.source, "source")
     item.url = _check_url(item.url)
     item.recorded_by = _check_text(item.recorded_by, "recorded_by")
@@ -284,6 +268,8 @@ def _changes(db: Database, qids: list[str], evidence_id: int, now: datetime) -> 
 
 def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: str = "") -> dict[str, Any]:
     """Retract an item with a new row; the original stays in the ledger. Returns the probability changes."""
+    if not validation.fits_rowid(evidence_id):  # 2^63 and up cannot be an id (nor be asked of SQLite)
+        raise ForecastsError(f"evidence: unknown id {evidence_id}; see `forecasts evidence list`")
     row = db.conn.execute("SELECT id FROM evidence WHERE id = ?", [evidence_id]).fetchone()
     if row is None:
         raise ForecastsError(f"evidence: unknown id {evidence_id}; see `forecasts evidence list`")
@@ -360,7 +346,7 @@ def _item_from_record(rec: dict[str, Any], where: str) -> EvidenceItem:
         if not isinstance(raw_links, list) or not raw_links:
             raise ForecastsError("links: must be a non-empty list")
         links = [_link_from_record(lk) for lk in raw_links]
-        reliability, grade = parse_reliability(rec.get("reliability"))
+        reliability, grade = parse_reliability(None if rec.get("reliability") == "" else rec.get("reliability"))
         tags = _check_tags(rec.get("tags"))
         if rec.get("observed_at") in (None, ""):
             raise ForecastsError("observed_at: is required")
@@ -386,16 +372,18 @@ def _link_from_record(lk: dict[str, Any]) -> LinkSpec:
     has_lr, has_grade = lk.get("lr") not in (None, ""), lk.get("grade") not in (None, "")
     if has_lr == has_grade:
         raise ForecastsError(f"lr: link to {lk['question']!r} needs exactly one of lr or grade")
+    unknown = [k for k in lk if k not in LINK_FIELDS]
+    if unknown:
+        raise ForecastsError(f"{unknown[0]}: unknown link field; allowed: {', '.join(LINK_FIELDS)}")
     sd_raw = lk.get("lr_sd")
     if sd_raw in (None, ""):
         sd = 0.0 if has_lr else GRADE_LOG_SD
     else:
         try:
-            sd = float(sd_raw)
-        except (TypeError, ValueError):
+            sd = math.nan if isinstance(sd_raw, bool) else float(sd_raw)
+        except (TypeError, ValueError, OverflowError):
             sd = math.nan
-        if not (math.isfinite(sd) and sd >= 0):
-            raise ForecastsError(f"lr_sd: {sd_raw!r} must be a number >= 0")
+        sd = validation.log_lr_sd(sd if math.isfinite(sd) else sd_raw, "lr_sd")
     log_lr = parse_lr(lk["lr"]) if has_lr else parse_grade(lk["grade"])
     return LinkSpec(
         question_id=str(lk["question"]),
@@ -420,7 +408,15 @@ def read_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     CSV rows sharing a key form one item with one link per row; they must repeat the same item-level
     values (summary, reliability, ...), else the later row is an error rather than silently ignored.
     """
-    _, rows = read_rows(path)
+    columns, rows = read_rows(path)
+    allowed = ("key", "links", *ITEM_FIELDS, *LINK_FIELDS)
+    header = [(1, dict.fromkeys(columns))] if path.suffix.lower() == ".csv" else []
+    for n, rec in [*header, *rows]:  # a CSV header (line 1), then each JSONL object
+        unknown = [k for k in rec if k not in allowed]
+        if unknown:
+            raise ForecastsError(f"{path}:{n}: {unknown[0]}: unknown column; allowed: {', '.join(allowed)}")
+    if not rows:
+        raise ForecastsError(f"{path}: rows: the file holds no evidence items")
     if path.suffix.lower() == ".jsonl":
         return [(f"{path}:{n}", rec) for n, rec in rows]
     grouped: dict[str, tuple[str, dict[str, Any]]] = {}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
+from forecasts.validation import NAME_PATTERN, check_row
 
 MODEL = "bayes"
 CROWD = "crowd"
 RESERVED = {MODEL: "model", CROWD: "aggregate"}
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def ensure_forecaster(db: Database, name: str, kind: str = "person") -> str:
@@ -22,9 +20,9 @@ def ensure_forecaster(db: Database, name: str, kind: str = "person") -> str:
         )
     if kind == "person" and name in RESERVED:
         raise ForecastsError(f"by: {name!r} is reserved for the {RESERVED[name]}; choose another name")
-    db.conn.execute(
-        "INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)", [name, kind, to_iso(now_utc())]
-    )
+    row = {"id": name, "kind": kind, "created_at": to_iso(now_utc())}
+    check_row("forecasters", row)
+    db.conn.execute("INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)", list(row.values()))
     return name
 
 

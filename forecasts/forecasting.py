@@ -13,15 +13,16 @@ from forecasts.forecasters import ensure_forecaster, get_forecaster
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
 from forecasts.timeutil import now_utc, to_iso
+from forecasts.validation import text
 
 SUM_TOLERANCE = 0.01
 
 
 def parse_probability(value: str | float, fld: str = "probability") -> float:
-    """A probability strictly between 0 and 1 (no percentages, no NaN)."""
+    """A probability strictly between 0 and 1 (no percentages, no NaN, no JSON true)."""
     try:
-        p = float(value)
-    except (TypeError, ValueError):
+        p = math.nan if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
         p = math.nan
     if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
         p = math.nan
@@ -83,8 +84,7 @@ def submit_forecast(
         )
     if made >= q.closes_at:
         raise ForecastsError(f"question: {q.id!r} closed at {to_iso(q.closes_at)}; forecasts are no longer accepted")
-    if rationale and (len(rationale) > 10_000 or "\x00" in rationale):
-        raise ForecastsError("rationale: must be text of at most 10000 characters")
+    rationale = text(rationale, "rationale")
     if q.is_binary:
         row_p, row_ps = parse_probability(probability), None  # type: ignore[arg-type]
     else:

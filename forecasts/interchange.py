@@ -50,6 +50,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from forecasts import validation
 from forecasts.db import Database, write_transaction
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
@@ -63,7 +64,6 @@ from forecasts.timeutil import now_utc, parse_datetime, to_iso
 FORMATS = ("csv", "jsonl")
 NULL = "\\N"
 BOOKKEEPING = {"synced_at", "created_at"}  # stamps that may differ between compatible databases
-MAX_TEXT = 10_000
 FORECAST_COLUMNS = ("question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind")
 RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
 FORECASTER_KINDS = ("person", "model", "aggregate")
@@ -243,6 +243,8 @@ def _typed_record(t: TableInfo, rec: dict[str, Any], fmt: str, where: str) -> di
                 raise ForecastsError(f"{where}: {col}: {value!r} is not a number")
             if isinstance(value, list | dict | bool):
                 raise ForecastsError(f"{where}: {col}: {value!r} must be a number, text or null")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ForecastsError(f"{where}: {col}: {value} does not fit SQLite's 64-bit integers")
         out[col] = value
     return out
 
@@ -292,6 +294,7 @@ def import_data(db: Database, path: str | Path) -> dict[str, Any]:
         if p.stem not in by_name:
             raise ForecastsError(f"{p}: table: {p.stem!r} does not exist in this database; known: {', '.join(by_name)}")
     parsed: dict[str, tuple[Path, list[tuple[str, dict[str, Any]]]]] = {}
+    now = now_utc()
     for p in files:
         t = by_name[p.stem]
         columns, records = read_rows(p)
@@ -299,6 +302,11 @@ def import_data(db: Database, path: str | Path) -> dict[str, Any]:
             if col not in t.affinity:
                 raise ForecastsError(f"{p}:1: {col}: not a column of {t.name}; columns: {', '.join(t.columns)}")
         rows = [(f"{p}:{n}", _typed_record(t, rec, fmt, f"{p}:{n}")) for n, rec in records]
+        for where, row in rows:  # the same rules as every other path: a bad row refuses the whole restore
+            try:
+                validation.check_row(t.name, row, now)
+            except ForecastsError as exc:
+                raise ForecastsError(f"{where}: {exc}") from None
         parsed[t.name] = (p, rows)
     summary: dict[str, dict[str, int]] = {}
     where_of: dict[tuple[str, Any], str] = {}
@@ -386,6 +394,8 @@ def import_file(db: Database, path: str | Path) -> dict[str, Any]:
     """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
     p = Path(path)
     columns, records = read_rows(p)
+    if not columns:
+        raise ForecastsError(f"{p}:1: columns: the file is empty; it needs a header (CSV) or rows (JSONL)")
     if "forecaster" in columns:
         kind, allowed = "forecasts", FORECAST_COLUMNS
     elif "outcome" in columns and "known_at" in columns:
@@ -398,6 +408,8 @@ def import_file(db: Database, path: str | Path) -> dict[str, Any]:
     for col in columns:
         if col not in allowed:
             raise ForecastsError(f"{p}:1: {col}: unknown column for a {kind} file; allowed: {', '.join(allowed)}")
+    if not records:
+        raise ForecastsError(f"{p}: rows: the file has a header but no {kind}")
     questions = {q.id: q for q in all_questions(db)}
     if kind == "forecasts":
         return _import_forecasts(db, p, records, questions)
@@ -405,17 +417,18 @@ def import_file(db: Database, path: str | Path) -> dict[str, Any]:
 
 
 def _text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
-    value = rec.get(fld)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ForecastsError(f"{where}: {fld}: must be text")
-    value = value.strip()
-    if required and not value:
-        raise ForecastsError(f"{where}: {fld}: is required")
-    if len(value) > MAX_TEXT or "\x00" in value:
-        raise ForecastsError(f"{where}: {fld}: must be text of at most {MAX_TEXT} characters without NUL")
-    return value
+    try:
+        return validation.text(rec.get(fld), fld, required)
+    except ForecastsError as exc:
+        raise ForecastsError(f"{where}: {exc}") from None
+
+
+def _checked(where: str, table: str, row: dict[str, Any], now: datetime) -> None:
+    """The record type's one validation (forecasts.validation), with the file and line in front."""
+    try:
+        validation.check_row(table, row, now)
+    except ForecastsError as exc:
+        raise ForecastsError(f"{where}: {exc}") from None
 
 
 def _when(rec: dict[str, Any], fld: str, where: str) -> datetime:
@@ -524,7 +537,28 @@ def _import_forecasts(
                 f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
             )
         seen[key] = n
-        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale))
+        row = (q.id, name, made_iso, now_iso, p, ps, rationale)
+        _checked(
+            where,
+            "forecasts",
+            dict(
+                zip(
+                    (
+                        "question_id",
+                        "forecaster_id",
+                        "made_at",
+                        "recorded_at",
+                        "probability",
+                        "probabilities",
+                        "rationale",
+                    ),
+                    row,
+                    strict=True,
+                )
+            ),
+            now,
+        )
+        rows.append(row)
     with write_transaction(db):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
@@ -629,7 +663,21 @@ def _import_resolutions(
                 f"{where}: question: {q.id!r} is already resolved as {current['outcome']!r}; "
                 "run `forecasts unresolve` first"
             )
-        rows.append((q.id, outcome, to_iso(known_at), to_iso(now), source, note, by))
+        row = (q.id, outcome, to_iso(known_at), to_iso(now), source, note, by)
+        _checked(
+            where,
+            "resolutions",
+            dict(
+                zip(
+                    ("question_id", "outcome", "known_at", "recorded_at", "source", "note", "recorded_by"),
+                    row,
+                    strict=True,
+                )
+            )
+            | {"action": "resolve"},
+            now,
+        )
+        rows.append(row)
     with write_transaction(db):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")

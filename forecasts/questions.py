@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,12 +14,13 @@ from typing import Any
 from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
+from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, check_row
+from forecasts.validation import text as checked_text
 
 QUESTION_TYPES = ("binary", "categorical", "ordered")
 BINARY_OUTCOMES = ("yes", "no")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-# Outcome names appear in CLI arguments (`forecast Q a=0.3,b=0.7`, `--lr Q:OUTCOME=2`): no separators or spaces.
-OUTCOME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+# Outcome names appear in CLI arguments (`forecast Q a=0.3,b=0.7`, `--lr Q:OUTCOME=2`): no separators or spaces
+# (OUTCOME_PATTERN, like ID_PATTERN, lives in forecasts.validation with the other rules).
 OUTCOME_CHARS = "letters, digits, '-', '_' and '.'"
 KNOWN_FIELDS = {
     "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
@@ -100,9 +100,11 @@ def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
     if not isinstance(value, str):
         errs.add(key, f"must be a string, got {type(value).__name__}")
         return ""
-    if required and not value.strip():
-        errs.add(key, "is required and must not be empty")
-    return value.strip()
+    try:
+        return checked_text(value, key, required)
+    except ForecastsError as exc:
+        errs.add(key, str(exc).split(": ", 1)[1])
+        return ""
 
 
 def _when(data: dict, key: str, errs: _FileErrors) -> datetime | None:
@@ -454,6 +456,13 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
         problems = _refused_edits(db, questions, stored)
         if problems:
             raise ForecastsError("\n".join(problems))
+        rows = {}
+        for q in questions:
+            try:
+                rows[q.id] = _row(q, stamp)
+                check_row("questions", rows[q.id])
+            except ForecastsError as exc:
+                raise ForecastsError(f"{q.source_file}: {exc}") from None
         for q in questions:
             if q.id not in stored:
                 report["added"].append(q.id)
@@ -462,7 +471,7 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
             else:
                 report["unchanged"].append(q.id)
                 continue
-            db["questions"].upsert(_row(q, stamp), pk="id")
+            db["questions"].upsert(rows[q.id], pk="id")
     report["not_in_files"] = sorted(set(stored) - {q.id for q in questions})
     return report
 

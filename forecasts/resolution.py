@@ -9,17 +9,12 @@ from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.questions import Question, get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
-
-UNSCORED = ("ambiguous", "annulled")
-MAX_TEXT = 10_000
+from forecasts.validation import UNSCORED, text
 
 
 def _short_text(value: str | None, fld: str) -> str:
-    """Free text a user typed: at most MAX_TEXT characters, no NUL bytes."""
-    value = (value or "").strip()
-    if len(value) > MAX_TEXT or "\x00" in value:
-        raise ForecastsError(f"{fld}: must be text of at most {MAX_TEXT} characters without NUL bytes")
-    return value
+    """Free text a user typed: the one text rule (forecasts.validation.text)."""
+    return text(value, fld)
 
 
 def resolution_state(db: Database, question_id: str, known_by: datetime | None = None) -> dict[str, Any] | None:

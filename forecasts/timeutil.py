@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from forecasts.errors import ForecastsError
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# A date with an offset but no time ('2025-01-01+05:00'): Python would read the offset as a time of day (05:00).
+_DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})([+-]\d{2}:?\d{2}(?::?\d{2})?)$")
+_DATE_THEN_MORE = re.compile(r"^\d{4}-\d{2}-\d{2}(.)")
 YEARS = (1900, 2999)  # dates a forecasting question can plausibly mention
 
 
@@ -27,6 +30,12 @@ def parse_datetime(value: str | datetime | date, field: str = "date") -> datetim
         text = str(value).strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        dated = _DATE_WITH_OFFSET.match(text)
+        if dated:  # midnight at that offset, e.g. 2025-01-01+05:00 is 2024-12-31T19:00:00Z
+            text = f"{dated.group(1)}T00:00:00{dated.group(2)}"
+        more = _DATE_THEN_MORE.match(text)
+        if more and more.group(1) not in "Tt ":  # Python takes any character between date and time
+            text = "?"
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
@@ -70,12 +79,24 @@ def iso_week(value: str | None, field: str = "week") -> tuple[str, datetime, dat
     if not m:
         raise ForecastsError(f"{field}: {value!r} is not an ISO week; use YYYY-Www, e.g. 2026-W48")
     year, week = int(m.group(1)), int(m.group(2))
+    if not YEARS[0] <= year <= YEARS[1]:  # year 1 or 9999: the report's trend weeks would leave the calendar
+        raise ForecastsError(f"{field}: {value!r} is outside the years {YEARS[0]}-{YEARS[1]}; e.g. 2026-W48")
     try:
         start_day = date.fromisocalendar(year, week, 1)
     except ValueError:
         raise ForecastsError(f"{field}: {value!r}: week must be 01-52 (or 53 in long years)") from None
     start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
     return f"{year}-W{week:02d}", start, start + timedelta(days=7)
+
+
+def started_week(value: str | None, field: str = "week") -> tuple[str, datetime, datetime]:
+    """`iso_week`, refusing a week that has not begun (nothing can be known of it): checked before any write."""
+    label, start, end = iso_week(value, field)
+    if start > now_utc():
+        raise ForecastsError(
+            f"{field}: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it"
+        )
+    return label, start, end
 
 
 def days_between(start: datetime, end: datetime) -> float:

@@ -28,12 +28,13 @@ def run_weekly(
     from forecasts.aggregate import check_method, record_crowd
     from forecasts.bayes.record import is_open, record_model_forecasts
     from forecasts.questions import all_questions
-    from forecasts.report import parse_formats, write_report
-    from forecasts.timeutil import iso_week
+    from forecasts.report import check_out_dir, parse_formats, write_report
+    from forecasts.timeutil import started_week
 
     check_method(crowd_method)
     parse_formats(formats)
-    iso_week(week)
+    started_week(week)  # every refusal before the first write
+    check_out_dir(out)
     now = now_utc()
     with step("recording the model's forecasts (time decay)"):
         model = record_model_forecasts(db, now)

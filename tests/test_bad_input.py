@@ -305,7 +305,7 @@ def test_other_commands(env, args: list[str], field: str) -> None:
         (["scenarios", "--questions", "{root}/nowhere"], "questions"),
         # paths that cannot be written (a file used as a folder) and text that is not UTF-8: no traceback
         (["export", "--out", "{db}/dump"], "path"),
-        (["report", "--week", "2025-W10", "--out", "{db}/reports"], "path"),
+        (["report", "--week", "2025-W10", "--out", "{db}/reports"], "out"),
         (["forecast", "open-q", "0.2", "--by", "alice", "--rationale", "bad \udcff byte"], "text"),
         (["evidence", "add", "open-q", "--summary", "\udcff", "--observed-at", "2025-01-10", "--lr", "2"], "text"),
     ],

@@ -100,7 +100,7 @@ def test_export_refuses_to_overwrite_and_bad_format(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "old", "new", "message"),
     [
-        ("forecasts", ",0.7,", ",1.5,", r"probability: 1.5 violates"),
+        ("forecasts", ",0.7,", ",1.5,", r"probability: 1.5 must be strictly between 0 and 1"),
         ("forecasts", ",0.7,", ",abc,", r"probability: 'abc' is not a number"),
         ("forecasts", "open-q,bob", "nope-q,bob", r"question_id: 'nope-q' does not exist in questions"),
         ("forecasts", '""middle"": 0.5', '""middle"": 0.3', r"probabilities: sum to 0.8, not 1"),

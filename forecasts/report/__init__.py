@@ -20,6 +20,19 @@ def parse_formats(text: str) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+def check_out_dir(out: str | Path) -> Path:
+    """The report folder: an existing folder, or one that can be created (refused before anything is stored)."""
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ForecastsError(f"out: {out_dir} exists and is not a folder; give a folder for the report files")
+    parent = out_dir
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise ForecastsError(f"out: {parent} is a file, so {out_dir} cannot be created as a folder")
+    return out_dir
+
+
 def write_report(
     db: Database,
     week: str | None = None,
@@ -33,8 +46,8 @@ def write_report(
     from forecasts.report.markdown import render_markdown
 
     chosen = parse_formats(formats)
+    out_dir = check_out_dir(out)
     data = build_report(db, week, questions_root)
-    out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     renderers = {"md": render_markdown, "html": render_html}
     files = []

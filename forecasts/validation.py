@@ -1,0 +1,422 @@
+"""One validation per record type, in stored form: every write path (commands, file imports, the restore) and
+`db check` apply the same rules, so a row one path refuses no other path can store.
+
+Each `check_<table>` takes a row as stored (timestamps as 'YYYY-MM-DDTHH:MM:SSZ', JSON columns as text) and raises
+ForecastsError('field: problem') on the first problem. Columns a validator does not know (added by later
+migrations) are left alone; a column missing from the row is skipped (the schema's NOT NULL and defaults apply).
+Pure Python on purpose: interactive commands import this module, so no pandas or numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from forecasts.errors import ForecastsError
+from forecasts.timeutil import YEARS, now_utc
+
+MAX_TEXT = 10_000  # characters in any text a person writes (summary, rationale, title, ...) on every path
+MAX_LR = 1e6  # a single item moving the odds by more than a million to one is a typo
+MAX_ABS_LOG_LR = math.log(MAX_LR)
+MAX_LOG_LR_SD = 10.0
+MAX_ROWID = 2**63 - 1  # SQLite's INTEGER range: a larger id cannot exist and cannot even be asked for
+STORED_SUM_TOLERANCE = 1e-6  # stored categorical probabilities are normalised
+QUESTION_TYPES = ("binary", "categorical", "ordered")
+BINARY_OUTCOMES = ("yes", "no")
+UNSCORED = ("ambiguous", "annulled")
+FORECASTER_KINDS = ("person", "model", "aggregate")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+OUTCOME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_STORED_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message, cut short: a 1 MB input is not echoed back."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
+
+
+# --- values -----------------------------------------------------------------------------------------
+
+
+def text(value: Any, fld: str, required: bool = False) -> str:
+    """Free text: at most MAX_TEXT characters, no NUL bytes; stripped. The one text rule of every path."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ForecastsError(f"{fld}: must be text, not {_shown(value)}")
+    if "\x00" in value:
+        raise ForecastsError(f"{fld}: must not contain NUL characters")
+    if len(value) > MAX_TEXT:
+        raise ForecastsError(f"{fld}: is {len(value)} characters; the limit is {MAX_TEXT}")
+    value = value.strip()
+    if required and not value:
+        raise ForecastsError(f"{fld}: is required and must not be empty")
+    return value
+
+
+def number(value: Any, fld: str) -> float:
+    """A finite real number given as a number (JSON `true` is not 1, NaN and infinities are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ForecastsError(f"{fld}: {_shown(value)} must be a finite number")
+    return float(value)
+
+
+def stored_timestamp(value: Any, fld: str, now: datetime | None = None) -> datetime:
+    """A stored timestamp: exactly 'YYYY-MM-DDTHH:MM:SSZ', a real date in the allowed years, not after `now`."""
+    if not isinstance(value, str) or not _STORED_TS.match(value):
+        raise ForecastsError(f"{fld}: {_shown(value)} is not a UTC timestamp like 2025-01-20T14:30:00Z")
+    try:
+        dt = datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise ForecastsError(f"{fld}: {value!r} is not a real date and time") from None
+    if not YEARS[0] <= dt.year <= YEARS[1]:
+        raise ForecastsError(f"{fld}: {value!r} is outside the years {YEARS[0]}-{YEARS[1]}")
+    if now is not None and dt > now:
+        raise ForecastsError(f"{fld}: {value} is in the future")
+    return dt
+
+
+def probability(value: Any, fld: str = "probability") -> float:
+    """A stored probability: a number strictly between 0 and 1."""
+    p = number(value, fld)
+    if not 0.0 < p < 1.0:
+        raise ForecastsError(f"{fld}: {_shown(value)} must be strictly between 0 and 1")
+    return p
+
+
+def log_lr(value: Any, fld: str = "log_lr") -> float:
+    """ln of a likelihood ratio, within ±ln(MAX_LR)."""
+    x = number(value, fld)
+    if abs(x) > MAX_ABS_LOG_LR:
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} is beyond ±{MAX_ABS_LOG_LR:.4g} (a likelihood ratio between 1/{MAX_LR:,.0f} "
+            f"and {MAX_LR:,.0f})"
+        )
+    return x
+
+
+def lr(value: Any, fld: str = "lr") -> float:
+    """A likelihood ratio as typed or read (number or numeric text, not a bool) → its natural log."""
+    if isinstance(value, bool):
+        x = math.nan
+    else:
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} must be a likelihood ratio, a number greater than 0 (e.g. 3 or 0.5)"
+        )
+    if not 1 / MAX_LR <= x <= MAX_LR:
+        raise ForecastsError(f"{fld}: {_shown(value)} must be between 1/{MAX_LR:,.0f} and {MAX_LR:,.0f}")
+    return math.log(x)
+
+
+def log_lr_sd(value: Any, fld: str = "log_lr_sd") -> float:
+    """The uncertainty of an ln LR: a finite number from 0 to MAX_LOG_LR_SD."""
+    sd = number(value, fld)
+    if not 0.0 <= sd <= MAX_LOG_LR_SD:
+        raise ForecastsError(f"{fld}: {_shown(value)} must be a number from 0 to {MAX_LOG_LR_SD:g} (sd of ln LR)")
+    return sd
+
+
+def reliability(value: Any, fld: str = "reliability") -> float:
+    """A stored source reliability: a number from 0 to 1."""
+    r = number(value, fld)
+    if not 0.0 <= r <= 1.0:
+        raise ForecastsError(f"{fld}: {_shown(value)} must be a number from 0 to 1")
+    return r
+
+
+def url(value: Any, fld: str = "url") -> str:
+    """Empty, or an http(s) address without spaces or control characters (no javascript:, data:, file:)."""
+    value = text(value, fld)
+    if value and (not _URL.match(value) or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+        raise ForecastsError(f"{fld}: {_shown(value)} must start with http:// or https:// (an address without spaces)")
+    return value
+
+
+def row_id(value: Any, fld: str) -> int:
+    """A row id: a whole number from 1 to 2^63-1 (larger ones do not fit SQLite)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ROWID:
+        raise ForecastsError(f"{fld}: {_shown(value)} is not an id (a whole number from 1 to {MAX_ROWID})")
+    return value
+
+
+def json_text(value: Any, fld: str, kind: type) -> Any:
+    """A JSON column: text that parses to a `kind` (list or dict)."""
+    if not isinstance(value, str):
+        raise ForecastsError(f"{fld}: {_shown(value)} must be JSON text")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ForecastsError(f"{fld}: {_shown(value)} is not valid JSON") from None
+    if not isinstance(parsed, kind):
+        name = "a list" if kind is list else "an object"
+        raise ForecastsError(f"{fld}: {_shown(value)} must be a JSON {name}")
+    return parsed
+
+
+def question_id(value: Any, fld: str = "question_id") -> str:
+    if not (isinstance(value, str) and ID_PATTERN.match(value)):
+        raise ForecastsError(f"{fld}: {_shown(value)} must be a slug: lowercase letters, digits and '-', max 80 chars")
+    return value
+
+
+def forecaster_name(value: Any, fld: str = "forecaster_id") -> str:
+    if not (isinstance(value, str) and NAME_PATTERN.match(value)):
+        raise ForecastsError(f"{fld}: {_shown(value)} must be 1-64 letters, digits, '.', '_' or '-'")
+    return value
+
+
+def outcome_name(value: Any, fld: str = "outcome") -> str:
+    if not (isinstance(value, str) and OUTCOME_PATTERN.match(value) and len(value) <= 200):
+        raise ForecastsError(f"{fld}: {_shown(value)} must be an outcome name (letters, digits, '-', '_' and '.')")
+    return value
+
+
+def _choice(value: Any, fld: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ForecastsError(f"{fld}: {_shown(value)} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _texts(row: dict[str, Any], fields: tuple[str, ...], required: tuple[str, ...] = ()) -> None:
+    for fld in fields:
+        if fld in row:
+            text(row[fld], fld, required=fld in required)
+
+
+def _stamps(row: dict[str, Any], fields: tuple[str, ...], now: datetime | None) -> dict[str, datetime]:
+    return {fld: stored_timestamp(row[fld], fld, now) for fld in fields if fld in row and row[fld] is not None}
+
+
+def _tag_list(value: Any, fld: str = "tags") -> list[str]:
+    tags = json_text(value, fld, list)
+    for i, tag in enumerate(tags):
+        text(tag, f"{fld}[{i}]", required=True)
+    return tags
+
+
+# --- records ----------------------------------------------------------------------------------------
+
+
+def check_question(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A question row: slug id, texts, type and outcomes, lifetime in order, prior and bin ends that fit them."""
+    if "id" in row:
+        question_id(row["id"], "id")
+    _texts(row, ("title", "resolution_criteria", "description", "fine_print", "source_file", "content_hash"),
+           required=("title", "resolution_criteria"))  # fmt: skip
+    qtype = _choice(row["type"], "type", QUESTION_TYPES) if "type" in row else None
+    outcomes: list[str] | None = None
+    if "outcomes" in row:
+        outcomes = json_text(row["outcomes"], "outcomes", list)
+        for i, o in enumerate(outcomes):
+            outcome_name(o, f"outcomes[{i}]")
+        if len(set(outcomes)) != len(outcomes) or set(outcomes) & set(UNSCORED):
+            raise ForecastsError("outcomes: must be distinct names, not ambiguous or annulled")
+        if qtype == "binary" and tuple(outcomes) != BINARY_OUTCOMES:
+            raise ForecastsError(f"outcomes: a binary question has the outcomes yes, no, not {_shown(outcomes)}")
+        if qtype and qtype != "binary" and len(outcomes) < 2:
+            raise ForecastsError("outcomes: a categorical question needs at least two outcomes")
+    if "tags" in row:
+        _tag_list(row["tags"])
+    when = _stamps(row, ("opens_at", "closes_at", "resolves_by"), None) | _stamps(row, ("synced_at",), now)
+    if "opens_at" in when and "closes_at" in when and when["closes_at"] <= when["opens_at"]:
+        raise ForecastsError(f"closes_at: {row['closes_at']} must be after opens_at ({row['opens_at']})")
+    if "closes_at" in when and "resolves_by" in when and when["resolves_by"] < when["closes_at"]:
+        raise ForecastsError(f"resolves_by: {row['resolves_by']} must be on or after closes_at ({row['closes_at']})")
+    if "deadline_question" in row:
+        if row["deadline_question"] not in (0, 1) or isinstance(row["deadline_question"], float):
+            raise ForecastsError(f"deadline_question: {_shown(row['deadline_question'])} must be 0 or 1")
+        if row["deadline_question"] == 1 and qtype not in (None, "binary"):
+            raise ForecastsError("deadline_question: only binary questions can be deadline questions")
+    if "prior" in row:
+        _check_prior(json_text(row["prior"], "prior", dict), qtype, outcomes)
+    if "bin_ends" in row and row["bin_ends"] is not None:
+        ends = [stored_timestamp(v, "bin_ends") for v in json_text(row["bin_ends"], "bin_ends", list)]
+        if ends:
+            if qtype not in (None, "ordered"):
+                raise ForecastsError("bin_ends: only ordered questions take bin_ends")
+            if outcomes is not None and len(ends) != len(outcomes) - 1:
+                raise ForecastsError(f"bin_ends: must list {len(outcomes) - 1} dates, one per outcome but the last")
+            if any(b <= a for a, b in zip(ends, ends[1:], strict=False)):
+                raise ForecastsError("bin_ends: dates must increase")
+            if ("opens_at" in when and ends[0] <= when["opens_at"]) or (
+                "closes_at" in when and ends[-1] > when["closes_at"]
+            ):
+                raise ForecastsError("bin_ends: dates must lie after opens_at and not after closes_at")
+
+
+def _check_prior(prior: dict[str, Any], qtype: str | None, outcomes: list[str] | None) -> None:
+    """The stored prior: Beta or point for binary questions (mean in (0, 1)), Dirichlet alpha otherwise."""
+    kind = prior.get("kind")
+    for fld in ("reference", "reasoning"):
+        if fld in prior:
+            text(prior[fld], f"prior.{fld}")
+    if qtype == "binary" or (qtype is None and kind in ("beta", "point")):
+        _choice(kind, "prior.kind", ("beta", "point"))
+        if kind == "beta":
+            for fld in ("a", "b"):
+                if number(prior.get(fld), f"prior.{fld}") <= 0:
+                    raise ForecastsError(f"prior.{fld}: {_shown(prior[fld])} must be positive")
+        else:
+            probability(prior.get("probability"), "prior.probability")
+        probability(prior.get("mean"), "prior.mean")
+        if "hazard_shape" in prior and number(prior["hazard_shape"], "prior.hazard_shape") <= 0:
+            raise ForecastsError("prior.hazard_shape: must be positive")
+        return
+    _choice(kind, "prior.kind", ("dirichlet",))
+    alpha = prior.get("alpha")
+    if not isinstance(alpha, list) or not all(number(a, "prior.alpha") > 0 for a in alpha):
+        raise ForecastsError("prior.alpha: must be a list of positive numbers, one per outcome")
+    if outcomes is not None and len(alpha) != len(outcomes):
+        raise ForecastsError(f"prior.alpha: has {len(alpha)} values for {len(outcomes)} outcomes")
+
+
+def check_forecaster(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A forecaster row: a name, a kind, a creation time."""
+    if "id" in row:
+        forecaster_name(row["id"], "id")
+    if "kind" in row:
+        _choice(row["kind"], "kind", FORECASTER_KINDS)
+    _stamps(row, ("created_at",), now)
+
+
+def check_evidence(row: dict[str, Any], now: datetime | None = None) -> None:
+    """An evidence item: texts, an http(s) URL, reliability in [0, 1], tags, observed and recorded by now."""
+    if "id" in row and row["id"] is not None:
+        row_id(row["id"], "id")
+    if row.get("key") is not None:
+        text(row["key"], "key", required=True)
+    _texts(row, ("summary", "source", "reliability_grade", "recorded_by"), required=("summary",))
+    if "url" in row:
+        url(row["url"])
+    if "reliability" in row:
+        reliability(row["reliability"])
+    if "tags" in row:
+        _tag_list(row["tags"])
+    _stamps(row, ("observed_at", "recorded_at"), now)
+
+
+def check_evidence_link(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A link: an item, a question, an outcome name (or none), ln LR within bounds, sd >= 0."""
+    for fld in ("id", "evidence_id"):
+        if row.get(fld) is not None or fld == "evidence_id" and fld in row:
+            row_id(row[fld], fld)
+    if "question_id" in row:
+        question_id(row["question_id"])
+    if row.get("outcome") is not None:
+        outcome_name(row["outcome"])
+    if "log_lr" in row:
+        log_lr(row["log_lr"])
+    if "log_lr_sd" in row:
+        log_lr_sd(row["log_lr_sd"])
+    _texts(row, ("grade", "reasoning"))
+
+
+def check_retraction(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A retraction: which item, why, when."""
+    for fld in ("id", "evidence_id"):
+        if row.get(fld) is not None or fld == "evidence_id" and fld in row:
+            row_id(row[fld], fld)
+    _texts(row, ("reason", "recorded_by"), required=("reason",))
+    _stamps(row, ("recorded_at",), now)
+
+
+def check_forecast(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A forecast: question, forecaster, made and recorded by now, one probability or a normalised JSON object."""
+    if row.get("id") is not None:
+        row_id(row["id"], "id")
+    if "question_id" in row:
+        question_id(row["question_id"])
+    if "forecaster_id" in row:
+        forecaster_name(row["forecaster_id"])
+    _stamps(row, ("made_at", "recorded_at"), now)
+    p, ps = row.get("probability"), row.get("probabilities")
+    if ("probability" in row or "probabilities" in row) and (p is None) == (ps is None):
+        raise ForecastsError("probability: give either probability (binary) or probabilities (categorical)")
+    if p is not None:
+        probability(p)
+    if ps is not None:
+        probs = json_text(ps, "probabilities", dict)
+        for o, v in probs.items():
+            outcome_name(o, "probabilities")
+            probability(v, f"probabilities[{o}]")
+        if len(probs) < 2 or abs(sum(probs.values()) - 1.0) > STORED_SUM_TOLERANCE:
+            raise ForecastsError(f"probabilities: sum to {sum(probs.values()):.6g}, not 1 ({len(probs)} outcomes)")
+    _texts(row, ("rationale",))
+    if "evidence_ids" in row:
+        for i, eid in enumerate(json_text(row["evidence_ids"], "evidence_ids", list)):
+            row_id(eid, f"evidence_ids[{i}]")
+
+
+def check_resolution(row: dict[str, Any], now: datetime | None = None) -> None:
+    """A resolution row: resolve (an outcome known at a time) or unresolve (neither)."""
+    if row.get("id") is not None:
+        row_id(row["id"], "id")
+    if "question_id" in row:
+        question_id(row["question_id"])
+    action = _choice(row["action"], "action", ("resolve", "unresolve")) if "action" in row else None
+    when = _stamps(row, ("known_at", "recorded_at"), now)
+    if action == "resolve":
+        outcome_name(row.get("outcome"))
+        if "known_at" not in when:
+            raise ForecastsError("known_at: is required on a resolution")
+    elif action == "unresolve" and (row.get("outcome") is not None or row.get("known_at") is not None):
+        raise ForecastsError("outcome: an unresolve row has no outcome or known_at")
+    _texts(row, ("source", "note", "recorded_by"))
+
+
+VALIDATORS: dict[str, Callable[[dict[str, Any], datetime | None], None]] = {
+    "questions": check_question,
+    "forecasters": check_forecaster,
+    "evidence": check_evidence,
+    "evidence_links": check_evidence_link,
+    "evidence_retractions": check_retraction,
+    "forecasts": check_forecast,
+    "resolutions": check_resolution,
+}
+
+
+def check_row(table: str, row: dict[str, Any], now: datetime | None = None) -> None:
+    """Validate a row about to be stored in `table` (tables without rules pass); `now` bounds its timestamps."""
+    check = VALIDATORS.get(table)
+    if check is not None:
+        check(row, now_utc() if now is None else now)
+
+
+def row_problems(table: str, row: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    """Every problem of a stored row as (field, 'field: problem'), for `db check`: after each problem the field
+    is set aside and the row checked again, so one bad field does not hide another."""
+    row = dict(row)
+    found: list[tuple[str, str]] = []
+    while row:
+        try:
+            check_row(table, row, now)
+            return found
+        except ForecastsError as exc:
+            message = str(exc)
+        fld = _FIELD.match(message)
+        name = fld.group(1) if fld else ""
+        found.append((name, message))
+        if name not in row:
+            return found
+        del row[name]
+    return found
+
+
+_FIELD = re.compile(r"^([A-Za-z_]\w*)")
+
+
+def fits_rowid(value: int) -> bool:
+    """Whether an integer typed as an id can exist in SQLite at all."""
+    return 1 <= value <= MAX_ROWID
