@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import sqlite3
 import time
@@ -28,9 +27,11 @@ APPEND_ONLY_TABLES = (
 )
 
 
-def default_db_path() -> Path:
-    """`FORECASTS_DB` if set, else db/forecasts.db under the working directory."""
-    return Path(os.environ.get("FORECASTS_DB") or DEFAULT_DB)
+def default_db_path(create: bool = False) -> Path:
+    """`FORECASTS_DB` if set, else the project folder's database, found walking up as git finds .git."""
+    from forecasts.project import default_db_path as project_db_path
+
+    return project_db_path(create)
 
 
 def connect(path: str | Path | None = None, migrate: bool = True) -> sqlite_utils.Database:
@@ -91,8 +92,17 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+# Tables whose rows record the operating-system account that wrote them (m010_identity).
+OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions")
+
+
 def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
-    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid."""
+    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid; ledger rows get
+    the writing OS account (`os_user`)."""
+    if table in OS_USER_TABLES and "os_user" not in row:
+        from forecasts.forecasters import os_user
+
+        row = {**row, "os_user": os_user()}
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" for _ in row)
     cur = db.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
@@ -324,6 +334,22 @@ def m008_ledgers_refuse_replace(db: sqlite_utils.Database) -> None:
     names = db.conn.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'").fetchall()
     for table in sorted({t for t, name in names if name == f"{t}_no_update"} | set(APPEND_ONLY_TABLES)):
         _append_only_triggers(db, table)
+
+
+# --- migrations of the trusted ledger (m010_*) -----------------------------------------------
+
+
+@migration
+def m010_identity(db: sqlite_utils.Database) -> None:
+    """Every written row records the OS account that wrote it; forecaster names are unique regardless of case
+    (a trigger, so an old database with `alice` and `Alice` still opens and `db check` lists them)."""
+    for table in OS_USER_TABLES:
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN os_user TEXT NOT NULL DEFAULT ''")
+    db.conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS forecasters_unique_nocase BEFORE INSERT ON forecasters "
+        "WHEN EXISTS (SELECT 1 FROM forecasters WHERE id = NEW.id COLLATE NOCASE AND id != NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'forecasters: name already registered in another case'); END"
+    )
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:

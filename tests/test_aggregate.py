@@ -178,6 +178,7 @@ def test_cli_aggregate_json_and_unknown_method(pack_cli, db_path):
     result = pack_cli("aggregate", "--method", "foo", ok=False)
     assert result.exit_code == 1
     assert result.output.strip() == "Error: method: 'foo' is not one of median, geometric, extremized"
+    pack_cli("forecasters", "add", "dana", "eve")
     pack_cli("forecast", "ceasefire-current-lines", "0.3", "--by", "dana")
     pack_cli("forecast", "ceasefire-current-lines", "0.5", "--by", "eve")
     out = pack_cli.json("aggregate")

@@ -15,6 +15,7 @@ def qcli(cli, make_question):
     make_question("old", opens_at="2020-01-01", closes_at="2021-01-01")
     folder = make_question("cat", type="ordered", outcomes=["early", "mid", "late"], prior="counts = [1, 1, 1]")
     cli("sync", "--questions", str(folder))
+    cli("forecasters", "add", "alice", "bob")
     return cli
 
 
