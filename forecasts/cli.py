@@ -770,7 +770,8 @@ def aggregate(
     method: Annotated[str, typer.Option(help="median, geometric or extremized.")] = "median",
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the crowd's pooled forecasts (forecaster `crowd`) at each change of the people's forecasts."""
+    """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
+    median, `crowd-geometric`, `crowd-extremized`)."""
     from rich.table import Table
 
     from forecasts.aggregate import record_crowd
@@ -825,6 +826,7 @@ def scenarios(
         "questions"
     ),
     as_of: Annotated[str | None, typer.Option("--as-of", help="As known at this time (ISO-8601; default now).")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Also store this result as a scenario run.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
@@ -834,7 +836,7 @@ def scenarios(
     from forecasts.timeutil import now_utc, parse_datetime
 
     known_by = parse_datetime(as_of, "as_of") if as_of else now_utc()
-    rows = scenario_probabilities(db(), known_by, root, record=True)
+    rows = scenario_probabilities(db(), known_by, root, record=record)
     if as_json:
         return emit_json(rows)
     table = Table(title="Scenarios")

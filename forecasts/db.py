@@ -352,6 +352,19 @@ def m010_identity(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m010_one_aggregate_row_per_instant(db: sqlite_utils.Database) -> None:
+    """An aggregate forecaster has at most one forecast per question and instant (two pooling methods once wrote
+    rows of one `crowd` at one made_at); existing duplicates stay readable and `db check` lists them."""
+    db.conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS forecasts_one_aggregate_row_per_instant BEFORE INSERT ON forecasts "
+        "WHEN (SELECT kind FROM forecasters WHERE id = NEW.forecaster_id) = 'aggregate' AND EXISTS (SELECT 1 "
+        "FROM forecasts WHERE question_id = NEW.question_id AND forecaster_id = NEW.forecaster_id "
+        "AND made_at = NEW.made_at) "
+        "BEGIN SELECT RAISE(ABORT, 'forecasts: an aggregate has one forecast per question and instant'); END"
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

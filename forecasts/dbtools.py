@@ -64,6 +64,7 @@ def check_database(db: sqlite_utils.Database, integrity: bool = True) -> dict[st
     }
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
+    _check_same_instant(db, rep)
     _check_links(db, questions, rep)
     errors = [p for p in rep.problems if p["severity"] == "error"]
     warnings = [p for p in rep.problems if p["severity"] == "warning"]
@@ -152,6 +153,18 @@ def _check_forecasts(db: sqlite_utils.Database, questions: dict, resolved: dict,
                 fid,
                 f"made_at: {made_at} is after {qid!r} was known ({res['known_at']}); it must not be scored",
             )
+
+
+def _check_same_instant(db: sqlite_utils.Database, rep: _Report) -> None:
+    """Two forecasts of one forecaster on one question at one instant: an error for an aggregate (one method per
+    forecaster), a warning otherwise (the later row stands)."""
+    sql = """SELECT f.question_id, f.forecaster_id, f.made_at, count(*), max(f.id), coalesce(fr.kind, '')
+             FROM forecasts f LEFT JOIN forecasters fr ON fr.id = f.forecaster_id
+             GROUP BY f.question_id, f.forecaster_id, f.made_at HAVING count(*) > 1 ORDER BY max(f.id)"""
+    for qid, who, made_at, n, last_id, kind in db.conn.execute(sql):
+        severity = "error" if kind == "aggregate" else "warning"
+        problem = f"{n} forecasts by {who!r} on {qid!r} at {made_at} (one instant, one forecast)"
+        rep.add(severity, "same_instant", "forecasts", last_id, problem)
 
 
 def _categorical_problem(p: Any, ps: str | None, outcomes: list[str]) -> str | None:
