@@ -196,6 +196,12 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if detail["resolution"]:
         r = detail["resolution"]
         out.print(f"resolved {r['outcome']} (known {r['known_at']}, source {escape(r['source'])})")
+    if detail["resolution_history"]:
+        from forecasts.resolution import describe_resolution_row
+
+        out.print(f"\n[bold]Resolution history[/bold] ({len(detail['resolution_history'])})")
+        for row in detail["resolution_history"]:
+            out.print(f"  {escape(describe_resolution_row(row))}")
     out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""
