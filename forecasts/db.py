@@ -63,6 +63,9 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     _begin_immediate(db.conn)
     try:
         yield db
+        from forecasts.ledger import chain_pending
+
+        chain_pending(db)  # the hash chain over the ledgers, in the same transaction as the rows
     except BaseException:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
@@ -363,6 +366,24 @@ def m010_one_aggregate_row_per_instant(db: sqlite_utils.Database) -> None:
         "AND made_at = NEW.made_at) "
         "BEGIN SELECT RAISE(ABORT, 'forecasts: an aggregate has one forecast per question and instant'); END"
     )
+
+
+@migration
+def m010_ledger_digests(db: sqlite_utils.Database) -> None:
+    """Tamper evidence: a per-table hash chain over the ledgers (forecasts.ledger), existing rows chained now."""
+    from forecasts.ledger import chain_pending
+
+    db.conn.execute(
+        """CREATE TABLE ledger_digests (
+            id INTEGER PRIMARY KEY,
+            tbl TEXT NOT NULL,                 -- the ledger table
+            ledger_row INTEGER NOT NULL,       -- the row's id there
+            digest TEXT NOT NULL,              -- sha256(previous digest of tbl + canonical row content), hex
+            UNIQUE (tbl, ledger_row)
+        )"""
+    )
+    _append_only_triggers(db, "ledger_digests")
+    chain_pending(db)
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:

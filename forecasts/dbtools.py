@@ -65,6 +65,7 @@ def check_database(db: sqlite_utils.Database, integrity: bool = True) -> dict[st
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
     _check_same_instant(db, rep)
+    heads = _check_chain(db, rep)
     _check_links(db, questions, rep)
     errors = [p for p in rep.problems if p["severity"] == "error"]
     warnings = [p for p in rep.problems if p["severity"] == "warning"]
@@ -75,6 +76,7 @@ def check_database(db: sqlite_utils.Database, integrity: bool = True) -> dict[st
         "warnings": warnings,
         "problem_counts": rep.counts,
         "rows": counts,
+        "chain_heads": heads,
     }
 
 
@@ -155,11 +157,23 @@ def _check_forecasts(db: sqlite_utils.Database, questions: dict, resolved: dict,
             )
 
 
+def _check_chain(db: sqlite_utils.Database, rep: _Report) -> dict[str, str]:
+    """The ledgers' hash chain: every row still matches the digest recorded when it was written."""
+    from forecasts.ledger import verify_chain
+
+    problems, heads = verify_chain(db)
+    for table, row_id, problem in problems:
+        rep.add("error", "hash_chain", table, row_id, problem)
+    return heads
+
+
 def _check_same_instant(db: sqlite_utils.Database, rep: _Report) -> None:
     """Two forecasts of one forecaster on one question at one instant: an error for an aggregate (one method per
-    forecaster), a warning otherwise (the later row stands)."""
+    forecaster), a warning for a person (the later row stands). The model records one row per evidence change, so
+    several in one second are its normal history."""
     sql = """SELECT f.question_id, f.forecaster_id, f.made_at, count(*), max(f.id), coalesce(fr.kind, '')
              FROM forecasts f LEFT JOIN forecasters fr ON fr.id = f.forecaster_id
+             WHERE coalesce(fr.kind, '') != 'model'
              GROUP BY f.question_id, f.forecaster_id, f.made_at HAVING count(*) > 1 ORDER BY max(f.id)"""
     for qid, who, made_at, n, last_id, kind in db.conn.execute(sql):
         severity = "error" if kind == "aggregate" else "warning"

@@ -57,6 +57,7 @@ from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import NAME_PATTERN, os_user, reserved_kind
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
+from forecasts.ledger import chain_pending
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import UNSCORED, all_resolutions, check_deadline_no
 from forecasts.tabular import read_rows
@@ -316,6 +317,7 @@ def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
             summary[t.name] = {"inserted": len(rows), "already_present": len(parsed[t.name][1]) - len(rows)}
             if len(t.pks) == 1:
                 where_of |= {(t.name, row.get(t.pks[0])): where for where, row in rows}
+        chain_pending(db)  # an export without ledger_digests (older version): chain its rows here
         report = check_database(db, integrity=False)
         for prob in report["errors"]:
             if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
