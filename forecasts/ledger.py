@@ -1,8 +1,8 @@
 """Tamper evidence: a per-table hash chain over the append-only ledgers, kept in `ledger_digests`.
 
-Each ledger row's digest is sha256(previous digest of that table + "\\n" + the row's canonical content). The
-canonical content is the table name and every column whose value differs from the column's default (so a column
-added later with a default leaves old digests valid), as sorted compact JSON. Rows are chained when their write
+Each ledger row's digest is sha256(previous digest of that table + "\\n" + the row's canonical content): the
+table name and every column whose value is not NULL and differs from its default (so a column added later with a
+default leaves old digests valid), as compact JSON sorted by column name. Rows are chained when their write
 transaction commits (db.write_transaction calls `chain_pending`), so every write path, bulk imports included, is
 covered in the same transaction. Anyone who drops the triggers and edits a row breaks the chain at that row.
 """
@@ -30,23 +30,22 @@ def _present(conn: Any) -> list[str]:
     return [t for t in CHAINED_TABLES if t in names] if DIGEST_TABLE in names else []
 
 
-def _defaults(conn: Any, table: str) -> tuple[list[str], list[Any]]:
-    """Column names and their default values (None where there is no default) in schema order."""
-    cols, defaults = [], []
-    for _cid, name, _type, _notnull, dflt, _pk in conn.execute(f'PRAGMA table_info("{table}")'):
-        cols.append(name)
-        defaults.append(None if dflt is None else conn.execute(f"SELECT {dflt}").fetchone()[0])
-    return cols, defaults
+def _spec(conn: Any, table: str) -> tuple[int, list[tuple[int, str, Any]]]:
+    """(position of `id`, [(position, name, default value)] sorted by name) for a table's columns."""
+    cols = []
+    for cid, name, _type, _notnull, dflt, _pk in conn.execute(f'PRAGMA table_info("{table}")'):
+        cols.append((cid, name, None if dflt is None else conn.execute(f"SELECT {dflt}").fetchone()[0]))
+    return next(c[0] for c in cols if c[1] == "id"), sorted(cols, key=lambda c: c[1])
 
 
-def _encode(value: Any) -> Any:
-    return value.hex() if isinstance(value, bytes) else value
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=bytes.hex)
 
 
-def canonical(table: str, cols: list[str], defaults: list[Any], row: tuple) -> bytes:
-    """A row's canonical content: its table and the columns that differ from their defaults, as sorted JSON."""
-    content = {c: _encode(v) for c, d, v in zip(cols, defaults, row, strict=True) if v is not None and v != d}
-    return json.dumps([table, content], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical(table: str, spec: list[tuple[int, str, Any]], row: tuple) -> bytes:
+    """A row's canonical content: JSON [table, [[column, value], ...]] over the columns (sorted by name) whose
+    value is not NULL and differs from the column's default."""
+    pairs = [[name, v] for i, name, d in spec if (v := row[i]) is not None and v != d]
+    return _ENCODER.encode([table, pairs]).encode()
 
 
 def digest(previous: str, content: bytes) -> str:
@@ -71,11 +70,10 @@ def chain_pending(db: Any) -> int:
         first = cur.fetchmany(1)
         if not first:
             continue
-        cols, defaults = _defaults(conn, table)
-        idx = cols.index("id")
+        idx, spec = _spec(conn, table)
         out = []
         for row in (*first, *cur):
-            prev = digest(prev, canonical(table, cols, defaults, row))
+            prev = digest(prev, canonical(table, spec, row))
             out.append((table, row[idx], prev))
         conn.executemany(f"INSERT INTO {DIGEST_TABLE} (tbl, ledger_row, digest) VALUES (?, ?, ?)", out)
         total += len(out)
@@ -89,20 +87,20 @@ def verify_chain(db: Any) -> tuple[list[tuple[str, int | None, str]], dict[str, 
     problems: list[tuple[str, int | None, str]] = []
     heads: dict[str, str] = {}
     for table in _present(conn):
-        cols, defaults = _defaults(conn, table)
+        idx, spec = _spec(conn, table)
         sql = (
             f'SELECT t.*, d.digest FROM "{table}" t LEFT JOIN {DIGEST_TABLE} d ON d.tbl = ? AND d.ledger_row = t.id '
             "ORDER BY t.id"
         )
-        prev, idx = "", cols.index("id")
+        prev = ""
         for row in conn.execute(sql, [table]):
-            *content, stored = row
+            content, stored = row, row[-1]
             if stored is None:
                 problems.append(
                     (table, row[idx], "not in the hash chain: written outside forecasts or its digest removed")
                 )
                 continue
-            if digest(prev, canonical(table, cols, defaults, tuple(content))) != stored:
+            if digest(prev, canonical(table, spec, content)) != stored:
                 problems.append((table, row[idx], "hash chain broken: the row was changed after it was written"))
             prev = stored
         missing = conn.execute(
