@@ -1,4 +1,5 @@
-"""The crowd aggregate: a pooled forecast of the people's standing forecasts, recorded as forecaster `crowd`.
+"""The crowd aggregates: pooled forecasts of the people's standing forecasts, one forecaster per method
+(`crowd` for the median, `crowd-geometric`, `crowd-extremized`), so no two methods ever share a forecaster.
 
 Methods: `median` of probabilities (default), `geometric` mean of odds, and `extremized`: each person's
 log-odds recalibrated with their fitted bias a and slope b from a stored skill run, averaged, then
@@ -18,7 +19,7 @@ import numpy as np
 
 from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import CROWD, ensure_forecaster
+from forecasts.forecasters import CROWD_METHODS, ensure_forecaster
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 POOL_METHODS = ("median", "geometric", "extremized")
@@ -86,13 +87,13 @@ def _people_forecasts(db: Database, known: str):
     return pd.DataFrame(db.conn.execute(sql, [known, known]).fetchall(), columns=cols)
 
 
-def _crowd_rows(db: Database) -> dict[str, list[tuple[str, Any]]]:
+def _crowd_rows(db: Database, name: str) -> dict[str, list[tuple[str, Any]]]:
     import json
 
     out: dict[str, list[tuple[str, Any]]] = {}
     sql = """SELECT question_id, made_at, probability, probabilities FROM forecasts
              WHERE forecaster_id = ? ORDER BY made_at, id"""
-    for qid, made, p, ps in db.conn.execute(sql, [CROWD]):
+    for qid, made, p, ps in db.conn.execute(sql, [name]):
         out.setdefault(qid, []).append((made, p if p is not None else json.loads(ps)))
     return out
 
@@ -191,7 +192,8 @@ def _differs(x: Any, y: Any) -> bool:
 
 
 def record_crowd(db: Database, method: str = "median", known_by: datetime | None = None) -> dict[str, Any]:
-    """Record `crowd` forecasts at each change of the people's standing forecasts (idempotent).
+    """Record the method's aggregate forecasts (`crowd`, `crowd-geometric`, `crowd-extremized`) at each change of
+    the people's standing forecasts (idempotent; never two rows of one aggregate at one instant).
 
     Uses forecasts recorded and made by `known_by`; a crowd forecast is written at a moment only while the
     question is open (before closes_at and before the truth was known) and only if the pooled value differs
@@ -203,16 +205,19 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
     from forecasts.skill import skill_runs
 
     check_method(method)
+    name = CROWD_METHODS[method]
     known_dt = known_by or now_utc()
     known = to_iso(known_dt)
     with write_transaction(db):
-        ensure_forecaster(db, CROWD, kind="aggregate")
+        ensure_forecaster(db, name, kind="aggregate")
     people = _people_forecasts(db, known)
     questions = {q.id: q for q in all_questions(db)}
     resolved = all_resolutions(db, known_dt)
     runs = skill_runs(db, "calibration", known_dt) if method == "extremized" else []
-    existing = _crowd_rows(db)
-    out: dict[str, Any] = {"method": method, "known_by": known, "recorded": 0, "questions": [], "notes": []}
+    existing = _crowd_rows(db, name)
+    out: dict[str, Any] = {
+        "method": method, "forecaster": name, "known_by": known, "recorded": 0, "questions": [], "notes": []
+    }  # fmt: skip
     if method == "extremized" and not runs:
         out["notes"].append("no skill run stored yet (run `forecasts skill`): the crowd falls back to the median")
     with write_transaction(db):
@@ -236,11 +241,14 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
                     standing = last_new
                 if not _differs(v, None if standing is None else standing[1]):
                     continue
+                if standing is not None and standing[0] == t:  # one row per instant: the first one stands
+                    out["notes"].append(f"{qid}: {name} already recorded at {t}; a later change at that second is not")
+                    continue
                 submit_forecast(
                     db,
                     qid,
                     v,
-                    CROWD,
+                    name,
                     rationale=f"{how} of {counts[j]} people's standing forecasts",
                     made_at=from_iso(t),
                     kind="aggregate",

@@ -33,30 +33,38 @@ questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=Tr
 evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
 app.add_typer(evidence_app, name="evidence")
+forecasters_app = typer.Typer(help="Register and list forecasters (names are unique regardless of case).")
+app.add_typer(forecasters_app, name="forecasters")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 class State:
     db_path: Path | None = None
+    create_db: bool = False
 
 
 def db():
-    """Open the database named by --db / FORECASTS_DB (default db/forecasts.db), migrating it."""
-    from forecasts.db import connect
+    """Open the database named by --db / FORECASTS_DB (default: the project folder's), migrating it."""
+    from forecasts.db import connect, default_db_path
 
-    return connect(State.db_path)
+    return connect(State.db_path or default_db_path(State.create_db))
 
 
 @app.callback()
 def main(
     db_path: Annotated[
-        Path | None, typer.Option("--db", envvar="FORECASTS_DB", help="SQLite file (default db/forecasts.db).")
+        Path | None,
+        typer.Option("--db", envvar="FORECASTS_DB", help="SQLite file (default: db/forecasts.db of the project)."),
     ] = None,
+    create_db: Annotated[
+        bool, typer.Option("--create-db", help="Create db/forecasts.db here even outside a project folder.")
+    ] = False,
 ) -> None:
     """Forecasting and scenario tracking."""
     State.db_path = db_path
     show_steps_on_stderr()  # slow steps (PyMC compiles and fits, the weekly job) show a spinner on stderr
+    State.create_db = create_db
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -208,6 +216,12 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if detail["resolution"]:
         r = detail["resolution"]
         out.print(f"resolved {r['outcome']} (known {r['known_at']}, source {escape(r['source'])})")
+    if detail["resolution_history"]:
+        from forecasts.resolution import describe_resolution_row
+
+        out.print(f"\n[bold]Resolution history[/bold] ({len(detail['resolution_history'])})")
+        for row in detail["resolution_history"]:
+            out.print(f"  {escape(describe_resolution_row(row))}")
     out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""
@@ -301,6 +315,7 @@ def evidence_add(
 ) -> None:
     """Log one evidence item on one or more questions and show each question's before → after."""
     from forecasts.evidence import EvidenceItem, add_evidence, parse_link_specs, parse_reliability
+    from forecasts.forecasters import identify
     from forecasts.timeutil import parse_datetime
 
     rel, rel_grade = parse_reliability(reliability)
@@ -312,10 +327,12 @@ def evidence_add(
         url=url,
         reliability=rel,
         reliability_grade=rel_grade,
-        recorded_by=by,
+        recorded_by="",
         tags=tag or [],
     )
-    result = add_evidence(db(), item)
+    database = db()
+    item.recorded_by = identify(database, by, required=False, fld="recorded_by")
+    result = add_evidence(database, item)
     if as_json:
         return emit_json(result)
     typer.echo(f"logged evidence #{result['evidence_id']}")
@@ -364,8 +381,10 @@ def evidence_retract(
 ) -> None:
     """Retract an evidence item (a new row; the original stays in the ledger)."""
     from forecasts.evidence import retract_evidence
+    from forecasts.forecasters import identify
 
-    result = retract_evidence(db(), evidence_id, reason, by)
+    database = db()
+    result = retract_evidence(database, evidence_id, reason, identify(database, by, required=False, fld="recorded_by"))
     if as_json:
         return emit_json(result)
     typer.echo(f"retracted evidence #{evidence_id}")
@@ -388,6 +407,37 @@ def evidence_import(
     )
 
 
+# --- forecasters -------------------------------------------------------------------------------
+
+
+@forecasters_app.command("add")
+@user_errors
+def forecasters_add(
+    names: Annotated[list[str], typer.Argument(help="Names to register (unique regardless of case).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Register people as forecasters (all or nothing)."""
+    from forecasts.forecasters import add_forecasters
+
+    result = add_forecasters(db(), names)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"registered {', '.join(result['added'])}")
+
+
+@forecasters_app.command("list")
+@user_errors
+def forecasters_list(as_json: JsonOpt = False) -> None:
+    """Registered forecasters: people, the model and the aggregates."""
+    from forecasts.forecasters import list_forecasters
+
+    rows = list_forecasters(db())
+    if as_json:
+        return emit_json(rows)
+    for r in rows:
+        typer.echo(f"{r['id']:<24} {r['kind']:<9} {r['created_at'][:10]}  {r['os_user']}")
+
+
 # --- forecasts and resolutions ------------------------------------------------------------------
 
 
@@ -396,14 +446,20 @@ def evidence_import(
 def forecast(
     question: str,
     probability: Annotated[str, typer.Argument(help="P(yes) in (0,1), or OUTCOME=P,... for categorical.")],
-    by: Annotated[str, typer.Option("--by", help="Forecaster name.")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).")
+    ] = None,
     rationale: Annotated[str, typer.Option(help="Why.")] = "",
+    new_forecaster: Annotated[bool, typer.Option("--new-forecaster", help="Register --by if it is new.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
+    from forecasts.forecasters import identify
     from forecasts.forecasting import submit_forecast
 
-    result = submit_forecast(db(), question, probability, by, rationale)
+    database = db()
+    by = identify(database, by, new_forecaster)
+    result = submit_forecast(database, question, probability, by, rationale)
     if as_json:
         return emit_json(result)
     shown = (
@@ -448,9 +504,12 @@ def resolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a question's outcome (once; unresolve first to change it)."""
+    from forecasts.forecasters import identify
     from forecasts.resolution import resolve as resolve_question
 
-    result = resolve_question(db(), question, outcome, known_at, source, note, by)
+    database = db()
+    who = identify(database, by, required=False)
+    result = resolve_question(database, question, outcome, known_at, source, note, who)
     if as_json:
         return emit_json(result)
     typer.echo(f"resolved {question}: {result['outcome']} (known {result['known_at']})")
@@ -465,9 +524,11 @@ def unresolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Reopen a resolved question (a new row; scores are recomputed without it)."""
+    from forecasts.forecasters import identify
     from forecasts.resolution import unresolve as unresolve_question
 
-    result = unresolve_question(db(), question, note, by)
+    database = db()
+    result = unresolve_question(database, question, note, identify(database, by, required=False))
     if as_json:
         return emit_json(result)
     typer.echo(f"unresolved {question} (was {result['previous_outcome']})")
@@ -751,7 +812,8 @@ def aggregate(
     method: Annotated[str, typer.Option(help="median, geometric or extremized.")] = "median",
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the crowd's pooled forecasts (forecaster `crowd`) at each change of the people's forecasts."""
+    """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
+    median, `crowd-geometric`, `crowd-extremized`)."""
     from rich.table import Table
 
     from forecasts.aggregate import record_crowd
@@ -806,6 +868,7 @@ def scenarios(
         "questions"
     ),
     as_of: Annotated[str | None, typer.Option("--as-of", help="As known at this time (ISO-8601; default now).")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Also store this result as a scenario run.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
@@ -815,7 +878,7 @@ def scenarios(
     from forecasts.timeutil import now_utc, parse_datetime
 
     known_by = parse_datetime(as_of, "as_of") if as_of else now_utc()
-    rows = scenario_probabilities(db(), known_by, root, record=True)
+    rows = scenario_probabilities(db(), known_by, root, record=record)
     if as_json:
         return emit_json(rows)
     table = Table(title="Scenarios")

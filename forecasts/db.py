@@ -8,7 +8,6 @@ built on demand (`db.utils`, `db["table"]`) by the paths that use it: sync, impo
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import secrets
 import sqlite3
@@ -103,9 +102,11 @@ class Database:
         self.conn.execute(f"RELEASE SAVEPOINT {savepoint}")
 
 
-def default_db_path() -> Path:
-    """`FORECASTS_DB` if set, else db/forecasts.db under the working directory."""
-    return Path(os.environ.get("FORECASTS_DB") or DEFAULT_DB)
+def default_db_path(create: bool = False) -> Path:
+    """`FORECASTS_DB` if set, else the project folder's database, found walking up as git finds .git."""
+    from forecasts.project import default_db_path as project_db_path
+
+    return project_db_path(create)
 
 
 def connect(path: str | Path | None = None, migrate: bool = True) -> Database:
@@ -143,6 +144,9 @@ def write_transaction(db: Database) -> Iterator[Database]:
     _begin_immediate(db.conn)
     try:
         yield db
+        from forecasts.ledger import chain_pending
+
+        chain_pending(db)  # the hash chain over the ledgers, in the same transaction as the rows
     except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
@@ -175,12 +179,21 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+# Tables whose rows record the operating-system account that wrote them (m010_identity).
+OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions")
+
+
 def insert_row(db: Database, table: str, row: dict) -> int:
-    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid; the row must pass
-    its table's validation (forecasts.validation), the same rules imports, the restore and `db check` apply."""
+    """Insert one row with plain SQL (inside the caller's transaction) and return its rowid; ledger rows get
+    the writing OS account (`os_user`), and the row must pass its table's validation (forecasts.validation),
+    the same rules imports, the restore and `db check` apply."""
     from forecasts.validation import check_row
 
     check_row(table, row)
+    if table in OS_USER_TABLES and "os_user" not in row:
+        from forecasts.forecasters import os_user
+
+        row = {**row, "os_user": os_user()}
     cols = ", ".join(f'"{c}"' for c in row)
     marks = ", ".join("?" for _ in row)
     cur = db.conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', list(row.values()))
@@ -412,6 +425,53 @@ def m008_ledgers_refuse_replace(db: Database) -> None:
     names = db.conn.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'").fetchall()
     for table in sorted({t for t, name in names if name == f"{t}_no_update"} | set(APPEND_ONLY_TABLES)):
         _append_only_triggers(db, table)
+
+
+# --- migrations of the trusted ledger (m010_*) -----------------------------------------------
+
+
+@migration
+def m010_identity(db: Database) -> None:
+    """Every written row records the OS account that wrote it; forecaster names are unique regardless of case
+    (a trigger, so an old database with `alice` and `Alice` still opens and `db check` lists them)."""
+    for table in OS_USER_TABLES:
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN os_user TEXT NOT NULL DEFAULT ''")
+    db.conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS forecasters_unique_nocase BEFORE INSERT ON forecasters "
+        "WHEN EXISTS (SELECT 1 FROM forecasters WHERE id = NEW.id COLLATE NOCASE AND id != NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'forecasters: name already registered in another case'); END"
+    )
+
+
+@migration
+def m010_one_aggregate_row_per_instant(db: Database) -> None:
+    """An aggregate forecaster has at most one forecast per question and instant (two pooling methods once wrote
+    rows of one `crowd` at one made_at); existing duplicates stay readable and `db check` lists them."""
+    db.conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS forecasts_one_aggregate_row_per_instant BEFORE INSERT ON forecasts "
+        "WHEN (SELECT kind FROM forecasters WHERE id = NEW.forecaster_id) = 'aggregate' AND EXISTS (SELECT 1 "
+        "FROM forecasts WHERE question_id = NEW.question_id AND forecaster_id = NEW.forecaster_id "
+        "AND made_at = NEW.made_at) "
+        "BEGIN SELECT RAISE(ABORT, 'forecasts: an aggregate has one forecast per question and instant'); END"
+    )
+
+
+@migration
+def m010_ledger_digests(db: Database) -> None:
+    """Tamper evidence: a per-table hash chain over the ledgers (forecasts.ledger), existing rows chained now."""
+    from forecasts.ledger import chain_pending
+
+    db.conn.execute(
+        """CREATE TABLE ledger_digests (
+            id INTEGER PRIMARY KEY,
+            tbl TEXT NOT NULL,                 -- the ledger table
+            ledger_row INTEGER NOT NULL,       -- the row's id there
+            digest TEXT NOT NULL,              -- sha256(previous digest of tbl + canonical row content), hex
+            UNIQUE (tbl, ledger_row)
+        )"""
+    )
+    _append_only_triggers(db, "ledger_digests")
+    chain_pending(db)
 
 
 # --- migrations of hostile input (m020_*) --------------------------------------------------------

@@ -67,8 +67,10 @@ def check_database(db: Database, integrity: bool = True, migrate: bool = False) 
     }
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
+    _check_same_instant(db, rep)
+    heads = _check_chain(db, rep)
     _check_links(db, questions, rep)
-    return _result(db, rep)
+    return _result(db, rep, heads)
 
 
 def check_file(path: str | Path | None) -> dict[str, Any]:
@@ -100,7 +102,7 @@ def _check_integrity(db: Database, rep: _Report) -> bool:
     return not problems
 
 
-def _result(db: Database, rep: _Report) -> dict[str, Any]:
+def _result(db: Database, rep: _Report, heads: dict[str, str] | None = None) -> dict[str, Any]:
     errors = [p for p in rep.problems if p["severity"] == "error"]
     warnings = [p for p in rep.problems if p["severity"] == "warning"]
     try:
@@ -115,6 +117,7 @@ def _result(db: Database, rep: _Report) -> dict[str, Any]:
         "warnings": warnings,
         "problem_counts": rep.counts,
         "rows": counts,
+        "chain_heads": heads or {},
     }
 
 
@@ -222,6 +225,30 @@ def _check_forecasts(db: Database, questions: dict, resolved: dict, rep: _Report
                 fid,
                 f"made_at: {made_at} is after {qid!r} was known ({res['known_at']}); it must not be scored",
             )
+
+
+def _check_chain(db: Database, rep: _Report) -> dict[str, str]:
+    """The ledgers' hash chain: every row still matches the digest recorded when it was written."""
+    from forecasts.ledger import verify_chain
+
+    problems, heads = verify_chain(db)
+    for table, row_id, problem in problems:
+        rep.add("error", "hash_chain", table, row_id, problem)
+    return heads
+
+
+def _check_same_instant(db: Database, rep: _Report) -> None:
+    """Two forecasts of one forecaster on one question at one instant: an error for an aggregate (one method per
+    forecaster), a warning for a person (the later row stands). The model records one row per evidence change, so
+    several in one second are its normal history."""
+    sql = """SELECT f.question_id, f.forecaster_id, f.made_at, count(*), max(f.id), coalesce(fr.kind, '')
+             FROM forecasts f LEFT JOIN forecasters fr ON fr.id = f.forecaster_id
+             WHERE coalesce(fr.kind, '') != 'model'
+             GROUP BY f.question_id, f.forecaster_id, f.made_at HAVING count(*) > 1 ORDER BY max(f.id)"""
+    for qid, who, made_at, n, last_id, kind in db.conn.execute(sql):
+        severity = "error" if kind == "aggregate" else "warning"
+        problem = f"{n} forecasts by {who!r} on {qid!r} at {made_at} (one instant, one forecast)"
+        rep.add(severity, "same_instant", "forecasts", last_id, problem)
 
 
 def _categorical_problem(p: Any, ps: str | None, outcomes: list[str]) -> str | None:

@@ -1,35 +1,166 @@
-"""Forecasters: people (created on first forecast), the model `bayes` and the aggregate `crowd`."""
+"""Forecasters: registered people, the model `bayes` and one aggregate per pooling method (`crowd`, ...).
+
+Names are unique regardless of case. A person is registered (`forecasters add`) before forecasting under a
+name; the default identity comes from FORECASTS_USER, the project's forecasts.toml `user`, or the OS login if
+that is a registered name. Every written row also records the OS account that wrote it (`os_user`).
+"""
 
 from __future__ import annotations
 
-from forecasts.db import Database
+import functools
+import getpass
+import os
+from typing import Any
+
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import NAME_PATTERN, check_row
 
 MODEL = "bayes"
 CROWD = "crowd"
-RESERVED = {MODEL: "model", CROWD: "aggregate"}
+CROWD_METHODS = {"median": CROWD, "geometric": "crowd-geometric", "extremized": "crowd-extremized"}
+RESERVED = {MODEL: "model", **{name: "aggregate" for name in CROWD_METHODS.values()}}
+KINDS = ("person", "model", "aggregate")
 
 
-def ensure_forecaster(db: Database, name: str, kind: str = "person") -> str:
-    """Create the forecaster if new (inside the caller's transaction); people may not take reserved names."""
+@functools.cache
+def os_user() -> str:
+    """The operating-system account running this process (recorded beside every written row)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def reserved_kind(name: str) -> str | None:
+    """The kind a built-in name is reserved for (case-insensitive; any `crowd-*` is an aggregate), else None."""
+    low = name.lower()
+    return RESERVED.get(low) or ("aggregate" if low.startswith(CROWD + "-") else None)
+
+
+def check_name(name: str, fld: str = "by") -> str:
+    """A well-formed forecaster name, or a one-line error naming the field and the rule."""
     if not NAME_PATTERN.match(name or ""):
         raise ForecastsError(
-            f"by: {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter/digit"
+            f"{fld}: {name!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter/digit"
         )
-    if kind == "person" and name in RESERVED:
-        raise ForecastsError(f"by: {name!r} is reserved for the {RESERVED[name]}; choose another name")
-    row = {"id": name, "kind": kind, "created_at": to_iso(now_utc())}
-    check_row("forecasters", row)
-    db.conn.execute("INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)", list(row.values()))
     return name
 
 
-def get_forecaster(db: Database, name: str) -> dict:
-    """One forecaster by name, or a user error listing the known ones."""
-    row = db.conn.execute("SELECT id, kind, created_at FROM forecasters WHERE id = ?", [name]).fetchone()
-    if row is None:
-        known = [r[0] for r in db.conn.execute("SELECT id FROM forecasters ORDER BY id")]
-        raise ForecastsError(f"forecaster: unknown name {name!r}; known: {', '.join(known) or 'none yet'}")
+def _registered(db: Any, name: str) -> tuple[str, str] | None:
+    """(canonical name, kind) of the forecaster registered under `name` in any case, or None."""
+    row = db.conn.execute("SELECT id, kind FROM forecasters WHERE id = ? COLLATE NOCASE ORDER BY id", [name]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def known_names(db: Any) -> list[str]:
+    """Every registered forecaster name, sorted."""
+    return [r[0] for r in db.conn.execute("SELECT id FROM forecasters ORDER BY id COLLATE NOCASE, id")]
+
+
+def ensure_forecaster(db: Any, name: str, kind: str = "person") -> str:
+    """Register the forecaster if new (inside the caller's transaction) and return its canonical name.
+
+    A name already registered in another case is the same forecaster; people may not take built-in names."""
+    check_name(name)
+    reserved = reserved_kind(name)
+    if kind == "person" and reserved:
+        raise ForecastsError(f"by: {name!r} is reserved for the {reserved}; choose another name")
+    found = _registered(db, name)
+    if found is not None:
+        if found[1] != kind:
+            raise ForecastsError(f"by: {found[0]!r} is registered as a {found[1]}, not a {kind}")
+        return found[0]
+    row = {"id": name, "kind": kind, "created_at": to_iso(now_utc()), "os_user": os_user()}
+    check_row("forecasters", row)
+    db.conn.execute("INSERT INTO forecasters (id, kind, created_at, os_user) VALUES (?, ?, ?, ?)", list(row.values()))
+    return name
+
+
+def add_forecasters(db: Any, names: list[str]) -> dict[str, list[str]]:
+    """`forecasters add`: register people; a name taken in any case is refused, all or nothing."""
+    from forecasts.db import write_transaction
+
+    if not names:
+        raise ForecastsError("name: give at least one forecaster name")
+    lowered: set[str] = set()
+    with write_transaction(db):
+        for name in names:
+            check_name(name, "name")
+            if reserved_kind(name):
+                raise ForecastsError(f"name: {name!r} is reserved for the {reserved_kind(name)}; choose another name")
+            found = _registered(db, name)
+            if found is not None or name.lower() in lowered:
+                taken = found[0] if found else name
+                raise ForecastsError(f"name: {name!r} is already registered (as {taken!r}); names ignore case")
+            lowered.add(name.lower())
+            ensure_forecaster(db, name, "person")
+    return {"added": list(names)}
+
+
+def list_forecasters(db: Any) -> list[dict[str, Any]]:
+    """Every registered forecaster with its kind, when and by which OS account it was registered."""
+    sql = "SELECT id, kind, created_at, os_user FROM forecasters ORDER BY kind DESC, id COLLATE NOCASE, id"
+    keys = ("id", "kind", "created_at", "os_user")
+    return [dict(zip(keys, row, strict=True)) for row in db.conn.execute(sql)]
+
+
+def get_forecaster(db: Any, name: str) -> dict:
+    """One forecaster by name (any case), or a user error listing the known ones."""
+    found = _registered(db, name or "")
+    if found is None:
+        raise ForecastsError(f"forecaster: unknown name {name!r}; known: {', '.join(known_names(db)) or 'none yet'}")
+    row = db.conn.execute("SELECT id, kind, created_at FROM forecasters WHERE id = ?", [found[0]]).fetchone()
     return {"id": row[0], "kind": row[1], "created_at": row[2]}
+
+
+def default_identity() -> tuple[str, str]:
+    """(name, where it came from): FORECASTS_USER, else the project's forecasts.toml `user`, else ("", "")."""
+    env = os.environ.get("FORECASTS_USER", "").strip()
+    if env:
+        return env, "FORECASTS_USER"
+    from forecasts.project import project_config
+
+    config, path = project_config()
+    user = config.get("user")
+    if isinstance(user, str) and user.strip():
+        return user.strip(), str(path)
+    return "", ""
+
+
+def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bool = True, fld: str = "by") -> str:
+    """Who is writing: --by, else the default identity, else the OS login if registered; canonical name or ''.
+
+    An unregistered name is refused with the known names listed, unless `new_forecaster` registers it."""
+    name, origin = (by or "").strip(), "--by"
+    if not name:
+        name, origin = default_identity()
+    if not name:
+        login = _registered(db, os_user())
+        if login is not None and login[1] == "person":
+            return login[0]
+    if not name:
+        if not required:
+            return ""
+        raise ForecastsError(
+            f'{fld}: who is this? give --by NAME, set FORECASTS_USER, or put user = "NAME" in forecasts.toml; '
+            f"known: {', '.join(known_names(db)) or 'none yet'}"
+        )
+    check_name(name, fld)
+    found = _registered(db, name)
+    if found is not None:
+        if found[1] != "person":
+            raise ForecastsError(f"{fld}: {found[0]!r} is reserved for the {found[1]}; choose another name")
+        return found[0]
+    if reserved_kind(name):
+        raise ForecastsError(f"{fld}: {name!r} is reserved for the {reserved_kind(name)}; choose another name")
+    if new_forecaster:
+        from forecasts.db import write_transaction
+
+        with write_transaction(db):
+            return ensure_forecaster(db, name, "person")
+    raise ForecastsError(
+        f"{fld}: {name!r} (from {origin}) is not a registered forecaster; known: "
+        f"{', '.join(known_names(db)) or 'none yet'}; register it with `forecasts forecasters add {name}` "
+        "or pass --new-forecaster"
+    )

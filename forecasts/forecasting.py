@@ -97,7 +97,7 @@ def submit_forecast(
             raise ForecastsError(
                 f"question: {q.id!r} is resolved ({state['outcome']}); forecasts are no longer accepted"
             )
-        ensure_forecaster(db, by, kind)
+        by = ensure_forecaster(db, by, kind)
         fid = insert_row(
             db,
             "forecasts",

@@ -54,8 +54,9 @@ from forecasts import validation
 from forecasts.db import Database, write_transaction
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import NAME_PATTERN, RESERVED
+from forecasts.forecasters import NAME_PATTERN, os_user, reserved_kind
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
+from forecasts.ledger import chain_pending
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import UNSCORED, all_resolutions, check_deadline_no
 from forecasts.tabular import read_rows
@@ -322,6 +323,7 @@ def import_data(db: Database, path: str | Path) -> dict[str, Any]:
             summary[t.name] = {"inserted": len(rows), "already_present": len(parsed[t.name][1]) - len(rows)}
             if len(t.pks) == 1:
                 where_of |= {(t.name, row.get(t.pks[0])): where for where, row in rows}
+        chain_pending(db)  # an export without ledger_digests (older version): chain its rows here
         report = check_database(db, integrity=False)
         for prob in report["errors"]:
             if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
@@ -498,6 +500,7 @@ def _import_forecasts(
     now_iso = to_iso(now)
     resolved = all_resolutions(db)
     known = {r[0]: r[1] for r in db.conn.execute("SELECT id, kind FROM forecasters")}
+    canonical = {name.lower(): name for name in known}  # names are unique regardless of case
     new_forecasters: dict[str, str] = {}
     rows: list[tuple] = []
     seen: dict[tuple[str, str, str], int] = {}
@@ -507,11 +510,12 @@ def _import_forecasts(
         name = _text(rec, "forecaster", where, required=True)
         if not NAME_PATTERN.match(name):
             raise ForecastsError(f"{where}: forecaster: {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        name = canonical.setdefault(name.lower(), name)
         kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
         if kind not in FORECASTER_KINDS:
             raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
-        if kind == "person" and name in RESERVED:
-            raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {RESERVED[name]}")
+        if kind == "person" and reserved_kind(name):
+            raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {reserved_kind(name)}")
         if known.get(name, new_forecasters.get(name, kind)) != kind:
             raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
         if name not in known:
@@ -563,14 +567,15 @@ def _import_forecasts(
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
         new = _new_forecasts(db, path, rows, seen)  # read under the write lock: no import can slip in between
+        user = os_user()
         db.conn.executemany(
-            "INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)",
-            [(name, kind, to_iso(now)) for name, kind in new_forecasters.items()],
+            "INSERT OR IGNORE INTO forecasters (id, kind, created_at, os_user) VALUES (?, ?, ?, ?)",
+            [(name, kind, to_iso(now), user) for name, kind in new_forecasters.items()],
         )
         db.conn.executemany(
             "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-            "rationale, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')",
-            new,
+            "rationale, evidence_ids, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+            [(*row, user) for row in new],
         )
     return {
         "kind": "forecasts",
@@ -682,8 +687,8 @@ def _import_resolutions(
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
         db.conn.executemany(
-            "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at, source, note, recorded_by) "
-            "VALUES (?, 'resolve', ?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at, source, note, recorded_by, "
+            "os_user) VALUES (?, 'resolve', ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, os_user()) for row in rows],
         )
     return {"kind": "resolutions", "file": str(path), "imported": len(rows), "skipped_existing": skipped}

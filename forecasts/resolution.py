@@ -43,6 +43,45 @@ def all_resolutions(db: Database, known_by: datetime | None = None) -> dict[str,
     return {q: r for q, r in latest.items() if r["action"] == "resolve"}
 
 
+HISTORY_FIELDS = ("id", "question_id", "action", "outcome", "known_at", "recorded_at", "source", "note",
+                  "recorded_by", "os_user")  # fmt: skip
+
+
+def resolution_history(
+    db: Database,
+    question_id: str | None = None,
+    since: datetime | None = None,
+    known_by: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every resolve and unresolve row (who, when, source, note), oldest first; optionally one question's, or
+    those recorded in (since, known_by]."""
+    where, params = [], []
+    if question_id is not None:
+        where.append("question_id = ?")
+        params.append(question_id)
+    if since is not None:
+        where.append("recorded_at > ?")
+        params.append(to_iso(since))
+    if known_by is not None:
+        where.append("recorded_at <= ?")
+        params.append(to_iso(known_by))
+    sql = f"SELECT {', '.join(HISTORY_FIELDS)} FROM resolutions"
+    sql += (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+    return [dict(zip(HISTORY_FIELDS, row, strict=True)) for row in db.conn.execute(sql, params)]
+
+
+def describe_resolution_row(row: dict[str, Any], os_account: bool = True) -> str:
+    """One line for a resolve/unresolve row: when recorded, what, who (and the OS account), source and note."""
+    what = f"resolved {row['outcome']} (known {row['known_at']})" if row["action"] == "resolve" else "unresolved"
+    text = f"{row['recorded_at']} {what}" + (f" by {row['recorded_by']}" if row["recorded_by"] else "")
+    text += f" [{row['os_user']}]" if os_account and row.get("os_user") else ""
+    if row["source"]:
+        text += f"; source: {row['source']}"
+    if row["note"]:
+        text += f"; note: {row['note']}"
+    return text
+
+
 def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:
     """A "by date" question can resolve yes early but no only at its close: before then the event may still
     happen (and scoring would cut the lifetime short). A voided question resolves ambiguous or annulled."""

@@ -63,7 +63,7 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
     from forecasts.evidence import list_evidence
     from forecasts.forecasting import list_forecasts
     from forecasts.questions import get_question
-    from forecasts.resolution import resolution_state
+    from forecasts.resolution import resolution_history, resolution_state
 
     at = at or now_utc()
     q = get_question(db, question_id)
@@ -76,6 +76,7 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
         "prior": q.prior_probabilities(),
         "probabilities": settled(q, res, probability_from_links(q, links, at)),
         "resolution": res,
+        "resolution_history": resolution_history(db, q.id, known_by=at),
         "evidence": list_evidence(db, q.id),
         "forecasts": list_forecasts(db, q.id),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from datetime import timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from skill_history import CLOSES, KNOWN, OPEN_Q, OPENS, build_history
 
 from forecasts.aggregate import pool_categorical, pool_extremized, pool_geometric, pool_median, record_crowd
+from forecasts.dbtools import check_database
 from forecasts.forecasting import list_forecasts, submit_forecast
 from forecasts.skill import fit_extremizing, store_run
 from forecasts.timeutil import from_iso, now_utc, to_iso
@@ -73,8 +75,8 @@ def history(db, tmp_path):
     return build_history(db, tmp_path / "questions", n_questions=6)
 
 
-def crowd_rows(db, qid=None):
-    return [f for f in list_forecasts(db, qid, "crowd")]
+def crowd_rows(db, qid=None, name="crowd"):
+    return [f for f in list_forecasts(db, qid, name)]
 
 
 def test_record_crowd_median_values_and_idempotent(db, history):
@@ -85,7 +87,7 @@ def test_record_crowd_median_values_and_idempotent(db, history):
     for qid in history["ids"]:
         rows = crowd_rows(db, qid)
         assert rows, qid
-        people = [f for f in list_forecasts(db, qid) if f["forecaster_id"] != "crowd"]
+        people = [f for f in list_forecasts(db, qid) if not f["forecaster_id"].startswith("crowd")]
         for r in rows:
             made = from_iso(r["made_at"])
             assert OPENS <= made < min(CLOSES, KNOWN)  # only while open
@@ -138,7 +140,7 @@ def test_extremized_uses_the_run_valid_at_each_moment(db, history):
     }
     store_run(db, "calibration", as_of, summary, {"method": "test"})
     record_crowd(db, "extremized")
-    rows = crowd_rows(db, "h00")
+    rows = crowd_rows(db, "h00", "crowd-extremized")
     early = [r for r in rows if from_iso(r["made_at"]) < as_of]
     late = [r for r in rows if from_iso(r["made_at"]) >= as_of]
     assert early and late
@@ -147,7 +149,7 @@ def test_extremized_uses_the_run_valid_at_each_moment(db, history):
     last = late[-1]
     standing = {}
     for f in list_forecasts(db, "h00"):
-        if f["forecaster_id"] != "crowd" and f["made_at"] <= last["made_at"]:
+        if not f["forecaster_id"].startswith("crowd") and f["made_at"] <= last["made_at"]:
             standing[f["forecaster_id"]] = f["probability"]
     names = sorted(standing)
     a = np.array([{"alice": 0.1}.get(n, 0.0) for n in names])
@@ -158,7 +160,7 @@ def test_extremized_uses_the_run_valid_at_each_moment(db, history):
 
 def test_a_skill_run_extremizes_the_standing_crowd_without_new_forecasts(db, history):
     """A run stored after everyone's last forecast: the crowd is pooled again at the run's as-of time."""
-    last_made = max(f["made_at"] for f in list_forecasts(db, "h00") if f["forecaster_id"] != "crowd")
+    last_made = max(f["made_at"] for f in list_forecasts(db, "h00") if not f["forecaster_id"].startswith("crowd"))
     as_of = from_iso(last_made) + timedelta(days=1)
     summary = {
         "hyper": {"mu_a": 0.0, "b_population": 1.0},
@@ -166,10 +168,10 @@ def test_a_skill_run_extremizes_the_standing_crowd_without_new_forecasts(db, his
         "forecasters": [{"forecaster": "alice", "bias": {"mean": 0.1}, "slope": {"mean": 0.5}}],
     }
     record_crowd(db, "extremized")
-    before = crowd_rows(db, "h00")
+    before = crowd_rows(db, "h00", "crowd-extremized")
     run_id = store_run(db, "calibration", as_of, summary, {"method": "test"})
     record_crowd(db, "extremized")
-    added = crowd_rows(db, "h00")[len(before) :]
+    added = crowd_rows(db, "h00", "crowd-extremized")[len(before) :]
     assert [from_iso(r["made_at"]) for r in added] == [as_of]
     assert added[0]["rationale"].startswith(f"extremized (skill run #{run_id}")
 
@@ -178,6 +180,7 @@ def test_cli_aggregate_json_and_unknown_method(pack_cli, db_path):
     result = pack_cli("aggregate", "--method", "foo", ok=False)
     assert result.exit_code == 1
     assert result.output.strip() == "Error: method: 'foo' is not one of median, geometric, extremized"
+    pack_cli("forecasters", "add", "dana", "eve")
     pack_cli("forecast", "ceasefire-current-lines", "0.3", "--by", "dana")
     pack_cli("forecast", "ceasefire-current-lines", "0.5", "--by", "eve")
     out = pack_cli.json("aggregate")
@@ -187,3 +190,36 @@ def test_cli_aggregate_json_and_unknown_method(pack_cli, db_path):
     assert math.isclose(json.loads(json.dumps(row))["crowd"], 0.4)
     assert pack_cli.json("aggregate")["recorded"] == 0
     assert now_utc() >= from_iso(out["known_by"])
+
+
+INSERT_FORECAST = (
+    "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def test_each_method_is_its_own_forecaster_and_never_two_rows_at_one_instant(db, history, db_path):
+    """median, then extremized, then geometric: three aggregates, one row per question and instant each."""
+    for method in ("median", "extremized", "geometric"):
+        record_crowd(db, method)
+    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters WHERE kind = 'aggregate'").fetchall())
+    assert kinds == {"crowd": "aggregate", "crowd-geometric": "aggregate", "crowd-extremized": "aggregate"}
+    same = "SELECT count(*) FROM forecasts GROUP BY question_id, forecaster_id, made_at HAVING count(*) > 1"
+    assert db.conn.execute(same).fetchall() == []
+    first = crowd_rows(db, "h00")[0]
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="one forecast per question and instant"):
+        conn.execute(INSERT_FORECAST, ["h00", "crowd", first["made_at"], first["recorded_at"], 0.5])
+    assert check_database(db)["ok"]
+
+
+def test_db_check_reports_an_aggregates_duplicate_rows(db, history, db_path):
+    record_crowd(db, "median")
+    first = crowd_rows(db, "h00")[0]
+    conn = sqlite3.connect(db_path)  # an old database: written before the rule existed
+    conn.execute("DROP TRIGGER forecasts_one_aggregate_row_per_instant")
+    conn.execute(INSERT_FORECAST, ["h00", "crowd", first["made_at"], first["recorded_at"], 0.5])
+    conn.commit()
+    report = check_database(db)
+    (problem,) = [p for p in report["errors"] if p["check"] == "same_instant"]
+    assert problem["problem"] == f"2 forecasts by 'crowd' on 'h00' at {first['made_at']} (one instant, one forecast)"
+    assert not report["ok"]

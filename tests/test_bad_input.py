@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from forecasts.cli import app
 from forecasts.db import connect
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
+from forecasts.forecasters import add_forecasters
 from forecasts.questions import sync
 from forecasts.resolution import resolve
 from forecasts.timeutil import parse_datetime
@@ -47,6 +48,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         add_evidence(db, EvidenceItem(summary=f"item {i}", observed_at=when, links=[LinkSpec("open-q", 0.5)]))
     retract_evidence(db, 2, "wrong")
     resolve(db, "done-q", "yes", "2024-06-01")
+    add_forecasters(db, ["al", "alice"])
     db.close()
     files = root / "files"
     files.mkdir()
@@ -378,7 +380,7 @@ def test_sql_looking_strings_are_stored_verbatim(tmp_path: Path) -> None:
 
     ok("sync", "--questions", str(qdir))
     ok("evidence", "add", "open-q", "--summary", SQL, "--source", SQL, "--observed-at", "2024-06-01", "--lr", "2")
-    ok("forecast", "open-q", "0.3", "--by", "al", "--rationale", SQL)
+    ok("forecast", "open-q", "0.3", "--by", "al", "--new-forecaster", "--rationale", SQL)
     ok("evidence", "retract", "1", "--reason", SQL)
     ok("resolve", "closed-q", "no", "--known-at", "2024-12-01", "--source", SQL, "--note", SQL)
     db = connect(db_path)

@@ -47,6 +47,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("team")
     forecasts(tmp, "sync", "--questions", str(PACK))
     forecasts(tmp, "evidence", "import", str(PACK / "road-ahead" / "evidence.jsonl"))
+    forecasts(tmp, "forecasters", "add", "alice")
     return tmp
 
 
@@ -62,6 +63,7 @@ INTERACTIVE = [
     ["resolve", "crimea-recognition", "annulled", "--source", "test"],
     ["unresolve", "crimea-recognition", "--note", "test"],
     ["status", "--json"],
+    ["forecasters", "list"],
 ]
 
 
@@ -71,14 +73,6 @@ def test_interactive_command_imports_nothing_heavy(team: Path, args: list[str]) 
     names = imported(result.stderr)
     assert "forecasts" in names and "typer" in names  # the profile is real: it saw the command's own imports
     assert sorted(names & set(HEAVY)) == [], f"forecasts {' '.join(args)} imported {sorted(names & set(HEAVY))}"
-
-
-def test_forecasters_command_if_present_imports_nothing_heavy(team: Path) -> None:
-    """`forecasters` (identity, another issue) joins the check as soon as the command exists."""
-    probe = subprocess.run([str(SCRIPT), "forecasters", "--help"], capture_output=True, text=True, timeout=60)
-    args = ["forecasters"] if probe.returncode == 0 else ["--help"]
-    names = imported(forecasts(team, *args, profile=True).stderr)
-    assert "typer" in names and not names & set(HEAVY), sorted(names & set(HEAVY))
 
 
 def test_python_dash_m_runs_the_same_command(team: Path) -> None:

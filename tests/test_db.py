@@ -31,7 +31,9 @@ def test_forecasts_db_env_var(monkeypatch, tmp_path):
     monkeypatch.setenv("FORECASTS_DB", str(tmp_path / "x.db"))
     assert default_db_path() == tmp_path / "x.db"
     monkeypatch.delenv("FORECASTS_DB")
-    assert str(default_db_path()) == "db/forecasts.db"
+    (tmp_path / "questions").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert default_db_path() == tmp_path.resolve() / "db" / "forecasts.db"
 
 
 def test_cli_creates_database_on_first_use(cli, db_path):
@@ -49,7 +51,7 @@ def test_not_a_database_is_a_clean_error(cli, db_path):
 def test_replace_and_upsert_cannot_rewrite_a_ledger_row(pack_cli, db_path):
     """INSERT OR REPLACE deletes without firing DELETE triggers: the ledgers refuse it (and upserts) outright."""
     pack_cli("evidence", "add", "nato-renunciation", "--summary", "s", "--observed-at", "2025-01-10", "--lr", "2")
-    pack_cli("forecast", "nato-renunciation", "0.2", "--by", "alice")
+    pack_cli("forecast", "nato-renunciation", "0.2", "--by", "alice", "--new-forecaster")
     pack_cli("resolve", "kursk-exchange", "yes", "--known-at", "2025-06-01")
     db = connect(db_path)
     cols = "id, question_id, forecaster_id, made_at, recorded_at, probability, probabilities, rationale"

@@ -221,10 +221,15 @@ def test_csv_rows_sharing_a_key_must_agree_on_item_fields(qcli, tmp_path, field,
 def test_retract_checks_recorded_by(qcli, db_path):
     eid = add(qcli, "alpha", "--lr", "3")["evidence_id"]
     result = qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", "x" * 10_001, ok=False)
-    assert result.exit_code == 1 and "recorded_by: is 10001 characters" in result.stderr
+    assert result.exit_code == 1 and "recorded_by: 'xxxx" in result.stderr and "must be 1-64 letters" in result.stderr
     db = connect(db_path)
     with pytest.raises(ForecastsError, match="recorded_by: must not contain NUL"):
         retract_evidence(db, eid, "wrong", "a\x00b")
     assert not qcli.json("evidence", "list")[0]["retracted"]
-    qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", " carol ")
+    assert (
+        "'carol' (from --by) is not a registered forecaster"
+        in qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", "carol", ok=False).stderr
+    )
+    qcli("forecasters", "add", "carol")
+    qcli("evidence", "retract", str(eid), "--reason", "wrong", "--by", " Carol ")
     assert qcli.json("evidence", "list")[0]["retraction"]["recorded_by"] == "carol"

@@ -15,6 +15,7 @@ def qcli(cli, make_question):
     make_question("old", opens_at="2020-01-01", closes_at="2021-01-01")
     folder = make_question("cat", type="ordered", outcomes=["early", "mid", "late"], prior="counts = [1, 1, 1]")
     cli("sync", "--questions", str(folder))
+    cli("forecasters", "add", "alice", "bob")
     return cli
 
 
@@ -119,3 +120,28 @@ def test_deadline_question_resolves_no_only_from_its_close(cli, make_question):
     cli("resolve", "by-2025", "no", "--known-at", "2025-01-02")
     cli("resolve", "by-2030", "yes", "--known-at", "2025-06-01")
     assert {r["id"]: r["outcome"] for r in cli.json("status")} == {"by-2025": "no", "by-2030": "yes"}
+
+
+def test_resolution_history_in_questions_show_and_the_report(qcli, tmp_path):
+    """A contested resolution: resolve, unresolve, resolve again; every row shows who, when, source and note."""
+    qcli("forecast", "alpha", "0.8", "--by", "alice")
+    qcli(
+        "resolve", "alpha", "yes", "--known-at", "2025-03-01", "--source", "wire", "--note", "first call", "--by", "bob"
+    )
+    qcli("unresolve", "alpha", "--note", "contested", "--by", "alice")
+    qcli("resolve", "alpha", "no", "--known-at", "2025-03-02", "--source", "official", "--by", "bob")
+    history = qcli.json("questions", "show", "alpha")["resolution_history"]
+    assert [(h["action"], h["outcome"], h["recorded_by"], h["source"], h["note"]) for h in history] == [
+        ("resolve", "yes", "bob", "wire", "first call"),
+        ("unresolve", None, "alice", "", "contested"),
+        ("resolve", "no", "bob", "official", ""),
+    ]
+    shown = qcli("questions", "show", "alpha").stdout
+    assert "Resolution history (3)" in shown
+    assert "unresolved by alice" in shown and "note: contested" in shown
+    assert "resolved yes (known 2025-03-01T00:00:00Z) by bob" in shown and "source: wire" in shown
+    out = tmp_path / "reports"
+    week = qcli.json("report", "--format", "md", "--out", str(out), "--questions", str(tmp_path / "qs"))["week"]
+    text = (out / f"{week}.md").read_text(encoding="utf-8")
+    assert "Every resolve and unresolve recorded this week:" in text
+    assert text.count("- alpha: ") == 3 and "unresolved by alice; note: contested" in text

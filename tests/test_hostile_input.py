@@ -25,6 +25,7 @@ from forecasts.db import connect
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
+from forecasts.forecasters import add_forecasters
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange import export, import_data
 from forecasts.questions import sync
@@ -56,6 +57,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db_path = root / "h.db"
     db = connect(db_path)
     sync(db, qdir)
+    add_forecasters(db, ["al", "alice", "bob"])
     when = parse_datetime("2024-06-01")
     for i in range(2):
         add_evidence(db, EvidenceItem(summary=f"item {i}", observed_at=when, links=[LinkSpec("open-q", 0.5)],

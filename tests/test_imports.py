@@ -33,6 +33,7 @@ def test_interactive_commands_do_not_import_heavy_modules(tmp_path: Path) -> Non
         ["--db", db, "questions", "list"],
         ["--db", db, "questions", "show", q],
         ["--db", db, "evidence", "add", q, "--summary", "s", "--observed-at", "2025-01-10", "--lr", "2"],
+        ["--db", db, "forecasters", "add", "alice"],
         ["--db", db, "forecast", q, "0.3", "--by", "alice"],
         ["--db", db, "status"],
         ["--db", db, "resolve", q, "yes"],

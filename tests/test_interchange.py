@@ -264,7 +264,7 @@ def test_import_into_a_database_with_the_same_questions_synced(tmp_path: Path) -
 
 def test_cli_round_trip(tmp_path: Path, cli) -> None:
     cli("sync", "--questions", str(write_pack(tmp_path)))
-    cli("forecast", "open-q", "0.25", "--by", "alice")
+    cli("forecast", "open-q", "0.25", "--by", "alice", "--new-forecaster")
     cli("forecast", "cat-q", "early=0.2,middle=0.5,late=0.3", "--by", "alice")
     out = cli.json("export", "--format", "jsonl", "--out", str(tmp_path / "e1"))
     assert out["tables"]["forecasts"] >= 2

@@ -162,7 +162,7 @@ def test_bad_input_is_a_one_line_error(scored, args, message):
 def test_pack_questions_score_after_resolution(pack_cli, db):
     week_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
     submit_forecast(db, "ceasefire-current-lines", 0.3, "ann", made_at=week_ago)
-    pack_cli("forecast", "ceasefire-current-lines", "0.6", "--by", "bob")
+    pack_cli("forecast", "ceasefire-current-lines", "0.6", "--by", "bob", "--new-forecaster")
     assert pack_cli.json("score") == []
     pack_cli("resolve", "ceasefire-current-lines", "yes")  # a deadline question resolves no only at its close
     rows = rows_by(pack_cli.json("score"))

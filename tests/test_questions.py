@@ -122,7 +122,7 @@ def test_sync_refuses_edits_that_break_referring_rows(cli, make_question):
     make_question("bin")
     make_question("free", type="categorical", outcomes=["a", "b"], prior="alpha = [1, 1]")
     cli("sync", "--questions", str(folder))
-    cli("forecast", "cat", "a=0.2,b=0.5,c=0.3", "--by", "alice")
+    cli("forecast", "cat", "a=0.2,b=0.5,c=0.3", "--by", "alice", "--new-forecaster")
     cli("evidence", "add", "bin", "--summary", "s", "--observed-at", "2025-01-01", "--lr", "2")
     cli("resolve", "bin", "yes")
     make_question("cat", type="categorical", outcomes=["x", "y", "z"], prior="alpha = [1, 2, 1]", title="New?")
@@ -153,7 +153,7 @@ def test_sync_refuses_edits_that_break_referring_rows(cli, make_question):
 def test_sync_refuses_closes_at_before_existing_forecasts(cli, make_question):
     folder = make_question("alpha", opens_at="2024-01-01", closes_at="2030-01-01")
     cli("sync", "--questions", str(folder))
-    cli("forecast", "alpha", "0.4", "--by", "alice")
+    cli("forecast", "alpha", "0.4", "--by", "alice", "--new-forecaster")
     make_question("alpha", opens_at="2024-01-01", closes_at="2024-06-01")
     result = cli("sync", "--questions", str(folder), ok=False)
     assert "alpha.toml: closes_at: must stay after the latest forecast" in result.stderr

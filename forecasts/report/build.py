@@ -25,7 +25,7 @@ from forecasts.forecasters import CROWD
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import trajectory as tr
-from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
 
 WEEK = timedelta(days=7)
@@ -440,7 +440,8 @@ def _resolved(
             }
         )
     note = "" if score_table is not None else "Scores are not available yet (no scoring module)."
-    return {"rows": out, "note": note}
+    record = [r for r in resolution_history(db, since=week_ago, known_by=as_of) if r["question_id"] in questions]
+    return {"rows": out, "note": note, "record": record}
 
 
 def _leaderboard(db: Database, as_of: datetime) -> dict[str, Any]:

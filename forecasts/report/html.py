@@ -223,6 +223,13 @@ def _resolved(r: dict[str, Any]) -> str:
             out.append(labelled_table(x["scores"]))
         else:
             out.append(f'<p class="muted">{e(res["note"] or "No forecasts to score.")}</p>')
+    if res.get("record"):
+        from forecasts.resolution import describe_resolution_row
+
+        out.append("<p>Every resolve and unresolve recorded this week:</p><ul>")
+        for x in res["record"]:
+            out.append(f"<li>{e(x['question_id'])}: {e(describe_resolution_row(x, os_account=False))}</li>")
+        out.append("</ul>")
     out.append("</section>")
     return "\n".join(out)
 

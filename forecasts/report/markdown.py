@@ -203,6 +203,13 @@ def render_markdown(r: dict[str, Any]) -> str:
                 out += ["No forecasts to score.", ""]
     else:
         out += ["None.", ""]
+    if res.get("record"):
+        from forecasts.resolution import describe_resolution_row
+
+        out += ["Every resolve and unresolve recorded this week:", ""]
+        for x in res["record"]:
+            out.append(f"- {md(x['question_id'])}: {md(describe_resolution_row(x, os_account=False))}")
+        out.append("")
     lb = r["leaderboard"]
     out += ["## Leaderboard", ""]
     out += labelled_table(lb["table"]) if lb["table"] else [md(lb["note"]), ""]

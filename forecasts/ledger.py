@@ -1,0 +1,113 @@
+"""Tamper evidence: a per-table hash chain over the append-only ledgers, kept in `ledger_digests`.
+
+Each ledger row's digest is sha256(previous digest of that table + "\\n" + the row's canonical content): the
+table name and every column whose value is not NULL and differs from its default (so a column added later with a
+default leaves old digests valid), as compact JSON sorted by column name. Rows are chained when their write
+transaction commits (db.write_transaction calls `chain_pending`), so every write path, bulk imports included, is
+covered in the same transaction. Anyone who drops the triggers and edits a row breaks the chain at that row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+CHAINED_TABLES = (
+    "evidence",
+    "evidence_links",
+    "evidence_retractions",
+    "forecasts",
+    "resolutions",
+    "question_versions",
+)
+DIGEST_TABLE = "ledger_digests"
+
+
+def _present(conn: Any) -> list[str]:
+    """The chained tables this database has (none before the digest table exists)."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [t for t in CHAINED_TABLES if t in names] if DIGEST_TABLE in names else []
+
+
+def _spec(conn: Any, table: str) -> tuple[int, list[tuple[int, str, Any]]]:
+    """(position of `id`, [(position, name, default value)] sorted by name) for a table's columns."""
+    cols = []
+    for cid, name, _type, _notnull, dflt, _pk in conn.execute(f'PRAGMA table_info("{table}")'):
+        cols.append((cid, name, None if dflt is None else conn.execute(f"SELECT {dflt}").fetchone()[0]))
+    return next(c[0] for c in cols if c[1] == "id"), sorted(cols, key=lambda c: c[1])
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=bytes.hex)
+
+
+def canonical(table: str, spec: list[tuple[int, str, Any]], row: tuple) -> bytes:
+    """A row's canonical content: JSON [table, [[column, value], ...]] over the columns (sorted by name) whose
+    value is not NULL and differs from the column's default."""
+    pairs = [[name, v] for i, name, d in spec if (v := row[i]) is not None and v != d]
+    return _ENCODER.encode([table, pairs]).encode()
+
+
+def digest(previous: str, content: bytes) -> str:
+    """The chain step: sha256 over the previous digest and this row's canonical content."""
+    return hashlib.sha256(previous.encode() + b"\n" + content).hexdigest()
+
+
+def _head(conn: Any, table: str) -> tuple[int, str]:
+    row = conn.execute(
+        f"SELECT ledger_row, digest FROM {DIGEST_TABLE} WHERE tbl = ? ORDER BY ledger_row DESC LIMIT 1", [table]
+    ).fetchone()
+    return (row[0], row[1]) if row else (0, "")
+
+
+def chain_pending(db: Any) -> int:
+    """Chain every ledger row written since the last chained one (inside the caller's transaction)."""
+    conn = db.conn
+    total = 0
+    for table in _present(conn):
+        last_id, prev = _head(conn, table)
+        cur = conn.execute(f'SELECT * FROM "{table}" WHERE id > ? ORDER BY id', [last_id])
+        first = cur.fetchmany(1)
+        if not first:
+            continue
+        idx, spec = _spec(conn, table)
+        out = []
+        for row in (*first, *cur):
+            prev = digest(prev, canonical(table, spec, row))
+            out.append((table, row[idx], prev))
+        conn.executemany(f"INSERT INTO {DIGEST_TABLE} (tbl, ledger_row, digest) VALUES (?, ?, ?)", out)
+        total += len(out)
+    return total
+
+
+def verify_chain(db: Any) -> tuple[list[tuple[str, int | None, str]], dict[str, str]]:
+    """(problems as (table, row id, problem), each table's head digest). A row whose content no longer matches
+    its digest, a row missing from the chain, and a chained row that was deleted are all problems."""
+    conn = db.conn
+    problems: list[tuple[str, int | None, str]] = []
+    heads: dict[str, str] = {}
+    for table in _present(conn):
+        idx, spec = _spec(conn, table)
+        sql = (
+            f'SELECT t.*, d.digest FROM "{table}" t LEFT JOIN {DIGEST_TABLE} d ON d.tbl = ? AND d.ledger_row = t.id '
+            "ORDER BY t.id"
+        )
+        prev = ""
+        for row in conn.execute(sql, [table]):
+            content, stored = row, row[-1]
+            if stored is None:
+                problems.append(
+                    (table, row[idx], "not in the hash chain: written outside forecasts or its digest removed")
+                )
+                continue
+            if digest(prev, canonical(table, spec, content)) != stored:
+                problems.append((table, row[idx], "hash chain broken: the row was changed after it was written"))
+            prev = stored
+        missing = conn.execute(
+            f'SELECT ledger_row FROM {DIGEST_TABLE} WHERE tbl = ? AND ledger_row NOT IN (SELECT id FROM "{table}") '
+            "ORDER BY ledger_row",
+            [table],
+        )
+        problems += [(table, rid, "hash chain broken: the row was deleted") for (rid,) in missing]
+        heads[table] = prev
+    return problems, heads
