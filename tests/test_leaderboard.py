@@ -69,16 +69,18 @@ def rows_by(rows: list[dict]) -> dict:
 def test_score_json_through_the_store_matches_reference(scored):
     rows = rows_by(scored.json("score"))
     ann = rows[("week", "ann")]
-    assert ann["brier_time_avg"] == pytest.approx(0.0057143, abs=1e-7)
-    assert ann["brier_time_avg_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert ann["brier"] == pytest.approx(0.0057143, abs=1e-7)
+    assert ann["brier_gj"] == pytest.approx(0.0114286, abs=1e-7)
     assert ann["coverage"] == 1.0 and ann["outcome"] == "yes"
-    assert rows[("grid", "ann")]["brier_time_avg"] == pytest.approx(0.1619 / 3)
-    bob = rows[("week", "bob")]  # late: 5 of 7 days uninformed
-    assert bob["brier_time_avg"] == pytest.approx((5 * 0.25 + 2 * 0.49) / 7)
+    assert rows[("grid", "ann")]["brier"] == pytest.approx(0.1619 / 3)
+    bob = rows[("week", "bob")]  # late: 5 of 7 days without a forecast
+    assert bob["brier"] == pytest.approx(0.49)
+    assert bob["brier_fixed_lifetime"] == pytest.approx((5 * 0.25 + 2 * 0.49) / 7)
     assert bob["coverage"] == pytest.approx(2 / 7)
-    # crowd median on days 5–7 is median(0.95, 0.3) = 0.625: relative = 2·(0.49 − 0.140625)/7
-    assert bob["relative_brier"] == pytest.approx(2 * (0.49 - 0.375**2) / 7)
-    assert ann["relative_brier"] == pytest.approx(2 * (0.0025 - 0.375**2) / 7)
+    # days 5–7: the people's Briers are 0.0025 (ann) and 0.49 (bob), median 0.24625; days 0–5 ann alone
+    assert bob["relative_brier"] == pytest.approx(2 * (0.49 - 0.24625) / 7)
+    assert ann["relative_brier"] == pytest.approx(2 * (0.0025 - 0.24625) / 7)
+    assert ann["peer"] == pytest.approx(-bob["peer"])  # two people: opposite peer scores
 
 
 def test_score_filters(scored):
@@ -86,17 +88,24 @@ def test_score_filters(scored):
     assert {r["question_id"] for r in scored.json("score", "--tag", "extra")} == {"other"}
     assert {r["forecaster_id"] for r in scored.json("score", "--question", "week")} == {"ann", "bob"}
     text = scored("score").stdout
-    assert "0.006" in text and "lower is better" in text and "relative" in text
+    assert "0.006" in text and "lower is better" in text and "Relative" in text and "Fatebook" in text
+    assert {r["question_id"] for r in scored.json("score", "--tag", "extra", "--tag", "test")} == {
+        "week",
+        "other",
+        "grid",
+    }
 
 
 def test_leaderboard_ranks_and_labels(scored):
     board = scored.json("leaderboard")
     assert [r["forecaster"] for r in board] == ["ann", "bob"]
     assert board[0]["rank"] == 1 and board[0]["n_questions"] == 3 and board[1]["n_questions"] == 2
-    assert set(board[0]) >= {"brier_time_avg", "relative_brier", "log_time_avg", "coverage", "kind"}
+    assert set(board[0]) >= {"brier", "relative_brier", "peer", "brier_adjusted", "coverage", "kind"}
     assert scored.json("leaderboard", "--tag", "extra")[0]["n_questions"] == 1
+    assert [r["forecaster"] for r in scored.json("leaderboard", "--min-questions", "3")] == ["ann"]
+    assert [r["forecaster"] for r in scored.json("leaderboard", "--rank-by", "peer")] == ["ann", "bob"]
     text = scored("leaderboard").stdout
-    assert "Brier" in text and "crowd median" in text
+    assert "Relative" in text and "Fatebook" in text and "people's median" in text
 
 
 def test_ambiguous_excluded_and_unresolve_removes_scores(scored, db):
@@ -172,8 +181,8 @@ def test_pack_questions_score_after_resolution(pack_cli, db):
         ("ceasefire-current-lines", n) for n in ["ann", "bob"]
     }
     assert rows.get(("ceasefire-current-lines", "bob"), {"coverage": 0.0})["coverage"] < 1e-5
-    assert rows[("ceasefire-current-lines", "ann")]["brier_active"] == pytest.approx(0.49)
-    # a forecast standing a week of a 2.6-year question: almost all the lifetime is the 0.25 filler
     ann = rows[("ceasefire-current-lines", "ann")]
-    assert ann["coverage"] == pytest.approx(7 / 952, rel=1e-3)
-    assert ann["brier_time_avg"] == pytest.approx(0.25 + ann["coverage"] * (0.49 - 0.25), rel=1e-3)
+    assert ann["brier"] == pytest.approx(0.49)  # the headline: the Brier while the forecast stood
+    # a forecast standing a week of a 2.6-year question: the fixed-lifetime Brier is almost all 0.25 filler
+    assert ann["coverage_lifetime"] == pytest.approx(7 / 952, rel=1e-3)
+    assert ann["brier_fixed_lifetime"] == pytest.approx(0.25 + ann["coverage_lifetime"] * (0.49 - 0.25), rel=1e-3)
