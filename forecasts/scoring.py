@@ -256,6 +256,7 @@ def score_forecasts(
     if small:
         kernels = scoring_small
     else:
+        _announce_compile()
         from forecasts import scoring_kernels as kernels  # numba: loaded only for large histories
 
     qa = question_arrays(questions)
@@ -309,6 +310,24 @@ def score_forecasts(
     out.insert(1, "forecaster_id", pd.Categorical.from_codes(gf, categories=fnames))
     out.insert(2, "n_forecasts", count)
     return out
+
+
+def _announce_compile() -> None:
+    """Say so on stderr when the compiled kernels are not cached yet: the first large scoring after install
+    compiles them (about 20 s on a 2-core machine), once; later runs load them from numba's cache."""
+    import glob
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(here, "__pycache__")
+    pattern = "scoring_kernels.score_runs-*.nbi"
+    if glob.glob(os.path.join(root, pattern)) or glob.glob(os.path.join(root, "*", pattern)):
+        return
+    sys.stderr.write(
+        "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
+        "later runs load them from the cache)\n"
+    )
 
 
 def _tie_values(fr: pd.DataFrame) -> np.ndarray:
