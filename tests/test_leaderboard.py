@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from forecasts.forecasting import submit_forecast
@@ -186,3 +187,75 @@ def test_pack_questions_score_after_resolution(pack_cli, db):
     # a forecast standing a week of a 2.6-year question: the fixed-lifetime Brier is almost all 0.25 filler
     assert ann["coverage_lifetime"] == pytest.approx(7 / 952, rel=1e-3)
     assert ann["brier_fixed_lifetime"] == pytest.approx(0.25 + ann["coverage_lifetime"] * (0.49 - 0.25), rel=1e-3)
+
+
+# --- a fair leaderboard ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def uneven(cli, db, tmp_path):
+    """Two easy and two hard questions (all resolve yes); 'lucky' answers only the easy ones, worse than the
+    median there; ann and bob answer all four; the model `bayes` answers the easy ones almost perfectly."""
+    root = tmp_path / "qs"
+    root.mkdir()
+    for qid in ("easy1", "easy2", "hard1", "hard2"):
+        write_question(root, qid, tags='["hard"]' if qid.startswith("hard") else '["easy"]')
+    cli("sync", "--questions", str(root))
+    made = {"easy": {"ann": 0.95, "bob": 0.9, "lucky": 0.85}, "hard": {"ann": 0.5, "bob": 0.4}}
+    for qid in ("easy1", "easy2", "hard1", "hard2"):
+        for who, p in made[qid[:4]].items():
+            submit_forecast(db, qid, p, who, made_at=T0)
+        if qid.startswith("easy"):
+            submit_forecast(db, qid, 0.999, "bayes", made_at=T0, kind="model")
+        cli("resolve", qid, "yes", "--known-at", "2025-01-13")
+    return cli
+
+
+def test_leaderboard_ranks_by_relative_brier_not_raw_brier(uneven):
+    board = {r["forecaster"]: r for r in uneven.json("leaderboard")}
+    people = [r["forecaster"] for r in uneven.json("leaderboard") if r["kind"] == "person"]
+    assert people == ["ann", "lucky", "bob"]  # raw mean Brier would put lucky first
+    assert board["lucky"]["brier"] < board["ann"]["brier"]
+    # easy: Briers 0.0025, 0.01, 0.0225 (median 0.01); hard: 0.25, 0.36 (median 0.305)
+    assert board["ann"]["relative_brier"] == pytest.approx((2 * -0.0075 + 2 * -0.055) / 4)
+    assert board["lucky"]["relative_brier"] == pytest.approx(0.0125)
+    assert board["ann"]["brier_adjusted"] < board["lucky"]["brier_adjusted"]
+    adjusted = [r["forecaster"] for r in uneven.json("leaderboard", "--rank-by", "adjusted") if r["kind"] == "person"]
+    assert adjusted == ["ann", "lucky", "bob"]
+    assert board["ann"]["n_questions"] == 4 and board["lucky"]["n_questions"] == 2
+
+
+def test_model_is_scored_against_people_never_counted_among_them(uneven):
+    rows = {(r["question_id"], r["forecaster_id"]): r for r in uneven.json("score")}
+    assert rows[("easy1", "ann")]["relative_brier"] == pytest.approx(0.0025 - 0.01)  # median of 3 people only
+    assert rows[("easy1", "bayes")]["relative_brier"] == pytest.approx(0.001**2 - 0.01)
+    gm = (0.95 * 0.9 * 0.85) ** (1 / 3)
+    assert rows[("easy1", "bayes")]["peer"] == pytest.approx(100 * 1.5 * np.log(0.999 / gm))
+    peers = [rows[("easy1", w)]["peer"] for w in ("ann", "bob", "lucky")]
+    assert sum(peers) == pytest.approx(0.0, abs=1e-9)  # the people's peer scores sum to zero
+    model = [r for r in uneven.json("leaderboard") if r["forecaster"] == "bayes"]
+    assert model[0]["kind"] == "model" and model[0]["n_questions"] == 2
+
+
+def test_min_questions_tags_and_scores_at_close(uneven):
+    assert {r["forecaster"] for r in uneven.json("leaderboard", "--min-questions", "3")} == {"ann", "bob"}
+    assert {r["n_questions"] for r in uneven.json("leaderboard", "--tag", "hard")} == {2}
+    both = {r["forecaster"]: r["n_questions"] for r in uneven.json("leaderboard", "--tag", "hard", "--tag", "easy")}
+    assert both == {"ann": 4, "bob": 4, "lucky": 2, "bayes": 2}
+    rows = uneven.json("score", "--by", "bob")
+    bob = next(r for r in uneven.json("leaderboard") if r["forecaster"] == "bob")
+    assert bob["peer_close"] == pytest.approx(np.mean([r["peer_close"] for r in rows]))
+    assert bob["brier_close"] == pytest.approx(np.mean([r["brier_close"] for r in rows]))
+    at_close = uneven("leaderboard", "--at-close").stdout  # headers wrap at spaces: look for their words
+    assert "close" in at_close and "close" not in uneven("leaderboard").stdout.split("Relative")[0]
+    assert at_close != uneven("leaderboard").stdout
+    bad = uneven("leaderboard", "--rank-by", "raw", ok=False)
+    assert bad.exit_code == 1 and "rank-by: 'raw' must be one of relative, peer, adjusted" in bad.output
+
+
+def test_calibration_reports_the_leaderboards_numbers(uneven):
+    cal = uneven.json("calibration", "ann")["scores"]
+    ann = next(r for r in uneven.json("leaderboard") if r["forecaster"] == "ann")
+    for field in ("brier", "brier_close", "relative_brier", "peer"):
+        assert cal[field] == pytest.approx(ann[field], abs=1e-12)
+    assert "Brier (time-avg, GJO)" in uneven("calibration", "ann").stdout
