@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -259,3 +261,15 @@ def test_calibration_reports_the_leaderboards_numbers(uneven):
     for field in ("brier", "brier_close", "relative_brier", "peer"):
         assert cal[field] == pytest.approx(ann[field], abs=1e-12)
     assert "Brier (time-avg, GJO)" in uneven("calibration", "ann").stdout
+
+
+def test_team_size_scoring_does_not_load_numba(scored):
+    # a team's database scores in numpy: neither score nor leaderboard loads numba or the compiled kernels
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom forecasts.cli import app\n"
+        f"for cmd in (['score'], ['leaderboard'], ['calibration', 'ann']):\n"
+        f"    assert CliRunner().invoke(app, ['--db', {str(scored.db_path)!r}, *cmd, '--json']).exit_code == 0\n"
+        "print(sorted(m for m in ('numba', 'forecasts.scoring_kernels') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]" and out.stderr == ""

@@ -290,6 +290,52 @@ def test_relative_brier_matches_brute_force(seed, n, crowd_only):
         assert out.loc[key, "relative_brier"] == pytest.approx(rel, abs=1e-12)
 
 
+def naive_peer(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> dict:
+    """Metaculus peer score by brute force: per elementary interval, 100·n/(n−1)·(ln p − mean of the standing
+    members' ln p) with n ≥ 2 members standing, summed over your standing time ÷ the scheduled lifetime; and
+    the spot value with the forecasts made before min(closes, known)."""
+    out = {}
+    qs = qs.set_index("question_id")
+    for (qid, fid), mine in fs.groupby(["question_id", "forecaster_id"]):
+        q = qs.loc[qid]
+        end = min(q.closes_at, q.known_at)
+        if not (mine.made_at < end).any():
+            continue
+        everyone = fs[fs.question_id == qid].sort_values(["made_at", "seq"])
+        crowd = everyone if members is None else everyone[everyone.forecaster_id.isin(members)]
+
+        def ln_p(p: float, q=q) -> float:
+            return float(np.log(p if q.outcome_index == 0 else 1 - p))
+
+        def peer_at(a: float, strict: bool, crowd=crowd, mine=mine) -> float | None:
+            pick = (lambda d: d[d.made_at < a]) if strict else (lambda d: d[d.made_at <= a])
+            standing = pick(mine.sort_values(["made_at", "seq"]))
+            now = pick(crowd).groupby("forecaster_id").probability.last()
+            if standing.empty:
+                return None
+            n = len(now)
+            if n < 2:
+                return 0.0
+            mean_ln = np.mean([ln_p(p) for p in now])
+            return 100 * n / (n - 1) * (ln_p(standing.probability.iloc[-1]) - mean_ln)
+
+        cuts = sorted({q.opens_at, end} | {t for t in everyone.made_at if q.opens_at < t < end})
+        total = sum((peer_at(a, False) or 0.0) * (b - a) for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+        out[(qid, fid)] = (total / (q.closes_at - q.opens_at), peer_at(end, True))
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.sampled_from([30, 200]), crowd_only=st.booleans())
+def test_peer_score_matches_brute_force(seed, n, crowd_only):
+    fs, qs = random_history(seed, n=n)
+    members = {"f0", "f1", "f2"} if crowd_only else None
+    out = scores(fs, qs, crowd_members=members)
+    for key, (peer, spot) in naive_peer(fs, qs, members).items():
+        assert out.loc[key, "peer"] == pytest.approx(peer, abs=1e-9)
+        assert out.loc[key, "peer_close"] == pytest.approx(spot, abs=1e-9)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 4), st.floats(0.01, 0.99)), min_size=1, max_size=40),
