@@ -8,8 +8,9 @@ is what the store delivers (ORDER BY question, forecaster, made_at via its index
 makes score_forecasts sort first. The lower bound is one vectorised pass: durations from the next
 forecast, (p − o)² × duration, np.add.reduceat per (question, forecaster) — on sorted input, and
 after the fastest exact numpy sort (one packed int64 key, stable) for the shuffled case. The full
-scoring computes every column of scoring.SCORE_COLUMNS (three rules time-averaged, spot scores,
-coverage, mean while active) and the crowd-median relative Brier; "without relative" skips the latter.
+scoring computes every field of score_labels.SCORE_FIELDS (Brier, log and baseline time-averaged and at
+close, coverages, fixed-lifetime Brier) and the people's side: relative Brier against the running median
+of the people's Briers and the Metaculus peer score; "without relative" skips the people's side.
 Scoring runs compiled loops over questions in parallel (numba threads, --threads to change); the
 bound is single-threaded numpy. Wall and CPU seconds are both printed: wall is the time a user waits
 on this machine, CPU the total work (and the steadier figure on a shared machine).
@@ -152,7 +153,7 @@ def main() -> None:
         full_u, table_u, full_u_first = timed(lambda: score_forecasts(shuffled, questions), args.repeat)
         same = np.allclose(table_u["relative_brier"], table["relative_brier"])
         rows.append((f"shuffled input (sorted first; same scores: {same})", full_u, bound_u, full_u_first))
-    print(f"scored {len(table):,} forecaster×question rows (time-averaged Brier/log/baseline, relative, spot)")
+    print(f"scored {len(table):,} forecaster×question rows (Brier/log/baseline, relative Brier, peer; spot and avg)")
     print(f"best of {args.repeat} runs (first run, which also grows the process's memory, in brackets):")
     for label, (full, full_cpu), (bound, bound_cpu), first in rows:
         print(

@@ -538,10 +538,9 @@ def unresolve(
 
 
 SCORE_CAPTION = (
-    "Brier: binary/ordered 0–1, categorical 0–2, lower is better (GJ Open ×2 convention in --json); t-avg = "
-    "time-averaged over the scheduled lifetime, uninformed before your first forecast; cover = share of the "
-    "lifetime covered (0–1); relative = vs the crowd median while active, negative is better; log: −ln p, lower "
-    "is better; base = Metaculus baseline score, higher is better"
+    "Brier (p−o)², lower is better: time-averaged while your forecasts stood (Good Judgment Open); relative = "
+    "yours minus the people's median, negative beats them (Fatebook); peer = Metaculus, higher is better; "
+    "fixed lifetime fills the scheduled lifetime with 50%. Every field: --json, docs/scores.md"
 )
 
 
@@ -549,57 +548,74 @@ def num(x: float | None, digits: int = 4) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def score_grid(title: str, ids: list[str], scores: list[str]):
+    """A table of id columns (never wrapped or cut) and score columns whose worded headers wrap at spaces."""
+    from rich.table import Table
+
+    table = Table(title=title, caption=SCORE_CAPTION, box=None, padding=(0, 1, 0, 0))
+    for col in ids:
+        table.add_column(col, no_wrap=True)
+    for col in scores:
+        table.add_column(col, justify="right", min_width=max(len(word) for word in col.split()))
+    return table
+
+
+TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeat: any of them).")]
+
+
 @app.command()
 @user_errors
 def score(
     by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    tag: TagsOpt = None,
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from rich.table import Table
-
     from forecasts.leaderboard import records, score_table
+    from forecasts.score_labels import header
 
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
-    table = Table(title="Scores on resolved questions", caption=SCORE_CAPTION)
-    heads = ["question", "forecaster", "outcome", "Brier t-avg", "cover", "Brier active", "rel. Brier",
-             "Brier close", "log t-avg", "base t-avg"]  # fmt: skip
-    for col in heads:
-        table.add_column(col, overflow="fold")
-    keys = ["brier_time_avg", "coverage", "brier_active", "relative_brier", "brier_close", "log_time_avg"]
+    keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
+    table = score_grid("Scores on resolved questions", ["question: forecaster"], list(map(header, keys)))
+    shown = None
     for r in rows:
-        cells = [num(r[k], 3) for k in keys] + [num(r["baseline_time_avg"], 1)]
-        table.add_row(r["question_id"], r["forecaster_id"], r["outcome"], *cells)
+        if r["question_id"] != shown:
+            shown = r["question_id"]
+            table.add_row(f"{shown} ({r['outcome']})")
+        cells = [num(r[k], 1 if k == "peer" else 3) for k in keys]
+        table.add_row(f"  {r['forecaster_id']}", *cells)
     console().print(table)
 
 
 @app.command()
 @user_errors
 def leaderboard(
-    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
+    tag: TagsOpt = None,
+    min_questions: Annotated[int, typer.Option(help="Leave out forecasters with fewer scored questions.")] = 1,
+    rank_by: Annotated[str, typer.Option(help="relative (Fatebook), peer (Metaculus) or adjusted (Brier).")] = (
+        "relative"
+    ),
+    at_close: Annotated[bool, typer.Option(help="Show the spot scores at close instead of time-averages.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Forecasters ranked by mean time-averaged Brier over resolved questions."""
-    from rich.table import Table
-
+    """Forecasters ranked by mean relative Brier over resolved questions (fair across question sets)."""
     from forecasts.leaderboard import leaderboard as board
     from forecasts.leaderboard import records
+    from forecasts.score_labels import header
 
-    rows = records(board(db(), tag=tag))
+    rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
-    table = Table(title="Leaderboard (means over resolved questions)", caption=SCORE_CAPTION)
-    heads = ["rank", "forecaster", "kind", "questions", "Brier t-avg", "rel. Brier", "log t-avg", "base t-avg",
-             "cover"]  # fmt: skip
-    for col in heads:
-        table.add_column(col, overflow="fold")
+    keys = ["relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
+            "brier_close" if at_close else "brier"]  # fmt: skip
+    title = f"Leaderboard (means over resolved questions, ranked by {rank_by})"
+    table = score_grid(title, ["#", "forecaster", "kind"], [header("n_questions"), *map(header, keys)])
     for r in rows:
-        table.add_row(str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), num(r["brier_time_avg"]),
-                      num(r["relative_brier"]), num(r["log_time_avg"]), num(r["baseline_time_avg"], 1),
-                      num(r["coverage"], 2))  # fmt: skip
+        cells = [num(r[k], 1 if k.startswith("peer") else 3) for k in keys]
+        table.add_row(str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), *cells)
     console().print(table)
 
 
@@ -607,7 +623,7 @@ def leaderboard(
 @user_errors
 def calibration(
     name: Annotated[str, typer.Argument(help="Forecaster name.")],
-    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    tag: TagsOpt = None,
     plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram (.svg or .png).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -616,6 +632,7 @@ def calibration(
 
     from forecasts.calibration import write_plot
     from forecasts.leaderboard import calibration as calibrate
+    from forecasts.score_labels import header
 
     result = calibrate(db(), name, tag=tag)
     if plot is not None:
@@ -629,10 +646,12 @@ def calibration(
         ci = f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"
         table.add_row(r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]), ci)
     console().print(table)
-    m = result["murphy"]
-    typer.echo(f"Brier (0–1) {num(m['brier'])}; of bin means {num(m['brier_binned'])} = reliability "
-               f"{num(m['reliability'])} − resolution {num(m['resolution'])} "
-               f"+ uncertainty {num(m['uncertainty'])}")  # fmt: skip
+    m, sc = result["murphy"], result["scores"]
+    typer.echo(f"{header('brier')} {num(sc['brier'])}; {header('brier_close')} {num(sc['brier_close'])}; "
+               f"{header('relative_brier')} {num(sc['relative_brier'])} (means over questions)")  # fmt: skip
+    typer.echo(f"Murphy: Brier at close, unfolded per outcome {num(m['brier'])}; of bin means "
+               f"{num(m['brier_binned'])} = reliability {num(m['reliability'])} − resolution "
+               f"{num(m['resolution'])} + uncertainty {num(m['uncertainty'])}")  # fmt: skip
     if plot is not None:
         typer.echo(f"plot written to {result['plot']}")
 

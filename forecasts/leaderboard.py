@@ -1,8 +1,8 @@
 """Scores from the store: load what was known by `known_by`, score it with forecasts.scoring, summarise.
 
 Only questions resolved (not ambiguous/annulled) by `known_by` are scored, so an unresolve removes
-their scores. The crowd median for relative Brier is taken over people and the model (aggregates such
-as `crowd` are derived from the others and are left out of it, though they are scored against it).
+their scores. The median Brier (relative Brier) and the geometric mean (peer score) are taken over
+people only: the model (`bayes`, reconstructions) and aggregates (`crowd`) are scored against them.
 """
 
 from __future__ import annotations
@@ -15,43 +15,50 @@ import numpy as np
 import pandas as pd
 
 from forecasts import calibration as cal
-from forecasts import scoring
+from forecasts import fixed_effects, scoring
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import get_forecaster
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.score_labels import LEADERBOARD_FIELDS, described
 from forecasts.timeutil import now_utc, to_iso
 
-LEADERBOARD_COLUMNS = {
-    "rank": "rank by mean time-averaged Brier (1 = best)",
-    "forecaster": "forecaster",
-    "kind": "person, model or aggregate",
-    "n_questions": "resolved questions scored (count)",
-    "brier_time_avg": "mean time-averaged Brier (binary/ordered 0–1, categorical 0–2; lower is better)",
-    "relative_brier": "mean relative Brier vs the crowd median (negative = better than crowd)",
-    "log_time_avg": "mean time-averaged log score (lower is better)",
-    "baseline_time_avg": "mean time-averaged baseline score (Metaculus; higher is better)",
-    "coverage": "mean share of question lifetimes with a standing forecast (0–1)",
-}
+LEADERBOARD_COLUMNS = described(LEADERBOARD_FIELDS)  # field -> "Header: description" (score_labels)
+RANK_ORDER = {"relative": ("relative_brier", True), "peer": ("peer", False), "adjusted": ("brier_adjusted", True)}
 
 
-def _check_tag(db: Database, tag: str | None) -> None:
+def _tag_list(tag: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if tag is None:
+        return []
+    return [tag] if isinstance(tag, str) else list(tag)
+
+
+def _check_tag(db: Database, tag: str | list[str] | tuple[str, ...] | None) -> None:
+    wanted = _tag_list(tag)
+    if not wanted:
         return
     tags = sorted({t for q in all_questions(db) for t in q.tags})
-    if tag not in tags:
-        raise ForecastsError(f"tag: unknown tag {tag!r}; known: {', '.join(tags) or 'none yet'}")
+    for t in wanted:
+        if t not in tags:
+            raise ForecastsError(f"tag: unknown tag {t!r}; known: {', '.join(tags) or 'none yet'}")
 
 
 def scored_questions(
-    db: Database, known_by: datetime, tag: str | None = None, question: str | None = None
+    db: Database,
+    known_by: datetime,
+    tag: str | list[str] | tuple[str, ...] | None = None,
+    question: str | None = None,
 ) -> tuple[list[Question], dict[str, dict]]:
-    """Questions resolved with a scorable outcome by `known_by` (optionally one tag / one question)."""
+    """Questions resolved with a scorable outcome by `known_by` (optionally carrying any of the tags / one
+    question)."""
     resolutions = {
         qid: r for qid, r in all_resolutions(db, known_by).items() if r["outcome"] not in UNSCORED and r["known_at"]
     }
-    qs = [get_question(db, question)] if question else all_questions(db, tag)
+    wanted = set(_tag_list(tag))
+    qs = [get_question(db, question)] if question else all_questions(db)
+    if wanted:
+        qs = [q for q in qs if wanted & set(q.tags)]
     return [q for q in qs if q.id in resolutions], resolutions
 
 
@@ -96,19 +103,23 @@ def load_frames(
         [json.loads(text)[o] for o in outcomes[qid]] if isinstance(text, str) else None
         for qid, text in zip(qids, probs, strict=True)
     ]
-    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
-    crowd = {name for name, kind in kinds.items() if kind != "aggregate"}
-    return fframe.drop(columns="probs"), qframe, crowd
+    return fframe.drop(columns="probs"), qframe, people(db)
+
+
+def people(db: Database) -> set[str]:
+    """Forecasters of kind person: they alone form the median Brier and the geometric mean (the model and
+    aggregates are scored against them, never counted in them)."""
+    return {name for (name,) in db.conn.execute("SELECT id FROM forecasters WHERE kind = 'person'")}
 
 
 def score_table(
     db: Database,
     known_by: datetime | None = None,
     by: str | None = None,
-    tag: str | None = None,
+    tag: str | list[str] | tuple[str, ...] | None = None,
     question: str | None = None,
 ) -> pd.DataFrame:
-    """One row per forecaster × resolved question with every score (columns: scoring.SCORE_COLUMNS)."""
+    """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS)."""
     known_by = known_by or now_utc()
     if by is not None:
         get_forecaster(db, by)
@@ -126,23 +137,42 @@ def score_table(
     return table.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
 
 
-def leaderboard(db: Database, known_by: datetime | None = None, tag: str | None = None) -> pd.DataFrame:
-    """Per forecaster: questions scored and mean scores (columns: LEADERBOARD_COLUMNS), best Brier first."""
+def leaderboard(
+    db: Database,
+    known_by: datetime | None = None,
+    tag: str | list[str] | tuple[str, ...] | None = None,
+    min_questions: int = 1,
+    rank_by: str = "relative",
+) -> pd.DataFrame:
+    """Per forecaster with at least `min_questions` scored questions: means over their questions and the
+    difficulty-adjusted Brier (fields: LEADERBOARD_FIELDS), ranked by mean relative Brier (or `rank_by`
+    peer / adjusted). Means of per-question relative and peer scores are comparable across question sets."""
+    if rank_by not in RANK_ORDER:
+        raise ForecastsError(f"rank-by: {rank_by!r} must be one of {', '.join(RANK_ORDER)}")
+    if min_questions < 1:
+        raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
     table = score_table(db, known_by, tag=tag)
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
+    who = table["forecaster_id"].astype(str).to_numpy()
+    adjusted = fixed_effects.adjusted_brier(
+        who, table["question_id"].astype(str).to_numpy(), table["brier"].to_numpy(),
+        np.array([kinds.get(w, "person") == "person" for w in who], dtype=bool),
+    )  # fmt: skip
     grouped = table.groupby("forecaster_id", sort=True, observed=True)
+    means = ("relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage")
     board = pd.DataFrame(
         {
-            "forecaster": grouped.size().index,
+            "forecaster": grouped.size().index.astype(str),
             "n_questions": grouped.size().to_numpy(),
-            **{
-                col: grouped[col].mean().to_numpy()
-                for col in ("brier_time_avg", "relative_brier", "log_time_avg", "baseline_time_avg", "coverage")
-            },
+            **{col: grouped[col].mean().to_numpy() for col in means},
         }
     )
+    board["brier_adjusted"] = [adjusted.get(f, (np.nan, 0))[0] for f in board["forecaster"]]
     board.insert(1, "kind", [kinds.get(f, "person") for f in board["forecaster"]])
-    board = board.sort_values(["brier_time_avg", "forecaster"], kind="stable").reset_index(drop=True)
+    board = board[board["n_questions"] >= min_questions]
+    key, ascending = RANK_ORDER[rank_by]
+    board = board.sort_values([key, "forecaster"], ascending=[ascending, True], kind="stable", na_position="last")
+    board = board.reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board[list(LEADERBOARD_COLUMNS)]
 
@@ -151,19 +181,20 @@ def calibration(
     db: Database,
     name: str,
     known_by: datetime | None = None,
-    tag: str | None = None,
+    tag: str | list[str] | tuple[str, ...] | None = None,
     width: int = cal.DEFAULT_WIDTH,
 ) -> dict[str, Any]:
     """A forecaster's calibration on the forecasts standing at each scored question's close.
 
     Categorical questions count once per outcome (p_k vs whether k happened). Returns the bin table,
-    the Murphy decomposition overall and per tag.
+    the Murphy decomposition overall and per tag, and `scores`: the same per-question means `score` and
+    `leaderboard` show (headline Brier, Brier at close, relative Brier), so one name means one number.
     """
     known_by = known_by or now_utc()
     get_forecaster(db, name)
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
-    fframe, qframe, _ = load_frames(db, known_by, questions, resolutions)
+    fframe, qframe, members = load_frames(db, known_by, questions, resolutions)
     p, o, qids = closing_forecasts(fframe[fframe["forecaster_id"] == name], qframe)
     tags = {q.id: q.tags for q in questions}
     by_tag = []
@@ -179,7 +210,15 @@ def calibration(
         "table": cal.calibration_table(p, o, width),
         "murphy": _clean(cal.murphy(p, o, width)),
         "by_tag": by_tag,
+        "scores": _clean(_mean_scores(scoring.score_forecasts(fframe, qframe, crowd_members=members), name)),
     }
+
+
+def _mean_scores(table: pd.DataFrame, name: str) -> dict[str, float]:
+    """A forecaster's means over questions of the scores the leaderboard averages."""
+    mine = table[table["forecaster_id"].astype(str) == name]
+    return {col: float(mine[col].mean()) if len(mine) else float("nan")
+            for col in ("brier", "brier_close", "relative_brier", "peer")}  # fmt: skip
 
 
 def closing_forecasts(fframe: pd.DataFrame, qframe: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,11 +1,11 @@
 """Proper scores for forecasts and for whole forecast histories (design.md "Scoring").
 
 Per-forecast rules (Brier, log, baseline, ordered Brier, RPS) are numpy functions over whole columns.
-`score_forecasts` turns a forecast history into one row per forecaster × question: each forecast
-stands from its made_at until the same forecaster's next forecast, clipped to
-[opens_at, min(closes_at, known_at)); every other instant of the scheduled lifetime counts as the
-uninformed forecast. The two sequential parts, the per-run time integrals and the crowd's running
-median for relative Brier, are compiled loops in scoring_kernels (one pass over the sorted rows).
+`score_forecasts` turns a forecast history into one row per forecaster × question (fields and labels:
+score_labels.SCORE_FIELDS): each forecast stands from its made_at until the same forecaster's next
+forecast, clipped to [opens_at, min(closes_at, known_at)). The sequential parts (per-run time integrals,
+the running median of the people's Briers, the people's geometric mean for the peer score) run in numpy
+for small histories (scoring_small) and as compiled loops for large ones (scoring_kernels).
 
 Outcomes are indices into the question's outcome list; binary questions have outcomes (yes, no), so
 outcome_index 0 means "yes" and `probability` is P(yes).
@@ -18,23 +18,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from forecasts.score_labels import SCORE_FIELDS, described
+
 LOG_CLAMP = (0.001, 0.999)
 BINARY, CATEGORICAL, ORDERED = "binary", "categorical", "ordered"
 KIND_CODES = {BINARY: 0, CATEGORICAL: 1, ORDERED: 2}  # question types as the compiled kernels see them
 
-SCORE_COLUMNS = {
-    "n_forecasts": "forecasts made (count)",
-    "brier_time_avg": "time-averaged Brier (binary/ordered 0–1, categorical 0–2; lower is better)",
-    "brier_time_avg_gj": "time-averaged Brier, GJ Open/Fatebook convention 2·(p−o)² (binary only, 0–2)",
-    "coverage": "share of the scheduled lifetime with a standing forecast (0–1)",
-    "brier_active": "mean Brier while a forecast stood (same range as Brier)",
-    "relative_brier": "time-averaged Brier minus the crowd median's, while active (negative = better than crowd)",
-    "brier_close": "spot Brier of the forecast standing at close (same range as Brier)",
-    "log_time_avg": "time-averaged log score −ln p (clamped to [0.001, 0.999]; lower is better)",
-    "log_close": "spot log score at close",
-    "baseline_time_avg": "time-averaged baseline score 100·(log_K p + 1) (Metaculus; higher is better)",
-    "baseline_close": "spot baseline score at close",
-}
+SCORE_COLUMNS = described(SCORE_FIELDS)  # field -> "Header: description" (score_labels: one name per meaning)
+FLOAT_FIELDS = [name for name in SCORE_FIELDS if name != "n_forecasts"]  # the kernels' float columns, in order
 
 
 # --- per-forecast rules -------------------------------------------------------------------------
@@ -130,7 +121,6 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     if (q["kind"] < 0).any():
         raise ValueError(f"question type must be one of {', '.join(KIND_CODES)}")
     q["filler_brier"] = _uniform_briers(q)
-    q["filler_log"] = np.log(q["n_outcomes"].astype(float))
     return q
 
 
@@ -159,16 +149,22 @@ def _probability_matrix(frame: pd.DataFrame, rows: np.ndarray, k: int) -> np.nda
 # --- row order and codes -----------------------------------------------------------------------------------
 
 
-def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callable[[], np.ndarray]) -> np.ndarray | None:
+def _sort_order(
+    q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callable[[], np.ndarray], small: bool = False
+) -> np.ndarray | None:
     """Permutation sorting by (question, forecaster, made_at, tie-break); None when already in that order.
 
-    The tie-break values are only computed when equal keys need them.
+    The tie-break values are only computed when equal keys need them. small: check the order in numpy
+    rather than with the compiled loop (no numba import).
     """
-    from forecasts.scoring_kernels import sort_state  # numba, as score_forecasts
-
     if len(q) < 2:
         return None
-    state = sort_state(q, f, t)
+    if small:
+        state = _sort_state_numpy(q, f, t)
+    else:
+        from forecasts.scoring_kernels import sort_state  # numba, as score_forecasts
+
+        state = sort_state(q, f, t)
     tie = tie_values() if state else None
     if state == 0 or (state == 1 and _ties_in_order(q, f, t, tie)):
         return None
@@ -180,6 +176,16 @@ def _sort_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie_values: Callabl
         return order
     pre = np.argsort(tie, kind="stable")
     return pre[_stable_order(qf[pre], t[pre])]
+
+
+def _sort_state_numpy(q: np.ndarray, f: np.ndarray, t: np.ndarray) -> int:
+    """scoring_kernels.sort_state in numpy: 0 strictly ordered, 1 ordered with equal keys, 2 out of order."""
+    dq, df, dt = np.diff(q), np.diff(f), np.diff(t)
+    same_q = dq == 0
+    same_qf = same_q & (df == 0)
+    if (dq < 0).any() or (same_q & (df < 0)).any() or (same_qf & ~(dt >= 0)).any() or np.isnan(t).any():
+        return 2
+    return int(bool((same_qf & (dt == 0)).any()))
 
 
 def _ties_in_order(q: np.ndarray, f: np.ndarray, t: np.ndarray, tie: np.ndarray) -> bool:
@@ -225,18 +231,33 @@ def _stable_order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
 
 
 def score_forecasts(
-    forecasts: pd.DataFrame, questions: pd.DataFrame, crowd_members: set[str] | None = None, relative: bool = True
+    forecasts: pd.DataFrame,
+    questions: pd.DataFrame,
+    crowd_members: set[str] | None = None,
+    relative: bool = True,
+    engine: str = "auto",
 ) -> pd.DataFrame:
-    """One row per (question_id, forecaster_id) with every score of SCORE_COLUMNS; a forecaster whose every
+    """One row per (question_id, forecaster_id) with every score of SCORE_FIELDS; a forecaster whose every
     forecast on a question came at or after min(closes_at, known_at) has no row (nothing of theirs is scored).
 
     forecasts: question_id, forecaster_id, made_at (float seconds or datetime64), probability (binary
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
     questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at; forecasts
-    on questions not listed are ignored. crowd_members: who forms the crowd median (default everyone).
-    relative=False skips the crowd median (the costly part) and leaves relative_brier NaN.
+    on questions not listed are ignored. crowd_members: the people, who form the median Brier and the
+    geometric mean (default everyone); others (the model, aggregates) are scored against them. relative=False
+    skips the people's side (the costly part) and leaves relative and peer scores NaN. engine: "numpy" (no
+    numba import: small histories), "compiled" (numba kernels) or "auto" (numpy below SMALL_ROWS rows).
     """
-    from forecasts import scoring_kernels as kernels  # numba: loaded only when something is scored
+    from forecasts import scoring_small
+
+    if engine not in ("auto", "numpy", "compiled"):
+        raise ValueError("engine must be auto, numpy or compiled")
+    small = engine == "numpy" or (engine == "auto" and len(forecasts) < scoring_small.SMALL_ROWS)
+    if small:
+        kernels = scoring_small
+    else:
+        _announce_compile()
+        from forecasts import scoring_kernels as kernels  # numba: loaded only for large histories
 
     qa = question_arrays(questions)
     qcode_all = _question_codes(forecasts["question_id"], qa.index)
@@ -245,21 +266,20 @@ def score_forecasts(
     qcode = qcode_all[keep] if not keep.all() else qcode_all
     fcode, fnames = _forecaster_codes(fr["forecaster_id"])
     t = to_seconds(fr["made_at"])
-    order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr))
+    order = _sort_order(qcode, fcode, t, lambda: _tie_values(fr), small)
     rows = slice(None) if order is None else order
     if order is not None:
         qcode, fcode, t = qcode[order], fcode[order], t[order]
     n = len(qcode)
-    brier, logs, base, crowd_values = _row_scores(fr, rows, qa, qcode)
+    brier, logs, base, lnps, pyes = _row_scores(fr, rows, qa, qcode)
     qstart = np.concatenate(([0], np.flatnonzero(qcode[1:] != qcode[:-1]) + 1, [n])) if n else np.zeros(1, np.int64)
     member = np.ones(n, dtype=bool)
     if crowd_members is not None:
         member = np.isin(np.asarray(fnames), list(crowd_members))[fcode]
-    kind = qa["kind"].to_numpy()
     offset = kernels.scored_run_offsets(qstart, qcode, fcode, t, qa["clip_end"].to_numpy())
     ng = int(offset[-1])
     gq, gf, count = np.empty(ng, dtype=np.int32), np.empty(ng, dtype=np.int32), np.empty(ng, dtype=np.int64)
-    cols = np.empty((len(SCORE_COLUMNS) - 1, ng))  # the float columns, one row each (numpy pages: see kernels)
+    cols = np.empty((len(FLOAT_FIELDS), ng))  # the float columns, one row each (numpy pages: see kernels)
     kernels.score_runs(
         qstart,
         offset,
@@ -269,16 +289,15 @@ def score_forecasts(
         brier,
         logs,
         base,
+        lnps,
         qa["opens_at"].to_numpy(),
         qa["clip_end"].to_numpy(),
         (qa["closes_at"] - qa["opens_at"]).to_numpy(),
         qa["filler_brier"].to_numpy(),
-        qa["filler_log"].to_numpy(),
         relative,
         member,
-        crowd_values,
-        np.where(kind == KIND_CODES[BINARY], 1, qa["n_outcomes"].to_numpy()).astype(np.int64),
-        kind,
+        pyes,
+        qa["kind"].to_numpy(),
         qa["outcome_index"].to_numpy(dtype=np.int64),
         gq,
         gf,
@@ -286,11 +305,29 @@ def score_forecasts(
         cols,
     )
     # the float columns as one block without a copy (cols.T is a view of the kernel's row-per-column output)
-    out = pd.DataFrame(cols.T, columns=list(SCORE_COLUMNS)[1:], copy=False)
+    out = pd.DataFrame(cols.T, columns=FLOAT_FIELDS, copy=False)
     out.insert(0, "question_id", pd.Categorical.from_codes(gq, categories=qa.index))  # codes, not strings
     out.insert(1, "forecaster_id", pd.Categorical.from_codes(gf, categories=fnames))
     out.insert(2, "n_forecasts", count)
     return out
+
+
+def _announce_compile() -> None:
+    """Say so on stderr when the compiled kernels are not cached yet: the first large scoring after install
+    compiles them (about 20 s on a 2-core machine), once; later runs load them from numba's cache."""
+    import glob
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(here, "__pycache__")
+    pattern = "scoring_kernels.score_runs-*.nbi"
+    if glob.glob(os.path.join(root, pattern)) or glob.glob(os.path.join(root, "*", pattern)):
+        return
+    sys.stderr.write(
+        "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
+        "later runs load them from the cache)\n"
+    )
 
 
 def _tie_values(fr: pd.DataFrame) -> np.ndarray:
@@ -304,24 +341,23 @@ def _tie_values(fr: pd.DataFrame) -> np.ndarray:
 
 def _row_scores(
     fr: pd.DataFrame, rows: np.ndarray | slice, qa: pd.DataFrame, qcode: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Brier, log and baseline of every (sorted) categorical or ordered row, and the values the crowd median
-    takes per row: an (n, columns) array, P(yes) for binary rows (which the kernel scores itself) and the
-    outcome probabilities for the others. All-binary histories need no per-row arrays here at all."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Brier, log, baseline and ln p of the outcome of every (sorted) categorical or ordered row, and P(yes)
+    of every binary row (which the kernels score themselves). All-binary histories need only P(yes)."""
     n = len(qcode)
     kind = qa["kind"].to_numpy()
     if (kind == KIND_CODES[BINARY]).all():  # decided per question: no per-row gather of the type
         empty = np.zeros(0)
-        return empty, empty, empty, fr["probability"].to_numpy(dtype=float)[rows][:, None]
-    brier, logs, base = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        return empty, empty, empty, empty, fr["probability"].to_numpy(dtype=float)[rows]
+    brier, logs, base, lnps = (np.full(n, np.nan) for _ in range(4))
+    pyes = np.full(n, np.nan)
     qtype = qa["type"].to_numpy()[qcode]
     k_all = qa["n_outcomes"].to_numpy()[qcode]
-    crowd_values = np.full((n, int(k_all.max()) if n else 1), np.nan)
     oidx = qa["outcome_index"].to_numpy()[qcode]
     all_rows = np.arange(len(fr))[rows]
     for (typ, k), sel in _type_groups(qtype, k_all):
         if typ == BINARY:
-            crowd_values[sel, 0] = fr["probability"].to_numpy(dtype=float)[all_rows[sel]]
+            pyes[sel] = fr["probability"].to_numpy(dtype=float)[all_rows[sel]]
             continue
         probs = _probability_matrix(fr, all_rows[sel], k)
         oi = oidx[sel]
@@ -329,8 +365,9 @@ def _row_scores(
         p_out = probs[np.arange(len(oi)), oi]
         logs[sel] = log_score(p_out)
         base[sel] = baseline_score(p_out, k)
-        crowd_values[sel, :k] = probs
-    return brier, logs, base, crowd_values
+        with np.errstate(divide="ignore"):
+            lnps[sel] = np.log(p_out)
+    return brier, logs, base, lnps, pyes
 
 
 def _type_groups(qtype: np.ndarray, k: np.ndarray) -> list[tuple[tuple[str, int], np.ndarray]]:

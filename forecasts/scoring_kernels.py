@@ -25,12 +25,14 @@ QUESTIONS_PER_CHUNK = 512  # questions one parallel task scores in turn, sharing
 
 
 @nb.njit(cache=True, nogil=True)
-def binary_row_scores(p: float, outcome: int) -> tuple[float, float, float]:
-    """Brier, log and baseline score of one binary forecast P(yes) = p; outcome 0 is yes. The same rules as
-    scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them equal)."""
+def binary_row_scores(p: float, outcome: int) -> tuple[float, float, float, float]:
+    """Brier, log and baseline score of one binary forecast P(yes) = p, and ln p of the outcome; outcome 0 is
+    yes. The same rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them
+    equal)."""
     yes = outcome == 0
     ln_p = np.log(p if yes else 1.0 - p)
-    return (p - (1.0 if yes else 0.0)) ** 2, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0)
+    brier = (p - (1.0 if yes else 0.0)) ** 2
+    return brier, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0), ln_p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -258,80 +260,82 @@ def _fenwick_medians(
         out[e] = lo if count % 2 else 0.5 * (lo + x[vorder[_kth(tree, top, count // 2)]])
 
 
-@nb.njit(cache=True, nogil=True)
-def _crowd_brier(med: np.ndarray, kind: int, outcome: int) -> float:
-    """Brier of the crowd's (renormalised) median forecast; NaN while nobody stands."""
-    if np.isnan(med[0]):
-        return np.nan
-    if kind == BINARY_KIND:
-        o = 1.0 if outcome == 0 else 0.0
-        return (med[0] - o) ** 2
-    k = len(med)
-    total = 0.0
-    for j in range(k):
-        total += med[j]
-    score, cum_m, cum_o = 0.0, 0.0, 0.0
-    for j in range(k):
-        o = 1.0 if j == outcome else 0.0
-        if kind == CATEGORICAL_KIND:
-            score += (med[j] / total - o) ** 2
-        elif j < k - 1:
-            cum_m += med[j] / total
-            cum_o += o
-            score += (cum_m - cum_o) ** 2
-    return score if kind == CATEGORICAL_KIND else score / (k - 1)
-
-
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _crowd_integrals(
     fcode: np.ndarray,
     t: np.ndarray,
     member: np.ndarray,
-    values: np.ndarray,
-    kind: int,
-    outcome: int,
+    rowb: np.ndarray,
+    lnp: np.ndarray,
     lo: float,
     hi: float,
     filler: float,
-    out: np.ndarray,
+    out_median: np.ndarray,
+    out_peer: np.ndarray,
+    out_peer_close: np.ndarray,
     ints: np.ndarray,
     floats: np.ndarray,
 ) -> None:
-    """∫ of the crowd median's Brier over [first forecast, end) of each scored run of one question's rows.
+    """The people's side of one question's scored runs: ∫ of the median of the standing people's Briers over
+    each run's time (out_median), its Metaculus peer integral ∫ n/(n−1)·(ln p − mean of the people's ln p) dt
+    (out_peer, ×100 and ÷ lifetime later) and its spot peer score at hi (out_peer_close).
 
-    Events are the rows in made_at order (ties in row order); after each event the crowd is every
-    member's latest value; its median (per outcome column of `values`, renormalised) stands until the
-    next event. Nobody standing counts as the uninformed filler Brier. out gets one value per run whose
-    first forecast came before `hi`, in row order. ints, floats: scratch (9m+3 int64s, (k+1)m+k floats).
+    Events are the rows in made_at order (ties in row order); after each event the people are every member's
+    latest forecast. With no person standing the median counts as the uninformed filler Brier and the peer
+    score as 0 (so does a lone person). out_* get one value per run whose first forecast came before hi, in
+    row order. ints, floats: scratch (9m+3 int64s, 4m+3 floats).
     """
-    m, k = values.shape
+    m = len(t)
     order = stable_order(t, ints[:m], ints[m : 3 * m + 1])
     replaces = ints[3 * m + 1 : 4 * m + 1]
     replaces[0] = -1
     for r in range(1, m):
         replaces[r] = r - 1 if fcode[r] == fcode[r - 1] else -1
-    med = floats[: m * k].reshape((k, m))
-    for j in range(k):
-        running_median(values[:, j], order, replaces, member, med[j], ints[4 * m + 1 : 9 * m + 3])
-    before = floats[m * k : m * (k + 1)]
-    point = floats[m * (k + 1) : m * (k + 1) + k]
+    med = floats[:m]
+    running_median(rowb, order, replaces, member, med, ints[4 * m + 1 : 9 * m + 3])
+    cum_med = floats[m : 2 * m + 1]  # integrals up to event e (before it), and to the end at [m]
+    cum_a = floats[2 * m + 1 : 3 * m + 2]  # ∫ n/(n−1) dt
+    cum_b = floats[3 * m + 2 : 4 * m + 3]  # ∫ Σ ln p / (n−1) dt
     position = ints[m : 2 * m]
-    total = 0.0
+    n, s_ln, n_end, s_end = 0, 0.0, 0, 0.0
+    tm, ta, tb = 0.0, 0.0, 0.0
     for e in range(m):
-        before[e] = total
+        r = order[e]
+        if member[r]:
+            if replaces[r] >= 0:
+                s_ln -= lnp[replaces[r]]
+            else:
+                n += 1
+            s_ln += lnp[r]
+        if t[r] < hi:
+            n_end, s_end = n, s_ln
+        cum_med[e], cum_a[e], cum_b[e] = tm, ta, tb
         t_next = hi if e == m - 1 else t[order[e + 1]]
-        d = _standing_seconds(t[order[e]], t_next, lo, hi)
+        d = _standing_seconds(t[r], t_next, lo, hi)
         if d > 0.0:
-            for j in range(k):
-                point[j] = med[j, e]
-            cb = _crowd_brier(point, kind, outcome)
-            total += d * (filler if np.isnan(cb) else cb)
-        position[order[e]] = e
-    g = 0
+            tm += d * (filler if np.isnan(med[e]) else med[e])
+            if n > 1:
+                ta += d * n / (n - 1.0)
+                tb += d * s_ln / (n - 1.0)
+        position[r] = e
+    cum_med[m], cum_a[m], cum_b[m] = tm, ta, tb
+    g, spot, scored = -1, -1, False
     for r in range(m):
-        if _scored_run_start(fcode, t, r, 0, hi):
-            out[g] = total - before[position[r]]
-            g += 1
+        if r == 0 or fcode[r] != fcode[r - 1]:
+            scored = _scored_run_start(fcode, t, r, 0, hi)
+            if scored:
+                g += 1
+                out_median[g] = tm - cum_med[position[r]]
+                out_peer[g] = -(tb - cum_b[position[r]])
+        if not scored:
+            continue
+        last = r == m - 1 or fcode[r + 1] != fcode[r]
+        nxt = m if last else position[r + 1]
+        out_peer[g] += lnp[r] * (cum_a[nxt] - cum_a[position[r]])
+        if t[r] < hi:
+            spot = r
+        if last:
+            out_peer_close[g] = 100.0 * (lnp[spot] - s_end / n_end) * n_end / (n_end - 1.0) if n_end > 1 else 0.0
 
 
 @nb.njit(cache=True, nogil=True)
@@ -375,15 +379,14 @@ def score_runs(
     brier: np.ndarray,
     logs: np.ndarray,
     base: np.ndarray,
+    lnps: np.ndarray,
     q_opens: np.ndarray,
     q_clip_end: np.ndarray,
     q_life: np.ndarray,
     q_filler_brier: np.ndarray,
-    q_filler_log: np.ndarray,
     relative: bool,
     member: np.ndarray,
-    values: np.ndarray,
-    q_ncols: np.ndarray,
+    pyes: np.ndarray,
     q_kind: np.ndarray,
     q_outcome: np.ndarray,
     gq: np.ndarray,
@@ -393,15 +396,15 @@ def score_runs(
 ) -> None:
     """Every score of every scored (question, forecaster) run of rows sorted by (question, forecaster,
     made_at, tie-break), written at the scored_run_offsets positions: question codes (gq), forecaster
-    codes (gf), forecast counts, and the float columns of scoring.SCORE_COLUMNS in order (one row of
+    codes (gf), forecast counts, and the float columns of scoring.FLOAT_FIELDS in order (one row of
     `cols` each).
 
     Each forecast stands from made_at to the run's next forecast (the last to min(closes_at, known_at)),
-    clipped to [opens_at, min(closes_at, known_at)]; the rest of the scheduled lifetime counts as the
-    uninformed filler. Spot scores are those of the last forecast made before that end. Questions are
-    rows qstart[i]:qstart[i+1]; per-question arrays (q_*) are indexed by question code. Binary rows are
-    scored here from values[:, 0] = P(yes); brier, logs and base hold the row scores of categorical and
-    ordered rows (empty when there are none).
+    clipped to [opens_at, min(closes_at, known_at)]. Spot scores are those of the last forecast made before
+    that end. Questions are rows qstart[i]:qstart[i+1]; per-question arrays (q_*) are indexed by question
+    code. Binary rows are scored here from pyes = P(yes); brier, logs, base and lnps (ln p of the outcome)
+    hold the row scores of categorical and ordered rows (empty when there are none). scoring_small does the
+    same in numpy for small histories (tests hold them equal).
     """
     nq = len(qstart) - 1
     nchunks = (nq + QUESTIONS_PER_CHUNK - 1) // QUESTIONS_PER_CHUNK
@@ -410,21 +413,26 @@ def score_runs(
         longest = 1
         for i in range(first_q, last_q):
             longest = max(longest, qstart[i + 1] - qstart[i])
-        k_max = 1
-        for i in range(first_q, last_q):
-            k_max = max(k_max, q_ncols[qcode[qstart[i]]])
         ints = np.empty(9 * longest + 3, dtype=np.int64)
-        floats = np.empty((k_max + 1) * longest + k_max)
-        crowd = np.empty(longest)
+        floats = np.empty(4 * longest + 3)
+        rows = np.empty((4, longest))  # Brier, log, baseline, ln p of each row of the question
+        crowd = np.empty((3, longest))  # per run: ∫ people's median Brier, peer integral, spot peer
         for i in range(first_q, last_q):
             a, b = qstart[i], qstart[i + 1]
             q = qcode[a]
             lo, hi, life = q_opens[q], q_clip_end[q], q_life[q]
+            span = hi - lo
             binary, outcome = q_kind[q] == BINARY_KIND, q_outcome[q]
+            factor = 1.0 if q_kind[q] == CATEGORICAL_KIND else 2.0  # GJ two-sided: binary and ordered ×2
+            for j in range(a, b):
+                if binary:
+                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = binary_row_scores(pyes[j], outcome)
+                else:
+                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = brier[j], logs[j], base[j], lnps[j]
             if relative and offset[i + 1] > offset[i]:
                 _crowd_integrals(
-                    fcode[a:b], t[a:b], member[a:b], values[a:b, : q_ncols[q]], q_kind[q], q_outcome[q],
-                    lo, hi, q_filler_brier[q], crowd, ints, floats,
+                    fcode[a:b], t[a:b], member[a:b], rows[0, : b - a], rows[3, : b - a], lo, hi,
+                    q_filler_brier[q], crowd[0], crowd[1], crowd[2], ints, floats,
                 )  # fmt: skip
             g = offset[i] - 1
             r = a
@@ -437,10 +445,7 @@ def score_runs(
                     active, sb, sl, sbase = 0.0, 0.0, 0.0, 0.0
                     spot_b, spot_l, spot_s = 0.0, 0.0, 0.0
                     for j in range(r, run_end):
-                        if binary:
-                            rb, rl, rs = binary_row_scores(values[j, 0], outcome)
-                        else:
-                            rb, rl, rs = brier[j], logs[j], base[j]
+                        rb, rl, rs = rows[0, j - a], rows[1, j - a], rows[2, j - a]
                         t_next = hi if j == run_end - 1 else t[j + 1]
                         d = _standing_seconds(t[j], t_next, lo, hi)
                         if d > 0.0:
@@ -450,17 +455,50 @@ def score_runs(
                             sbase += rs * d
                         if t[j] < hi:  # the spot forecast: the last one made before the end
                             spot_b, spot_l, spot_s = rb, rl, rs
-                    idle = max(life - active, 0.0)
                     gq[g], gf[g], count[g] = q, fcode[r], run_end - r
-                    tavg = (sb + q_filler_brier[q] * idle) / life
-                    cols[0, g] = tavg
-                    cols[1, g] = 2.0 * tavg if binary else np.nan
-                    cols[2, g] = active / life
-                    cols[3, g] = sb / active if active > 0.0 else np.nan
-                    cols[4, g] = (sb - crowd[g - offset[i]]) / life if relative else np.nan
-                    cols[5, g] = spot_b
-                    cols[6, g] = (sl + q_filler_log[q] * idle) / life
-                    cols[7, g] = spot_l
-                    cols[8, g] = sbase / life
-                    cols[9, g] = spot_s
+                    k = g - offset[i]
+                    _write_scores(
+                        cols, g, active, sb, sl, sbase, spot_b, spot_l, spot_s, span, life, factor, q_filler_brier[q],
+                        relative, crowd[0, k], crowd[1, k], crowd[2, k],
+                    )  # fmt: skip
                 r = run_end
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _write_scores(
+    cols: np.ndarray,
+    g: int,
+    active: float,
+    sb: float,
+    sl: float,
+    sbase: float,
+    spot_b: float,
+    spot_l: float,
+    spot_s: float,
+    span: float,
+    life: float,
+    factor: float,
+    filler: float,
+    relative: bool,
+    crowd_median: float,
+    peer_integral: float,
+    peer_close: float,
+) -> None:
+    """One run's float columns (scoring.FLOAT_FIELDS order) from its integrals; NaN where undefined."""
+    nan = np.nan
+    brier = sb / active if active > 0.0 else nan
+    rel = (sb - crowd_median) / span if relative and span > 0.0 else nan
+    cols[0, g] = brier
+    cols[1, g] = factor * brier
+    cols[2, g] = active / span if span > 0.0 else nan
+    cols[3, g] = rel
+    cols[4, g] = factor * rel
+    cols[5, g] = 100.0 * peer_integral / life if relative else nan
+    cols[6, g] = peer_close if relative else nan
+    cols[7, g] = active / life
+    cols[8, g] = spot_b
+    cols[9, g] = (sb + filler * max(life - active, 0.0)) / life
+    cols[10, g] = sl / active if active > 0.0 else nan
+    cols[11, g] = spot_l
+    cols[12, g] = sbase / life
+    cols[13, g] = spot_s

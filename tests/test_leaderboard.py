@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from forecasts.forecasting import submit_forecast
@@ -69,16 +72,18 @@ def rows_by(rows: list[dict]) -> dict:
 def test_score_json_through_the_store_matches_reference(scored):
     rows = rows_by(scored.json("score"))
     ann = rows[("week", "ann")]
-    assert ann["brier_time_avg"] == pytest.approx(0.0057143, abs=1e-7)
-    assert ann["brier_time_avg_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert ann["brier"] == pytest.approx(0.0057143, abs=1e-7)
+    assert ann["brier_gj"] == pytest.approx(0.0114286, abs=1e-7)
     assert ann["coverage"] == 1.0 and ann["outcome"] == "yes"
-    assert rows[("grid", "ann")]["brier_time_avg"] == pytest.approx(0.1619 / 3)
-    bob = rows[("week", "bob")]  # late: 5 of 7 days uninformed
-    assert bob["brier_time_avg"] == pytest.approx((5 * 0.25 + 2 * 0.49) / 7)
+    assert rows[("grid", "ann")]["brier"] == pytest.approx(0.1619 / 3)
+    bob = rows[("week", "bob")]  # late: 5 of 7 days without a forecast
+    assert bob["brier"] == pytest.approx(0.49)
+    assert bob["brier_fixed_lifetime"] == pytest.approx((5 * 0.25 + 2 * 0.49) / 7)
     assert bob["coverage"] == pytest.approx(2 / 7)
-    # crowd median on days 5–7 is median(0.95, 0.3) = 0.625: relative = 2·(0.49 − 0.140625)/7
-    assert bob["relative_brier"] == pytest.approx(2 * (0.49 - 0.375**2) / 7)
-    assert ann["relative_brier"] == pytest.approx(2 * (0.0025 - 0.375**2) / 7)
+    # days 5–7: the people's Briers are 0.0025 (ann) and 0.49 (bob), median 0.24625; days 0–5 ann alone
+    assert bob["relative_brier"] == pytest.approx(2 * (0.49 - 0.24625) / 7)
+    assert ann["relative_brier"] == pytest.approx(2 * (0.0025 - 0.24625) / 7)
+    assert ann["peer"] == pytest.approx(-bob["peer"])  # two people: opposite peer scores
 
 
 def test_score_filters(scored):
@@ -86,17 +91,24 @@ def test_score_filters(scored):
     assert {r["question_id"] for r in scored.json("score", "--tag", "extra")} == {"other"}
     assert {r["forecaster_id"] for r in scored.json("score", "--question", "week")} == {"ann", "bob"}
     text = scored("score").stdout
-    assert "0.006" in text and "lower is better" in text and "relative" in text
+    assert "0.006" in text and "lower is better" in text and "Relative" in text and "Fatebook" in text
+    assert {r["question_id"] for r in scored.json("score", "--tag", "extra", "--tag", "test")} == {
+        "week",
+        "other",
+        "grid",
+    }
 
 
 def test_leaderboard_ranks_and_labels(scored):
     board = scored.json("leaderboard")
     assert [r["forecaster"] for r in board] == ["ann", "bob"]
     assert board[0]["rank"] == 1 and board[0]["n_questions"] == 3 and board[1]["n_questions"] == 2
-    assert set(board[0]) >= {"brier_time_avg", "relative_brier", "log_time_avg", "coverage", "kind"}
+    assert set(board[0]) >= {"brier", "relative_brier", "peer", "brier_adjusted", "coverage", "kind"}
     assert scored.json("leaderboard", "--tag", "extra")[0]["n_questions"] == 1
+    assert [r["forecaster"] for r in scored.json("leaderboard", "--min-questions", "3")] == ["ann"]
+    assert [r["forecaster"] for r in scored.json("leaderboard", "--rank-by", "peer")] == ["ann", "bob"]
     text = scored("leaderboard").stdout
-    assert "Brier" in text and "crowd median" in text
+    assert "Relative" in text and "Fatebook" in text and "people's median" in text
 
 
 def test_ambiguous_excluded_and_unresolve_removes_scores(scored, db):
@@ -172,8 +184,92 @@ def test_pack_questions_score_after_resolution(pack_cli, db):
         ("ceasefire-current-lines", n) for n in ["ann", "bob"]
     }
     assert rows.get(("ceasefire-current-lines", "bob"), {"coverage": 0.0})["coverage"] < 1e-5
-    assert rows[("ceasefire-current-lines", "ann")]["brier_active"] == pytest.approx(0.49)
-    # a forecast standing a week of a 2.6-year question: almost all the lifetime is the 0.25 filler
     ann = rows[("ceasefire-current-lines", "ann")]
-    assert ann["coverage"] == pytest.approx(7 / 952, rel=1e-3)
-    assert ann["brier_time_avg"] == pytest.approx(0.25 + ann["coverage"] * (0.49 - 0.25), rel=1e-3)
+    assert ann["brier"] == pytest.approx(0.49)  # the headline: the Brier while the forecast stood
+    # a forecast standing a week of a 2.6-year question: the fixed-lifetime Brier is almost all 0.25 filler
+    assert ann["coverage_lifetime"] == pytest.approx(7 / 952, rel=1e-3)
+    assert ann["brier_fixed_lifetime"] == pytest.approx(0.25 + ann["coverage_lifetime"] * (0.49 - 0.25), rel=1e-3)
+
+
+# --- a fair leaderboard ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def uneven(cli, db, tmp_path):
+    """Two easy and two hard questions (all resolve yes); 'lucky' answers only the easy ones, worse than the
+    median there; ann and bob answer all four; the model `bayes` answers the easy ones almost perfectly."""
+    root = tmp_path / "qs"
+    root.mkdir()
+    for qid in ("easy1", "easy2", "hard1", "hard2"):
+        write_question(root, qid, tags='["hard"]' if qid.startswith("hard") else '["easy"]')
+    cli("sync", "--questions", str(root))
+    made = {"easy": {"ann": 0.95, "bob": 0.9, "lucky": 0.85}, "hard": {"ann": 0.5, "bob": 0.4}}
+    for qid in ("easy1", "easy2", "hard1", "hard2"):
+        for who, p in made[qid[:4]].items():
+            submit_forecast(db, qid, p, who, made_at=T0)
+        if qid.startswith("easy"):
+            submit_forecast(db, qid, 0.999, "bayes", made_at=T0, kind="model")
+        cli("resolve", qid, "yes", "--known-at", "2025-01-13")
+    return cli
+
+
+def test_leaderboard_ranks_by_relative_brier_not_raw_brier(uneven):
+    board = {r["forecaster"]: r for r in uneven.json("leaderboard")}
+    people = [r["forecaster"] for r in uneven.json("leaderboard") if r["kind"] == "person"]
+    assert people == ["ann", "lucky", "bob"]  # raw mean Brier would put lucky first
+    assert board["lucky"]["brier"] < board["ann"]["brier"]
+    # easy: Briers 0.0025, 0.01, 0.0225 (median 0.01); hard: 0.25, 0.36 (median 0.305)
+    assert board["ann"]["relative_brier"] == pytest.approx((2 * -0.0075 + 2 * -0.055) / 4)
+    assert board["lucky"]["relative_brier"] == pytest.approx(0.0125)
+    assert board["ann"]["brier_adjusted"] < board["lucky"]["brier_adjusted"]
+    adjusted = [r["forecaster"] for r in uneven.json("leaderboard", "--rank-by", "adjusted") if r["kind"] == "person"]
+    assert adjusted == ["ann", "lucky", "bob"]
+    assert board["ann"]["n_questions"] == 4 and board["lucky"]["n_questions"] == 2
+
+
+def test_model_is_scored_against_people_never_counted_among_them(uneven):
+    rows = {(r["question_id"], r["forecaster_id"]): r for r in uneven.json("score")}
+    assert rows[("easy1", "ann")]["relative_brier"] == pytest.approx(0.0025 - 0.01)  # median of 3 people only
+    assert rows[("easy1", "bayes")]["relative_brier"] == pytest.approx(0.001**2 - 0.01)
+    gm = (0.95 * 0.9 * 0.85) ** (1 / 3)
+    assert rows[("easy1", "bayes")]["peer"] == pytest.approx(100 * 1.5 * np.log(0.999 / gm))
+    peers = [rows[("easy1", w)]["peer"] for w in ("ann", "bob", "lucky")]
+    assert sum(peers) == pytest.approx(0.0, abs=1e-9)  # the people's peer scores sum to zero
+    model = [r for r in uneven.json("leaderboard") if r["forecaster"] == "bayes"]
+    assert model[0]["kind"] == "model" and model[0]["n_questions"] == 2
+
+
+def test_min_questions_tags_and_scores_at_close(uneven):
+    assert {r["forecaster"] for r in uneven.json("leaderboard", "--min-questions", "3")} == {"ann", "bob"}
+    assert {r["n_questions"] for r in uneven.json("leaderboard", "--tag", "hard")} == {2}
+    both = {r["forecaster"]: r["n_questions"] for r in uneven.json("leaderboard", "--tag", "hard", "--tag", "easy")}
+    assert both == {"ann": 4, "bob": 4, "lucky": 2, "bayes": 2}
+    rows = uneven.json("score", "--by", "bob")
+    bob = next(r for r in uneven.json("leaderboard") if r["forecaster"] == "bob")
+    assert bob["peer_close"] == pytest.approx(np.mean([r["peer_close"] for r in rows]))
+    assert bob["brier_close"] == pytest.approx(np.mean([r["brier_close"] for r in rows]))
+    at_close = uneven("leaderboard", "--at-close").stdout  # headers wrap at spaces: look for their words
+    assert "close" in at_close and "close" not in uneven("leaderboard").stdout.split("Relative")[0]
+    assert at_close != uneven("leaderboard").stdout
+    bad = uneven("leaderboard", "--rank-by", "raw", ok=False)
+    assert bad.exit_code == 1 and "rank-by: 'raw' must be one of relative, peer, adjusted" in bad.output
+
+
+def test_calibration_reports_the_leaderboards_numbers(uneven):
+    cal = uneven.json("calibration", "ann")["scores"]
+    ann = next(r for r in uneven.json("leaderboard") if r["forecaster"] == "ann")
+    for field in ("brier", "brier_close", "relative_brier", "peer"):
+        assert cal[field] == pytest.approx(ann[field], abs=1e-12)
+    assert "Brier (time-avg, GJO)" in uneven("calibration", "ann").stdout
+
+
+def test_team_size_scoring_does_not_load_numba(scored):
+    # a team's database scores in numpy: neither score nor leaderboard loads numba or the compiled kernels
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom forecasts.cli import app\n"
+        f"for cmd in (['score'], ['leaderboard'], ['calibration', 'ann']):\n"
+        f"    assert CliRunner().invoke(app, ['--db', {str(scored.db_path)!r}, *cmd, '--json']).exit_code == 0\n"
+        "print(sorted(m for m in ('numba', 'forecasts.scoring_kernels') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]" and out.stderr == ""

@@ -57,18 +57,19 @@ def test_reference_baseline_scores():
     assert scoring.baseline_score(0.9) == pytest.approx(84.79969066, abs=1e-7)
     assert scoring.baseline_score(0.1) == pytest.approx(-232.19280949, abs=1e-7)
     whole = scores(history([("a", 0, 0.9)]), one_question(0))
-    assert whole.loc[("q", "a"), "baseline_time_avg"] == pytest.approx(84.79969066, abs=1e-7)
+    assert whole.loc[("q", "a"), "baseline"] == pytest.approx(84.79969066, abs=1e-7)
     low = scores(history([("a", 0, 0.1)]), one_question(0))
-    assert low.loc[("q", "a"), "baseline_time_avg"] == pytest.approx(-232.19280949, abs=1e-7)
+    assert low.loc[("q", "a"), "baseline"] == pytest.approx(-232.19280949, abs=1e-7)
     half = scores(history([("a", 3.5, 0.9)]), one_question(0)).loc[("q", "a")]
-    assert half["baseline_time_avg"] == pytest.approx(42.39984533, abs=1e-7)
+    assert half["baseline"] == pytest.approx(42.39984533, abs=1e-7)
     assert half["coverage"] == pytest.approx(0.5)
 
 
 def test_reference_time_averaged_brier_seven_day_question():
     row = scores(history([("a", 0, 0.9), ("a", 3, 0.95)]), one_question(0)).loc[("q", "a")]
-    assert row["brier_time_avg"] == pytest.approx(0.0057143, abs=1e-7)
-    assert row["brier_time_avg_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert row["brier"] == pytest.approx(0.0057143, abs=1e-7)
+    assert row["brier_gj"] == pytest.approx(0.0114286, abs=1e-7)
+    assert row["brier_fixed_lifetime"] == pytest.approx(0.0057143, abs=1e-7)  # whole lifetime covered: the same
     assert row["coverage"] == 1.0
     assert row["brier_close"] == pytest.approx(0.0025)
     assert row["n_forecasts"] == 2
@@ -80,14 +81,17 @@ def test_datetime_input_equals_seconds():
     q_dt = q.assign(opens_at=base, closes_at=base + pd.Timedelta(days=7), known_at=base + pd.Timedelta(days=7))
     f = history([("a", 0, 0.9), ("a", 3, 0.95)])
     f_dt = f.assign(made_at=base + pd.to_timedelta(f["made_at"], unit="s"))
-    assert scores(f_dt, q_dt)["brier_time_avg"].iloc[0] == pytest.approx(0.0057143, abs=1e-7)
+    assert scores(f_dt, q_dt)["brier"].iloc[0] == pytest.approx(0.0057143, abs=1e-7)
 
 
-def test_early_resolution_uses_scheduled_lifetime_and_filler():
-    # resolves yes on day 2 of 10: forecasts count until day 2, the remaining 8 days are the 0.25 filler
+def test_early_resolution_headline_and_fixed_lifetime():
+    # resolves yes on day 2 of 10: the headline counts the 2 days the forecast stood; the fixed-lifetime Brier
+    # fills the remaining 8 days with the 0.25 filler
     row = scores(history([("a", 0, 0.9), ("a", 5, 0.2)]), one_question(0, days=10, known=2)).loc[("q", "a")]
-    assert row["brier_time_avg"] == pytest.approx((2 * 0.01 + 8 * 0.25) / 10)
-    assert row["coverage"] == pytest.approx(0.2)
+    assert row["brier"] == pytest.approx(0.01)
+    assert row["brier_fixed_lifetime"] == pytest.approx((2 * 0.01 + 8 * 0.25) / 10)
+    assert row["coverage"] == 1.0
+    assert row["coverage_lifetime"] == pytest.approx(0.2)
     assert row["brier_close"] == pytest.approx(0.01)  # the day-5 forecast came after the truth was known
 
 
@@ -109,11 +113,13 @@ def test_categorical_and_ordered_time_average():
     )
     out = scores(f, q)
     cat_b = (0.2**2 + 0.3**2 + 0.1**2, 2 / 3)  # forecast Brier, uniform filler (K−1)/K
-    assert out.loc[("c", "a"), "brier_time_avg"] == pytest.approx((cat_b[0] + cat_b[1]) / 2)
-    assert out.loc[("o", "a"), "brier_time_avg"] == pytest.approx(0.1619 / 3)
+    assert out.loc[("c", "a"), "brier_fixed_lifetime"] == pytest.approx((cat_b[0] + cat_b[1]) / 2)
+    assert out.loc[("c", "a"), "brier"] == pytest.approx(cat_b[0])
+    assert out.loc[("o", "a"), "brier"] == pytest.approx(0.1619 / 3)
+    assert out.loc[("o", "a"), "brier_gj"] == pytest.approx(2 * 0.1619 / 3)  # GJ's ordered ×2
     assert out.loc[("c", "a"), "log_close"] == pytest.approx(-np.log(0.7))
     assert out.loc[("c", "a"), "baseline_close"] == pytest.approx(100 * (np.log(0.7) / np.log(3) + 1))
-    assert np.isnan(out.loc[("c", "a"), "brier_time_avg_gj"])
+    assert out.loc[("c", "a"), "brier_gj"] == out.loc[("c", "a"), "brier"]  # GJ's categorical Brier is Σ (0–2)
 
 
 # --- properties -------------------------------------------------------------------------------------
@@ -151,12 +157,13 @@ def test_categorical_and_ordered_brier_are_proper(q, p):
 @SETTINGS
 @given(p=st.floats(0.0, 1.0), outcome=st.integers(0, 1))
 def test_compiled_binary_row_scores_equal_the_rules(p, outcome):
-    b, log, base = kernels.binary_row_scores(p, outcome)
+    b, log, base, ln_p = kernels.binary_row_scores(p, outcome)
     p_outcome = p if outcome == 0 else 1 - p
     assert b == pytest.approx(scoring.brier_binary(p, 1.0 - outcome), abs=1e-15)
     assert log == pytest.approx(scoring.log_score(p_outcome), abs=1e-12)
     with np.errstate(divide="ignore"):
         assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
+        assert ln_p == pytest.approx(np.log(p_outcome), abs=1e-12)
 
 
 def test_uninformed_filler_of_ordered_question_depends_on_outcome():
@@ -169,7 +176,7 @@ def test_uninformed_filler_of_ordered_question_depends_on_outcome():
         {"question_id": "o", "forecaster_id": "a", "made_at": [DAY], "probability": np.nan,
          "probabilities": [[0.25, 0.25, 0.25, 0.25]]}
     )  # fmt: skip
-    assert scores(f, q).loc[("o", "a"), "brier_time_avg"] == pytest.approx(0.125)  # filler = the same forecast
+    assert scores(f, q).loc[("o", "a"), "brier_fixed_lifetime"] == pytest.approx(0.125)  # filler = the same forecast
 
 
 @SETTINGS
@@ -214,10 +221,10 @@ def random_history(seed: int, n: int = 60, nq: int = 3, nf: int = 5) -> tuple[pd
 def test_ranges_of_time_averaged_scores(seed):
     fs, qs = random_history(seed)
     out = scoring.score_forecasts(fs, qs)
-    assert out["brier_time_avg"].between(0, 1).all()
-    assert out["coverage"].between(0, 1).all()
+    assert out["brier_fixed_lifetime"].between(0, 1).all()
+    assert out["coverage"].between(0, 1).all() and out["coverage_lifetime"].between(0, 1).all()
     assert out["relative_brier"].between(-1, 1).all()
-    assert (out["brier_active"].dropna().between(0, 1)).all()
+    assert (out["brier"].dropna().between(0, 1)).all()
 
 
 @settings(max_examples=20, deadline=None)
@@ -238,16 +245,17 @@ def test_late_forecaster_not_flattered(p, early, late, outcome):
     # both report the same informative forecast; the one who waited is scored worse, never better
     p_yes = p if outcome == 0 else 1 - p
     out = scores(history([("early", early, p_yes), ("late", late, p_yes)]), one_question(outcome))
-    assert out.loc[("q", "late"), "brier_time_avg"] > out.loc[("q", "early"), "brier_time_avg"]
-    assert out.loc[("q", "late"), "brier_active"] == pytest.approx(out.loc[("q", "early"), "brier_active"])
+    assert out.loc[("q", "late"), "brier_fixed_lifetime"] > out.loc[("q", "early"), "brier_fixed_lifetime"]
+    assert out.loc[("q", "late"), "brier"] == pytest.approx(out.loc[("q", "early"), "brier"])
     # a late *perfect-ish* forecaster still loses to an early good one when they waited long enough
     perfect = 0.999 if outcome == 0 else 0.001
     out2 = scores(history([("early", 0, p_yes), ("late", 6.9, perfect)]), one_question(outcome))
-    assert out2.loc[("q", "late"), "brier_time_avg"] > out2.loc[("q", "early"), "brier_time_avg"]
+    assert out2.loc[("q", "late"), "brier_fixed_lifetime"] > out2.loc[("q", "early"), "brier_fixed_lifetime"]
 
 
 def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> dict:
-    """Relative Brier by brute force over every elementary interval (median with np.median)."""
+    """Relative Brier by brute force over every elementary interval: your Brier minus np.median of the standing
+    members' Briers, over your active time, divided by [opens, min(closes, known)); filler 0.25 with nobody."""
     out = {}
     qs = qs.set_index("question_id")
     for (qid, fid), mine in fs.groupby(["question_id", "forecaster_id"]):
@@ -266,9 +274,9 @@ def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None)
             if standing.empty:
                 continue
             now = crowd[crowd.made_at <= a].sort_values(["made_at", "seq"]).groupby("forecaster_id").probability.last()
-            crowd_b = (np.median(now) - o) ** 2 if len(now) else 0.25
+            crowd_b = np.median((now.to_numpy() - o) ** 2) if len(now) else 0.25
             total += ((standing.probability.iloc[-1] - o) ** 2 - crowd_b) * (b - a)
-        out[(qid, fid)] = total / (q.closes_at - q.opens_at)
+        out[(qid, fid)] = total / (end - q.opens_at)
     return out
 
 
@@ -280,6 +288,52 @@ def test_relative_brier_matches_brute_force(seed, n, crowd_only):
     out = scores(fs, qs, crowd_members=members)
     for key, rel in naive_relative(fs, qs, members).items():
         assert out.loc[key, "relative_brier"] == pytest.approx(rel, abs=1e-12)
+
+
+def naive_peer(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> dict:
+    """Metaculus peer score by brute force: per elementary interval, 100·n/(n−1)·(ln p − mean of the standing
+    members' ln p) with n ≥ 2 members standing, summed over your standing time ÷ the scheduled lifetime; and
+    the spot value with the forecasts made before min(closes, known)."""
+    out = {}
+    qs = qs.set_index("question_id")
+    for (qid, fid), mine in fs.groupby(["question_id", "forecaster_id"]):
+        q = qs.loc[qid]
+        end = min(q.closes_at, q.known_at)
+        if not (mine.made_at < end).any():
+            continue
+        everyone = fs[fs.question_id == qid].sort_values(["made_at", "seq"])
+        crowd = everyone if members is None else everyone[everyone.forecaster_id.isin(members)]
+
+        def ln_p(p: float, q=q) -> float:
+            return float(np.log(p if q.outcome_index == 0 else 1 - p))
+
+        def peer_at(a: float, strict: bool, crowd=crowd, mine=mine) -> float | None:
+            pick = (lambda d: d[d.made_at < a]) if strict else (lambda d: d[d.made_at <= a])
+            standing = pick(mine.sort_values(["made_at", "seq"]))
+            now = pick(crowd).groupby("forecaster_id").probability.last()
+            if standing.empty:
+                return None
+            n = len(now)
+            if n < 2:
+                return 0.0
+            mean_ln = np.mean([ln_p(p) for p in now])
+            return 100 * n / (n - 1) * (ln_p(standing.probability.iloc[-1]) - mean_ln)
+
+        cuts = sorted({q.opens_at, end} | {t for t in everyone.made_at if q.opens_at < t < end})
+        total = sum((peer_at(a, False) or 0.0) * (b - a) for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+        out[(qid, fid)] = (total / (q.closes_at - q.opens_at), peer_at(end, True))
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.sampled_from([30, 200]), crowd_only=st.booleans())
+def test_peer_score_matches_brute_force(seed, n, crowd_only):
+    fs, qs = random_history(seed, n=n)
+    members = {"f0", "f1", "f2"} if crowd_only else None
+    out = scores(fs, qs, crowd_members=members)
+    for key, (peer, spot) in naive_peer(fs, qs, members).items():
+        assert out.loc[key, "peer"] == pytest.approx(peer, abs=1e-9)
+        assert out.loc[key, "peer_close"] == pytest.approx(spot, abs=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
@@ -320,8 +374,8 @@ def test_stable_order_is_numpys_stable_argsort(x, budget):
 
 
 @pytest.mark.parametrize("qtype", ["categorical", "ordered"])
-def test_relative_brier_of_categorical_crowd_uses_renormalised_median(qtype):
-    # the crowd median is taken per outcome and renormalised; checked segment by segment with numpy
+def test_relative_brier_of_categorical_crowd_is_median_of_briers(qtype):
+    # the people's side is the median of their Briers (not the Brier of a median forecast), segment by segment
     rule = scoring.brier_ordered if qtype == "ordered" else scoring.brier_categorical
     q = pd.DataFrame([{"question_id": "c", "type": qtype, "n_outcomes": 3, "outcome_index": 1}])
     q = q.assign(opens_at=0.0, closes_at=4 * DAY, known_at=4 * DAY)
@@ -335,16 +389,77 @@ def test_relative_brier_of_categorical_crowd_uses_renormalised_median(qtype):
             "probabilities": [p for _, p in made.values()],
         }
     )
-    out = scores(f, q)
+    own = {w: rule(np.array([p]), 1)[0] for w, (_, p) in made.items()}
     segments = [(0, 1, ["a"]), (1, 2, ["a", "b"]), (2, 4, ["a", "b", "c"])]
-    crowd = {}
-    for start, end, who in segments:
-        med = np.median([made[w][1] for w in who], axis=0)
-        crowd[(start, end)] = rule((med / med.sum())[None, :], 1)[0]
-    for name, (day, probs) in made.items():
-        own = rule(np.array([probs]), 1)[0]
-        want = sum((own - cb) * (end - start) for (start, end), cb in crowd.items() if start >= day) / 4
-        assert out.loc[("c", name), "relative_brier"] == pytest.approx(want, abs=1e-12)
+    crowd = {(start, end): np.median([own[w] for w in who]) for start, end, who in segments}
+    for engine in ("numpy", "compiled"):
+        out = scores(f, q, engine=engine)
+        for name, (day, _) in made.items():
+            want = sum((own[name] - cb) * (end - start) for (start, end), cb in crowd.items() if start >= day) / 4
+            assert out.loc[("c", name), "relative_brier"] == pytest.approx(want, abs=1e-12)
+
+
+def mixed_history(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Binary, categorical and ordered questions with early resolutions, ties and forecasts outside the window."""
+    rng = np.random.default_rng(seed)
+    types = [("binary", 2), ("categorical", 3), ("ordered", 4), ("binary", 2), ("categorical", 2)]
+    qs = pd.DataFrame(
+        {
+            "question_id": [f"q{i}" for i in range(len(types))],
+            "type": [t for t, _ in types],
+            "n_outcomes": [k for _, k in types],
+            "outcome_index": [int(rng.integers(0, k)) for _, k in types],
+            "opens_at": 0.0,
+            "closes_at": 100.0,
+            "known_at": rng.choice([100.0, 40.0], len(types)),
+        }
+    )
+    qi = rng.integers(0, len(types), n)
+    probs = [rng.dirichlet(np.ones(types[i][1])) for i in qi]
+    fs = pd.DataFrame(
+        {
+            "question_id": qs["question_id"].to_numpy()[qi],
+            "forecaster_id": rng.choice([f"f{i}" for i in range(6)], n),
+            "made_at": rng.integers(-5, 110, n).astype(float),
+            "probability": [p[0] if types[i][0] == "binary" else np.nan for i, p in zip(qi, probs, strict=True)],
+            "probabilities": [list(p) for p in probs],
+            "seq": np.arange(n),
+        }
+    )
+    return fs, qs
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.sampled_from([1, 20, 150]), crowd_only=st.booleans())
+def test_numpy_path_equals_compiled_kernels(seed, n, crowd_only):
+    # small histories score in numpy (no numba import), large ones in the compiled kernels: the same table
+    fs, qs = mixed_history(seed, n)
+    members = {"f0", "f1", "f2"} if crowd_only else None
+    a = scoring.score_forecasts(fs, qs, crowd_members=members, engine="numpy")
+    b = scoring.score_forecasts(fs, qs, crowd_members=members, engine="compiled")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    ps=st.lists(st.floats(0.01, 0.99), min_size=3, max_size=9).filter(lambda v: len(v) % 2 == 1),
+    days=st.lists(st.floats(0, 6), min_size=9, max_size=9),
+    outcome=st.integers(0, 1),
+)
+def test_odd_crowd_peer_scores_sum_to_zero_and_median_relative_is_zero(ps, days, outcome):
+    # Metaculus's peer score is centred on the people's mean log score: at every instant the standing people's
+    # scores sum to 0, so their time-averages do too. Relative Brier is centred on the median: when everyone
+    # stands the whole time, the median person scores exactly 0 and the crowd's relative scores sum to
+    # n·(mean − median) of the Briers.
+    f = history([(f"p{i}", 0, p) for i, p in enumerate(ps)])
+    out = scores(f, one_question(outcome))
+    assert out["peer"].sum() == pytest.approx(0.0, abs=1e-9)
+    assert np.median(out["relative_brier"]) == pytest.approx(0.0, abs=1e-12)
+    briers = (np.array(ps) - (1.0 - outcome)) ** 2
+    assert out["relative_brier"].sum() == pytest.approx(len(ps) * (briers.mean() - np.median(briers)), abs=1e-12)
+    # staggered arrivals: the peer scores still sum to zero (each instant's do)
+    late = history([(f"p{i}", d, p) for i, (p, d) in enumerate(zip(ps, days, strict=False))])
+    assert scores(late, one_question(outcome))["peer"].sum() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_single_forecaster_has_zero_relative_brier_and_crowd_excludes_aggregates():

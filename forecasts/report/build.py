@@ -26,6 +26,8 @@ from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import trajectory as tr
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
+from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
+from forecasts.score_labels import described as described_scores
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
 
 WEEK = timedelta(days=7)
@@ -386,8 +388,7 @@ def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
             "trend": {"times": [t for t, _ in points], "series": series} if points else []}  # fmt: skip
 
 
-SCORE_SHOWN = ("forecaster_id", "n_forecasts", "brier_time_avg", "coverage", "brier_active", "relative_brier",
-               "brier_close", "log_close", "baseline_time_avg")  # fmt: skip
+SCORE_SHOWN = REPORT_SCORE_FIELDS  # score_labels: the same names and labels as `score` and `leaderboard`
 CALIBRATION_SHOWN = ("bin", "n", "yes", "mean_forecast", "observed", "ci95_low", "ci95_high")
 
 
@@ -419,7 +420,7 @@ def _resolved(
     """Questions whose resolution was recorded this week, with each forecaster's scores on them."""
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
     score_table = _optional("forecasts.leaderboard", "score_table")
-    described = dict(getattr(importlib.import_module("forecasts.scoring"), "SCORE_COLUMNS", {})) if score_table else {}
+    described = described_scores(SCORE_FIELDS) if score_table else {}
     described["forecaster_id"] = "forecaster"
     out = []
     for r in week:

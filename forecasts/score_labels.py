@@ -1,0 +1,107 @@
+"""One name, one header and one description per score, shared by score, leaderboard, calibration and the report.
+
+Field names are the stable `--json` keys (docs/scores.md); headers are words naming the convention, so the same
+number reads the same wherever it is shown. Nothing here imports numpy or pandas.
+"""
+
+from __future__ import annotations
+
+# per question × forecaster (scoring.score_forecasts / `forecasts score`): field -> (header, description)
+SCORE_FIELDS: dict[str, tuple[str, str]] = {
+    "n_forecasts": ("Forecasts", "forecasts made (count)"),
+    "brier": (
+        "Brier (time-avg, GJO)",
+        "mean Brier over the time your forecasts stood, up to min(close, truth known); Good Judgment Open's mean "
+        "daily Brier in continuous time (p−o)², binary/ordered 0–1, categorical 0–2, lower is better",
+    ),
+    "brier_gj": (
+        "Brier ×2 (GJO/Fatebook)",
+        "the same Brier in Good Judgment Open's and Fatebook's two-sided convention (binary and ordered ×2, 0–2)",
+    ),
+    "coverage": ("Coverage", "share of [opens, min(close, truth known)) with a standing forecast (0–1)"),
+    "relative_brier": (
+        "Relative Brier (Fatebook)",
+        "∫ over your active time of (your Brier − median of the people's Briers at that instant) ÷ the scored "
+        "span; 0 while you have no forecast; negative beats the people (GJ Open accuracy, Fatebook relative)",
+    ),
+    "relative_brier_gj": (
+        "Relative Brier ×2 (Fatebook)",
+        "relative Brier in the two-sided ×2 convention, as Fatebook and GJ Open print it",
+    ),
+    "peer": (
+        "Peer (Metaculus)",
+        "Metaculus peer score 100·n/(n−1)·ln(p / geometric mean of the people's p), time-averaged over the "
+        "scheduled lifetime (0 where you had no forecast); higher is better, the people average 0",
+    ),
+    "peer_close": ("Peer at close (Metaculus)", "Metaculus spot peer score of the forecast standing at close"),
+    "coverage_lifetime": (
+        "Coverage of lifetime (Metaculus)",
+        "share of the scheduled lifetime [opens, close) with a standing forecast (0–1)",
+    ),
+    "brier_close": ("Brier at close", "Brier of the forecast standing at min(close, truth known), (p−o)²"),
+    "brier_fixed_lifetime": (
+        "Brier (fixed lifetime)",
+        "time-averaged Brier over the whole scheduled lifetime, uninformed forecast (0.25 binary) where none "
+        "stood; proper for 'by date' questions, which resolve yes early but no only at the deadline",
+    ),
+    "log": (
+        "Log score (time-avg)",
+        "mean −ln p of the outcome while your forecasts stood (p clamped to [0.001, 0.999])",
+    ),
+    "log_close": ("Log score at close", "−ln p of the outcome of the forecast standing at close"),
+    "baseline": (
+        "Baseline (Metaculus)",
+        "Metaculus baseline score 100·(log_K p + 1), time-averaged over the scheduled lifetime; higher is better",
+    ),
+    "baseline_close": ("Baseline at close (Metaculus)", "Metaculus baseline score of the forecast standing at close"),
+}
+
+# across questions (leaderboard.leaderboard / `forecasts leaderboard`)
+LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
+    "rank": ("Rank", "rank by the ranking score (1 = best); people, the model and aggregates together"),
+    "forecaster": ("Forecaster", "forecaster"),
+    "kind": ("Kind", "person, model or aggregate (only people form the median and geometric mean)"),
+    "n_questions": ("Questions", "resolved questions scored (count)"),
+    "relative_brier": (
+        "Relative Brier (Fatebook)",
+        "mean relative Brier over the questions (negative beats the people)",
+    ),
+    "peer": ("Peer (Metaculus)", "mean Metaculus peer score over the questions (higher is better)"),
+    "brier": ("Brier (time-avg, GJO)", "mean of the per-question headline Brier (raw: depends on the questions taken)"),
+    "brier_adjusted": (
+        "Brier (adjusted for difficulty)",
+        "a_f + mean(b_q) of the two-way fixed-effects fit Brier_fq = a_f + b_q over all forecasters "
+        "(ForecastBench's method): the Brier on an average question",
+    ),
+    "brier_close": ("Brier at close", "mean Brier of the forecast standing at close"),
+    "peer_close": ("Peer at close (Metaculus)", "mean Metaculus spot peer score at close"),
+    "coverage": ("Coverage", "mean share of the scored spans with a standing forecast (0–1)"),
+}
+
+RANKINGS = {"relative": "relative_brier", "peer": "peer", "adjusted": "brier_adjusted"}
+
+# calibration (Murphy decomposition of the forecasts standing at close, categorical outcomes unfolded)
+CALIBRATION_FIELDS: dict[str, tuple[str, str]] = {
+    "brier": ("Brier at close (unfolded)", "mean (p−o)² of the forecasts standing at close, one per outcome"),
+    "brier_binned": ("Brier of bin means", "the same with each forecast replaced by its bin's mean forecast"),
+    "reliability": ("Reliability", "calibration error (lower is better)"),
+    "resolution": ("Resolution", "how far the bins' outcomes are from the base rate (higher is better)"),
+    "uncertainty": ("Uncertainty", "base rate × (1 − base rate)"),
+}
+
+# what the report's table of a resolved question shows, in order
+REPORT_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "brier", "coverage", "relative_brier", "peer",
+                       "brier_close", "brier_fixed_lifetime")  # fmt: skip
+
+
+def header(field: str) -> str:
+    """The column header of a score field (the field name itself when it is not a score)."""
+    for table in (SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
+        if field in table:
+            return table[field][0]
+    return field
+
+
+def described(fields: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """field -> "Header: description", the label the report and docs print."""
+    return {k: f"{h}: {d}" for k, (h, d) in fields.items()}
