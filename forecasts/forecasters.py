@@ -11,7 +11,7 @@ from forecasts.timeutil import now_utc, to_iso
 
 MODEL = "bayes"
 CROWD = "crowd"
-RESERVED = {MODEL: "model", CROWD: "aggregate"}
+RESERVED = {MODEL: "model", CROWD: "aggregate", "bayes-reconstructed": "model"}  # the last: forecasts.reconstruct
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
