@@ -199,3 +199,22 @@ def test_a_resolved_question_is_certain_in_status_and_scenario_signposts(pack_cl
     shown = {r["id"]: r for r in pack_cli.json("scenarios")}
     talks = next(sp for sp in shown["fast-deal"]["signposts"] if sp.get("question") == "talks-start")
     assert talks["probability"] == 1.0 and talks["movement"] == "up" and talks["signal"] == "toward"
+
+
+def test_scenario_conditions_are_open_or_settled_consistently(pack):
+    import tomllib
+
+    rows = [json.loads(line) for line in RESOLUTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    resolved = {r["question"]: r["outcome"] for r in rows}
+    files = sorted((PACK_DIR / "scenarios").glob("*.toml"))
+    scenarios = [tomllib.loads(f.read_text(encoding="utf-8")) for f in files if f.name != "dependencies.toml"]
+    assert len(scenarios) >= 3
+    for sc in scenarios:
+        for cond in sc["conditions"]:
+            q = pack[cond["question"]]
+            if q.id in resolved:  # settled: met (no scenario is silently impossible) and said so
+                assert resolved[q.id] in cond["outcomes"], (sc["id"], q.id)
+                assert "settled" in sc["description"] and q.id in sc["description"], sc["id"]
+            else:  # open: it can still happen
+                assert q.closes_at > TODAY, (sc["id"], q.id)
+        assert "Status on 2026-11-29" in sc["description"], sc["id"]
