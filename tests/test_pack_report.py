@@ -18,8 +18,8 @@ RESOLUTIONS = PACK / "resolutions.jsonl"
 
 def _main_job(pack_cli, questions_dir: Path) -> None:
     """The README's main job minus `weekly` (whose scenario fit is slow); scenarios are not under test here."""
-    pack_cli("evidence", "import", str(EVIDENCE))
     pack_cli("import", str(RESOLUTIONS))
+    pack_cli("evidence", "import", str(EVIDENCE))
     pack_cli("reconstruct")
     shutil.rmtree(questions_dir / "road-ahead" / "scenarios")
 
@@ -39,6 +39,8 @@ def test_history_is_not_this_weeks_news_and_the_model_is_scored(pack_cli, questi
     assert RECONSTRUCTED in scored
     board = {row["forecaster"] for row in data["leaderboard"]["table"]["rows"]}
     assert RECONSTRUCTED in board
+    check = pack_cli.json("db", "check")  # no forecast recorded after a truth was known, nothing else amiss
+    assert check["ok"] and check["errors"] == [] and check["warnings"] == [], check
 
 
 def test_an_item_observed_this_week_is_news_and_moves_its_question(pack_cli, questions_dir):

@@ -299,8 +299,8 @@ def test_bad_week_and_format_are_user_errors(world, cli):
 
 
 def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path):
-    pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
     pack_cli("import", str(questions_dir / "road-ahead" / "resolutions.jsonl"))
+    pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
     pack_cli("reconstruct")
     out = pack_cli.json("report", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir))
     text = Path(out["files"][0]).read_text(encoding="utf-8")

@@ -48,8 +48,8 @@ def test_main_job_output_is_only_our_own(questions_dir, tmp_path):
     evidence = questions_dir / "road-ahead" / "evidence.jsonl"
     outputs = []
     resolutions = questions_dir / "road-ahead" / "resolutions.jsonl"
-    for args in (["sync", "--questions", str(questions_dir)], ["evidence", "import", str(evidence)],
-                 ["import", str(resolutions)], ["reconstruct"],
+    for args in (["sync", "--questions", str(questions_dir)], ["import", str(resolutions)],
+                 ["evidence", "import", str(evidence)], ["reconstruct"],
                  ["weekly", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir)]):  # fmt: skip
         cmd = [str(exe) if exe.exists() else shutil.which("forecasts"), *env_db, *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
