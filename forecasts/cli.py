@@ -788,6 +788,21 @@ def weekly_summary(result: dict) -> str:
     return f"recorded {model} and {crowd}"
 
 
+@app.command()
+@user_errors
+def reconstruct(as_json: JsonOpt = False) -> None:
+    """Replay the evidence history as if logged day by day: the model's past forecasts as `bayes-reconstructed`."""
+    from forecasts.reconstruct import reconstruct as replay
+
+    result = replay(db())
+    if as_json:
+        return emit_json(result)
+    typer.echo(
+        f"{result['forecaster']}: {result['written']} forecasts recorded, {result['corrected']} corrected "
+        f"({result['planned']} in the replay of {result['questions']} questions, {result['first']} to {result['last']})"
+    )
+
+
 # --- skill (issue 6): skill, aggregate ---------------------------------------------------------
 
 

@@ -501,6 +501,15 @@ def m020_guard_questions_and_forecasters(db: Database) -> None:
         db.conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {when} BEGIN SELECT RAISE(ABORT, '{why}'); END")
 
 
+# --- migrations of the question pack (m050_*) ------------------------------------------------------
+
+
+@migration
+def m050_evidence_note(db: Database) -> None:
+    """An evidence item may carry the analyst's note (provenance: which page says what, why this date)."""
+    db.conn.execute("ALTER TABLE evidence ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

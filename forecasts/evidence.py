@@ -35,7 +35,7 @@ GRADES = {"neutral": 1.0} | {
 SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
 LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
-ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags")  # besides key
+ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "note")  # besides key
 _SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
 
 
@@ -65,6 +65,7 @@ class EvidenceItem:
     recorded_by: str = ""
     tags: list[str] = field(default_factory=list)
     key: str | None = None
+    note: str = ""  # the analyst's provenance note (which page says what, why this date)
 
 
 def parse_reliability(value: str | float | None) -> tuple[float, str]:
@@ -206,6 +207,7 @@ def _write_item(db: Database, item: EvidenceItem, recorded_at: str) -> int:
             "reliability_grade": item.reliability_grade,
             "recorded_by": item.recorded_by,
             "tags": json.dumps(item.tags),
+            "note": item.note,
         },
     )
     for spec in item.links:
@@ -232,6 +234,7 @@ def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceIt
     item.source = _check_text(item.source, "source")
     item.url = _check_url(item.url)
     item.recorded_by = _check_text(item.recorded_by, "recorded_by")
+    item.note = _check_text(item.note, "note")
     item.tags = _check_tags(item.tags)
     item.links = [replace(spec, reasoning=_check_text(spec.reasoning, "reasoning")) for spec in item.links]
     if item.observed_at > now:
@@ -361,6 +364,7 @@ def _item_from_record(rec: dict[str, Any], where: str) -> EvidenceItem:
             recorded_by=rec.get("recorded_by") or "",
             tags=tags,
             key=(str(rec["key"]) if rec.get("key") not in (None, "") else None),
+            note=rec.get("note") or "",
         )
     except ForecastsError as exc:
         raise ForecastsError(f"{where}: {exc}") from None

@@ -19,7 +19,8 @@ from forecasts.validation import NAME_PATTERN, check_row
 MODEL = "bayes"
 CROWD = "crowd"
 CROWD_METHODS = {"median": CROWD, "geometric": "crowd-geometric", "extremized": "crowd-extremized"}
-RESERVED = {MODEL: "model", **{name: "aggregate" for name in CROWD_METHODS.values()}}
+RECONSTRUCTED = "bayes-reconstructed"  # the model replayed over the evidence history (forecasts.reconstruct)
+RESERVED = {MODEL: "model", RECONSTRUCTED: "model", **{name: "aggregate" for name in CROWD_METHODS.values()}}
 KINDS = ("person", "model", "aggregate")
 
 

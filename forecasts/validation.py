@@ -297,7 +297,7 @@ def check_evidence(row: dict[str, Any], now: datetime | None = None) -> None:
         row_id(row["id"], "id")
     if row.get("key") is not None:
         text(row["key"], "key", required=True)
-    _texts(row, ("summary", "source", "reliability_grade", "recorded_by"), required=("summary",))
+    _texts(row, ("summary", "source", "reliability_grade", "recorded_by", "note"), required=("summary",))
     if "url" in row:
         url(row["url"])
     if "reliability" in row:

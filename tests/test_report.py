@@ -300,13 +300,18 @@ def test_bad_week_and_format_are_user_errors(world, cli):
 
 
 def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path):
+    pack_cli("import", str(questions_dir / "road-ahead" / "resolutions.jsonl"))
     pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
+    pack_cli("reconstruct")
     out = pack_cli.json("report", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir))
     text = Path(out["files"][0]).read_text(encoding="utf-8")
-    assert out["summary"]["open"] >= 9 and out["summary"]["evidence_this_week"] >= 12
-    for qid in ("ceasefire-current-lines", "talks-start", "nato-renunciation"):
+    # the pack's trail is history (observed before this week): counted, not listed as this week's news
+    assert out["summary"]["open"] >= 9 and out["summary"]["evidence_this_week"] == 0
+    assert out["summary"]["history_recorded_this_week"]["items"] >= 40
+    for qid in ("ceasefire-current-lines", "nato-renunciation", "general-ceasefire"):
         assert f"### {qid}:" in text
-    assert "Biggest movers this week" in text and "Evidence logged this week" in text
+    assert "### talks-start: 2025-04-to-2025-12" in text and "bayes-reconstructed" in text  # resolved and scored
+    assert "Evidence logged this week" in text
     assert Path(out["files"][1]).read_text(encoding="utf-8").count("<svg") >= 9
 
 

@@ -48,7 +48,9 @@ def test_main_job_output_is_only_our_own(questions_dir, tmp_path):
     env_db = ["--db", str(tmp_path / "job.db")]
     evidence = questions_dir / "road-ahead" / "evidence.jsonl"
     outputs = []
-    for args in (["sync", "--questions", str(questions_dir)], ["evidence", "import", str(evidence)],
+    resolutions = questions_dir / "road-ahead" / "resolutions.jsonl"
+    for args in (["sync", "--questions", str(questions_dir)], ["import", str(resolutions)],
+                 ["evidence", "import", str(evidence)], ["reconstruct"],
                  ["weekly", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir)]):  # fmt: skip
         cmd = [str(exe) if exe.exists() else shutil.which("forecasts"), *env_db, *args]
         fresh = {"XDG_CACHE_HOME": str(tmp_path / "cache")}  # ArviZ's daily notice shows on a fresh cache

@@ -38,6 +38,7 @@ STALE_DAYS = 30  # or for this many days whatever the question's age
 TRAJECTORY_POINTS = 121
 BAND_DRAWS = 1000
 MOVERS = 5
+HISTORY_LAG = WEEK  # an item recorded this week but observed this long before the week began is history (backfill)
 CALIBRATION_SERIES = 6
 TREND_WEEKS = 8
 
@@ -271,11 +272,14 @@ def _week_evidence(
     week_ago: datetime,
     as_of: datetime,
 ) -> list[dict[str, Any]]:
-    """Evidence recorded this week (and not retracted by as_of) with each link's log-odds and pp effect."""
+    """Evidence recorded this week (and not retracted by as_of) with each link's log-odds and pp effect.
+
+    History onboarded this week (observed more than HISTORY_LAG before the week began) is not this week's news and
+    is left out (see `_history_this_week`)."""
     rows = db.conn.execute(
         """SELECT id, observed_at, recorded_at, summary, source, url, reliability, reliability_grade, recorded_by
-           FROM evidence WHERE recorded_at > ? AND recorded_at <= ? ORDER BY observed_at, id""",
-        [to_iso(week_ago), to_iso(as_of)],
+           FROM evidence WHERE recorded_at > ? AND recorded_at <= ? AND observed_at > ? ORDER BY observed_at, id""",
+        [to_iso(week_ago), to_iso(as_of), to_iso(week_ago - HISTORY_LAG)],
     ).fetchall()
     items = {
         r[0]: {
@@ -314,6 +318,29 @@ def _week_evidence(
             effects[int(eid)]["pp"] = {o: 100.0 * float(change[i, q.outcomes.index(o)]) for o in shown}
             items[int(eid)]["effects"].append(effects[int(eid)])
     return [it for it in items.values() if it["effects"]]
+
+
+def _history_this_week(db: Database, week_ago: datetime, as_of: datetime) -> dict[str, Any]:
+    """Evidence recorded this week but observed long before it (a history onboarded): counted, not listed as news."""
+    row = db.conn.execute(
+        "SELECT COUNT(*), MIN(observed_at), MAX(observed_at) FROM evidence "
+        "WHERE recorded_at > ? AND recorded_at <= ? AND observed_at <= ?",
+        [to_iso(week_ago), to_iso(as_of), to_iso(week_ago - HISTORY_LAG)],
+    ).fetchone()
+    return {"items": row[0], "first_observed": row[1], "last_observed": row[2]}
+
+
+def _with_history(
+    links_prev: dict[str, list[Link]], links_now: dict[str, list[Link]], week_ago: datetime
+) -> dict[str, list[Link]]:
+    """The week-ago view plus history recorded this week (observed before the week, lagged): a move is news only."""
+    cut = week_ago - HISTORY_LAG
+    out: dict[str, list[Link]] = defaultdict(list)
+    for qid in set(links_prev) | set(links_now):
+        seen = {lk.evidence_id for lk in links_prev.get(qid, [])}
+        extra = [lk for lk in links_now.get(qid, []) if lk.recorded_at > week_ago and lk.observed_at <= cut]
+        out[qid] = links_prev.get(qid, []) + [lk for lk in extra if lk.evidence_id not in seen]
+    return out
 
 
 def _retractions(db: Database, week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
@@ -482,6 +509,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     week_ago = as_of - WEEK
     questions = {q.id: q for q in all_questions(db) if q.opens_at <= as_of}
     links_now, links_prev = load_links(db, as_of, week_ago)
+    links_prev = _with_history(links_prev, links_now, week_ago)
     resolutions = all_resolutions(db, as_of)
     forecast_rows = _load_forecasts(db, as_of)
     standing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -513,7 +541,9 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     movers = []
     for b in blocks.values():
         d = _delta(b)
-        if d is not None and abs(d[1]) >= 5e-4:
+        # time alone (deadline decay, a time window running out) is not a move: the week-ago evidence, now
+        still = probability_from_links(questions[b["id"]], links_prev.get(b["id"], []), as_of)
+        if d is not None and abs(d[1]) >= 5e-4 and abs(b["now"][d[0]] - still[d[0]]) >= 5e-4:
             movers.append({"id": b["id"], "title": b["title"], "outcome": d[0], "before": b["before"][d[0]],
                            "now": b["now"][d[0]], "delta": d[1]})  # fmt: skip
     movers.sort(key=lambda m: (-abs(m["delta"]), m["id"]))
@@ -548,6 +578,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
             "model_forecasts_this_week": sum(1 for f in made_this_week if f["kind"] != "person"),
             "resolved_this_week": len(resolved["rows"]),
             "new_this_week": new_this_week,
+            "history_recorded_this_week": _history_this_week(db, week_ago, as_of),
         },
         "movers": movers[:MOVERS],
         "scenarios": _scenarios(db, as_of, Path(questions_root)),
