@@ -103,11 +103,16 @@ def stable_order(x: np.ndarray, order: np.ndarray, scratch: np.ndarray, budget: 
     lo, hi = x[0], x[0]
     for i in range(m):
         lo, hi = min(lo, x[i]), max(hi, x[i])
-    scale = (m - 1) / (hi - lo) if hi > lo else 0.0
+    span = hi - lo
+    # (m-1)/span overflows to inf when the span is subnormal (0·inf is NaN, and int(NaN) a wild index): then
+    # divide each offset by the span instead, which stays in [0, 1]
+    scale = (m - 1) / span if span > 0.0 else 0.0
+    exact = scale <= 1e300
     bucket, counts = scratch[:m], scratch[m : 2 * m + 1]
     counts[:] = 0
     for i in range(m):
-        bucket[i] = min(int((x[i] - lo) * scale), m - 1)  # monotone in x, so bucket order is value order
+        t = (x[i] - lo) * scale if exact else (x[i] - lo) / span * (m - 1)
+        bucket[i] = min(max(int(t), 0), m - 1)  # monotone in x, so bucket order is value order
         counts[bucket[i] + 1] += 1
     for i in range(m):
         counts[i + 1] += counts[i]

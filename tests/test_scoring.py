@@ -373,6 +373,14 @@ def test_stable_order_is_numpys_stable_argsort(x, budget):
     assert order.tolist() == np.argsort(x, kind="stable").tolist()
 
 
+@pytest.mark.parametrize("x", [[0.0, 5e-324, 0.0], [5e-324, 0.0, 1e-323, 5e-324], [-5e-324, 5e-324]])
+def test_stable_order_of_a_subnormal_span(x):
+    # (m-1)/span overflows to inf for a subnormal span; the bucket index was int(NaN) and the process crashed
+    x = np.array(x)
+    order = kernels.stable_order(x, np.empty(len(x), dtype=np.int64), np.empty(2 * len(x) + 1, dtype=np.int64), 16)
+    assert order.tolist() == np.argsort(x, kind="stable").tolist()
+
+
 @pytest.mark.parametrize("qtype", ["categorical", "ordered"])
 def test_relative_brier_of_categorical_crowd_is_median_of_briers(qtype):
     # the people's side is the median of their Briers (not the Brier of a median forecast), segment by segment
