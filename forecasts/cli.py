@@ -17,13 +17,15 @@ from typing import Annotated, Any
 
 import typer
 
+from forecasts.cli_group import OneLineErrorGroup, version_callback
 from forecasts.errors import ForecastsError
 
 app = typer.Typer(
+    cls=OneLineErrorGroup,
     help="Forecasting and scenario tracking: questions, evidence, forecasts, resolutions, scores.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
@@ -49,6 +51,9 @@ def main(
     db_path: Annotated[
         Path | None, typer.Option("--db", envvar="FORECASTS_DB", help="SQLite file (default db/forecasts.db).")
     ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Forecasting and scenario tracking."""
     State.db_path = db_path
@@ -159,6 +164,20 @@ def questions_list(
     print_status_table(rows, "Questions")
 
 
+@questions_app.command("new")
+@user_errors
+def questions_new(
+    question_id: Annotated[str, typer.Argument(help="The new question's id (a slug; also its file name).")],
+    qtype: Annotated[str, typer.Option("--type", help="binary, categorical or ordered.")] = "binary",
+    root: Annotated[Path, typer.Option("--questions", help="Folder to write ID.toml into.")] = Path("questions"),
+) -> None:
+    """Write a commented question file to fill in (fields: docs/questions.md); `sync` loads it once complete."""
+    from forecasts.question_template import write_template
+
+    path = write_template(root, question_id, qtype)
+    typer.echo(f"wrote {path}: fill in title, resolution_criteria and the prior, then run `forecasts sync`")
+
+
 @questions_app.command("show")
 @user_errors
 def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
@@ -262,7 +281,9 @@ def status(
 def evidence_add(
     questions: Annotated[list[str], typer.Argument(help="Question ids this evidence bears on.")],
     summary: Annotated[str, typer.Option(help="What was observed.")],
-    observed_at: Annotated[str, typer.Option(help="When it became known (ISO-8601, UTC if no zone).")],
+    observed_at: Annotated[
+        str | None, typer.Option(help="When it became known (ISO-8601, UTC if no zone; default now).")
+    ] = None,
     lr: Annotated[
         list[str] | None, typer.Option(help="Likelihood ratio P(E|yes)/P(E|no): N, QUESTION=N or QUESTION:OUTCOME=N.")
     ] = None,
@@ -281,12 +302,12 @@ def evidence_add(
 ) -> None:
     """Log one evidence item on one or more questions and show each question's before → after."""
     from forecasts.evidence import EvidenceItem, add_evidence, parse_link_specs, parse_reliability
-    from forecasts.timeutil import parse_datetime
+    from forecasts.timeutil import now_utc, parse_datetime
 
     rel, rel_grade = parse_reliability(reliability)
     item = EvidenceItem(
         summary=summary,
-        observed_at=parse_datetime(observed_at, "observed_at"),
+        observed_at=parse_datetime(observed_at, "observed_at") if observed_at is not None else now_utc(),
         links=parse_link_specs(questions, lr or [], grade or [], lr_sd, reasoning),
         source=source,
         url=url,
@@ -381,15 +402,30 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
+    from forecasts.feedback import forecast_feedback
     from forecasts.forecasting import submit_forecast
+    from forecasts.questions import get_question
 
-    result = submit_forecast(db(), question, probability, by, rationale)
+    database = db()
+    result = submit_forecast(database, question, probability, by, rationale)
+    q = get_question(database, question)
+    result["feedback"] = forecast_feedback(database, q, by, result["id"])
     if as_json:
         return emit_json(result)
     shown = (
         pct(result["probability"]) if result["probability"] is not None else fmt_probs(result["probabilities"], False)
     )
     typer.echo(f"forecast #{result['id']}: {by} on {question}: {shown}")
+    fb = result["feedback"]
+    prev = f"{fmt_probs(fb['previous'], q.is_binary)} ({fb['previous_made_at'][:10]})" if fb["previous"] else "none"
+    if fb["crowd_hidden"]:
+        crowd = "hidden on this question (tag hide-crowd)"
+    elif fb["crowd"] is None:
+        crowd = "no one else has forecast yet"
+    else:
+        n = fb["crowd_people"]
+        crowd = f"{fmt_probs(fb['crowd'], q.is_binary)} (median of {n} other{'s' if n != 1 else ''})"
+    typer.echo(f"  your previous: {prev}; crowd: {crowd}")
 
 
 @app.command("forecast-list")

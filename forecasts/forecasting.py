@@ -12,6 +12,7 @@ import sqlite_utils
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import ensure_forecaster, get_forecaster
+from forecasts.probability_text import EXAMPLE, read_probability
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
 from forecasts.timeutil import now_utc, to_iso
@@ -20,15 +21,10 @@ SUM_TOLERANCE = 0.01
 
 
 def parse_probability(value: str | float, fld: str = "probability") -> float:
-    """A probability strictly between 0 and 1 (no percentages, no NaN)."""
-    try:
-        p = float(value)
-    except (TypeError, ValueError):
-        p = math.nan
-    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
-        p = math.nan
+    """A probability strictly between 0 and 1, typed as 0.35 or 35% (no NaN)."""
+    p = read_probability(value)
     if not (math.isfinite(p) and 0.0 < p < 1.0):
-        raise ForecastsError(f"{fld}: {value!r} must be a number strictly between 0 and 1 (e.g. 0.35)")
+        raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
     return p
 
 
