@@ -107,13 +107,24 @@ def console():
 
 
 def pct(p: float | None) -> str:
-    return "—" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{100 * p:.1f}%"
+    from forecasts.numbers import pct as percent
+
+    return percent(p)
 
 
-def fmt_probs(probs: dict[str, float], binary: bool) -> str:
+def fmt_probs(probs: dict[str, float], binary: bool, sep: str = ", ") -> str:
     if binary:
         return pct(probs["yes"])
-    return ", ".join(f"{o} {pct(p)}" for o, p in probs.items())
+    return sep.join(f"{o} {pct(p)}" for o, p in probs.items())
+
+
+def show_table(columns: list, rows: list[list[str]], title: str = "", caption: str = "") -> None:
+    """Print a table that fits the terminal (80 columns when piped): text wraps, ids and numbers never cut."""
+    from forecasts.termtable import note, render
+
+    typer.echo(render(columns, rows, title=title))
+    if caption:
+        typer.echo(note(caption))
 
 
 def print_changes(changes: list[dict]) -> None:
@@ -121,8 +132,10 @@ def print_changes(changes: list[dict]) -> None:
         before, after = ch["before"], ch["after"]
         binary = set(before) == {"yes", "no"}
         if binary:
-            delta = 100 * (after["yes"] - before["yes"])
-            typer.echo(f"  {ch['question']}: {pct(before['yes'])} → {pct(after['yes'])} ({delta:+.1f} pp)")
+            from forecasts.numbers import pp
+
+            delta = pp(after["yes"] - before["yes"])
+            typer.echo(f"  {ch['question']}: {pct(before['yes'])} → {pct(after['yes'])} ({delta})")
         else:
             typer.echo(f"  {ch['question']}: {fmt_probs(before, False)} → {fmt_probs(after, False)}")
 
@@ -210,9 +223,13 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""
-        lrs = ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}LR {lk['lr']:.3g}" for lk in e["links"])
+        here = [lk for lk in e["links"] if lk["question"] == q["id"]]
+        lrs = "LR " + ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}{lk['lr']:.3g}" for lk in here)
+        others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
+        also = f"; also {', '.join(others)}" if others else ""
         out.print(
-            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} ({lrs}, r={e['reliability']:.2f}){mark}"
+            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} "
+            f"({lrs}, r={e['reliability']:.2f}{escape(also)}){mark}"
         )
     out.print(f"\n[bold]Forecasts[/bold] ({len(detail['forecasts'])})")
     for f in detail["forecasts"]:
@@ -246,17 +263,19 @@ def describe_prior(prior: dict) -> str:
 
 
 def print_status_table(rows: list[dict], title: str) -> None:
-    from rich.table import Table
+    from forecasts.termtable import Column
 
-    table = Table(title=title)
-    for col in ("id", "state", "prior", "now", "evidence", "closes"):
-        table.add_column(col)
+    columns = [Column("id"), Column("state", 2), Column("now"), Column("evidence", 3, right=True, short="ev"),
+               Column("closes", 4), Column("prior", 5), Column("title", 6, wrap=True, min_width=20)]  # fmt: skip
+    table = []
     for r in rows:
         binary = r["type"] == "binary"
-        now = fmt_probs(r["probabilities"], binary)
-        state = f"{r['state']} ({r['outcome']})" if r["outcome"] else r["state"]
-        table.add_row(r["id"], state, fmt_probs(r["prior"], binary), now, str(r["evidence_count"]), r["closes_at"][:10])
-    console().print(table)
+        now = fmt_probs(r["probabilities"], binary, "\n")
+        if r["outcome"] and r["outcome"] not in r["probabilities"]:
+            now = r["outcome"]  # ambiguous or annulled
+        table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10],
+                      fmt_probs(r["prior"], binary, "\n"), r["title"]])  # fmt: skip
+    show_table(columns, table, title=f"{title} (model's fast path, now)")
 
 
 @app.command()
@@ -330,29 +349,29 @@ def evidence_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Evidence items, newest observation first, with their links (retracted items marked)."""
-    from rich.table import Table
-
     from forecasts.evidence import list_evidence
+    from forecasts.termtable import Column
 
     rows = list_evidence(db(), question)
     if as_json:
         return emit_json(rows)
-    table = Table(title="Evidence")
-    for col in ("id", "observed", "summary", "links", "r", "state"):
-        table.add_column(col)
+    columns = [Column("id", right=True), Column("observed", 2), Column("summary", wrap=True, min_width=18),
+               Column("likelihood ratios"), Column("r", 3, right=True)]  # fmt: skip
+    table = []
     for e in rows:
-        links = "; ".join(
-            f"{lk['question']}{':' + lk['outcome'] if lk['outcome'] else ''} LR {lk['lr']:.3g}" for lk in e["links"]
-        )
-        table.add_row(
-            str(e["id"]),
-            e["observed_at"][:10],
-            escape(e["summary"]),
-            links,
-            f"{e['reliability']:.2f}",
-            "retracted" if e["retracted"] else "",
-        )
-    console().print(table)
+        links = "\n".join(lr_lines(e["links"]))
+        summary = ("[retracted] " if e["retracted"] else "") + e["summary"]
+        table.append([str(e["id"]), e["observed_at"][:10], summary, links, f"{e['reliability']:.2f}"])
+    show_table(columns, table, title="Evidence (newest observation first; r = source reliability)",
+               caption="likelihood ratios: one per outcome, in order, for categorical questions")  # fmt: skip
+
+
+def lr_lines(links: list[dict]) -> list[str]:
+    """One line per question: `q 1.5`, or `q 0.9/1/1.05` (one per outcome) for a categorical question."""
+    grouped: dict[str, list[str]] = {}
+    for lk in links:
+        grouped.setdefault(lk["question"], []).append(f"{lk['lr']:.3g}")
+    return [f"{q} {'/'.join(lrs)}" for q, lrs in grouped.items()]
 
 
 @evidence_app.command("retract")
@@ -433,23 +452,35 @@ def forecast(
 def forecast_list(
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    people: Annotated[bool, typer.Option("--people", help="Only people (not the model or the crowd).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Every outcome and the rationale (several lines each).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasts, oldest first."""
-    from rich.table import Table
-
+    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
     from forecasts.forecasting import list_forecasts
+    from forecasts.termtable import Column
 
-    rows = list_forecasts(db(), question, by)
+    rows = list_forecasts(db(), question, by, tag=tag, people=people)
     if as_json:
         return emit_json(rows)
-    table = Table(title="Forecasts")
-    for col in ("id", "made", "question", "by", "p", "rationale"):
-        table.add_column(col)
+    columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
+               Column("forecast")]  # fmt: skip
+    if full:
+        columns.append(Column("rationale", 3, wrap=True, min_width=16))
+    table = []
     for f in rows:
-        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
-        table.add_row(str(f["id"]), f["made_at"][:16], f["question_id"], f["forecaster_id"], p, escape(f["rationale"]))
-    console().print(table)
+        if f["probability"] is not None:
+            shown = pct(f["probability"])
+        elif full:
+            shown = fmt_probs(f["probabilities"], False, "\n")
+        else:
+            top = max(f["probabilities"], key=f["probabilities"].get)
+            shown = f"{top} {pct(f['probabilities'][top])}"
+        made = f["made_at"][:16].replace("T", " ") if full else f["made_at"][:10]
+        table.append([str(f["id"]), made, f["question_id"], f["forecaster_id"], shown, f["rationale"]])
+    caption = "" if full else "categorical: the likeliest outcome; --full for every outcome and the rationale"
+    show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
 @app.command()
@@ -501,7 +532,9 @@ SCORE_CAPTION = (
 
 
 def num(x: float | None, digits: int = 4) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+    from forecasts.numbers import fixed
+
+    return fixed(x, digits)
 
 
 @app.command()
@@ -513,23 +546,20 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from rich.table import Table
-
     from forecasts.leaderboard import records, score_table
+    from forecasts.termtable import Column
 
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
-    table = Table(title="Scores on resolved questions", caption=SCORE_CAPTION)
-    heads = ["question", "forecaster", "outcome", "Brier t-avg", "cover", "Brier active", "rel. Brier",
-             "Brier close", "log t-avg", "base t-avg"]  # fmt: skip
-    for col in heads:
-        table.add_column(col, overflow="fold")
+    columns = [Column("question"), Column("forecaster"), Column("outcome", 3), Column("Brier t-avg", right=True),
+               Column("cover", 4, right=True), Column("Brier active", 2, right=True),
+               Column("rel. Brier", 1, right=True), Column("Brier close", 5, right=True),
+               Column("log t-avg", 6, right=True), Column("base t-avg", 7, right=True)]  # fmt: skip
     keys = ["brier_time_avg", "coverage", "brier_active", "relative_brier", "brier_close", "log_time_avg"]
-    for r in rows:
-        cells = [num(r[k], 3) for k in keys] + [num(r["baseline_time_avg"], 1)]
-        table.add_row(r["question_id"], r["forecaster_id"], r["outcome"], *cells)
-    console().print(table)
+    table = [[r["question_id"], r["forecaster_id"], r["outcome"], *[num(r[k], 3) for k in keys],
+              num(r["baseline_time_avg"], 1)] for r in rows]  # fmt: skip
+    show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
 
 
 @app.command()
@@ -538,24 +568,21 @@ def leaderboard(
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
 ) -> None:
     """Forecasters ranked by mean time-averaged Brier over resolved questions."""
-    from rich.table import Table
-
     from forecasts.leaderboard import leaderboard as board
     from forecasts.leaderboard import records
+    from forecasts.termtable import Column
 
     rows = records(board(db(), tag=tag))
     if as_json:
         return emit_json(rows)
-    table = Table(title="Leaderboard (means over resolved questions)", caption=SCORE_CAPTION)
-    heads = ["rank", "forecaster", "kind", "questions", "Brier t-avg", "rel. Brier", "log t-avg", "base t-avg",
-             "cover"]  # fmt: skip
-    for col in heads:
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), num(r["brier_time_avg"]),
-                      num(r["relative_brier"]), num(r["log_time_avg"]), num(r["baseline_time_avg"], 1),
-                      num(r["coverage"], 2))  # fmt: skip
-    console().print(table)
+    columns = [Column("rank", right=True), Column("forecaster"), Column("kind", 5),
+               Column("questions", 2, right=True, short="qs"), Column("Brier t-avg", right=True),
+               Column("rel. Brier", 1, right=True), Column("log t-avg", 4, right=True),
+               Column("base t-avg", 6, right=True), Column("cover", 3, right=True)]  # fmt: skip
+    table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), num(r["brier_time_avg"]),
+              num(r["relative_brier"]), num(r["log_time_avg"]), num(r["baseline_time_avg"], 1),
+              num(r["coverage"], 2)] for r in rows]  # fmt: skip
+    show_table(columns, table, title="Leaderboard (means over resolved questions)", caption=SCORE_CAPTION)
 
 
 @app.command()
@@ -567,27 +594,27 @@ def calibration(
     as_json: JsonOpt = False,
 ) -> None:
     """Calibration table (integer-percent bins) and Murphy decomposition of a forecaster's closing forecasts."""
-    from rich.table import Table
-
     from forecasts.calibration import write_plot
     from forecasts.leaderboard import calibration as calibrate
+    from forecasts.termtable import Column
 
     result = calibrate(db(), name, tag=tag)
     if plot is not None:
         result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
     if as_json:
         return emit_json(result)
-    table = Table(title=f"Calibration of {name} ({result['n_questions']} questions, forecasts standing at close)")
-    for col in ("bin", "n", "mean forecast", "observed", "95% interval"):
-        table.add_column(col)
-    for r in result["table"]:
-        ci = f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"
-        table.add_row(r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]), ci)
-    console().print(table)
+    columns = [Column("bin"), Column("n", right=True), Column("mean forecast", right=True),
+               Column("observed", right=True), Column("95% interval", 1, right=True)]  # fmt: skip
+    table = [[r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]),
+              f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"] for r in result["table"]]  # fmt: skip
+    title = f"Calibration of {name} ({result['n_questions']} questions, forecasts standing at close)"
+    show_table(columns, table, title=title)
     m = result["murphy"]
-    typer.echo(f"Brier (0–1) {num(m['brier'])}; of bin means {num(m['brier_binned'])} = reliability "
-               f"{num(m['reliability'])} − resolution {num(m['resolution'])} "
-               f"+ uncertainty {num(m['uncertainty'])}")  # fmt: skip
+    from forecasts.termtable import note
+
+    typer.echo(note(f"Brier (0–1) {num(m['brier'])}; of bin means {num(m['brier_binned'])} = reliability "
+                    f"{num(m['reliability'])} − resolution {num(m['resolution'])} "
+                    f"+ uncertainty {num(m['uncertainty'])}"))  # fmt: skip
     if plot is not None:
         typer.echo(f"plot written to {result['plot']}")
 

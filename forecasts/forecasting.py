@@ -20,15 +20,25 @@ from forecasts.timeutil import now_utc, to_iso
 SUM_TOLERANCE = 0.01
 
 
-def parse_probability(value: str | float, fld: str = "probability") -> float:
-    """A probability strictly between 0 and 1, typed as 0.35 or 35% (no NaN)."""
-    p = read_probability(value)
+def parse_probability(value: str | float, fld: str = "probability", typed: bool = False) -> float:
+    """A probability strictly between 0 and 1 (no NaN); `typed` by a person, it may also be a percentage (35%)."""
+    if typed:
+        p = read_probability(value)
+        if not (math.isfinite(p) and 0.0 < p < 1.0):
+            raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
+        return p
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        p = math.nan
+    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
+        p = math.nan
     if not (math.isfinite(p) and 0.0 < p < 1.0):
-        raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
+        raise ForecastsError(f"{fld}: {value!r} must be a number strictly between 0 and 1 (e.g. 0.35)")
     return p
 
 
-def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
+def parse_outcome_probabilities(q: Question, text: str, typed: bool = False) -> dict[str, float]:
     """'outcome=p,outcome=p' for a categorical question: every outcome, each in (0, 1), summing to 1."""
     probs: dict[str, float] = {}
     for part in str(text).split(","):
@@ -44,7 +54,7 @@ def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
             )
         if name in probs:
             raise ForecastsError(f"probability: outcome {name!r} given twice")
-        probs[name] = parse_probability(value, f"probability[{name}]")
+        probs[name] = parse_probability(value, f"probability[{name}]", typed)
     missing = [o for o in q.outcomes if o not in probs]
     if missing:
         raise ForecastsError(f"probability: missing outcomes {', '.join(missing)}")
@@ -84,9 +94,9 @@ def submit_forecast(
     if rationale and (len(rationale) > 10_000 or "\x00" in rationale):
         raise ForecastsError("rationale: must be text of at most 10000 characters")
     if q.is_binary:
-        row_p, row_ps = parse_probability(probability), None  # type: ignore[arg-type]
+        row_p, row_ps = parse_probability(probability, typed=True), None  # type: ignore[arg-type]
     else:
-        probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability))
+        probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability), True)
         row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})
     with write_transaction(db):
         state = resolution_state(db, q.id)
@@ -121,10 +131,19 @@ def submit_forecast(
 
 
 def list_forecasts(
-    db: sqlite_utils.Database, question_id: str | None = None, by: str | None = None
+    db: sqlite_utils.Database,
+    question_id: str | None = None,
+    by: str | None = None,
+    tag: str | None = None,
+    people: bool = False,
 ) -> list[dict[str, Any]]:
-    """Forecast rows, oldest first, optionally for one question and/or forecaster."""
+    """Forecast rows, oldest first, optionally for one question, forecaster, question tag, or people only."""
     where, params = [], []
+    if tag:
+        where.append("question_id IN (SELECT q.id FROM questions q, json_each(q.tags) t WHERE t.value = ?)")
+        params.append(tag)
+    if people:
+        where.append("forecaster_id IN (SELECT id FROM forecasters WHERE kind = 'person')")
     if question_id:
         get_question(db, question_id)
         where.append("question_id = ?")

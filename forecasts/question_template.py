@@ -81,7 +81,7 @@ def template(qid: str, qtype: str = "binary") -> str:
         "ordered": "                # binary (yes/no), categorical, or ordered (categories in order)",
     }
     deadline = (
-        "deadline_question = false       # true: 'will X happen by closes_at?' (the probability decays while it doesn't)\n"
+        "deadline_question = false       # true: 'will X happen by closes_at?' (decays while it doesn't)\n"
         if binary
         else ""
     )
