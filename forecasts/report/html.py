@@ -204,6 +204,23 @@ def _trajectory_plot(b: dict[str, Any]) -> str:
     return plots.trajectory_svg(label, t["times"], series, t["markers"], y_max=top)
 
 
+def _full_histories(r: dict[str, Any]) -> str:
+    """Every open question's whole history in a grid of small charts (one section away from its detail)."""
+    out = ['<section id="histories"><h2>Full histories</h2>']
+    out.append(
+        '<p class="legend">Fast-path probability since each question opened, from the evidence on record at the '
+        "as-of time placed at its observation date (observed time). Shaded: 90% band. Dots: evidence items "
+        "(green raised, red lowered). Axes scaled to the data.</p>"
+    )
+    out.append('<div class="grid">')
+    for b in r["questions"]:
+        out.append(f'<figure class="full-history" id="h-{e(b["id"])}">{_trajectory_plot(b)}'
+                   f'<figcaption><a href="#q-{e(b["id"])}"><span class="qid">{e(b["id"])}</span></a></figcaption>'
+                   "</figure>")  # fmt: skip
+    out.append("</div></section>")
+    return "\n".join(out)
+
+
 def _question(b: dict[str, Any]) -> str:
     binary = b["type"] == "binary"
     kind = "binary" + (", deadline question" if b["deadline"] else "") if binary else e(b["type"])
@@ -235,19 +252,15 @@ def _question(b: dict[str, Any]) -> str:
             f"{', '.join(late)}, because some items observed earlier were recorded only this week.</p>"
         )
     out.append(_history(b, f"Probability of {b['id']}"))
-    out.append('<div class="full-history">' + _trajectory_plot(b))
-    out.append(
-        '<p class="legend">Full history: fast-path probability from the evidence on record at the as-of time, '
-        "placed at its observation date (observed time). Shaded: 90% band. Dots: evidence items (green raised, "
-        "red lowered).</p></div>"
-    )
+    out.append(f'<p class="legend"><a href="#h-{e(b["id"])}">Full history since {day(b["opens_at"])}</a></p>')
     out.append("<h4>Evidence logged this week</h4>")
     if b["week_evidence"]:
         rows = []
         for x in b["week_evidence"]:
             lrs, logs, pps = (t.replace("; ", "<br>") for t in effect_texts(x, e))
             moved = f"<span{_delta_class(x['pp']['yes'])}>{pps}</span>" if x["binary"] else pps
-            rows.append([f"#{x['id']} {e(x['summary'])}", day(x["observed_at"]), lrs, logs, moved])
+            item = f'<a href="#e-{x["id"]}">#{x["id"]}</a> {e(clip(x["summary"], 90))}'
+            rows.append([item, day(x["observed_at"]), lrs, logs, moved])
         out.append(table(["Evidence", "Observed", "LR", "Log-odds (r·ln LR)", "Moved it"], rows, {1, 2, 3, 4}))
     else:
         out.append('<p class="muted">No evidence logged this week.</p>')
@@ -277,7 +290,8 @@ def _evidence(r: dict[str, Any]) -> str:
             effects = "<br>".join(effect_summary(f, e) for f in x["effects"])
             rel = f"{x['reliability']:.2f}" + (f" ({e(x['reliability_grade'])})" if x["reliability_grade"] else "")
             source = link(x["source"] or "source", x["url"]) if x["url"] else e(x["source"])
-            rows.append([str(x["id"]), day(x["observed_at"]), e(x["summary"]), source, rel, effects])
+            anchor = f'<span id="e-{x["id"]}">{x["id"]}</span>'
+            rows.append([anchor, day(x["observed_at"]), e(x["summary"]), source, rel, effects])
         header = ["#", "Observed", "Summary", "Source", "Reliability", "Effect on each question"]
         out.append(table(header, rows, {0, 1, 4}))
     else:
@@ -415,7 +429,7 @@ def render_html(r: dict[str, Any]) -> str:
         parts.append('<p class="muted">No open questions.</p>')
     parts += [_question(b) for b in r["questions"]]
     parts.append("</section>")
-    parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r)]
+    parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r), _full_histories(r)]
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
