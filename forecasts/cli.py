@@ -18,16 +18,18 @@ from typing import Annotated, Any
 import typer
 
 from forecasts import cliparams
+from forecasts.cli_group import OneLineErrorGroup, version_callback
 from forecasts.errors import ForecastsError
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
 
 cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
 
 app = typer.Typer(
+    cls=OneLineErrorGroup,
     help="Forecasting and scenario tracking: questions, evidence, forecasts, resolutions, scores.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
@@ -59,6 +61,9 @@ def main(
     ] = None,
     create_db: Annotated[
         bool, typer.Option("--create-db", help="Create db/forecasts.db here even outside a project folder.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Forecasting and scenario tracking."""
@@ -130,13 +135,24 @@ def console():
 
 
 def pct(p: float | None) -> str:
-    return "—" if p is None or (isinstance(p, float) and math.isnan(p)) else f"{100 * p:.1f}%"
+    from forecasts.numbers import pct as percent
+
+    return percent(p)
 
 
-def fmt_probs(probs: dict[str, float], binary: bool) -> str:
+def fmt_probs(probs: dict[str, float], binary: bool, sep: str = ", ") -> str:
     if binary:
         return pct(probs["yes"])
-    return ", ".join(f"{o} {pct(p)}" for o, p in probs.items())
+    return sep.join(f"{o} {pct(p)}" for o, p in probs.items())
+
+
+def show_table(columns: list, rows: list[list[str]], title: str = "", caption: str = "") -> None:
+    """Print a table that fits the terminal (80 columns when piped): text wraps, ids and numbers never cut."""
+    from forecasts.termtable import note, render
+
+    typer.echo(render(columns, rows, title=title))
+    if caption:
+        typer.echo(note(caption))
 
 
 def print_changes(changes: list[dict]) -> None:
@@ -144,8 +160,10 @@ def print_changes(changes: list[dict]) -> None:
         before, after = ch["before"], ch["after"]
         binary = set(before) == {"yes", "no"}
         if binary:
-            delta = 100 * (after["yes"] - before["yes"])
-            typer.echo(f"  {ch['question']}: {pct(before['yes'])} → {pct(after['yes'])} ({delta:+.1f} pp)")
+            from forecasts.numbers import pp
+
+            delta = pp(after["yes"] - before["yes"])
+            typer.echo(f"  {ch['question']}: {pct(before['yes'])} → {pct(after['yes'])} ({delta})")
         else:
             typer.echo(f"  {ch['question']}: {fmt_probs(before, False)} → {fmt_probs(after, False)}")
 
@@ -187,6 +205,20 @@ def questions_list(
     print_status_table(rows, "Questions")
 
 
+@questions_app.command("new")
+@user_errors
+def questions_new(
+    question_id: Annotated[str, typer.Argument(help="The new question's id (a slug; also its file name).")],
+    qtype: Annotated[str, typer.Option("--type", help="binary, categorical or ordered.")] = "binary",
+    root: Annotated[Path, typer.Option("--questions", help="Folder to write ID.toml into.")] = Path("questions"),
+) -> None:
+    """Write a commented question file to fill in (fields: docs/questions.md); `sync` loads it once complete."""
+    from forecasts.question_template import write_template
+
+    path = write_template(root, question_id, qtype)
+    typer.echo(f"wrote {path}: fill in title, resolution_criteria and the prior, then run `forecasts sync`")
+
+
 @questions_app.command("show")
 @user_errors
 def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
@@ -225,9 +257,13 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""
-        lrs = ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}LR {lk['lr']:.3g}" for lk in e["links"])
+        here = [lk for lk in e["links"] if lk["question"] == q["id"]]
+        lrs = "LR " + ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}{lk['lr']:.3g}" for lk in here)
+        others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
+        also = f"; also {', '.join(others)}" if others else ""
         out.print(
-            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} ({lrs}, r={e['reliability']:.2f}){mark}"
+            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} "
+            f"({lrs}, r={e['reliability']:.2f}{escape(also)}){mark}"
         )
     out.print(f"\n[bold]Forecasts[/bold] ({len(detail['forecasts'])})")
     for f in detail["forecasts"]:
@@ -261,17 +297,19 @@ def describe_prior(prior: dict) -> str:
 
 
 def print_status_table(rows: list[dict], title: str) -> None:
-    from rich.table import Table
+    from forecasts.termtable import Column
 
-    table = Table(title=title)
-    for col in ("id", "state", "prior", "now", "evidence", "closes"):
-        table.add_column(col)
+    columns = [Column("id"), Column("state", 2), Column("now"), Column("evidence", 3, right=True, short="ev"),
+               Column("closes", 4), Column("prior", 5), Column("title", 6, wrap=True, min_width=20)]  # fmt: skip
+    table = []
     for r in rows:
         binary = r["type"] == "binary"
-        now = fmt_probs(r["probabilities"], binary)
-        state = f"{r['state']} ({r['outcome']})" if r["outcome"] else r["state"]
-        table.add_row(r["id"], state, fmt_probs(r["prior"], binary), now, str(r["evidence_count"]), r["closes_at"][:10])
-    console().print(table)
+        now = fmt_probs(r["probabilities"], binary, "\n")
+        if r["outcome"] and r["outcome"] not in r["probabilities"]:
+            now = r["outcome"]  # ambiguous or annulled
+        table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10],
+                      fmt_probs(r["prior"], binary, "\n"), r["title"]])  # fmt: skip
+    show_table(columns, table, title=f"{title} (model's fast path, now)")
 
 
 @app.command()
@@ -296,7 +334,9 @@ def status(
 def evidence_add(
     questions: Annotated[list[str], typer.Argument(help="Question ids this evidence bears on.")],
     summary: Annotated[str, typer.Option(help="What was observed.")],
-    observed_at: Annotated[str, typer.Option(help="When it became known (ISO-8601, UTC if no zone).")],
+    observed_at: Annotated[
+        str | None, typer.Option(help="When it became known (ISO-8601, UTC if no zone; default now).")
+    ] = None,
     lr: Annotated[
         list[str] | None, typer.Option(help="Likelihood ratio P(E|yes)/P(E|no): N, QUESTION=N or QUESTION:OUTCOME=N.")
     ] = None,
@@ -316,12 +356,12 @@ def evidence_add(
     """Log one evidence item on one or more questions and show each question's before → after."""
     from forecasts.evidence import EvidenceItem, add_evidence, parse_link_specs, parse_reliability
     from forecasts.forecasters import identify
-    from forecasts.timeutil import parse_datetime
+    from forecasts.timeutil import now_utc, parse_datetime
 
     rel, rel_grade = parse_reliability(reliability)
     item = EvidenceItem(
         summary=summary,
-        observed_at=parse_datetime(observed_at, "observed_at"),
+        observed_at=parse_datetime(observed_at, "observed_at") if observed_at is not None else now_utc(),
         links=parse_link_specs(questions, lr or [], grade or [], lr_sd, reasoning),
         source=source,
         url=url,
@@ -346,29 +386,29 @@ def evidence_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Evidence items, newest observation first, with their links (retracted items marked)."""
-    from rich.table import Table
-
     from forecasts.evidence import list_evidence
+    from forecasts.termtable import Column
 
     rows = list_evidence(db(), question)
     if as_json:
         return emit_json(rows)
-    table = Table(title="Evidence")
-    for col in ("id", "observed", "summary", "links", "r", "state"):
-        table.add_column(col)
+    columns = [Column("id", right=True), Column("observed", 2), Column("summary", wrap=True, min_width=18),
+               Column("likelihood ratios"), Column("r", 3, right=True)]  # fmt: skip
+    table = []
     for e in rows:
-        links = "; ".join(
-            f"{lk['question']}{':' + lk['outcome'] if lk['outcome'] else ''} LR {lk['lr']:.3g}" for lk in e["links"]
-        )
-        table.add_row(
-            str(e["id"]),
-            e["observed_at"][:10],
-            escape(e["summary"]),
-            links,
-            f"{e['reliability']:.2f}",
-            "retracted" if e["retracted"] else "",
-        )
-    console().print(table)
+        links = "\n".join(lr_lines(e["links"]))
+        summary = ("[retracted] " if e["retracted"] else "") + e["summary"]
+        table.append([str(e["id"]), e["observed_at"][:10], summary, links, f"{e['reliability']:.2f}"])
+    show_table(columns, table, title="Evidence (newest observation first; r = source reliability)",
+               caption="likelihood ratios: one per outcome, in order, for categorical questions")  # fmt: skip
+
+
+def lr_lines(links: list[dict]) -> list[str]:
+    """One line per question: `q 1.5`, or `q 0.9/1/1.05` (one per outcome) for a categorical question."""
+    grouped: dict[str, list[str]] = {}
+    for lk in links:
+        grouped.setdefault(lk["question"], []).append(f"{lk['lr']:.3g}")
+    return [f"{q} {'/'.join(lrs)}" for q, lrs in grouped.items()]
 
 
 @evidence_app.command("retract")
@@ -454,18 +494,32 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
+    from forecasts.feedback import forecast_feedback
     from forecasts.forecasters import identify
     from forecasts.forecasting import submit_forecast
+    from forecasts.questions import get_question
 
     database = db()
     by = identify(database, by, new_forecaster)
     result = submit_forecast(database, question, probability, by, rationale)
+    q = get_question(database, question)
+    result["feedback"] = forecast_feedback(database, q, by, result["id"])
     if as_json:
         return emit_json(result)
     shown = (
         pct(result["probability"]) if result["probability"] is not None else fmt_probs(result["probabilities"], False)
     )
     typer.echo(f"forecast #{result['id']}: {by} on {question}: {shown}")
+    fb = result["feedback"]
+    prev = f"{fmt_probs(fb['previous'], q.is_binary)} ({fb['previous_made_at'][:10]})" if fb["previous"] else "none"
+    if fb["crowd_hidden"]:
+        crowd = "hidden on this question (tag hide-crowd)"
+    elif fb["crowd"] is None:
+        crowd = "no one else has forecast yet"
+    else:
+        n = fb["crowd_people"]
+        crowd = f"{fmt_probs(fb['crowd'], q.is_binary)} (median of {n} other{'s' if n != 1 else ''})"
+    typer.echo(f"  your previous: {prev}; crowd: {crowd}")
 
 
 @app.command("forecast-list")
@@ -473,23 +527,35 @@ def forecast(
 def forecast_list(
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    people: Annotated[bool, typer.Option("--people", help="Only people (not the model or the crowd).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Every outcome and the rationale (several lines each).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasts, oldest first."""
-    from rich.table import Table
-
+    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
     from forecasts.forecasting import list_forecasts
+    from forecasts.termtable import Column
 
-    rows = list_forecasts(db(), question, by)
+    rows = list_forecasts(db(), question, by, tag=tag, people=people)
     if as_json:
         return emit_json(rows)
-    table = Table(title="Forecasts")
-    for col in ("id", "made", "question", "by", "p", "rationale"):
-        table.add_column(col)
+    columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
+               Column("forecast")]  # fmt: skip
+    if full:
+        columns.append(Column("rationale", 3, wrap=True, min_width=16))
+    table = []
     for f in rows:
-        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
-        table.add_row(str(f["id"]), f["made_at"][:16], f["question_id"], f["forecaster_id"], p, escape(f["rationale"]))
-    console().print(table)
+        if f["probability"] is not None:
+            shown = pct(f["probability"])
+        elif full:
+            shown = fmt_probs(f["probabilities"], False, "\n")
+        else:
+            top = max(f["probabilities"], key=f["probabilities"].get)
+            shown = f"{top} {pct(f['probabilities'][top])}"
+        made = f["made_at"][:16].replace("T", " ") if full else f["made_at"][:10]
+        table.append([str(f["id"]), made, f["question_id"], f["forecaster_id"], shown, f["rationale"]])
+    caption = "" if full else "categorical: the likeliest outcome; --full for every outcome and the rationale"
+    show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
 @app.command()
@@ -545,7 +611,9 @@ SCORE_CAPTION = (
 
 
 def num(x: float | None, digits: int = 4) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+    from forecasts.numbers import fixed
+
+    return fixed(x, digits)
 
 
 def score_grid(title: str, ids: list[str], scores: list[str]):
@@ -574,20 +642,20 @@ def score(
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
     from forecasts.leaderboard import records, score_table
     from forecasts.score_labels import header
+    from forecasts.termtable import Column
 
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
     keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
-    table = score_grid("Scores on resolved questions", ["question: forecaster"], list(map(header, keys)))
-    shown = None
-    for r in rows:
-        if r["question_id"] != shown:
-            shown = r["question_id"]
-            table.add_row(f"{shown} ({r['outcome']})")
-        cells = [num(r[k], 1 if k == "peer" else 3) for k in keys]
-        table.add_row(f"  {r['forecaster_id']}", *cells)
-    console().print(table)
+    short = {"brier": "Brier", "coverage": "cover", "relative_brier": "rel. Brier", "peer": "peer",
+             "brier_fixed_lifetime": "Brier fixed"}  # fmt: skip
+    priority = {"brier": 0, "coverage": 4, "relative_brier": 1, "peer": 2, "brier_fixed_lifetime": 5}
+    columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
+               *[Column(header(k), priority[k], right=True, short=short[k]) for k in keys]]  # fmt: skip
+    table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
+              *[num(r[k], 1 if k == "peer" else 3) for k in keys]] for r in rows]  # fmt: skip
+    show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
 
 
 @app.command()
@@ -605,18 +673,22 @@ def leaderboard(
     from forecasts.leaderboard import leaderboard as board
     from forecasts.leaderboard import records
     from forecasts.score_labels import header
+    from forecasts.termtable import Column
 
     rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
     keys = ["relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
+    short = {"relative_brier": "rel. Brier", "peer": "peer", "peer_close": "peer close",
+             "brier_adjusted": "Brier adj.", "brier": "Brier", "brier_close": "Brier close"}  # fmt: skip
+    columns = [Column("#", right=True), Column("forecaster"), Column("kind", 5),
+               Column(header("n_questions"), 4, right=True, short="qs"),
+               *[Column(header(k), n, right=True, short=short[k]) for n, k in enumerate(keys)]]  # fmt: skip
+    table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
+              *[num(r[k], 1 if k.startswith("peer") else 3) for k in keys]] for r in rows]  # fmt: skip
     title = f"Leaderboard (means over resolved questions, ranked by {rank_by})"
-    table = score_grid(title, ["#", "forecaster", "kind"], [header("n_questions"), *map(header, keys)])
-    for r in rows:
-        cells = [num(r[k], 1 if k.startswith("peer") else 3) for k in keys]
-        table.add_row(str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]), *cells)
-    console().print(table)
+    show_table(columns, table, title=title, caption=SCORE_CAPTION)
 
 
 @app.command()
@@ -628,30 +700,28 @@ def calibration(
     as_json: JsonOpt = False,
 ) -> None:
     """Calibration table (integer-percent bins) and Murphy decomposition of a forecaster's closing forecasts."""
-    from rich.table import Table
-
     from forecasts.calibration import write_plot
     from forecasts.leaderboard import calibration as calibrate
     from forecasts.score_labels import header
+    from forecasts.termtable import Column, note
 
     result = calibrate(db(), name, tag=tag)
     if plot is not None:
         result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
     if as_json:
         return emit_json(result)
-    table = Table(title=f"Calibration of {name} ({result['n_questions']} questions, forecasts standing at close)")
-    for col in ("bin", "n", "mean forecast", "observed", "95% interval"):
-        table.add_column(col)
-    for r in result["table"]:
-        ci = f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"
-        table.add_row(r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]), ci)
-    console().print(table)
+    columns = [Column("bin"), Column("n", right=True), Column("mean forecast", right=True),
+               Column("observed", right=True), Column("95% interval", 1, right=True)]  # fmt: skip
+    table = [[r["bin"], str(r["n"]), pct(r["mean_forecast"]), pct(r["observed"]),
+              f"{pct(r['ci95_low'])}–{pct(r['ci95_high'])}"] for r in result["table"]]  # fmt: skip
+    title = f"Calibration of {name} ({result['n_questions']} questions, forecasts standing at close)"
+    show_table(columns, table, title=title)
     m, sc = result["murphy"], result["scores"]
-    typer.echo(f"{header('brier')} {num(sc['brier'])}; {header('brier_close')} {num(sc['brier_close'])}; "
-               f"{header('relative_brier')} {num(sc['relative_brier'])} (means over questions)")  # fmt: skip
-    typer.echo(f"Murphy: Brier at close, unfolded per outcome {num(m['brier'])}; of bin means "
-               f"{num(m['brier_binned'])} = reliability {num(m['reliability'])} − resolution "
-               f"{num(m['resolution'])} + uncertainty {num(m['uncertainty'])}")  # fmt: skip
+    typer.echo(note(f"{header('brier')} {num(sc['brier'])}; {header('brier_close')} {num(sc['brier_close'])}; "
+                    f"{header('relative_brier')} {num(sc['relative_brier'])} (means over questions)"))  # fmt: skip
+    typer.echo(note(f"Murphy: Brier at close, unfolded per outcome {num(m['brier'])}; of bin means "
+                    f"{num(m['brier_binned'])} = reliability {num(m['reliability'])} − resolution "
+                    f"{num(m['resolution'])} + uncertainty {num(m['uncertainty'])}"))  # fmt: skip
     if plot is not None:
         typer.echo(f"plot written to {result['plot']}")
 

@@ -10,6 +10,7 @@ from typing import Any
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import ensure_forecaster, get_forecaster
+from forecasts.probability_text import EXAMPLE, read_probability
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
 from forecasts.timeutil import now_utc, to_iso
@@ -18,8 +19,14 @@ from forecasts.validation import text
 SUM_TOLERANCE = 0.01
 
 
-def parse_probability(value: str | float, fld: str = "probability") -> float:
-    """A probability strictly between 0 and 1 (no percentages, no NaN, no JSON true)."""
+def parse_probability(value: str | float, fld: str = "probability", typed: bool = False) -> float:
+    """A probability strictly between 0 and 1 (no NaN, no JSON true); `typed` by a person, it may also be a percentage
+    (35%)."""
+    if typed:
+        p = read_probability(value)
+        if not (math.isfinite(p) and 0.0 < p < 1.0):
+            raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
+        return p
     try:
         p = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError, OverflowError):
@@ -31,7 +38,7 @@ def parse_probability(value: str | float, fld: str = "probability") -> float:
     return p
 
 
-def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
+def parse_outcome_probabilities(q: Question, text: str, typed: bool = False) -> dict[str, float]:
     """'outcome=p,outcome=p' for a categorical question: every outcome, each in (0, 1), summing to 1."""
     probs: dict[str, float] = {}
     for part in str(text).split(","):
@@ -47,7 +54,7 @@ def parse_outcome_probabilities(q: Question, text: str) -> dict[str, float]:
             )
         if name in probs:
             raise ForecastsError(f"probability: outcome {name!r} given twice")
-        probs[name] = parse_probability(value, f"probability[{name}]")
+        probs[name] = parse_probability(value, f"probability[{name}]", typed)
     missing = [o for o in q.outcomes if o not in probs]
     if missing:
         raise ForecastsError(f"probability: missing outcomes {', '.join(missing)}")
@@ -86,9 +93,9 @@ def submit_forecast(
         raise ForecastsError(f"question: {q.id!r} closed at {to_iso(q.closes_at)}; forecasts are no longer accepted")
     rationale = text(rationale, "rationale")
     if q.is_binary:
-        row_p, row_ps = parse_probability(probability), None  # type: ignore[arg-type]
+        row_p, row_ps = parse_probability(probability, typed=True), None  # type: ignore[arg-type]
     else:
-        probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability))
+        probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability), True)
         row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})
     with write_transaction(db):
         state = resolution_state(db, q.id)
@@ -122,9 +129,20 @@ def submit_forecast(
     }
 
 
-def list_forecasts(db: Database, question_id: str | None = None, by: str | None = None) -> list[dict[str, Any]]:
-    """Forecast rows, oldest first, optionally for one question and/or forecaster."""
+def list_forecasts(
+    db: Database,
+    question_id: str | None = None,
+    by: str | None = None,
+    tag: str | None = None,
+    people: bool = False,
+) -> list[dict[str, Any]]:
+    """Forecast rows, oldest first, optionally for one question, forecaster, question tag, or people only."""
     where, params = [], []
+    if tag:
+        where.append("question_id IN (SELECT q.id FROM questions q, json_each(q.tags) t WHERE t.value = ?)")
+        params.append(tag)
+    if people:
+        where.append("forecaster_id IN (SELECT id FROM forecasters WHERE kind = 'person')")
     if question_id:
         get_question(db, question_id)
         where.append("question_id = ?")

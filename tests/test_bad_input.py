@@ -110,7 +110,7 @@ def F(env: dict[str, Path], name: str) -> str:  # noqa: N802 - reads like a path
     return str(env["files"] / name)
 
 
-PROBABILITIES = ["0", "1", "1.5", "NaN", "nan", "inf", "abc", "50%", ""]
+PROBABILITIES = ["0", "1", "1.5", "NaN", "nan", "inf", "abc", "0%", "100%", "150%", "%", "nan%", ""]
 DATES = ["20/01/2025", "2025-13-01", "2025-01-20T10:00:00+25:00", "2025-01-20T10:00:00 EST", "yesterday", "0001-01-01",
          "9999-12-31"]  # fmt: skip
 

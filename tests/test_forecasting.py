@@ -29,11 +29,13 @@ def test_binary_and_categorical_forecasts(qcli):
     assert rows[0]["rationale"] == "base rate"
 
 
-@pytest.mark.parametrize("bad", ["0", "1", "-0.1", "1.5", "NaN", "abc", "50%", "inf"])
+@pytest.mark.parametrize("bad", ["0", "1", "-0.1", "1.5", "NaN", "abc", "0%", "100%", "-5%", "inf"])
 def test_probability_must_be_strictly_inside_zero_one(qcli, bad):
     result = qcli("forecast", "alpha", "--by", "alice", "--", bad, ok=False)  # `--` lets "-0.1" be a value
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: probability: {bad!r} must be a number strictly between 0 and 1 (e.g. 0.35)"
+    assert result.stderr.strip() == (
+        f"Error: probability: {bad!r} must be strictly between 0 and 1, or 0% and 100% (e.g. 0.35 or 35%)"
+    )
     assert qcli.json("forecast-list") == []
 
 

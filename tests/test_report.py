@@ -312,6 +312,8 @@ def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path
         assert f"### {qid}:" in text
     assert "### talks-start: 2025-04-to-2025-12" in text and "bayes-reconstructed" in text  # resolved and scored
     assert "Evidence logged this week" in text
+    assert "What moved, and why" in text and "Evidence logged this week" in text
+    assert text.index("## This week in brief") < text.index("## Open questions")
     assert Path(out["files"][1]).read_text(encoding="utf-8").count("<svg") >= 9
 
 
@@ -327,13 +329,41 @@ def test_html_renders_in_headless_chromium(world, root, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     dom = proc.stdout
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for heading in ("Headline", "Open questions", "Evidence logged this week", "Closing in the next 30 days",
-                    "Stale forecasts", "Resolved this week", "Leaderboard", "Calibration"):  # fmt: skip
+    for heading in ("This week in brief", "Scenarios", "Open questions", "Evidence logged this week",
+                    "Closing in the next 30 days", "Stale forecasts", "Resolved this week", "Leaderboard",
+                    "Calibration"):  # fmt: skip
         assert f">{heading}</h2>" in dom, heading
-    assert dom.count("<svg") >= 3 and dom.count("<polyline") >= 3  # one trajectory per open question
+    # the briefing is the first screen: the first section, before any detail
+    assert re.findall(r"<h2[^>]*>([^<]*)</h2>", dom)[0] == "This week in brief"
+    assert dom.index('id="briefing"') < dom.index('id="questions"')
+    # each question's chart carries the model, the crowd and one step line per person who forecast it
+    data = build_report(world, WEEK, root)
+    charted = [(f'id="q-{b["id"]}"', b["id"]) for b in data["questions"]]
+    charted += [(f'id="r-{x["id"]}"', x["id"]) for x in data["resolved"]["rows"]]  # resolution marked
+    assert len(charted) == 4
+    for anchor, qid in charted:
+        part = dom[dom.index(anchor) :]
+        fig = part[part.index('<figure class="history">') : part.index("</figure>")]
+        people = sorted({f["forecaster"] for f in world_forecasts(world, qid) if f["kind"] == "person"})
+        drawn = sorted(re.findall(r'<polyline class="person" data-forecaster="([^"]*)"', fig))
+        assert drawn == people, (qid, drawn, people)
+        assert '<polyline class="model"' in fig
+        assert ('<polyline class="crowd"' in fig) == bool(people)
+        assert "recorded time" in fig and "observed time" in fig  # the chart says which times it uses
+        assert ('class="resolution"' in fig) == (qid == "delta-old")
     assert "<script" not in dom.lower()
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert console == [], console
+
+
+def world_forecasts(db, qid: str) -> list[dict]:
+    """Forecasts made and recorded by the end of WEEK on a question, with the forecaster's kind."""
+    rows = db.conn.execute(
+        "SELECT f.forecaster_id, p.kind FROM forecasts f JOIN forecasters p ON p.id = f.forecaster_id "
+        "WHERE f.question_id = ? AND f.made_at <= ? AND f.recorded_at <= ?",
+        [qid, "2025-03-09T23:59:59Z", "2025-03-09T23:59:59Z"],
+    ).fetchall()
+    return [{"forecaster": r[0], "kind": r[1]} for r in rows]
 
 
 def _run(db, as_of: str, created: str, evidence_ids: list[int]) -> None:

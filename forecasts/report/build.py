@@ -24,7 +24,9 @@ from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
+from forecasts.report import history
 from forecasts.report import trajectory as tr
+from forecasts.report.briefing import briefing
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
@@ -199,9 +201,12 @@ def _question_block(
     standing: dict[str, dict[str, Any]],
     week_ago: datetime,
     as_of: datetime,
+    rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     now = probability_from_links(q, links, as_of)
     before = probability_from_links(q, prev_links, week_ago) if q.opens_at <= week_ago else None
+    # the chart's value a week ago: today's evidence placed at observation dates (differs when items were late)
+    before_observed = probability_from_links(q, links, week_ago) if before is not None else None
     times = np.linspace(q.opens_at.timestamp(), as_of.timestamp(), TRAJECTORY_POINTS)
     values = tr.path(q, arrays, times)
     lo, hi = tr.band(q, arrays, times, draws=BAND_DRAWS, seed=0)
@@ -245,12 +250,14 @@ def _question_block(
         "prior": q.prior_probabilities(),
         "now": now,
         "before": before,
+        "before_observed": before_observed,
         "interval": _interval(db, q, links, week_ago, as_of),
         "evidence_count": len({lk.evidence_id for lk in links}),
         "trajectory": {"times": times.tolist(), "series": series, "markers": markers},
         "forecasts": forecasts,
         "crowd": _crowd(q, standing),
         "week_evidence": [],
+        "chart": history.chart(q, arrays, rows or [], now, as_of),
     }
 
 
@@ -513,8 +520,10 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     resolutions = all_resolutions(db, as_of)
     forecast_rows = _load_forecasts(db, as_of)
     standing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    by_question: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in forecast_rows:  # oldest first, so the last one written per forecaster stands
         standing[f["question"]][f["forecaster"]] = f
+        by_question[f["question"]].append(f)
     arrays = {qid: _arrays(questions[qid], lks) for qid, lks in links_now.items() if qid in questions}
 
     open_ids = [qid for qid, q in questions.items() if qid not in resolutions and as_of < q.closes_at]
@@ -528,6 +537,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
             standing[qid],
             week_ago,
             as_of,
+            by_question[qid],
         )
         for qid in open_ids
     }
@@ -564,7 +574,14 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     stale = [s for qid in open_ids for s in _stale(questions[qid], standing[qid], as_of)]
     made_this_week = [f for f in forecast_rows if f["made_at"] > to_iso(week_ago)]
     resolved = _resolved(db, questions, resolutions, week_ago, as_of)
-    return {
+    for x in resolved["rows"]:  # each resolved question's chart, with the resolution marked
+        q = questions[x["id"]]
+        final = probability_from_links(q, links_now.get(q.id, []), as_of)
+        if not q.is_binary and x["outcome"] in q.outcomes:  # follow the outcome that happened
+            final = {o: float(o == x["outcome"]) for o in q.outcomes}
+        x["chart"] = history.chart(q, arrays.get(q.id, tr.LinkArrays.empty()), by_question[q.id], final, as_of,
+                                   resolutions[q.id])  # fmt: skip
+    report = {
         "week": label,
         "week_start": to_iso(start),
         "as_of": to_iso(as_of),
@@ -595,3 +612,5 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
         "resolved": resolved,
         "leaderboard": _leaderboard(db, as_of),
     }
+    report["briefing"] = briefing(report)
+    return report

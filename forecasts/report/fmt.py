@@ -7,13 +7,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from forecasts import numbers
+from forecasts.numbers import fixed
+
 SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
 
 def pct(p: float | None) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "—"
-    return f"{100 * p:.1f}%"
+    return numbers.pct(p)
 
 
 def pp(delta: float | None) -> str:
@@ -25,8 +26,15 @@ def pp(delta: float | None) -> str:
 
 
 def signed(x: float, digits: int = 2) -> str:
-    text = f"{x:+.{digits}f}"
-    return text.replace("-0.00", "+0.00") if text.startswith("-0.0") and float(text) == 0 else text
+    return numbers.signed(x, digits)
+
+
+def clip(text: str, limit: int = 110) -> str:
+    """Text cut at a word boundary to about `limit` characters, with an ellipsis (for the briefing)."""
+    text = " ".join(str(text or "").split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def count(n: int, noun: str) -> str:
@@ -62,7 +70,7 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "—"
-        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+        return fixed(value, 4) if abs(value) < 1000 else fixed(value, 1)
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     if isinstance(value, dict):

@@ -6,12 +6,14 @@ Content-Security-Policy (no scripts, no network) backs that up should anything e
 
 from __future__ import annotations
 
+import re
 from html import escape
 from importlib import resources
 from typing import Any
 
 from forecasts.report import plots
-from forecasts.report.fmt import cell, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.labels import human
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -30,20 +32,26 @@ def link(label: str, url: str | None) -> str:
 def table(header: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:
     """A table from already-escaped cells; columns in `num` are right-aligned numbers."""
     head = "".join(f"<th{' class=num' if i in num else ''}>{h}</th>" for i, h in enumerate(header))
+    labels = [re.sub(r"<[^>]*>", "", h) for h in header]  # on a phone each cell is shown with its column name
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if i in num else "text"}">{c}</td>' for i, c in enumerate(r)) + "</tr>"
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if i in num else "text"}" data-label="{labels[i]}">{c}</td>' for i, c in enumerate(r)
+        )
+        + "</tr>"
         for r in rows
     )
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def labelled_table(t: dict[str, Any]) -> str:
-    """A table from another module: column keys as headers (their descriptions as tooltips and a legend)."""
+    """A table from another module: human column names (their descriptions as tooltips and a legend)."""
     keys = [c["key"] for c in t["columns"]]
     num = {i for i, k in enumerate(keys) if any(isinstance(r.get(k), int | float) for r in t["rows"])}
-    head = [f'<abbr title="{e(c["label"])}">{e(c["key"])}</abbr>' for c in t["columns"]]
+    head = [f'<abbr title="{e(c["label"])}">{e(human(c["key"]))}</abbr>' for c in t["columns"]]
     out = table(head, [[e(cell(r.get(k))) for k in keys] for r in t["rows"]], num)
-    legend = [f"<strong>{e(c['key'])}</strong>: {e(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
+    legend = [f"<strong>{e(human(c['key']))}</strong>: {e(c['label'])}" for c in t["columns"]
+              if c["label"] not in (c["key"], human(c["key"]))]  # fmt: skip
     return out + (f'<p class="legend">{"; ".join(legend)}.</p>' if legend else "")
 
 
@@ -53,33 +61,84 @@ def _delta_class(delta: float | None) -> str:
     return ' class="up"' if delta > 0 else ' class="down"'
 
 
-def _headline(r: dict[str, Any]) -> str:
-    s = r["summary"]
-    out = ['<section id="headline"><h2>Headline</h2><ul>']
+def _briefing(r: dict[str, Any]) -> str:
+    """The first screen: what changed this week and why, scenarios, resolutions, the leaderboard's top."""
+    s, br = r["summary"], r["briefing"]
+    out = ['<section id="briefing"><h2>This week in brief</h2>']
     out.append(
-        f"<li>{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this "
-        f"week; {count(s['forecasts_this_week'], 'forecast')} made by people this week "
+        f"<p>{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged; "
+        f"{count(s['forecasts_this_week'], 'forecast')} by people "
         f"({s['model_forecasts_this_week']} by the model/aggregates); "
-        f"{count(s['resolved_this_week'], 'question')} resolved this week.</li>"
+        f"{count(s['resolved_this_week'], 'question')} resolved.</p>"
     )
-    if r["movers"]:
-        out.append("<li>Biggest movers this week (fast path):<ul>")
-        for m in r["movers"]:
+    out.append("<h3>What moved, and why</h3>")
+    if br["movers"]:
+        out.append('<ol class="movers">')
+        for m in br["movers"]:
             label = "" if m["outcome"] == "yes" else f" ({e(m['outcome'])})"
             d = 100 * m["delta"]
             out.append(
                 f'<li><a href="#q-{e(m["id"])}"><span class="qid">{e(m["id"])}</span></a>{label}: '
-                f"{pct(m['before'])} → {pct(m['now'])} <strong{_delta_class(d)}>({pp(d)})</strong> — "
-                f"{e(m['title'])}</li>"
+                f"{pct(m['before'])} → <strong>{pct(m['now'])}</strong> <strong{_delta_class(d)}>({pp(d)})</strong>"
+                f" — {e(m['title'])}"
             )
-        out.append("</ul></li>")
+            if m["why"]:
+                out.append("<ul>" + "".join(
+                    f"<li>#{x['id']} {e(clip(x['summary']))} <span{_delta_class(x['pp'])}>({pp(x['pp'])})</span></li>"
+                    for x in m["why"]) + "</ul>")  # fmt: skip
+            else:
+                out.append('<p class="muted">No new evidence on it this week: the change is time passing '
+                           "(a deadline question's window shrinking) or a retraction.</p>")  # fmt: skip
+            if m["late_evidence_pp"] is not None:
+                out.append(f'<p class="legend">{pp(100 * m["late_evidence_pp"])} of the change comes from evidence '
+                           "observed before the week began but recorded only this week (the charts, which place "
+                           "evidence at its observation date, show that part earlier).</p>")  # fmt: skip
+            out.append("</li>")
+        out.append("</ol>")
     else:
-        out.append("<li>No question moved this week.</li>")
+        out.append('<p class="muted">No question moved this week.</p>')
     if s["new_this_week"]:
-        out.append("<li>Opened this week: " + ", ".join(e(q) for q in s["new_this_week"]) + ".</li>")
-    out.append("</ul>")
+        out.append("<p>Opened this week: " + ", ".join(f'<span class="qid">{e(q)}</span>' for q in s["new_this_week"])
+                   + ".</p>")  # fmt: skip
+    out.append("<h3>Scenarios</h3>")
+    if br["scenarios"]:
+        rows = [[f'<a href="#scenarios">{e(x["id"])}</a> {e(x["title"])}', f"<strong>{pct(x['probability'])}</strong>",
+                 "—" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
+        out.append(table(["Scenario", "Probability", "Change this week"], rows, {1, 2}))
+    else:
+        out.append(f'<p class="muted">{e(br["scenario_note"])}</p>')
+    out.append("<h3>Resolved this week</h3>")
+    if br["resolved"]:
+        items = [
+            f'<li><a href="#r-{e(x["id"])}"><span class="qid">{e(x["id"])}</span></a>: '
+            f"<strong>{e(x['outcome'])}</strong> (known {day(x['known_at'])}) — {e(x['title'])}</li>"
+            for x in br["resolved"]
+        ]
+        out.append("<ul>" + "".join(items) + "</ul>")
+    else:
+        out.append('<p class="muted">None.</p>')
+    out.append("<h3>Leaderboard (top)</h3>")
+    if br["leaders"]:
+        keys = list(br["leaders"][0]["scores"])
+        rows = [[str(x["rank"]), e(x["forecaster"]), str(x["n_questions"]), *[e(cell(x["scores"][k])) for k in keys]]
+                for x in br["leaders"]]  # fmt: skip
+        out.append(table(["Rank", "Forecaster", "Questions", *[e(human(k)) for k in keys]], rows,
+                         {0, 2, *range(3, 3 + len(keys))}))  # fmt: skip
+        out.append('<p class="legend"><a href="#leaderboard">Full leaderboard</a> (lower Brier is better; '
+                   "relative Brier below 0 beats the people's median).</p>")  # fmt: skip
+    else:
+        out.append(f'<p class="muted">{e(br["leader_note"] or "No scored questions yet.")}</p>')
+    out.append(
+        '<p class="legend">Probabilities and changes on this page are as on record at the end of each week '
+        "(recorded time): the fast path from the evidence recorded by then.</p>"
+    )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _scenarios(r: dict[str, Any]) -> str:
     sc = r["scenarios"]
-    out.append('<h3 id="scenarios">Scenarios</h3>')
+    out = ['<section id="scenarios"><h2>Scenarios</h2>']
     if sc["rows"]:
         rows = []
         for s_ in sc["rows"]:
@@ -93,18 +152,73 @@ def _headline(r: dict[str, Any]) -> str:
         trend = sc.get("trend") or {}
         if trend and len(trend["times"]) > 1:
             series = [(sid, vals, None, None) for sid, vals in trend["series"].items()]
-            out.append(plots.trajectory_svg("Scenario probabilities over the last weeks", trend["times"], series))
+            top = max((v for vals in trend["series"].values() for v in vals if v == v), default=1.0)
+            out.append(plots.trajectory_svg("Scenario probabilities, end of each of the last weeks", trend["times"],
+                                            series, y_max=_axis_top(top)))  # fmt: skip
+            out.append('<p class="legend">Each point: the scenario probabilities from what was on record at the end '
+                       "of that week (recorded time); the axis is scaled to the data.</p>")  # fmt: skip
     else:
         out.append(f'<p class="muted">{e(sc["note"])}</p>')
     out.append("</section>")
     return "\n".join(out)
 
 
+def _axis_top(value: float) -> float:
+    from forecasts.report.history import y_top
+
+    return y_top([value])
+
+
+def _chart_legend(chart: dict[str, Any]) -> str:
+    """A key to the history chart in HTML (readable on a phone, where SVG text shrinks)."""
+    keys = [f'<li><span class="swatch" style="border-color:{plots.MODEL_COLOR}"></span>model</li>']
+    if chart["crowd"]:
+        keys.append(f'<li><span class="swatch dashed" style="border-color:{plots.CROWD_COLOR}"></span>crowd (median '
+                    f"of people) {pct(chart['crowd'][-1][1])}</li>")  # fmt: skip
+    n = len(chart["people"])
+    for i, person in enumerate(chart["people"]):
+        keys.append(f'<li><span class="swatch thin" style="border-color:{plots.person_color(i, n)}"></span>'
+                    f"{e(person['name'])} {pct(person['steps'][-1][1])}</li>")  # fmt: skip
+    if chart.get("resolution"):
+        keys.append(f"<li>◆ resolved {e(chart['resolution']['outcome'])}</li>")
+    return '<ul class="chart-key">' + "".join(keys) + "</ul>"
+
+
+def _history(b: dict[str, Any], what: str) -> str:
+    """The recent-weeks chart of the model, the crowd and each person, its key and its time basis."""
+    c = b["chart"]
+    target = "" if c["outcome"] == "yes" else f" ({c['outcome']})"
+    label = f"{what}{target}: model, crowd and each person over the last {c['weeks']:g} weeks"
+    return (
+        f'<figure class="history">{plots.history_svg(label, c)}'
+        f"<figcaption>{e(label)}.{_chart_legend(c)}"
+        f'<span class="legend">{e(c["basis"])} The axis is scaled to the data.</span></figcaption></figure>'
+    )
+
+
 def _trajectory_plot(b: dict[str, Any]) -> str:
     t = b["trajectory"]
     series = [(s["name"], s["values"], s["lo"], s["hi"]) for s in t["series"]]
-    label = f"Probability of {b['id']} since {day(b['opens_at'])}: fast path with 90% band and evidence markers"
-    return plots.trajectory_svg(label, t["times"], series, t["markers"])
+    label = f"Full history of {b['id']} since {day(b['opens_at'])}: fast path with 90% band and evidence markers"
+    top = _axis_top(max((v for s in t["series"] for v in s["hi"]), default=1.0))
+    return plots.trajectory_svg(label, t["times"], series, t["markers"], y_max=top)
+
+
+def _full_histories(r: dict[str, Any]) -> str:
+    """Every open question's whole history in a grid of small charts (one section away from its detail)."""
+    out = ['<section id="histories"><h2>Full histories</h2>']
+    out.append(
+        '<p class="legend">Fast-path probability since each question opened, from the evidence on record at the '
+        "as-of time placed at its observation date (observed time). Shaded: 90% band. Dots: evidence items "
+        "(green raised, red lowered). Axes scaled to the data.</p>"
+    )
+    out.append('<div class="grid">')
+    for b in r["questions"]:
+        out.append(f'<figure class="full-history" id="h-{e(b["id"])}">{_trajectory_plot(b)}'
+                   f'<figcaption><a href="#q-{e(b["id"])}"><span class="qid">{e(b["id"])}</span></a></figcaption>'
+                   "</figure>")  # fmt: skip
+    out.append("</div></section>")
+    return "\n".join(out)
 
 
 def _question(b: dict[str, Any]) -> str:
@@ -118,26 +232,35 @@ def _question(b: dict[str, Any]) -> str:
     )
     iv = b["interval"]
     rows = []
+    late = []
     for o in ["yes"] if binary else b["outcomes"]:
         before = b["before"][o] if b["before"] else None
         delta = None if before is None else 100 * (b["now"][o] - before)
         change = f"<span{_delta_class(delta)}>{pp(delta)}</span>"
         interval = f"{pct(iv['lo'][o])} – {pct(iv['hi'][o])}"
         rows.append([e(o), f"<strong>{pct(b['now'][o])}</strong>", pct(before), change, interval])
-    out.append(table(["Outcome", "Now", "A week ago", "Change", "90% credible interval"], rows, {1, 2, 3, 4}))
-    out.append(f'<p class="legend">Interval: {e(iv["method"])}.</p>')
-    out.append(_trajectory_plot(b))
-    out.append(
-        '<p class="legend">Line: fast-path probability from the evidence known at the as-of time, placed at '
-        "its observation date. Shaded: 90% band. Dots: evidence items (green raised, red lowered).</p>"
-    )
+        seen = (b.get("before_observed") or {}).get(o)
+        if before is not None and seen is not None and abs(seen - before) >= 5e-4:
+            late.append(f"{'' if binary else e(o) + ' '}{pct(seen)}")
+    out.append(table(["Outcome", "Now", "A week ago (as recorded then)", "Change", "90% credible interval"], rows,
+                     {1, 2, 3, 4}))  # fmt: skip
+    out.append(f'<p class="legend">Now and a week ago: the fast path from the evidence on record at each time '
+               f"(recorded time). Interval: {e(iv['method'])}.</p>")  # fmt: skip
+    if late:
+        out.append(
+            f'<p class="legend">The charts place evidence at its observation date: on that basis a week ago was '
+            f"{', '.join(late)}, because some items observed earlier were recorded only this week.</p>"
+        )
+    out.append(_history(b, f"Probability of {b['id']}"))
+    out.append(f'<p class="legend"><a href="#h-{e(b["id"])}">Full history since {day(b["opens_at"])}</a></p>')
     out.append("<h4>Evidence logged this week</h4>")
     if b["week_evidence"]:
         rows = []
         for x in b["week_evidence"]:
             lrs, logs, pps = (t.replace("; ", "<br>") for t in effect_texts(x, e))
             moved = f"<span{_delta_class(x['pp']['yes'])}>{pps}</span>" if x["binary"] else pps
-            rows.append([f"#{x['id']} {e(x['summary'])}", day(x["observed_at"]), lrs, logs, moved])
+            item = f'<a href="#e-{x["id"]}">#{x["id"]}</a> {e(clip(x["summary"], 90))}'
+            rows.append([item, day(x["observed_at"]), lrs, logs, moved])
         out.append(table(["Evidence", "Observed", "LR", "Log-odds (r·ln LR)", "Moved it"], rows, {1, 2, 3, 4}))
     else:
         out.append('<p class="muted">No evidence logged this week.</p>')
@@ -167,7 +290,8 @@ def _evidence(r: dict[str, Any]) -> str:
             effects = "<br>".join(effect_summary(f, e) for f in x["effects"])
             rel = f"{x['reliability']:.2f}" + (f" ({e(x['reliability_grade'])})" if x["reliability_grade"] else "")
             source = link(x["source"] or "source", x["url"]) if x["url"] else e(x["source"])
-            rows.append([str(x["id"]), day(x["observed_at"]), e(x["summary"]), source, rel, effects])
+            anchor = f'<span id="e-{x["id"]}">{x["id"]}</span>'
+            rows.append([anchor, day(x["observed_at"]), e(x["summary"]), source, rel, effects])
         header = ["#", "Observed", "Summary", "Source", "Reliability", "Effect on each question"]
         out.append(table(header, rows, {0, 1, 4}))
     else:
@@ -215,8 +339,10 @@ def _resolved(r: dict[str, Any]) -> str:
     if not res["rows"]:
         out.append('<p class="muted">None.</p>')
     for x in res["rows"]:
-        out.append(f'<h3><span class="qid">{e(x["id"])}</span>: {e(x["outcome"])}</h3>')
+        out.append(f'<h3 id="r-{e(x["id"])}"><span class="qid">{e(x["id"])}</span>: {e(x["outcome"])}</h3>')
         out.append(f"<p>{e(x['title'])} (known {day(x['known_at'])}).</p>")
+        if x.get("chart"):
+            out.append(_history(x, f"Probability of {x['id']}"))
         if not x["scored"]:
             out.append('<p class="muted">Not scored (ambiguous or annulled).</p>')
         elif x["scores"] and x["scores"]["rows"]:
@@ -302,14 +428,15 @@ def render_html(r: dict[str, Any]) -> str:
             else ""
         )
         + "</header>",
-        _headline(r),
+        _briefing(r),
+        _scenarios(r),
         '<section id="questions"><h2>Open questions</h2>',
     ]
     if not r["questions"]:
         parts.append('<p class="muted">No open questions.</p>')
     parts += [_question(b) for b in r["questions"]]
     parts.append("</section>")
-    parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r)]
+    parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r), _full_histories(r)]
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 

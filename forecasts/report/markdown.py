@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from forecasts.report.fmt import cell, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.labels import human
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LEADING = re.compile(r"^([-+#=])")
@@ -38,35 +39,62 @@ def labelled_table(t: dict[str, Any]) -> list[str]:
     """A table from another module (columns with descriptions): the rows, then what each column means."""
     keys = [c["key"] for c in t["columns"]]
     rows = [[md(r.get(k)) if isinstance(r.get(k), str) else cell(r.get(k)) for k in keys] for r in t["rows"]]
-    out = table([f"`{k}`" for k in keys], rows)
-    legend = [f"`{c['key']}`: {md(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
+    out = table([md(human(k)) for k in keys], rows)
+    legend = [f"{md(human(c['key']))}: {md(c['label'])}" for c in t["columns"]
+              if c["label"] not in (c["key"], human(c["key"]))]  # fmt: skip
     return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
 
 
-def _headline(r: dict[str, Any]) -> list[str]:
-    s = r["summary"]
-    out = ["## Headline", ""]
+def _briefing(r: dict[str, Any]) -> list[str]:
+    """The first screen: what changed this week and why, scenarios, resolutions, the leaderboard's top."""
+    s, br = r["summary"], r["briefing"]
+    out = ["## This week in brief", ""]
     out.append(
-        f"- {count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged this week; "
-        f"{count(s['forecasts_this_week'], 'forecast')} made by people this week "
-        f"({s['model_forecasts_this_week']} by the model/aggregates); "
-        f"{count(s['resolved_this_week'], 'question')} resolved this week."
+        f"{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged; "
+        f"{count(s['forecasts_this_week'], 'forecast')} by people ({s['model_forecasts_this_week']} by the "
+        f"model/aggregates); {count(s['resolved_this_week'], 'question')} resolved. Probabilities on this page are "
+        "as on record at the end of each week (recorded time)."
     )
-    if r["movers"]:
-        out.append("- Biggest movers this week (fast path):")
-        for m in r["movers"]:
+    out += ["", "### What moved, and why", ""]
+    if br["movers"]:
+        for i, m in enumerate(br["movers"], 1):
             label = "" if m["outcome"] == "yes" else f" ({md(m['outcome'])})"
-            out.append(
-                f"  - **{md(m['id'])}**{label}: {pct(m['before'])} → {pct(m['now'])} ({pp(100 * m['delta'])})"
-                f" — {md(m['title'])}"
-            )
+            out.append(f"{i}. **{md(m['id'])}**{label}: {pct(m['before'])} → **{pct(m['now'])}** "
+                       f"({pp(100 * m['delta'])}) — {md(m['title'])}")  # fmt: skip
+            out += [f"   - \\#{x['id']} {md(clip(x['summary']))} ({pp(x['pp'])})" for x in m["why"]]
+            if not m["why"]:
+                out.append("   - no new evidence on it this week: time passing or a retraction")
+            if m["late_evidence_pp"] is not None:
+                out.append(f"   - {pp(100 * m['late_evidence_pp'])} of the change comes from evidence observed before "
+                           "the week began but recorded only this week")  # fmt: skip
     else:
-        out.append("- No question moved this week.")
+        out.append("No question moved this week.")
     if s["new_this_week"]:
-        out.append("- Opened this week: " + ", ".join(md(q) for q in s["new_this_week"]) + ".")
-    out.append("")
+        out += ["", "Opened this week: " + ", ".join(md(q) for q in s["new_this_week"]) + "."]
+    out += ["", "### Scenarios", ""]
+    if br["scenarios"]:
+        rows = [[f"**{md(x['id'])}** {md(x['title'])}", pct(x["probability"]),
+                 "—" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
+        out += table(["Scenario", "Probability", "Change this week"], rows)
+    else:
+        out += [md(br["scenario_note"]), ""]
+    out += ["### Resolved this week", ""]
+    out += [f"- **{md(x['id'])}**: {md(x['outcome'])} (known {day(x['known_at'])}) — {md(x['title'])}"
+            for x in br["resolved"]] or ["None."]  # fmt: skip
+    out += ["", "### Leaderboard (top)", ""]
+    if br["leaders"]:
+        keys = list(br["leaders"][0]["scores"])
+        rows = [[str(x["rank"]), md(x["forecaster"]), str(x["n_questions"]), *[cell(x["scores"][k]) for k in keys]]
+                for x in br["leaders"]]  # fmt: skip
+        out += table(["Rank", "Forecaster", "Questions", *[md(human(k)) for k in keys]], rows)
+    else:
+        out += [md(br["leader_note"] or "No scored questions yet."), ""]
+    return out
+
+
+def _scenarios(r: dict[str, Any]) -> list[str]:
     sc = r["scenarios"]
-    out += ["### Scenarios", ""]
+    out = ["## Scenarios", ""]
     if sc["rows"]:
         trend = sc.get("trend") or {}
         rows = []
@@ -80,7 +108,8 @@ def _headline(r: dict[str, Any]) -> list[str]:
                  f"{pct(iv[0])} – {pct(iv[1])}" if iv else "—", pct(s_["independent"]), spark, signs]
             )  # fmt: skip
         out += table(
-            ["Scenario", "Probability", "90% interval", "If independent", "Trend (8 weeks)", "Signposts"], rows
+            ["Scenario", "Probability", "90% interval", "If independent", "Trend (8 weeks, recorded)", "Signposts"],
+            rows,
         )
     else:
         out += [md(sc["note"]), ""]
@@ -102,12 +131,14 @@ def _question(b: dict[str, Any]) -> list[str]:
         before = b["before"][o] if b["before"] else None
         delta = None if before is None else 100 * (b["now"][o] - before)
         rows.append([md(o), pct(b["now"][o]), pct(before), pp(delta), f"{pct(iv['lo'][o])} – {pct(iv['hi'][o])}"])
-    out += table(["Outcome", "Now", "A week ago", "Change", "90% credible interval"], rows)
-    out.append(f"Interval: {md(iv['method'])}.")
+    out += table(["Outcome", "Now", "A week ago (as recorded then)", "Change", "90% credible interval"], rows)
+    out.append(f"Now and a week ago: the fast path from the evidence on record at each time (recorded time). "
+               f"Interval: {md(iv['method'])}.")  # fmt: skip
     out.append("")
     for s in b["trajectory"]["series"]:
         name = "" if binary else f"{md(s['name'])} "
-        out.append(f"Trajectory {name}since {day(b['opens_at'])}: `{s['spark']}` → {pct(s['values'][-1])}  ")
+        out.append(f"Trajectory {name}since {day(b['opens_at'])} (evidence at its observation date): "
+                   f"`{s['spark']}` → {pct(s['values'][-1])}  ")  # fmt: skip
     out.append("")
     if b["week_evidence"]:
         out += ["Evidence logged this week:", ""]
@@ -144,7 +175,8 @@ def render_markdown(r: dict[str, Any]) -> str:
     ]
     if r.get("provisional"):
         out += [f"**Provisional:** the week is not over; regenerate after {r['as_of']} for the final report.", ""]
-    out += _headline(r)
+    out += _briefing(r)
+    out += _scenarios(r)
     out += ["## Open questions", ""]
     if not r["questions"]:
         out += ["No open questions.", ""]

@@ -62,15 +62,17 @@ def _time_ticks(start: float, end: float, max_ticks: int = 6) -> list[tuple[floa
 class _Frame:
     """Maps data coordinates (x in data units, y in [0, 1]) to the plot area of a fixed-size SVG."""
 
-    def __init__(self, x0: float, x1: float, width: int = WIDTH, height: int = HEIGHT) -> None:
+    def __init__(
+        self, x0: float, x1: float, width: int = WIDTH, height: int = HEIGHT, y_max: float = 1.0, font: int = 11
+    ) -> None:
         self.x0, self.x1 = x0, (x1 if x1 > x0 else x0 + 1.0)
-        self.width, self.height = width, height
+        self.width, self.height, self.y_max, self.font = width, height, y_max, font
 
     def x(self, v: float) -> float:
         return LEFT + (v - self.x0) / (self.x1 - self.x0) * (self.width - LEFT - RIGHT)
 
     def y(self, p: float) -> float:
-        return TOP + (1.0 - min(max(p, 0.0), 1.0)) * (self.height - TOP - BOTTOM)
+        return TOP + (1.0 - min(max(p / self.y_max, 0.0), 1.0)) * (self.height - TOP - BOTTOM)
 
 
 def _open(label: str, width: int = WIDTH, height: int = HEIGHT) -> list[str]:
@@ -84,12 +86,12 @@ def _open(label: str, width: int = WIDTH, height: int = HEIGHT) -> list[str]:
 
 def _y_axis(fr: _Frame, x_left: float, x_right: float) -> list[str]:
     out = []
-    for p in (0.0, 0.25, 0.5, 0.75, 1.0):
+    for p in y_ticks(fr.y_max):
         y = _f(fr.y(p))
         out.append(f'<line x1="{_f(x_left)}" y1="{y}" x2="{_f(x_right)}" y2="{y}" stroke="#e2e8f0" stroke-width="1"/>')
         out.append(
-            f'<text x="{_f(x_left - 4)}" y="{_f(fr.y(p) + 4)}" font-size="11" text-anchor="end" '
-            f'fill="#475569">{int(p * 100)}%</text>'
+            f'<text x="{_f(x_left - 4)}" y="{_f(fr.y(p) + 4)}" font-size="{fr.font}" text-anchor="end" '
+            f'fill="#475569">{_pct_tick(p)}</text>'
         )
     return out
 
@@ -99,17 +101,18 @@ def trajectory_svg(
     times: Sequence[float],
     series: Sequence[tuple[str, Sequence[float], Sequence[float] | None, Sequence[float] | None]],
     markers: Sequence[tuple[float, float, int]] = (),
+    y_max: float = 1.0,
 ) -> str:
     """Probability over time: one line per series (name, values, band lo, band hi) with a shaded band,
-    and evidence markers (time, probability, direction +1/−1/0). Times are epoch seconds."""
-    fr = _Frame(float(times[0]), float(times[-1]))
+    and evidence markers (time, probability, direction +1/−1/0). Times are epoch seconds; the axis runs to y_max."""
+    fr = _Frame(float(times[0]), float(times[-1]), y_max=y_max, font=14)
     out = _open(label)
     out += _y_axis(fr, LEFT, WIDTH - RIGHT)
     for tx, text in _time_ticks(fr.x0, fr.x1):
         x = _f(fr.x(tx))
         out.append(f'<line x1="{x}" y1="{_f(TOP)}" x2="{x}" y2="{_f(HEIGHT - BOTTOM)}" stroke="#f1f5f9"/>')
         out.append(
-            f'<text x="{x}" y="{_f(HEIGHT - BOTTOM + 16)}" font-size="11" text-anchor="middle" '
+            f'<text x="{x}" y="{_f(HEIGHT - BOTTOM + 18)}" font-size="{fr.font}" text-anchor="middle" '
             f'fill="#475569">{escape(text)}</text>'
         )
     for i, (_name, _values, lo, hi) in enumerate(series):
@@ -133,10 +136,10 @@ def trajectory_svg(
     out.append("</g>")
     if len(series) > 1:
         for i, (name, *_rest) in enumerate(series):
-            x = LEFT + 8 + 110 * (i % 5)
-            y = TOP + 12 + 14 * (i // 5)
-            out.append(f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{color(i)}"/>')
-            out.append(f'<text x="{x + 14}" y="{y + 1}" font-size="11" fill="#1e293b">{escape(name)}</text>')
+            x = LEFT + 8 + 150 * (i % 4)
+            y = TOP + 14 + 18 * (i // 4)
+            out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{color(i)}"/>')
+            out.append(f'<text x="{x + 16}" y="{y + 1}" font-size="{fr.font}" fill="#1e293b">{escape(name)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -177,5 +180,101 @@ def calibration_svg(label: str, series: Sequence[tuple[str, Sequence[tuple[float
         ly = TOP + 12 + 14 * i
         out.append(f'<rect x="{LEFT + 8}" y="{ly - 8}" width="10" height="10" fill="{color(i)}"/>')
         out.append(f'<text x="{LEFT + 22}" y="{ly + 1}" font-size="11" fill="#1e293b">{escape(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+HIST_W, HIST_H = 480, 250
+HL, HR, HT, HB = 46, 12, 10, 30
+HFONT = 14
+MODEL_COLOR, CROWD_COLOR, MANY_COLOR = "#1f5fa8", "#0f172a", "#94a3b8"
+PEOPLE_COLORS = PALETTE[1:]
+
+
+def person_color(i: int, n: int) -> str:
+    """A person's line colour: distinct colours for a few people, one grey for a crowd of them."""
+    return PEOPLE_COLORS[i % len(PEOPLE_COLORS)] if n <= len(PEOPLE_COLORS) else MANY_COLOR
+
+
+TICKS = {0.02: 4, 0.05: 5, 0.1: 4, 0.2: 4, 0.3: 3, 0.5: 5, 0.75: 3, 1.0: 4}  # round steps for each axis top
+
+
+def y_ticks(y_max: float) -> list[float]:
+    """Round tick values from 0 to y_max (0.5-point, 1-point, 2.5-point ... steps)."""
+    n = TICKS.get(round(y_max, 4), 4)
+    return [y_max * k / n for k in range(n + 1)]
+
+
+def _pct_tick(p: float) -> str:
+    text = f"{100 * p:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def _steps(fr: _HistFrame, steps: Sequence[Sequence[float]], end: float) -> str:
+    pts: list[str] = []
+    for i, (t, p) in enumerate(steps):
+        if i:
+            pts.append(f"{_f(fr.x(t))},{_f(fr.y(steps[i - 1][1]))}")
+        pts.append(f"{_f(fr.x(t))},{_f(fr.y(p))}")
+    pts.append(f"{_f(fr.x(end))},{_f(fr.y(steps[-1][1]))}")
+    return " ".join(pts)
+
+
+class _HistFrame:
+    """Data (epoch seconds, probability in [0, y_max]) to the plot area of the history chart."""
+
+    def __init__(self, x0: float, x1: float, y_max: float) -> None:
+        self.x0, self.x1, self.y_max = x0, (x1 if x1 > x0 else x0 + 1.0), y_max
+
+    def x(self, v: float) -> float:
+        return HL + (v - self.x0) / (self.x1 - self.x0) * (HIST_W - HL - HR)
+
+    def y(self, p: float) -> float:
+        return HT + (1.0 - min(max(p / self.y_max, 0.0), 1.0)) * (HIST_H - HT - HB)
+
+
+def history_svg(label: str, chart: dict) -> str:
+    """The model (line), the crowd (dashed steps) and each person's standing forecast (steps) over the chart's
+    window, y-axis scaled to the data, the resolution marked. People's lines carry class="person" and their name."""
+    fr = _HistFrame(float(chart["start"]), float(chart["end"]), float(chart["y_max"]))
+    out = _open(label, HIST_W, HIST_H)
+    for p in y_ticks(fr.y_max):
+        y = _f(fr.y(p))
+        out.append(f'<line x1="{HL}" y1="{y}" x2="{HIST_W - HR}" y2="{y}" stroke="#e2e8f0" stroke-width="1"/>')
+        out.append(f'<text x="{HL - 4}" y="{_f(fr.y(p) + 5)}" font-size="{HFONT}" text-anchor="end" '
+                   f'fill="#475569">{_pct_tick(p)}</text>')  # fmt: skip
+    for tx, text in _time_ticks(fr.x0, fr.x1, max_ticks=4):
+        x = _f(fr.x(tx))
+        out.append(f'<line x1="{x}" y1="{HT}" x2="{x}" y2="{HIST_H - HB}" stroke="#f1f5f9"/>')
+        out.append(f'<text x="{x}" y="{HIST_H - HB + 18}" font-size="{HFONT}" text-anchor="middle" '
+                   f'fill="#475569">{escape(text)}</text>')  # fmt: skip
+    people = chart["people"]
+    for i, person in enumerate(people):
+        name = escape(person["name"])
+        out.append(
+            f'<polyline class="person" data-forecaster="{name}" points="{_steps(fr, person["steps"], fr.x1)}" '
+            f'fill="none" stroke="{person_color(i, len(people))}" stroke-width="1.6"><title>{name}</title></polyline>'
+        )
+    if chart["crowd"]:
+        out.append(
+            f'<polyline class="crowd" points="{_steps(fr, chart["crowd"], fr.x1)}" fill="none" '
+            f'stroke="{CROWD_COLOR}" stroke-width="2.4" stroke-dasharray="7 4"><title>crowd (median)</title></polyline>'
+        )
+    model = chart["model"]
+    pts = " ".join(f"{_f(fr.x(t))},{_f(fr.y(v))}" for t, v in zip(model["times"], model["values"], strict=True))
+    out.append(f'<polyline class="model" points="{pts}" fill="none" stroke="{MODEL_COLOR}" stroke-width="2.6">'
+               "<title>model (fast path)</title></polyline>")  # fmt: skip
+    res = chart.get("resolution")
+    if res is not None:
+        x = _f(fr.x(res["at"]))
+        out.append(f'<line class="resolution" x1="{x}" y1="{HT}" x2="{x}" y2="{HIST_H - HB}" stroke="#0f172a" '
+                   'stroke-width="1.5" stroke-dasharray="2 3"/>')  # fmt: skip
+        if res["value"] is not None:
+            y = fr.y(res["value"])
+            out.append(f'<path d="M{x},{_f(y - 7)} l7,7 l-7,7 l-7,-7 z" fill="#0f172a"/>')
+        anchor = "end" if fr.x(res["at"]) > HIST_W / 2 else "start"
+        dx = -5 if anchor == "end" else 5
+        out.append(f'<text x="{_f(fr.x(res["at"]) + dx)}" y="{HT + 14}" font-size="{HFONT}" text-anchor="{anchor}" '
+                   f'fill="#0f172a">resolved {escape(str(res["outcome"]))}</text>')  # fmt: skip
     out.append("</svg>")
     return "\n".join(out)
