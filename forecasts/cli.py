@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -83,6 +84,9 @@ def user_errors(fn: Callable) -> Callable:
             return result
         except ForecastsError as exc:
             message = str(exc)
+        except BrokenPipeError:  # the reader went away (`forecasts status | head`): nothing to say, like cat
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            raise typer.Exit(0) from None
         except UnicodeError:  # an argument the shell passed as bytes that are not UTF-8 (Python keeps surrogates)
             message = "text: an argument is not valid UTF-8; pass text in UTF-8"
         except OSError as exc:  # a file or folder named on the command line cannot be read or written
@@ -648,11 +652,9 @@ def score(
     if as_json:
         return emit_json(rows)
     keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
-    short = {"brier": "Brier", "coverage": "cover", "relative_brier": "rel. Brier", "peer": "peer",
-             "brier_fixed_lifetime": "Brier fixed"}  # fmt: skip
     priority = {"brier": 0, "coverage": 4, "relative_brier": 1, "peer": 2, "brier_fixed_lifetime": 5}
     columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
-               *[Column(header(k), priority[k], right=True, short=short[k]) for k in keys]]  # fmt: skip
+               *[Column(header(k), priority[k], right=True) for k in keys]]  # fmt: skip
     table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
               *[num(r[k], 1 if k == "peer" else 3) for k in keys]] for r in rows]  # fmt: skip
     show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
@@ -680,11 +682,9 @@ def leaderboard(
         return emit_json(rows)
     keys = ["relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
-    short = {"relative_brier": "rel. Brier", "peer": "peer", "peer_close": "peer close",
-             "brier_adjusted": "Brier adj.", "brier": "Brier", "brier_close": "Brier close"}  # fmt: skip
     columns = [Column("#", right=True), Column("forecaster"), Column("kind", 5),
-               Column(header("n_questions"), 4, right=True, short="qs"),
-               *[Column(header(k), n, right=True, short=short[k]) for n, k in enumerate(keys)]]  # fmt: skip
+               Column(header("n_questions"), right=True),
+               *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
     table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
               *[num(r[k], 1 if k.startswith("peer") else 3) for k in keys]] for r in rows]  # fmt: skip
     title = f"Leaderboard (means over resolved questions, ranked by {rank_by})"

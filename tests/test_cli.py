@@ -4,6 +4,7 @@ and the previous value and crowd shown after `forecast`."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,23 @@ def test_forecast_shows_previous_value_and_crowd(cli, make_question) -> None:
     cli("forecast", "hidden", "0.4", "--by", "bo")
     hidden = cli("forecast", "hidden", "0.2", "--by", "al")
     assert "hidden on this question" in hidden.stdout and "40.0%" not in hidden.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path) -> None:
+    """`forecasts evidence list --json | head -c 10`: the closed pipe ends the command quietly, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PACK
+
+    script = Path(sys.executable).parent / "forecasts"
+    env = {**os.environ, "FORECASTS_DB": str(tmp_path / "pipe.db")}
+    for args in (["sync", "--questions", str(PACK)], ["evidence", "import", str(PACK / "road-ahead/evidence.jsonl")]):
+        subprocess.run([str(script), *args], env=env, check=True, capture_output=True, timeout=300)
+    proc = subprocess.Popen([str(script), "evidence", "list", "--json"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    assert len(proc.stdout.read(10)) == 10
+    proc.stdout.close()  # the JSON is ~100 kB, more than a pipe holds: the writer meets EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == "", err
