@@ -8,8 +8,7 @@ built on demand (`db.utils`, `db["table"]`) by the paths that use it: sync, impo
 from __future__ import annotations
 
 import contextlib
-import random
-import secrets
+import itertools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +34,8 @@ APPEND_ONLY_TABLES = (
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+_SAVEPOINTS = itertools.count(1)  # unique savepoint names for nested `atomic` blocks
 
 
 class Database:
@@ -90,7 +91,7 @@ class Database:
             with write_transaction(self):
                 yield self
             return
-        savepoint = f"atomic_{secrets.token_hex(8)}"
+        savepoint = f"atomic_{next(_SAVEPOINTS)}"
         self.conn.execute(f"SAVEPOINT {savepoint}")
         try:
             yield self
@@ -164,6 +165,8 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
     SQLite's own busy handler backs off to 100 ms sleeps, so under many concurrent writers a waiter keeps
     missing the short gaps between transactions; a short randomised poll shares the lock fairly.
     """
+    import random  # only writers poll (kept off the read-only commands' imports)
+
     conn.execute("PRAGMA busy_timeout = 0")
     try:
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
