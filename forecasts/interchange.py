@@ -324,7 +324,7 @@ def import_data(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
             summary[t.name] = {"inserted": len(rows), "already_present": len(parsed[t.name][1]) - len(rows)}
             if len(t.pks) == 1:
                 where_of |= {(t.name, row.get(t.pks[0])): where for where, row in rows}
-        report = check_database(db, integrity=False)
+        report = check_database(db, integrity=False, values=False)  # values: checked row by row above
         for prob in report["errors"]:
             if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
                 where = where_of.get((prob["table"], prob["id"]), str(parsed.get(prob["table"], (src,))[0]))
@@ -359,7 +359,8 @@ def _insert_rows(db: sqlite_utils.Database, t: TableInfo, rows: list[tuple[str, 
 
 
 def _error_keys(db: sqlite_utils.Database) -> set[tuple]:
-    return {(p["check"], p["table"], p["id"], p["problem"]) for p in check_database(db, integrity=False)["errors"]}
+    errors = check_database(db, integrity=False, values=False)["errors"]
+    return {(p["check"], p["table"], p["id"], p["problem"]) for p in errors}
 
 
 def _existing_same(db: sqlite_utils.Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:

@@ -139,10 +139,11 @@ def world(db, root, monkeypatch):
     add_evidence(db, item("Draft text leaked", "2025-03-04", [
         LinkSpec("alpha-deal", math.log(3.0)), LinkSpec("beta-vote", math.log(0.5), log_lr_sd=0.2)],
         source="Paper", url="https://example.org/draft?a=1&b=2", reliability=0.9))  # fmt: skip
-    with write_transaction(db):  # an item typed with markup and a script URL (bypassing the CLI's URL check)
-        eid = insert_row(db, "evidence", {
-            "observed_at": "2025-03-05T00:00:00Z", "recorded_at": "2025-03-06T10:00:00Z", "summary": XSS,
-            "source": "<b>anon</b>", "url": BAD_URL, "reliability": 0.5})  # fmt: skip
+    with write_transaction(db):  # an item typed with markup and a script URL (raw SQL: every write path refuses it)
+        eid = db.conn.execute(
+            "INSERT INTO evidence (observed_at, recorded_at, summary, source, url, reliability) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ["2025-03-05T00:00:00Z", "2025-03-06T10:00:00Z", XSS, "<b>anon</b>", BAD_URL, 0.5]).lastrowid  # fmt: skip
         insert_row(db, "evidence_links", {"evidence_id": eid, "question_id": "alpha-deal", "log_lr": math.log(0.8)})
     clock("2025-03-06T12:00:00")
     resolution_mod.resolve(db, "delta-old", "yes", known_at="2025-02-25", source="news")
