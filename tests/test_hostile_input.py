@@ -634,3 +634,88 @@ def test_sync_reads_a_date_with_an_offset_as_midnight_there(tmp_path: Path) -> N
     conn = sqlite3.connect(str(db_path))
     assert conn.execute("SELECT opens_at FROM questions WHERE id = 'open-q'").fetchone()[0] == "2023-12-31T19:00:00Z"
     conn.close()
+
+
+# --- property tests for the CSV forms and forecast files ----------------------------------------------------
+
+CSV_VALUES = HOSTILE_VALUES.map(lambda v: "\\N" if v is None else str(v))  # a CSV cell is text (\N is NULL)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from(TABLES), seed=st.integers(0, 10**6), value=CSV_VALUES)
+def test_restore_csv_property_refused_or_clean(env, tmp_path_factory, table: str, seed: int, value: str) -> None:
+    """The CSV restore, one cell of one row replaced: refused naming file:line, or taken and `db check` clean."""
+    work = tmp_path_factory.mktemp("propcsv")
+    src = env["root"] / "export-csv"
+    rows = list(csv.DictReader(io.StringIO((src / f"{table}.csv").read_text(encoding="utf-8"), newline="")))
+    rng = random.Random(seed)
+    field = rng.choice(list(rows[0]))
+    _mutate_export(src, work / "dump", "csv", table, rng.choice(rows).get("id"), field, value)
+    fresh = work / "fresh.db"
+    connect(fresh).close()
+    before = dump(fresh)
+    try:
+        import_data(connect(fresh), work / "dump")
+    except ForecastsError as exc:
+        TRIED[("restore CSV (property)", "refused")] += 1
+        assert f"{work / 'dump'}" in str(exc) and "\n" not in str(exc)
+        assert dump(fresh) == before
+        return
+    TRIED[("restore CSV (property)", "accepted, db check ok")] += 1
+    report = check_database(connect(fresh))
+    assert report["ok"], (table, field, value, report["errors"][:3])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fmt=st.sampled_from(["csv", "jsonl"]),
+    field=st.sampled_from(["question", "forecaster", "made_at", "probability", "rationale", "kind"]),
+    value=HOSTILE_VALUES,
+)
+def test_forecast_file_property_refused_or_clean(env, tmp_path_factory, fmt: str, field: str, value) -> None:
+    """A forecast file row with one hostile field: refused naming the line (nothing written), or imported and
+    `db check` clean."""
+    work = tmp_path_factory.mktemp("ff")
+    db_path = work / "f.db"
+    shutil.copy(env["db"], db_path)
+    row = {"question": "open-q", "forecaster": "gjo-9", "made_at": "2024-06-03", "probability": 0.3, "rationale": "",
+           "kind": "person"} | {field: value}  # fmt: skip
+    path = work / f"f.{fmt}"
+    if fmt == "csv":
+        path.write_text(_csv_text([{k: "" if v is None else str(v) for k, v in row.items()}]), encoding="utf-8")
+    else:
+        path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    before = dump(db_path)
+    result = run(db_path, "import", str(path))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code != 0:
+        TRIED[(f"forecast-file {fmt} (property)", "refused")] += 1
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith(f"Error: {path}:"), lines
+        assert dump(db_path) == before
+        return
+    TRIED[(f"forecast-file {fmt} (property)", "accepted, db check ok")] += 1
+    assert check_database(connect(db_path))["ok"], (field, value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(list(GOOD_ITEM)), value=CSV_VALUES)
+def test_evidence_csv_property_refused_or_clean(env, tmp_path_factory, field: str, value: str) -> None:
+    """An evidence CSV row with one hostile cell: refused naming the line, or imported and `db check` clean."""
+    work = tmp_path_factory.mktemp("evcsv")
+    db_path = work / "e.db"
+    shutil.copy(env["db"], db_path)
+    path = work / "e.csv"
+    path.write_text(_csv_text([GOOD_ITEM | {"key": "p1", field: value}]), encoding="utf-8")
+    db = connect(db_path)
+    before = dump(db_path)
+    try:
+        import_evidence(db, path)
+    except ForecastsError as exc:
+        TRIED[("evidence-file CSV (property)", "refused")] += 1
+        assert str(exc).startswith(f"{path}:") and "\n" not in str(exc)
+        assert dump(db_path) == before
+        return
+    TRIED[("evidence-file CSV (property)", "accepted, db check ok")] += 1
+    assert check_database(db)["ok"], (field, value)
