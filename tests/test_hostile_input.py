@@ -546,14 +546,17 @@ def test_damaged_database(env, tmp_path: Path, how: str) -> None:
     conn.execute("VACUUM")  # no free pages: the last page holds data
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    for i, args in enumerate([["db", "check"], *WRITES, *READS]):
+    copies = [["db", "backup", "{dir}/b.db"], ["export", "--out", "{dir}/e"]]  # reads that write files elsewhere
+    for i, args in enumerate([["db", "check"], *WRITES, *READS, *copies]):
         db_path = tmp_path / f"d{i}.db"
+        args = [a.format(dir=tmp_path / f"out{i}") for a in args]
+        (tmp_path / f"out{i}").mkdir()
         _damage(src, db_path, how)
         before = db_path.read_bytes()
         result = run(db_path, *args)
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
-        if args[0] == "db":
+        if args[:2] == ["db", "check"]:
             outcome = "db check: reported"
             assert result.exit_code == 1 and "integrity" in result.output, result.output[-300:]
         elif args in WRITES:
@@ -563,7 +566,12 @@ def test_damaged_database(env, tmp_path: Path, how: str) -> None:
             assert len(result.stderr.strip().splitlines()) == 1
         else:
             outcome = "read: " + ("answered" if result.exit_code == 0 else "refused")
-            assert result.exit_code == 0 or result.stderr.startswith(f"Error: db: {db_path} is damaged")
+            damaged = result.stderr.startswith(f"Error: db: {db_path} is damaged")
+            bad_copy = result.stderr.startswith("Error: file: the backup copy") and "integrity" in result.stderr
+            assert result.exit_code == 0 or damaged or bad_copy, result.output[-300:]
+            assert result.exit_code == 0 or len(result.stderr.strip().splitlines()) == 1
+            if args[0] == "db" and args[1] == "backup":
+                assert result.exit_code != 0, "a damaged database was backed up as if sound"
         TRIED[(f"damaged db ({how})", outcome)] += 1
         for suffix in ("-wal", "-shm"):
             db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
