@@ -517,7 +517,8 @@ def _import_forecasts(
             raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {RESERVED[name]}")
         if known.get(name, new_forecasters.get(name, kind)) != kind:
             raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
-        if name not in known:
+        if name not in known and name not in new_forecasters:
+            _checked(where, "forecasters", {"id": name, "kind": kind, "created_at": now_iso}, now)
             new_forecasters[name] = kind
         made = _when(rec, "made_at", where)
         made_iso = to_iso(made)
