@@ -727,3 +727,50 @@ def test_evidence_csv_property_refused_or_clean(env, tmp_path_factory, field: st
         return
     TRIED[("evidence-file CSV (property)", "accepted, db check ok")] += 1
     assert check_database(db)["ok"], (field, value)
+
+
+CLI_TEXT = st.text(max_size=40) | st.sampled_from([
+    "", " ", "0", "1", "-1", "1e999", "NaN", "true", "B2", "G7", "2025-02-30", "2025-01-01+05:00", "9999-12-31", NUL,
+    SQL, "javascript:alert(1)", "https://example.org/x", "x" * 10_001])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(["--lr", "--reliability", "--observed-at", "--url", "--summary", "--source",
+                               "--lr-sd", "--tag", "--by", "--reasoning"]), value=CLI_TEXT)  # fmt: skip
+def test_evidence_add_property_refused_or_clean(env, tmp_path_factory, option: str, value: str) -> None:
+    """`evidence add` with one hostile option value: one-line refusal (or a usage error) with nothing written,
+    or stored and `db check` clean; never a traceback."""
+    db_path = tmp_path_factory.mktemp("cli") / "c.db"
+    shutil.copy(env["db"], db_path)
+    args = {"--summary": "s", "--observed-at": "2024-06-01", "--lr": "2"} | {option: value}
+    before = dump(db_path)
+    result = run(db_path, "evidence", "add", "open-q", *[f"{k}={v}" for k, v in args.items()])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 0:
+        TRIED[("commands: evidence add (property)", "accepted, db check ok")] += 1
+        assert check_database(connect(db_path))["ok"], (option, value)
+        return
+    TRIED[("commands: evidence add (property)", f"refused (exit {result.exit_code})")] += 1
+    assert result.exit_code in (1, 2) and dump(db_path) == before
+    if result.exit_code == 1:
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("Error: ")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(probability=st.sampled_from(["0.3", "1e-9", "0.999999", " 0.5 "]) | CLI_TEXT, rationale=CLI_TEXT)
+def test_forecast_property_refused_or_clean(env, tmp_path_factory, probability: str, rationale: str) -> None:
+    """`forecast` with a hostile probability and rationale: refused in one line with nothing written, or stored
+    and `db check` clean."""
+    db_path = tmp_path_factory.mktemp("fc") / "c.db"
+    shutil.copy(env["db"], db_path)
+    before = dump(db_path)
+    result = run(db_path, "forecast", "open-q", "--by", "zoe", f"--rationale={rationale}", "--", probability)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 0:
+        TRIED[("commands: forecast (property)", "accepted, db check ok")] += 1
+        assert check_database(connect(db_path))["ok"], (probability, rationale)
+        return
+    TRIED[("commands: forecast (property)", f"refused (exit {result.exit_code})")] += 1
+    assert result.exit_code in (1, 2) and dump(db_path) == before
