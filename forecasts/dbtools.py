@@ -48,10 +48,13 @@ class _Report:
             )
 
 
-def check_database(db: Database, integrity: bool = True, migrate: bool = False) -> dict[str, Any]:
+def check_database(
+    db: Database, integrity: bool = True, migrate: bool = False, values: bool = True
+) -> dict[str, Any]:
     """Run PRAGMA integrity_check first, then (if the file is sound) foreign_key_check, every stored value by the
     input rules (forecasts.validation) and the domain rules; return every problem found. A damaged file is one
-    finding per problem SQLite names, never an exception; `migrate` brings a sound file's schema up to date first."""
+    finding per problem SQLite names, never an exception; `migrate` brings a sound file's schema up to date first;
+    `values=False` skips the per-row value rules (the restore has applied them to every row it brings)."""
     rep = _Report()
     if integrity and not _check_integrity(db, rep):
         return _result(db, rep)
@@ -60,7 +63,8 @@ def check_database(db: Database, integrity: bool = True, migrate: bool = False) 
     for table, rowid, parent, _fk in db.conn.execute("PRAGMA foreign_key_check"):
         rep.add("error", "foreign_key", table, rowid, f"references a missing row of {parent}")
     _check_triggers(db, rep)
-    _check_values(db, rep)
+    if values:
+        _check_values(db, rep)
     questions = {
         r[0]: {"type": r[1], "outcomes": _json_list(r[2]), "opens_at": r[3], "closes_at": r[4]}
         for r in db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")

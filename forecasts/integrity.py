@@ -113,7 +113,7 @@ def _resolved(path: Any) -> str:
 
 def newer_warning(path: Any) -> str | None:
     """The newer-schema text for the database file at `path` if one was opened in this process, else None."""
-    return _newer.get(_resolved(path))
+    return _newer.get(_resolved(path)) if _newer else None
 
 
 def file_error(exc: sqlite3.DatabaseError, path: Any) -> str | None:

@@ -324,7 +324,7 @@ def import_data(db: Database, path: str | Path) -> dict[str, Any]:
             if len(t.pks) == 1:
                 where_of |= {(t.name, row.get(t.pks[0])): where for where, row in rows}
         chain_pending(db)  # an export without ledger_digests (older version): chain its rows here
-        report = check_database(db, integrity=False)
+        report = check_database(db, integrity=False, values=False)  # values: checked row by row above
         for prob in report["errors"]:
             if (prob["check"], prob["table"], prob["id"], prob["problem"]) not in before:
                 where = where_of.get((prob["table"], prob["id"]), str(parsed.get(prob["table"], (src,))[0]))
@@ -359,7 +359,8 @@ def _insert_rows(db: Database, t: TableInfo, rows: list[tuple[str, dict[str, Any
 
 
 def _error_keys(db: Database) -> set[tuple]:
-    return {(p["check"], p["table"], p["id"], p["problem"]) for p in check_database(db, integrity=False)["errors"]}
+    errors = check_database(db, integrity=False, values=False)["errors"]
+    return {(p["check"], p["table"], p["id"], p["problem"]) for p in errors}
 
 
 def _existing_same(db: Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:
@@ -518,7 +519,8 @@ def _import_forecasts(
             raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {reserved_kind(name)}")
         if known.get(name, new_forecasters.get(name, kind)) != kind:
             raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
-        if name not in known:
+        if name not in known and name not in new_forecasters:
+            _checked(where, "forecasters", {"id": name, "kind": kind, "created_at": now_iso}, now)
             new_forecasters[name] = kind
         made = _when(rec, "made_at", where)
         made_iso = to_iso(made)

@@ -548,14 +548,17 @@ def test_damaged_database(env, tmp_path: Path, how: str) -> None:
     conn.execute("VACUUM")  # no free pages: the last page holds data
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    for i, args in enumerate([["db", "check"], *WRITES, *READS]):
+    copies = [["db", "backup", "{dir}/b.db"], ["export", "--out", "{dir}/e"]]  # reads that write files elsewhere
+    for i, args in enumerate([["db", "check"], *WRITES, *READS, *copies]):
         db_path = tmp_path / f"d{i}.db"
+        args = [a.format(dir=tmp_path / f"out{i}") for a in args]
+        (tmp_path / f"out{i}").mkdir()
         _damage(src, db_path, how)
         before = db_path.read_bytes()
         result = run(db_path, *args)
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
-        if args[0] == "db":
+        if args[:2] == ["db", "check"]:
             outcome = "db check: reported"
             assert result.exit_code == 1 and "integrity" in result.output, result.output[-300:]
         elif args in WRITES:
@@ -565,7 +568,12 @@ def test_damaged_database(env, tmp_path: Path, how: str) -> None:
             assert len(result.stderr.strip().splitlines()) == 1
         else:
             outcome = "read: " + ("answered" if result.exit_code == 0 else "refused")
-            assert result.exit_code == 0 or result.stderr.startswith(f"Error: db: {db_path} is damaged")
+            damaged = result.stderr.startswith(f"Error: db: {db_path} is damaged")
+            bad_copy = result.stderr.startswith("Error: file: the backup copy") and "integrity" in result.stderr
+            assert result.exit_code == 0 or damaged or bad_copy, result.output[-300:]
+            assert result.exit_code == 0 or len(result.stderr.strip().splitlines()) == 1
+            if args[0] == "db" and args[1] == "backup":
+                assert result.exit_code != 0, "a damaged database was backed up as if sound"
         TRIED[(f"damaged db ({how})", outcome)] += 1
         for suffix in ("-wal", "-shm"):
             db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
@@ -636,3 +644,135 @@ def test_sync_reads_a_date_with_an_offset_as_midnight_there(tmp_path: Path) -> N
     conn = sqlite3.connect(str(db_path))
     assert conn.execute("SELECT opens_at FROM questions WHERE id = 'open-q'").fetchone()[0] == "2023-12-31T19:00:00Z"
     conn.close()
+
+
+# --- property tests for the CSV forms and forecast files ----------------------------------------------------
+
+CSV_VALUES = HOSTILE_VALUES.map(lambda v: "\\N" if v is None else str(v))  # a CSV cell is text (\N is NULL)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.sampled_from(TABLES), seed=st.integers(0, 10**6), value=CSV_VALUES)
+def test_restore_csv_property_refused_or_clean(env, tmp_path_factory, table: str, seed: int, value: str) -> None:
+    """The CSV restore, one cell of one row replaced: refused naming file:line, or taken and `db check` clean."""
+    work = tmp_path_factory.mktemp("propcsv")
+    src = env["root"] / "export-csv"
+    rows = list(csv.DictReader(io.StringIO((src / f"{table}.csv").read_text(encoding="utf-8"), newline="")))
+    rng = random.Random(seed)
+    field = rng.choice(list(rows[0]))
+    _mutate_export(src, work / "dump", "csv", table, rng.choice(rows).get("id"), field, value)
+    fresh = work / "fresh.db"
+    connect(fresh).close()
+    before = dump(fresh)
+    try:
+        import_data(connect(fresh), work / "dump")
+    except ForecastsError as exc:
+        TRIED[("restore CSV (property)", "refused")] += 1
+        assert f"{work / 'dump'}" in str(exc) and "\n" not in str(exc)
+        assert dump(fresh) == before
+        return
+    TRIED[("restore CSV (property)", "accepted, db check ok")] += 1
+    report = check_database(connect(fresh))
+    assert report["ok"], (table, field, value, report["errors"][:3])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fmt=st.sampled_from(["csv", "jsonl"]),
+    field=st.sampled_from(["question", "forecaster", "made_at", "probability", "rationale", "kind"]),
+    value=HOSTILE_VALUES,
+)
+def test_forecast_file_property_refused_or_clean(env, tmp_path_factory, fmt: str, field: str, value) -> None:
+    """A forecast file row with one hostile field: refused naming the line (nothing written), or imported and
+    `db check` clean."""
+    work = tmp_path_factory.mktemp("ff")
+    db_path = work / "f.db"
+    shutil.copy(env["db"], db_path)
+    row = {"question": "open-q", "forecaster": "gjo-9", "made_at": "2024-06-03", "probability": 0.3, "rationale": "",
+           "kind": "person"} | {field: value}  # fmt: skip
+    path = work / f"f.{fmt}"
+    if fmt == "csv":
+        path.write_text(_csv_text([{k: "" if v is None else str(v) for k, v in row.items()}]), encoding="utf-8")
+    else:
+        path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    before = dump(db_path)
+    result = run(db_path, "import", str(path))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code != 0:
+        TRIED[(f"forecast-file {fmt} (property)", "refused")] += 1
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith(f"Error: {path}:"), lines
+        assert dump(db_path) == before
+        return
+    TRIED[(f"forecast-file {fmt} (property)", "accepted, db check ok")] += 1
+    assert check_database(connect(db_path))["ok"], (field, value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(list(GOOD_ITEM)), value=CSV_VALUES)
+def test_evidence_csv_property_refused_or_clean(env, tmp_path_factory, field: str, value: str) -> None:
+    """An evidence CSV row with one hostile cell: refused naming the line, or imported and `db check` clean."""
+    work = tmp_path_factory.mktemp("evcsv")
+    db_path = work / "e.db"
+    shutil.copy(env["db"], db_path)
+    path = work / "e.csv"
+    path.write_text(_csv_text([GOOD_ITEM | {"key": "p1", field: value}]), encoding="utf-8")
+    db = connect(db_path)
+    before = dump(db_path)
+    try:
+        import_evidence(db, path)
+    except ForecastsError as exc:
+        TRIED[("evidence-file CSV (property)", "refused")] += 1
+        assert str(exc).startswith(f"{path}:") and "\n" not in str(exc)
+        assert dump(db_path) == before
+        return
+    TRIED[("evidence-file CSV (property)", "accepted, db check ok")] += 1
+    assert check_database(db)["ok"], (field, value)
+
+
+CLI_TEXT = st.text(max_size=40) | st.sampled_from([
+    "", " ", "0", "1", "-1", "1e999", "NaN", "true", "B2", "G7", "2025-02-30", "2025-01-01+05:00", "9999-12-31", NUL,
+    SQL, "javascript:alert(1)", "https://example.org/x", "x" * 10_001])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(["--lr", "--reliability", "--observed-at", "--url", "--summary", "--source",
+                               "--lr-sd", "--tag", "--by", "--reasoning"]), value=CLI_TEXT)  # fmt: skip
+def test_evidence_add_property_refused_or_clean(env, tmp_path_factory, option: str, value: str) -> None:
+    """`evidence add` with one hostile option value: one-line refusal (or a usage error) with nothing written,
+    or stored and `db check` clean; never a traceback."""
+    db_path = tmp_path_factory.mktemp("cli") / "c.db"
+    shutil.copy(env["db"], db_path)
+    args = {"--summary": "s", "--observed-at": "2024-06-01", "--lr": "2"} | {option: value}
+    before = dump(db_path)
+    result = run(db_path, "evidence", "add", "open-q", *[f"{k}={v}" for k, v in args.items()])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 0:
+        TRIED[("commands: evidence add (property)", "accepted, db check ok")] += 1
+        assert check_database(connect(db_path))["ok"], (option, value)
+        return
+    TRIED[("commands: evidence add (property)", f"refused (exit {result.exit_code})")] += 1
+    assert result.exit_code in (1, 2) and dump(db_path) == before
+    if result.exit_code == 1:
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("Error: ")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(probability=st.sampled_from(["0.3", "1e-9", "0.999999", " 0.5 "]) | CLI_TEXT, rationale=CLI_TEXT)
+def test_forecast_property_refused_or_clean(env, tmp_path_factory, probability: str, rationale: str) -> None:
+    """`forecast` with a hostile probability and rationale: refused in one line with nothing written, or stored
+    and `db check` clean."""
+    db_path = tmp_path_factory.mktemp("fc") / "c.db"
+    shutil.copy(env["db"], db_path)
+    before = dump(db_path)
+    result = run(db_path, "forecast", "open-q", "--by", "zoe", f"--rationale={rationale}", "--", probability)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if result.exit_code == 0:
+        TRIED[("commands: forecast (property)", "accepted, db check ok")] += 1
+        assert check_database(connect(db_path))["ok"], (probability, rationale)
+        return
+    TRIED[("commands: forecast (property)", f"refused (exit {result.exit_code})")] += 1
+    assert result.exit_code in (1, 2) and dump(db_path) == before
