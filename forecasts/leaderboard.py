@@ -51,7 +51,7 @@ def scored_questions(
     resolutions = {
         qid: r for qid, r in all_resolutions(db, known_by).items() if r["outcome"] not in UNSCORED and r["known_at"]
     }
-    qs = [get_question(db, question)] if question else all_questions(db, tag)
+    qs = [get_question(db, question, known_by)] if question else all_questions(db, tag, known_by)
     return [q for q in qs if q.id in resolutions], resolutions
 
 

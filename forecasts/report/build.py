@@ -27,6 +27,7 @@ from forecasts.questions import Question, all_questions
 from forecasts.report import trajectory as tr
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
+from forecasts.versions import edits_between
 
 WEEK = timedelta(days=7)
 CLOSING_WINDOW = timedelta(days=30)
@@ -483,7 +484,7 @@ def build_report(
     if start > now:
         raise ForecastsError(f"week: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it")
     week_ago = as_of - WEEK
-    questions = {q.id: q for q in all_questions(db) if q.opens_at <= as_of}
+    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of}
     links_now, links_prev = load_links(db, as_of, week_ago)
     resolutions = all_resolutions(db, as_of)
     forecast_rows = _load_forecasts(db, as_of)
@@ -565,5 +566,6 @@ def build_report(
             f"life so far (and at least {STALE_MIN_DAYS} days)"
         ),
         "resolved": resolved,
+        "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
     }
