@@ -193,6 +193,10 @@ def sync(
     )
     if report["not_in_files"]:
         typer.echo(f"  in the database but no longer in files (kept): {', '.join(report['not_in_files'])}")
+    for qid, fields in report["edited_after_forecasts"].items():
+        typer.echo(
+            f"  edited after forecasts were made: {qid}: {', '.join(fields)} (a new version; see questions show)"
+        )
 
 
 @questions_app.command("list")
@@ -258,6 +262,11 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         out.print(f"\n[bold]Resolution history[/bold] ({len(detail['resolution_history'])})")
         for row in detail["resolution_history"]:
             out.print(f"  {escape(describe_resolution_row(row))}")
+    if len(detail["versions"]) > 1:
+        out.print(f"\n[bold]Versions[/bold] ({len(detail['versions'])})")
+        for v in detail["versions"]:
+            what = f"changed {', '.join(v['changed'])}" if v["changed"] else "first synced"
+            out.print(f"  v{v['version']} synced {v['synced_at']}: {escape(what)}")
     out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""

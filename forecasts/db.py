@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -183,7 +184,7 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 # Tables whose rows record the operating-system account that wrote them (m010_identity).
-OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions")
+OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions")
 
 
 def insert_row(db: Database, table: str, row: dict) -> int:
@@ -437,7 +438,7 @@ def m008_ledgers_refuse_replace(db: Database) -> None:
 def m010_identity(db: Database) -> None:
     """Every written row records the OS account that wrote it; forecaster names are unique regardless of case
     (a trigger, so an old database with `alice` and `Alice` still opens and `db check` lists them)."""
-    for table in OS_USER_TABLES:
+    for table in ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions"):
         db.conn.execute(f"ALTER TABLE {table} ADD COLUMN os_user TEXT NOT NULL DEFAULT ''")
     db.conn.execute(
         "CREATE TRIGGER IF NOT EXISTS forecasters_unique_nocase BEFORE INSERT ON forecasters "
@@ -475,6 +476,43 @@ def m010_ledger_digests(db: Database) -> None:
     )
     _append_only_triggers(db, "ledger_digests")
     chain_pending(db)
+
+
+@migration
+def m010_question_versions(db: Database) -> None:
+    """Every synced version of a question (append-only, hash-chained). A question already stored becomes its
+    version 1, known since the first row that referred to it (or its sync, if earlier), so past reports keep it."""
+    db.conn.execute(
+        """CREATE TABLE question_versions (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            version INTEGER NOT NULL,          -- 1, 2, ... per question
+            content_hash TEXT NOT NULL,        -- of the question file's content
+            synced_at TEXT NOT NULL,           -- when this version became known
+            content TEXT NOT NULL,             -- JSON: the questions row of this version
+            changed TEXT NOT NULL DEFAULT '[]',  -- JSON list of the fields changed since the previous version
+            os_user TEXT NOT NULL DEFAULT '',
+            UNIQUE (question_id, version)
+        )"""
+    )
+    db.conn.execute("CREATE INDEX question_versions_synced ON question_versions(question_id, synced_at)")
+    _append_only_triggers(db, "question_versions")
+    first_seen = """SELECT min(t) FROM (
+        SELECT :synced AS t UNION ALL SELECT min(recorded_at) FROM forecasts WHERE question_id = :id
+        UNION ALL SELECT min(e.recorded_at) FROM evidence e JOIN evidence_links l ON l.evidence_id = e.id
+                  WHERE l.question_id = :id
+        UNION ALL SELECT min(recorded_at) FROM resolutions WHERE question_id = :id)"""
+    cur = db.conn.execute("SELECT * FROM questions ORDER BY id")
+    names = [d[0] for d in cur.description]
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        since = db.conn.execute(first_seen, {"synced": row["synced_at"], "id": row["id"]}).fetchone()[0]
+        content = {k: v for k, v in row.items() if k not in ("synced_at", "content_hash")}
+        db.conn.execute(
+            "INSERT INTO question_versions (question_id, version, content_hash, synced_at, content) "
+            "VALUES (?, 1, ?, ?, ?)",
+            [row["id"], row["content_hash"], since, json.dumps(content, sort_keys=True, ensure_ascii=False)],
+        )
 
 
 # --- migrations of hostile input (m020_*) --------------------------------------------------------

@@ -72,6 +72,7 @@ def check_database(
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
     _check_same_instant(db, rep)
+    _check_name_case(db, rep)
     heads = _check_chain(db, rep)
     _check_links(db, questions, rep)
     return _result(db, rep, heads)
@@ -239,6 +240,15 @@ def _check_chain(db: Database, rep: _Report) -> dict[str, str]:
     for table, row_id, problem in problems:
         rep.add("error", "hash_chain", table, row_id, problem)
     return heads
+
+
+def _check_name_case(db: Database, rep: _Report) -> None:
+    """Forecaster names that differ only in case (possible in a database from before names ignored case): one
+    person counted twice by the crowd."""
+    sql = """SELECT lower(id), group_concat(id, ', ') FROM (SELECT id FROM forecasters ORDER BY id)
+             GROUP BY lower(id) HAVING count(*) > 1 ORDER BY lower(id)"""
+    for _low, names in db.conn.execute(sql):
+        rep.add("warning", "name_case", "forecasters", None, f"{names}: names that differ only in case")
 
 
 def _check_same_instant(db: Database, rep: _Report) -> None:

@@ -56,7 +56,7 @@ def scored_questions(
         qid: r for qid, r in all_resolutions(db, known_by).items() if r["outcome"] not in UNSCORED and r["known_at"]
     }
     wanted = set(_tag_list(tag))
-    qs = [get_question(db, question)] if question else all_questions(db)
+    qs = [get_question(db, question, known_by)] if question else all_questions(db, known_by=known_by)
     if wanted:
         qs = [q for q in qs if wanted & set(q.tags)]
     return [q for q in qs if q.id in resolutions], resolutions

@@ -447,12 +447,16 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
 
     Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
     """
+    from forecasts.versions import material_edits, record_version
+
     questions = load_questions(root)
-    report: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
+    report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
     stamp = to_iso(now_utc())
+    updates: dict[str, list[str]] = {}
     with write_transaction(db):
         # Read under the write lock: a forecast recorded meanwhile must not slip past the check.
-        stored = {r["id"]: _from_row(r) for r in db.query("SELECT * FROM questions")}
+        stored_rows = {r["id"]: r for r in db.query("SELECT * FROM questions")}
+        stored = {qid: _from_row(r) for qid, r in stored_rows.items()}
         problems = _refused_edits(db, questions, stored)
         if problems:
             raise ForecastsError("\n".join(problems))
@@ -471,7 +475,10 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
             else:
                 report["unchanged"].append(q.id)
                 continue
-            db["questions"].upsert(rows[q.id], pk="id")
+            row = rows[q.id]
+            db["questions"].upsert(row, pk="id")
+            updates[q.id] = record_version(db, row, stored_rows.get(q.id))["changed"]
+        report["edited_after_forecasts"] = material_edits(db, {k: v for k, v in updates.items() if v})
     report["not_in_files"] = sorted(set(stored) - {q.id for q in questions})
     return report
 
@@ -488,15 +495,28 @@ def _from_row(row: dict) -> Question:
     )  # fmt: skip
 
 
-def all_questions(db: Database, tag: str | None = None) -> list[Question]:
-    """Every synced question, ordered by id; optionally only those carrying a tag."""
+def all_questions(
+    db: Database, tag: str | None = None, known_by: datetime | None = None
+) -> list[Question]:
+    """Every synced question, ordered by id; optionally only those carrying a tag; with `known_by`, each in the
+    version synced by then (questions first synced later are left out)."""
+    if known_by is not None:
+        from forecasts.versions import rows_as_of
+
+        qs = [_from_row(r) for r in rows_as_of(db, known_by)]
+        return [q for q in qs if tag in q.tags] if tag else qs
     qs = [_from_row(r) for r in db.query("SELECT * FROM questions ORDER BY id")]
     return [q for q in qs if tag in q.tags] if tag else qs
 
 
-def get_question(db: Database, question_id: str) -> Question:
-    """One question by id, or a user error that lists the known ids."""
-    rows = list(db.query("SELECT * FROM questions WHERE id = ?", [question_id]))
+def get_question(db: Database, question_id: str, known_by: datetime | None = None) -> Question:
+    """One question by id (with `known_by`: in the version synced by then), or a user error that lists the known ids."""
+    if known_by is not None:
+        from forecasts.versions import rows_as_of
+
+        rows = rows_as_of(db, known_by, question_id)
+    else:
+        rows = list(db.query("SELECT * FROM questions WHERE id = ?", [question_id]))
     if not rows:
         known = [r["id"] for r in db.query("SELECT id FROM questions ORDER BY id")]
         hint = f"known ids: {', '.join(known)}" if known else "no questions yet: run `forecasts sync`"

@@ -60,6 +60,7 @@ def question_status(db: Database, at: datetime | None = None, tag: str | None = 
 
 def question_detail(db: Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
     """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution."""
+    from forecasts import versions
     from forecasts.evidence import list_evidence
     from forecasts.forecasting import list_forecasts
     from forecasts.questions import get_question
@@ -77,6 +78,7 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
         "probabilities": settled(q, res, probability_from_links(q, links, at)),
         "resolution": res,
         "resolution_history": resolution_history(db, q.id, known_by=at),
+        "versions": versions.history(db, q.id, known_by=at),
         "evidence": list_evidence(db, q.id),
         "forecasts": list_forecasts(db, q.id),
     }

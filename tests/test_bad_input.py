@@ -150,6 +150,16 @@ def test_negative_probability_is_a_usage_error_or_refused(env) -> None:
         (["forecast", "cat-q", "0.3", "--by", "al"], "probability"),
         (["forecast-list", "--by", "nobody"], "forecaster"),
         (["forecast-list", "--question", "nope-q"], "question"),
+        (["forecast", "open-q", "0.3", "--by", "nobody"], "by: 'nobody' (from --by) is not a registered forecaster"),
+        (["forecast", "open-q", "0.3", "--by", "crowd-median", "--new-forecaster"], "reserved for the aggregate"),
+        (["forecast", "open-q", "0.3", "--by", "Bayes"], "by"),
+        (["forecasters", "add", "zoe", "AL"], "name: 'AL' is already registered (as 'al')"),
+        (["forecasters", "add", "zoe", "zoe"], "name: 'zoe' is already registered"),
+        (["forecasters", "add", "bad name"], "name"),
+        (["forecasters", "add", HUGE], "name"),
+        (["forecasters", "add", SQL], "name"),
+        (["resolve", "open-q", "yes", "--by", "nobody"], "by"),
+        (["evidence", "retract", "1", "--reason", "r", "--by", "nobody"], "recorded_by"),
     ],
 )
 def test_forecast_refusals(env, args: list[str], field: str) -> None:

@@ -111,3 +111,28 @@ def test_default_database_is_the_project_folders(tmp_path: Path, monkeypatch, ma
     assert (project / "ledger.db").exists()
     explicit = tmp_path / "explicit.db"
     assert runner.invoke(app, ["--db", str(explicit), "status"]).exit_code == 0 and explicit.exists()
+
+
+def test_the_login_name_is_the_default_identity_when_registered(qcli, tmp_path, monkeypatch):
+    from forecasts.forecasters import NAME_PATTERN, os_user
+
+    monkeypatch.delenv("FORECASTS_USER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    login = os_user()
+    assert NAME_PATTERN.match(login), login  # the test machine's login is a usable forecaster name
+    assert "who is this?" in qcli("forecast", "alpha", "0.3", ok=False).stderr
+    qcli("forecasters", "add", login)
+    assert qcli.json("forecast", "alpha", "0.3")["forecaster"] == login
+
+
+def test_db_check_warns_of_names_differing_only_in_case(qcli, db_path):
+    qcli("forecasters", "add", "alice")
+    conn = sqlite3.connect(db_path)  # a database from before names ignored case
+    conn.execute("DROP TRIGGER forecasters_unique_nocase")
+    conn.execute("INSERT INTO forecasters (id, kind, created_at) VALUES ('Alice', 'person', '2025-01-01T00:00:00Z')")
+    conn.commit()
+    report = qcli.json("db", "check")
+    assert [w["problem"] for w in report["warnings"] if w["check"] == "name_case"] == [
+        "Alice, alice: names that differ only in case"
+    ]
+    assert qcli("db", "check", "--strict", ok=False).exit_code == 1

@@ -42,7 +42,14 @@ def test_every_ledger_row_is_chained_and_db_check_verifies(ledger, db_path):
     report = ledger.json("db", "check")
     assert report["ok"] and report["problem_counts"] == {}
     conn = sqlite3.connect(db_path)
-    for table in ("evidence", "evidence_links", "evidence_retractions", "forecasts", "resolutions"):
+    for table in (
+        "evidence",
+        "evidence_links",
+        "evidence_retractions",
+        "forecasts",
+        "resolutions",
+        "question_versions",
+    ):
         rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         chained = conn.execute("SELECT count(*) FROM ledger_digests WHERE tbl = ?", [table]).fetchone()[0]
         assert rows > 0 and chained == rows, table

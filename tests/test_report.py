@@ -19,6 +19,7 @@ import pytest
 from forecasts import evidence as evidence_mod
 from forecasts import forecasters as forecasters_mod
 from forecasts import forecasting as forecasting_mod
+from forecasts import questions as questions_mod
 from forecasts import resolution as resolution_mod
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import insert_row, write_transaction
@@ -99,7 +100,7 @@ class Clock:
         self.monkeypatch = monkeypatch
 
     def __call__(self, when: str) -> None:
-        for mod in (evidence_mod, forecasting_mod, forecasters_mod, resolution_mod):
+        for mod in (evidence_mod, forecasting_mod, forecasters_mod, resolution_mod, questions_mod):
             stamp = at(when)
             self.monkeypatch.setattr(mod, "now_utc", lambda stamp=stamp: stamp)
 
@@ -121,6 +122,7 @@ def root(tmp_path: Path) -> Path:
 def world(db, root, monkeypatch):
     """A small deterministic history: evidence before and during 2025-W10, forecasts, a resolution."""
     clock = Clock(monkeypatch)
+    clock("2025-01-01T00:00:00")  # the questions were synced before anything was recorded on them
     sync(db, root)
     clock("2025-01-11T09:00:00")
     add_evidence(db, item("Envoys meet for the first time", "2025-01-10", [

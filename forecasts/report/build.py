@@ -31,6 +31,7 @@ from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
+from forecasts.versions import edits_between
 
 WEEK = timedelta(days=7)
 CLOSING_WINDOW = timedelta(days=30)
@@ -514,7 +515,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     if start > now:
         raise ForecastsError(f"week: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it")
     week_ago = as_of - WEEK
-    questions = {q.id: q for q in all_questions(db) if q.opens_at <= as_of}
+    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of}
     links_now, links_prev = load_links(db, as_of, week_ago)
     links_prev = _with_history(links_prev, links_now, week_ago)
     resolutions = all_resolutions(db, as_of)
@@ -610,6 +611,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
             f"life so far (and at least {STALE_MIN_DAYS} days)"
         ),
         "resolved": resolved,
+        "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
     }
     report["briefing"] = briefing(report)

@@ -333,6 +333,18 @@ def _closing_and_stale(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _edits(r: dict[str, Any]) -> str:
+    """Questions whose file changed this week (a new version): forecasts before the edit were on other terms."""
+    out = ['<section id="edits"><h2>Questions edited this week</h2><ul>']
+    for x in r["question_edits"]:
+        fields = ", ".join(x["changed"])
+        out.append(
+            f"<li>{e(x['question_id'])}: version {x['version']} synced {e(x['synced_at'])} changed {e(fields)}</li>"
+        )
+    out.append("</ul></section>")
+    return "\n".join(out)
+
+
 def _resolved(r: dict[str, Any]) -> str:
     res = r["resolved"]
     out = ['<section id="resolved"><h2>Resolved this week</h2>']
@@ -436,7 +448,8 @@ def render_html(r: dict[str, Any]) -> str:
         parts.append('<p class="muted">No open questions.</p>')
     parts += [_question(b) for b in r["questions"]]
     parts.append("</section>")
-    parts += [_evidence(r), _closing_and_stale(r), _resolved(r), _leaderboard(r), _full_histories(r)]
+    parts += [_evidence(r), _closing_and_stale(r)] + ([_edits(r)] if r.get("question_edits") else [])
+    parts += [_resolved(r), _leaderboard(r), _full_histories(r)]
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 

@@ -220,6 +220,12 @@ def render_markdown(r: dict[str, Any]) -> str:
         out += table(["Question", "Forecaster", "Last updated", "Age (days)", "Share of life"], rows)
     else:
         out += ["None.", ""]
+    if r.get("question_edits"):  # a question's criteria, dates or wording changed: forecasts before were on another
+        out += ["## Questions edited this week", ""]
+        for x in r["question_edits"]:
+            fields = ", ".join(x["changed"])
+            out.append(f"- {md(x['question_id'])}: version {x['version']} synced {x['synced_at']} changed {md(fields)}")
+        out.append("")
     out += ["## Resolved this week", ""]
     res = r["resolved"]
     if res["rows"]:
