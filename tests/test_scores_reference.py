@@ -210,3 +210,16 @@ def test_early_resolution_headline_ignores_the_time_after_the_truth(cli, make_qu
     row = rows[("early", "a")]
     assert row["brier"] == pytest.approx(0.0225, abs=1e-12) and row["coverage"] == 1.0
     assert row["brier_fixed_lifetime"] == pytest.approx((35 * 0.0225 + 132 * 0.25) / 167, abs=1e-12)
+
+
+def test_issue_case_categorical_early_resolution(cli, make_question, tmp_path):
+    # five outcomes, resolved on day 35 of 167; 85% on the right answer from day 0, the rest spread evenly
+    names = ["a", "b", "c", "d", "e"]
+    p = {"a": 0.85, "b": 0.0375, "c": 0.0375, "d": 0.0375, "e": 0.0375}
+    rows = run_history(cli, make_question, tmp_path, {"cat": (167, names)}, [("cat", "x", 0, p)], {"cat": ("a", 35)})
+    own = 0.15**2 + 4 * 0.0375**2
+    row = rows[("cat", "x")]
+    assert row["brier"] == pytest.approx(own, abs=1e-12) and row["coverage"] == 1.0
+    assert row["brier_gj"] == pytest.approx(own, abs=1e-12)  # GJ's categorical Brier is already the sum
+    assert row["brier_fixed_lifetime"] == pytest.approx((35 * own + 132 * 0.8) / 167, abs=1e-12)
+    assert row["coverage_lifetime"] == pytest.approx(35 / 167)
