@@ -1,12 +1,14 @@
-"""Compiled loops (numba) for the sequential parts of scoring: per-run time integrals and the crowd's running median.
+"""Compiled loops (numba) for the sequential parts of scoring large histories: per-run time integrals, the
+running median of the people's Briers (relative Brier) and their running log-probability sum (peer score).
 
 One pass over rows sorted by (question, forecaster, made_at, tie-break) writes every score column.
 A running median is an order statistic over a set that changes one forecast at a time: no
 whole-column numpy expression computes it without materialising every standing set, so it is a
 loop; compiled, the whole scoring costs a few numpy passes. Questions are independent and run in
 parallel (numba prange over chunks of questions), so results do not depend on the thread count.
-Imported only by scoring.score_forecasts, so interactive commands never load numba. Compiled code
-is cached on disk (numba `cache=True`) after the first call.
+Imported only by scoring.score_forecasts for histories of scoring_small.SMALL_ROWS forecasts or more
+(smaller ones score in numpy, with the same results), so neither interactive commands nor a team's
+`score` load numba. Compiled code is cached on disk (numba `cache=True`) after the first call.
 """
 
 from __future__ import annotations
