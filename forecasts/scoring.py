@@ -256,8 +256,9 @@ def score_forecasts(
     if small:
         kernels = scoring_small
     else:
-        _announce_compile()
         from forecasts import scoring_kernels as kernels  # numba: loaded only for large histories
+
+        _announce_compile(kernels)
 
     qa = question_arrays(questions)
     qcode_all = _question_codes(forecasts["question_id"], qa.index)
@@ -312,22 +313,20 @@ def score_forecasts(
     return out
 
 
-def _announce_compile() -> None:
-    """Say so on stderr when the compiled kernels are not cached yet: the first large scoring after install
-    compiles them (about 20 s on a 2-core machine), once; later runs load them from numba's cache."""
-    import glob
-    import os
+def _announce_compile(kernels: object) -> None:
+    """Say so on stderr when the compiled kernels are not cached for this source yet: the first large scoring
+    after an install or upgrade compiles them (about 20 s on a 2-core machine), once; later runs load them."""
     import sys
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(here, "__pycache__")
-    pattern = "scoring_kernels.score_runs-*.nbi"
-    if glob.glob(os.path.join(root, pattern)) or glob.glob(os.path.join(root, "*", pattern)):
-        return
-    sys.stderr.write(
-        "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
-        "later runs load them from the cache)\n"
-    )
+    try:  # numba's own check: an index for this very source file (its stamp), with compiled entries
+        cached = bool(kernels.score_runs._cache._cache_file._load_index())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a numba without this internal: stay silent rather than fail scoring
+        cached = True
+    if not cached:
+        sys.stderr.write(
+            "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
+            "later runs load them from the cache)\n"
+        )
 
 
 def _tie_values(fr: pd.DataFrame) -> np.ndarray:
