@@ -98,18 +98,12 @@ REPORT_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "brier", "coverage", "rel
                        "brier_close", "brier_fixed_lifetime")  # fmt: skip
 
 
-# headers of the other columns score tables show (ids, calibration bins)
-OTHER_HEADERS = {"question_id": "Question", "forecaster_id": "Forecaster", "bin": "Bin", "n": "Forecasts",
-                 "yes": "Happened", "mean_forecast": "Mean forecast", "observed": "Observed",
-                 "ci95_low": "95% interval low", "ci95_high": "95% interval high"}  # fmt: skip
-
-
 def header(field: str) -> str:
-    """The column header of a field: words naming the convention (the field name itself when unknown)."""
+    """The column header of a score field (the field name itself when it is not a score)."""
     for table in (SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
         if field in table:
             return table[field][0]
-    return OTHER_HEADERS.get(field, field)
+    return field
 
 
 def described(fields: dict[str, tuple[str, str]]) -> dict[str, str]:

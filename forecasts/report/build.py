@@ -26,7 +26,7 @@ from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import trajectory as tr
 from forecasts.resolution import UNSCORED, all_resolutions
-from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS, header
+from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
 
@@ -407,7 +407,7 @@ def _table(rows: list[dict[str, Any]], shown: tuple[str, ...], described: dict[s
     """A labelled table: the shown columns present in the rows, each with its description."""
     cols = [c for c in shown if any(c in r for r in rows)] if rows else list(shown)
     return {
-        "columns": [{"key": c, "header": header(c), "label": described.get(c, c)} for c in cols],
+        "columns": [{"key": c, "label": described.get(c, c)} for c in cols],
         "rows": [{c: _plain(r.get(c)) for c in cols} for r in rows],
     }
 

@@ -41,7 +41,7 @@ def labelled_table(t: dict[str, Any]) -> str:
     """A table from another module: column keys as headers (their descriptions as tooltips and a legend)."""
     keys = [c["key"] for c in t["columns"]]
     num = {i for i, k in enumerate(keys) if any(isinstance(r.get(k), int | float) for r in t["rows"])}
-    head = [f'<abbr title="{e(c["label"])}">{e(c.get("header", c["key"]))}</abbr>' for c in t["columns"]]
+    head = [f'<abbr title="{e(c["label"])}">{e(c["key"])}</abbr>' for c in t["columns"]]
     out = table(head, [[e(cell(r.get(k))) for k in keys] for r in t["rows"]], num)
     legend = [f"<strong>{e(c['key'])}</strong>: {e(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
     return out + (f'<p class="legend">{"; ".join(legend)}.</p>' if legend else "")

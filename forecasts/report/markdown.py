@@ -38,7 +38,7 @@ def labelled_table(t: dict[str, Any]) -> list[str]:
     """A table from another module (columns with descriptions): the rows, then what each column means."""
     keys = [c["key"] for c in t["columns"]]
     rows = [[md(r.get(k)) if isinstance(r.get(k), str) else cell(r.get(k)) for k in keys] for r in t["rows"]]
-    out = table([md(c["header"]) if "header" in c else f"`{c['key']}`" for c in t["columns"]], rows)
+    out = table([f"`{k}`" for k in keys], rows)
     legend = [f"`{c['key']}`: {md(c['label'])}" for c in t["columns"] if c["label"] != c["key"]]
     return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
 
