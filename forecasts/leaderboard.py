@@ -168,6 +168,7 @@ def leaderboard(
         }
     )
     board["brier_adjusted"] = [adjusted.get(f, (np.nan, 0))[0] for f in board["forecaster"]]
+    board["n_questions_adjusted"] = [adjusted.get(f, (np.nan, 0))[1] for f in board["forecaster"]]
     board.insert(1, "kind", [kinds.get(f, "person") for f in board["forecaster"]])
     board = board[board["n_questions"] >= min_questions]
     key, ascending = RANK_ORDER[rank_by]

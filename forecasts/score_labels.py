@@ -73,6 +73,10 @@ LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
         "a_f + mean(b_q) of the two-way fixed-effects fit Brier_fq = a_f + b_q over all forecasters "
         "(ForecastBench's method): the Brier on an average question",
     ),
+    "n_questions_adjusted": (
+        "Questions (adjusted)",
+        "questions behind the difficulty-adjusted Brier (those some person answered, so their difficulty is known)",
+    ),
     "brier_close": ("Brier at close", "mean Brier of the forecast standing at close"),
     "peer_close": ("Peer at close (Metaculus)", "mean Metaculus spot peer score at close"),
     "coverage": ("Coverage", "mean share of the scored spans with a standing forecast (0–1)"),

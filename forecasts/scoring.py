@@ -115,6 +115,12 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     q["known_at"] = q["known_at"].fillna(q["closes_at"])
     q["clip_end"] = np.minimum(q["closes_at"], q["known_at"])
     q["outcome_index"] = q["outcome_index"].astype(int)
+    # o in the binary Brier (p − o)²: 1.0 for yes, 0.0 for no, or an optional outcome_value column (a question
+    # resolved to a probability); other types score against outcome_index
+    given = q["outcome_value"].astype(float) if "outcome_value" in q.columns else None
+    q["outcome_value"] = (q["outcome_index"] == 0).astype(float)
+    if given is not None:
+        q["outcome_value"] = given.fillna(q["outcome_value"])
     q["kind"] = np.select(
         [(q["type"] == name).to_numpy(dtype=bool) for name in KIND_CODES], list(KIND_CODES.values()), -1
     )
@@ -242,9 +248,10 @@ def score_forecasts(
 
     forecasts: question_id, forecaster_id, made_at (float seconds or datetime64), probability (binary
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
-    questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at; forecasts
-    on questions not listed are ignored. crowd_members: the people, who form the median Brier and the
-    geometric mean (default everyone); others (the model, aggregates) are scored against them. relative=False
+    questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at, optional
+    outcome_value (binary: the probability it resolved to); forecasts on questions not listed are ignored.
+    crowd_members: the people, who form the median Brier and the geometric mean (default everyone); others
+    (the model, aggregates) are scored against them. relative=False
     skips the people's side (the costly part) and leaves relative and peer scores NaN. engine: "numpy" (no
     numba import: small histories), "compiled" (numba kernels) or "auto" (numpy below SMALL_ROWS rows).
     """
@@ -256,8 +263,9 @@ def score_forecasts(
     if small:
         kernels = scoring_small
     else:
-        _announce_compile()
         from forecasts import scoring_kernels as kernels  # numba: loaded only for large histories
+
+        _announce_compile(kernels)
 
     qa = question_arrays(questions)
     qcode_all = _question_codes(forecasts["question_id"], qa.index)
@@ -298,7 +306,7 @@ def score_forecasts(
         member,
         pyes,
         qa["kind"].to_numpy(),
-        qa["outcome_index"].to_numpy(dtype=np.int64),
+        qa["outcome_value"].to_numpy(dtype=float),
         gq,
         gf,
         count,
@@ -312,22 +320,20 @@ def score_forecasts(
     return out
 
 
-def _announce_compile() -> None:
-    """Say so on stderr when the compiled kernels are not cached yet: the first large scoring after install
-    compiles them (about 20 s on a 2-core machine), once; later runs load them from numba's cache."""
-    import glob
-    import os
+def _announce_compile(kernels: object) -> None:
+    """Say so on stderr when the compiled kernels are not cached for this source yet: the first large scoring
+    after an install or upgrade compiles them (about 20 s on a 2-core machine), once; later runs load them."""
     import sys
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(here, "__pycache__")
-    pattern = "scoring_kernels.score_runs-*.nbi"
-    if glob.glob(os.path.join(root, pattern)) or glob.glob(os.path.join(root, "*", pattern)):
-        return
-    sys.stderr.write(
-        "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
-        "later runs load them from the cache)\n"
-    )
+    try:  # numba's own check: an index for this very source file (its stamp), with compiled entries
+        cached = bool(kernels.score_runs._cache._cache_file._load_index())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a numba without this internal: stay silent rather than fail scoring
+        cached = True
+    if not cached:
+        sys.stderr.write(
+            "compiling the scoring kernels for large histories (numba, once after install: about 20 s; "
+            "later runs load them from the cache)\n"
+        )
 
 
 def _tie_values(fr: pd.DataFrame) -> np.ndarray:

@@ -1,12 +1,14 @@
-"""Compiled loops (numba) for the sequential parts of scoring: per-run time integrals and the crowd's running median.
+"""Compiled loops (numba) for the sequential parts of scoring large histories: per-run time integrals, the
+running median of the people's Briers (relative Brier) and their running log-probability sum (peer score).
 
 One pass over rows sorted by (question, forecaster, made_at, tie-break) writes every score column.
 A running median is an order statistic over a set that changes one forecast at a time: no
 whole-column numpy expression computes it without materialising every standing set, so it is a
 loop; compiled, the whole scoring costs a few numpy passes. Questions are independent and run in
 parallel (numba prange over chunks of questions), so results do not depend on the thread count.
-Imported only by scoring.score_forecasts, so interactive commands never load numba. Compiled code
-is cached on disk (numba `cache=True`) after the first call.
+Imported only by scoring.score_forecasts for histories of scoring_small.SMALL_ROWS forecasts or more
+(smaller ones score in numpy, with the same results), so neither interactive commands nor a team's
+`score` load numba. Compiled code is cached on disk (numba `cache=True`) after the first call.
 """
 
 from __future__ import annotations
@@ -25,14 +27,13 @@ QUESTIONS_PER_CHUNK = 512  # questions one parallel task scores in turn, sharing
 
 
 @nb.njit(cache=True, nogil=True)
-def binary_row_scores(p: float, outcome: int) -> tuple[float, float, float, float]:
-    """Brier, log and baseline score of one binary forecast P(yes) = p, and ln p of the outcome; outcome 0 is
-    yes. The same rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them
+def binary_row_scores(p: float, o: float) -> tuple[float, float, float, float]:
+    """Brier (p − o)², log and baseline score of one binary forecast P(yes) = p, and ln p of the outcome; o is
+    1.0 for yes, 0.0 for no, or the probability a question resolved to (then the log terms are o-weighted).
+    The same rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them
     equal)."""
-    yes = outcome == 0
-    ln_p = np.log(p if yes else 1.0 - p)
-    brier = (p - (1.0 if yes else 0.0)) ** 2
-    return brier, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0), ln_p
+    ln_p = (o * np.log(p) if o > 0.0 else 0.0) + ((1.0 - o) * np.log(1.0 - p) if o < 1.0 else 0.0)
+    return (p - o) ** 2, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0), ln_p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -393,7 +394,7 @@ def score_runs(
     member: np.ndarray,
     pyes: np.ndarray,
     q_kind: np.ndarray,
-    q_outcome: np.ndarray,
+    q_value: np.ndarray,
     gq: np.ndarray,
     gf: np.ndarray,
     count: np.ndarray,
@@ -407,7 +408,8 @@ def score_runs(
     Each forecast stands from made_at to the run's next forecast (the last to min(closes_at, known_at)),
     clipped to [opens_at, min(closes_at, known_at)]. Spot scores are those of the last forecast made before
     that end. Questions are rows qstart[i]:qstart[i+1]; per-question arrays (q_*) are indexed by question
-    code. Binary rows are scored here from pyes = P(yes); brier, logs, base and lnps (ln p of the outcome)
+    code. Binary rows are scored here from pyes = P(yes) against q_value (1.0 yes, 0.0 no, or a resolution to a
+    probability); brier, logs, base and lnps (ln p of the outcome)
     hold the row scores of categorical and ordered rows (empty when there are none). scoring_small does the
     same in numpy for small histories (tests hold them equal).
     """
@@ -427,11 +429,11 @@ def score_runs(
             q = qcode[a]
             lo, hi, life = q_opens[q], q_clip_end[q], q_life[q]
             span = hi - lo
-            binary, outcome = q_kind[q] == BINARY_KIND, q_outcome[q]
+            binary, o = q_kind[q] == BINARY_KIND, q_value[q]
             factor = 1.0 if q_kind[q] == CATEGORICAL_KIND else 2.0  # GJ two-sided: binary and ordered ×2
             for j in range(a, b):
                 if binary:
-                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = binary_row_scores(pyes[j], outcome)
+                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = binary_row_scores(pyes[j], o)
                 else:
                     rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = brier[j], logs[j], base[j], lnps[j]
             if relative and offset[i + 1] > offset[i]:

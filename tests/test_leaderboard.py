@@ -225,6 +225,7 @@ def test_leaderboard_ranks_by_relative_brier_not_raw_brier(uneven):
     adjusted = [r["forecaster"] for r in uneven.json("leaderboard", "--rank-by", "adjusted") if r["kind"] == "person"]
     assert adjusted == ["ann", "lucky", "bob"]
     assert board["ann"]["n_questions"] == 4 and board["lucky"]["n_questions"] == 2
+    assert board["ann"]["n_questions_adjusted"] == 4 and board["bayes"]["n_questions_adjusted"] == 2
 
 
 def test_model_is_scored_against_people_never_counted_among_them(uneven):

@@ -76,6 +76,15 @@ def test_fatebook_relative_brier_three_forecasters(cli, make_question, tmp_path)
     assert rows[("cubs", "u3")]["coverage"] == pytest.approx(2 / 7)
 
 
+def test_two_forecasters_relative_to_the_median_of_their_briers(cli, make_question, tmp_path):
+    # the issue's case: 0.1 and 0.9 on a yes; Briers 0.81 and 0.01, median 0.41: ±0.40 (the Brier of the median
+    # forecast, 0.25, would give +0.56 / −0.24)
+    rows = run_history(cli, make_question, tmp_path, {"pair": (7, None)},
+                       [("pair", "lo", 0, 0.1), ("pair", "hi", 0, 0.9)], {"pair": ("yes", 7)})  # fmt: skip
+    assert rows[("pair", "lo")]["relative_brier"] == pytest.approx(0.40, abs=1e-12)
+    assert rows[("pair", "hi")]["relative_brier"] == pytest.approx(-0.40, abs=1e-12)
+
+
 def test_fatebook_part_day_question(cli, make_question, tmp_path):
     # a question open 0.7 days (to the second: 60,480 s), one forecast of 0.9 from day 0.2: Brier ×2 0.02
     make_question("quick", opens_at=str(OPENS), closes_at=str(OPENS + timedelta(days=7)))
@@ -210,3 +219,16 @@ def test_early_resolution_headline_ignores_the_time_after_the_truth(cli, make_qu
     row = rows[("early", "a")]
     assert row["brier"] == pytest.approx(0.0225, abs=1e-12) and row["coverage"] == 1.0
     assert row["brier_fixed_lifetime"] == pytest.approx((35 * 0.0225 + 132 * 0.25) / 167, abs=1e-12)
+
+
+def test_issue_case_categorical_early_resolution(cli, make_question, tmp_path):
+    # five outcomes, resolved on day 35 of 167; 85% on the right answer from day 0, the rest spread evenly
+    names = ["a", "b", "c", "d", "e"]
+    p = {"a": 0.85, "b": 0.0375, "c": 0.0375, "d": 0.0375, "e": 0.0375}
+    rows = run_history(cli, make_question, tmp_path, {"cat": (167, names)}, [("cat", "x", 0, p)], {"cat": ("a", 35)})
+    own = 0.15**2 + 4 * 0.0375**2
+    row = rows[("cat", "x")]
+    assert row["brier"] == pytest.approx(own, abs=1e-12) and row["coverage"] == 1.0
+    assert row["brier_gj"] == pytest.approx(own, abs=1e-12)  # GJ's categorical Brier is already the sum
+    assert row["brier_fixed_lifetime"] == pytest.approx((35 * own + 132 * 0.8) / 167, abs=1e-12)
+    assert row["coverage_lifetime"] == pytest.approx(35 / 167)

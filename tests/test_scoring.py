@@ -157,13 +157,28 @@ def test_categorical_and_ordered_brier_are_proper(q, p):
 @SETTINGS
 @given(p=st.floats(0.0, 1.0), outcome=st.integers(0, 1))
 def test_compiled_binary_row_scores_equal_the_rules(p, outcome):
-    b, log, base, ln_p = kernels.binary_row_scores(p, outcome)
+    b, log, base, ln_p = kernels.binary_row_scores(p, 1.0 - outcome)
     p_outcome = p if outcome == 0 else 1 - p
     assert b == pytest.approx(scoring.brier_binary(p, 1.0 - outcome), abs=1e-15)
     assert log == pytest.approx(scoring.log_score(p_outcome), abs=1e-12)
     with np.errstate(divide="ignore"):
         assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
         assert ln_p == pytest.approx(np.log(p_outcome), abs=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_binary_question_resolved_to_a_probability_scores_p_minus_r_squared(engine):
+    # a binary question resolved to r = 0.37 (a market's value): Brier (p − r)², the people's median of those
+    q = one_question(0, days=4.0).assign(outcome_value=0.37)
+    f = history([("a", 0, 0.9), ("b", 0, 0.3), ("c", 2, 0.5)])
+    out = scores(f, q, engine=engine)
+    assert out.loc[("q", "a"), "brier"] == pytest.approx((0.9 - 0.37) ** 2, abs=1e-15)
+    assert out.loc[("q", "a"), "brier_gj"] == pytest.approx(2 * (0.9 - 0.37) ** 2, abs=1e-15)
+    med = (0.53**2 + 0.07**2) / 2, np.median([0.53**2, 0.07**2, 0.13**2])  # days 0–2, then 2–4
+    assert out.loc[("q", "c"), "relative_brier"] == pytest.approx((0.13**2 - med[1]) * 2 / 4, abs=1e-15)
+    assert out.loc[("q", "a"), "relative_brier"] == pytest.approx(
+        ((0.53**2 - med[0]) * 2 + (0.53**2 - med[1]) * 2) / 4, abs=1e-15
+    )
 
 
 def test_uninformed_filler_of_ordered_question_depends_on_outcome():

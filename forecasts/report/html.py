@@ -13,7 +13,7 @@ from typing import Any
 
 from forecasts.report import plots
 from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
-from forecasts.report.labels import human
+from forecasts.report.labels import human, meaning
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -48,10 +48,10 @@ def labelled_table(t: dict[str, Any]) -> str:
     """A table from another module: human column names (their descriptions as tooltips and a legend)."""
     keys = [c["key"] for c in t["columns"]]
     num = {i for i, k in enumerate(keys) if any(isinstance(r.get(k), int | float) for r in t["rows"])}
-    head = [f'<abbr title="{e(c["label"])}">{e(human(c["key"]))}</abbr>' for c in t["columns"]]
+    head = [f'<abbr title="{e(meaning(c["key"], c["label"]))}">{e(human(c["key"]))}</abbr>' for c in t["columns"]]
     out = table(head, [[e(cell(r.get(k))) for k in keys] for r in t["rows"]], num)
-    legend = [f"<strong>{e(human(c['key']))}</strong>: {e(c['label'])}" for c in t["columns"]
-              if c["label"] not in (c["key"], human(c["key"]))]  # fmt: skip
+    legend = [f"<strong>{e(human(c['key']))}</strong>: {e(meaning(c['key'], c['label']))}" for c in t["columns"]
+              if meaning(c["key"], c["label"]).lower() not in (c["key"], human(c["key"]).lower())]  # fmt: skip
     return out + (f'<p class="legend">{"; ".join(legend)}.</p>' if legend else "")
 
 

@@ -23,3 +23,10 @@ def human(key: str) -> str:
     if named != key:
         return named
     return HUMAN.get(key) or key.replace("_", " ").capitalize()
+
+
+def meaning(key: str, label: str) -> str:
+    """A column's description without its header in front ('Coverage: share of ...' → 'share of ...'), for a
+    legend that already names the column."""
+    prefix = f"{human(key)}: "
+    return label[len(prefix):] if label.startswith(prefix) else label

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
-from forecasts.report.labels import human
+from forecasts.report.labels import human, meaning
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LEADING = re.compile(r"^([-+#=])")
@@ -40,8 +40,8 @@ def labelled_table(t: dict[str, Any]) -> list[str]:
     keys = [c["key"] for c in t["columns"]]
     rows = [[md(r.get(k)) if isinstance(r.get(k), str) else cell(r.get(k)) for k in keys] for r in t["rows"]]
     out = table([md(human(k)) for k in keys], rows)
-    legend = [f"{md(human(c['key']))}: {md(c['label'])}" for c in t["columns"]
-              if c["label"] not in (c["key"], human(c["key"]))]  # fmt: skip
+    legend = [f"{md(human(c['key']))}: {md(meaning(c['key'], c['label']))}" for c in t["columns"]
+              if meaning(c["key"], c["label"]).lower() not in (c["key"], human(c["key"]).lower())]  # fmt: skip
     return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
 
 
