@@ -30,7 +30,9 @@ from forecasts.questions import all_questions, sync
 from forecasts.report import parse_formats, write_report
 from forecasts.report import trajectory as tr
 from forecasts.report.build import _arrays, build_report, load_links, week_bounds
+from forecasts.report.html import e as html_escape
 from forecasts.report.html import render_html
+from forecasts.report.labels import human
 from forecasts.report.markdown import md, render_markdown
 from forecasts.report.plots import calibration_svg, trajectory_svg
 
@@ -424,8 +426,11 @@ def test_report_names_columns_for_people_scales_axes_and_has_no_negative_zero(wo
     page, text = render_html(data), render_markdown(data)
     for out in (page, text):
         assert not re.search(r"[-−]0\.0*(?![0-9])", out)  # a value that rounds to zero has no sign
-        assert "brier_time_avg" not in out.replace('data-label="', "")  # keys stay in --json; people read names
-    assert "Brier, time-avg (0–1)" in page and "Brier, time-avg (0–1)" in text
+    keys = [c["key"] for c in data["leaderboard"]["table"]["columns"]]  # keys stay in --json; people read names
+    assert any(human(k) != k for k in keys)
+    for k in keys:
+        assert f">{html_escape(human(k))}</abbr>" in page and f">{k}</abbr>" not in page
+        assert f"| {md(human(k))} |" in text and f"| `{k}` |" not in text
     alpha = next(b for b in data["questions"] if b["id"] == "alpha-deal")
     chart = alpha["chart"]
     plotted = chart["model"]["values"] + [p for s in chart["people"] for _, p in s["steps"]]

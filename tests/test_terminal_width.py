@@ -93,16 +93,16 @@ def test_score_tables_fit_80_columns(team, args: list[str]) -> None:
     assert result.exit_code == 0, result.output
     fits(result.stdout)
     found = words(result.stdout)
-    if args[0] in ("score", "leaderboard"):  # a forecast in the resolution's own second is not scored
+    if args[0] in ("score", "leaderboard"):  # a forecast made in the resolution's own second is not scored
         scored = {r["forecaster_id"] for r in cli.json("score")}
         assert len(scored & set(PEOPLE)) >= 2 and scored <= found
     if args[0] == "score":
         assert "ceasefire-current-lines" in found
         for row in cli.json("score"):
-            assert f"{row['brier_time_avg']:.3f}" in result.stdout  # numbers whole, never folded
+            assert fixed(row["relative_brier"], 3) in result.stdout  # numbers whole, never folded
     if args[0] == "leaderboard":
         for row in cli.json("leaderboard"):
-            assert f"{row['brier_time_avg']:.4f}" in result.stdout  # numbers whole, never folded
+            assert fixed(row["relative_brier"], 3) in result.stdout  # the ranking score whole, never folded
 
 
 def test_questions_show_names_the_question_of_every_likelihood_ratio(team) -> None:
