@@ -416,6 +416,12 @@ def evidence_list(
                caption="likelihood ratios: one per outcome, in order, for categorical questions")  # fmt: skip
 
 
+def condition_lines(question: str, outcomes: list[str], width: int = 30) -> str:
+    """`q=a/b` on one line when short, else the question then one outcome per indented line (ids never cut)."""
+    line = f"{question}={'/'.join(outcomes)}"
+    return line if len(line) <= width else "\n".join([f"{question}=", *(f"  {o}" for o in outcomes)])
+
+
 def lr_lines(links: list[dict]) -> list[str]:
     """One line per question: `q 1.5`, or `q 0.9/1/1.05` (one per outcome) for a categorical question."""
     grouped: dict[str, list[str]] = {}
@@ -927,21 +933,20 @@ def aggregate(
 ) -> None:
     """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
     median, `crowd-geometric`, `crowd-extremized`)."""
-    from rich.table import Table
-
     from forecasts.aggregate import record_crowd
+    from forecasts.termtable import Column
 
     result = record_crowd(db(), method)
     if as_json:
         return emit_json(result)
-    table = Table(title=f"Crowd ({method})")
-    for col in ("question", "state", "people", "crowd now", "method used", "new"):
-        table.add_column(col)
+    columns = [Column("question"), Column("state", 3), Column("people", 2, right=True), Column("crowd now"),
+               Column("method used", 4), Column("new", 1, right=True)]  # fmt: skip
+    table = []
     for r in result["questions"]:
         crowd = r["crowd"]
-        shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False) if crowd else "—")
-        table.add_row(r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"]))
-    console().print(table)
+        shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False, "\n") if crowd else "—")
+        table.append([r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"])])
+    show_table(columns, table, title=f"Crowd ({method})")
     for note in result["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(f"recorded {result['recorded']} crowd forecasts")
@@ -985,26 +990,26 @@ def scenarios(
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
-    from rich.table import Table
-
     from forecasts.scenarios import scenario_probabilities
+    from forecasts.termtable import Column
     from forecasts.timeutil import now_utc, parse_datetime
 
     known_by = parse_datetime(as_of, "as_of") if as_of else now_utc()
     rows = scenario_probabilities(db(), known_by, root, record=record)
     if as_json:
         return emit_json(rows)
-    table = Table(title="Scenarios")
-    for col in ("scenario", "P (joint)", "90% interval", "P (independent)", "conditions", "signposts this week"):
-        table.add_column(col)
+    columns = [Column("scenario"), Column("P (joint)", right=True), Column("90% interval", 2, right=True),
+               Column("P (independent)", 2, right=True, short="P (indep.)"), Column("conditions", 1),
+               Column("signposts this week", 4, wrap=True, min_width=10)]  # fmt: skip
+    table = []
     for r in rows:
         iv = r["interval"]
-        conds = ", ".join(f"{c['question']}={'/'.join(c['outcomes'])}" for c in r["conditions"])
+        conds = "\n".join(condition_lines(c["question"], c["outcomes"]) for c in r["conditions"])
         signals = [s["signal"] for s in r["signposts"]]
         signs = f"{signals.count('toward')} toward, {signals.count('away')} away"
         span = f"{pct(iv[0])}–{pct(iv[1])}" if iv else "—"
-        table.add_row(escape(r["id"]), pct(r["probability"]), span, pct(r["independent_probability"]), conds, signs)
-    console().print(table)
+        table.append([r["id"], pct(r["probability"]), span, pct(r["independent_probability"]), conds, signs])
+    show_table(columns, table, title="Scenarios")
 
 
 # --- reliability (issue 7): db check/backup, export, import ------------------------------------

@@ -31,7 +31,9 @@ from forecasts.questions import all_questions, sync
 from forecasts.report import parse_formats, write_report
 from forecasts.report import trajectory as tr
 from forecasts.report.build import _arrays, build_report, load_links, week_bounds
+from forecasts.report.html import e as html_escape
 from forecasts.report.html import render_html
+from forecasts.report.labels import human
 from forecasts.report.markdown import md, render_markdown
 from forecasts.report.plots import calibration_svg, trajectory_svg
 
@@ -356,6 +358,18 @@ def test_html_renders_in_headless_chromium(world, root, tmp_path):
     assert "<script" not in dom.lower()
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert console == [], console
+    # screenshots at desktop and phone widths: the first screen is drawn, and nothing bleeds past the right edge
+    from PIL import Image
+
+    for width in (1280, 400):
+        shot = tmp_path / f"shot-{width}.png"
+        subprocess.run([*cmd[:-2], "--hide-scrollbars", f"--window-size={width},3000", f"--screenshot={shot}",
+                        page.as_uri()], capture_output=True, timeout=60, check=True)  # fmt: skip
+        image = Image.open(shot).convert("RGB")
+        assert image.size == (width, 3000)
+        assert len(image.crop((0, 0, width, 600)).getcolors(1 << 24)) > 20  # text and colour on the first screen
+        edge = image.crop((width - 3, 0, width, 3000)).getcolors(1 << 24)
+        assert len(edge) == 1, (width, edge[:5])  # the page margin is untouched: no overflow
 
 
 def world_forecasts(db, qid: str) -> list[dict]:
@@ -414,3 +428,22 @@ def test_future_weeks_are_refused_and_the_current_week_is_provisional(world, roo
     assert current["provisional"] is True and build_report(world, WEEK, root)["provisional"] is False
     assert "**Provisional:** the week is not over" in render_markdown(current)
     assert "Provisional" not in render_markdown(build_report(world, WEEK, root))
+
+
+def test_report_names_columns_for_people_scales_axes_and_has_no_negative_zero(world, root):
+    data = build_report(world, WEEK, root)
+    page, text = render_html(data), render_markdown(data)
+    for out in (page, text):
+        assert not re.search(r"[-−]0\.0*(?![0-9])", out)  # a value that rounds to zero has no sign
+    keys = [c["key"] for c in data["leaderboard"]["table"]["columns"]]  # keys stay in --json; people read names
+    assert any(human(k) != k for k in keys)
+    for k in keys:
+        assert f">{html_escape(human(k))}</abbr>" in page and f">{k}</abbr>" not in page
+        assert f"| {md(human(k))} |" in text and f"| `{k}` |" not in text
+    alpha = next(b for b in data["questions"] if b["id"] == "alpha-deal")
+    chart = alpha["chart"]
+    plotted = chart["model"]["values"] + [p for s in chart["people"] for _, p in s["steps"]]
+    assert max(plotted) <= chart["y_max"] <= 1.0 and chart["y_max"] < 1.0  # the axis follows the data
+    assert chart["start"] >= datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    assert [s["name"] for s in chart["people"]] == ["alice", "bob"]
+    assert chart["crowd"][-1][1] == pytest.approx(alpha["crowd"]["probabilities"]["yes"])  # chart and table agree

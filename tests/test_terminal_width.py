@@ -44,7 +44,7 @@ def fits(output: str) -> list[str]:
     lines = output.splitlines()
     too_long = [line for line in lines if len(line) > WIDTH]
     assert not too_long, too_long
-    assert "-0.0" not in output and "−0.0" not in output
+    assert not re.search(r"[-−]0\.0*(?![0-9])", output)  # no negative zero
     return lines
 
 
@@ -61,6 +61,7 @@ def words(output: str) -> set[str]:
         ["forecast-list"],
         ["forecast-list", "--full"],
         ["forecast-list", "--people", "--tag", "negotiations"],
+        ["aggregate"],
     ],
 )
 def test_question_tables_fit_80_columns_with_every_id_whole(team, args: list[str]) -> None:
@@ -69,7 +70,7 @@ def test_question_tables_fit_80_columns_with_every_id_whole(team, args: list[str
     assert result.exit_code == 0, result.output
     fits(result.stdout)
     found = words(result.stdout)
-    if args[0] in ("status", "questions"):
+    if args[0] in ("status", "questions", "aggregate"):
         assert set(ids) <= found
     if args[0] == "evidence":
         linked = {lk["question"] for e in cli.json("evidence", "list") for lk in e["links"]}
@@ -93,10 +94,14 @@ def test_score_tables_fit_80_columns(team, args: list[str]) -> None:
     assert result.exit_code == 0, result.output
     fits(result.stdout)
     found = words(result.stdout)
+    if args[0] in ("score", "leaderboard"):  # a forecast made in the resolution's own second is not scored
+        scored = {r["forecaster_id"] for r in cli.json("score")}
+        assert len(scored & set(PEOPLE)) >= 2 and scored <= found
     if args[0] == "score":
-        assert "ceasefire-current-lines" in found and set(PEOPLE) <= found
+        assert "ceasefire-current-lines" in found
+        for row in cli.json("score"):
+            assert fixed(row["relative_brier"], 3) in result.stdout  # numbers whole, never folded
     if args[0] == "leaderboard":
-        assert set(PEOPLE) <= found
         for row in cli.json("leaderboard"):
             assert fixed(row["relative_brier"], 3) in result.stdout  # the ranking score whole, never folded
 
@@ -125,3 +130,17 @@ def test_render_wraps_text_drops_by_priority_and_never_cuts_ids() -> None:
 def test_no_negative_zero() -> None:
     assert fixed(-0.0001, 3) == "0.000" and signed(-0.0001) == "+0.00" and signed(-0.02) == "-0.02"
     assert pct(-1e-9) == "0.0%" and pp(-1e-6) == "+0.0 pp" and pp(0.058) == "+5.8 pp"
+
+
+@pytest.mark.slow
+def test_scenarios_table_fits_80_columns_with_every_question_id_whole(team, tmp_path_factory) -> None:
+    cli, _ = team
+    root = cli.db_path.parent / "questions"
+    result = cli.runner.invoke(app, ["--db", str(cli.db_path), "scenarios", "--questions", str(root)],
+                               env={"COLUMNS": str(WIDTH)})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fits(result.stdout)
+    rows = cli.json("scenarios", "--questions", str(root))
+    found = words(result.stdout)
+    assert {r["id"] for r in rows} <= found
+    assert {c["question"] for r in rows for c in r["conditions"]} <= found

@@ -265,6 +265,7 @@ def _question(b: dict[str, Any]) -> str:
     else:
         out.append('<p class="muted">No evidence logged this week.</p>')
     out.append("<h4>Forecasts standing at the as-of time</h4>")
+    out.append('<p class="legend">Each forecaster\'s latest forecast made and recorded by the as-of time.</p>')
     rows = []
     for f in b["forecasts"]:
         who = e(f["forecaster"]) + ("" if f["kind"] == "person" else f" <span class=muted>({e(f['kind'])})</span>")
@@ -283,7 +284,9 @@ def _question(b: dict[str, Any]) -> str:
 
 
 def _evidence(r: dict[str, Any]) -> str:
-    out = ['<section id="evidence"><h2>Evidence logged this week</h2>']
+    out = ['<section id="evidence"><h2>Evidence logged this week</h2>',
+           '<p class="legend">Items recorded this week (recorded time), in order of observation; "Observed" is '
+           "when the news became known. Effects: each item's change to the probability now.</p>"]  # fmt: skip
     if r["evidence"]:
         rows = []
         for x in r["evidence"]:
@@ -347,7 +350,9 @@ def _edits(r: dict[str, Any]) -> str:
 
 def _resolved(r: dict[str, Any]) -> str:
     res = r["resolved"]
-    out = ['<section id="resolved"><h2>Resolved this week</h2>']
+    out = ['<section id="resolved"><h2>Resolved this week</h2>',
+           '<p class="legend">Resolutions recorded this week; scores from the forecasts made and recorded by '
+           "the as-of time, each forecast counted for the time it stood (made time).</p>"]  # fmt: skip
     if not res["rows"]:
         out.append('<p class="muted">None.</p>')
     for x in res["rows"]:
@@ -374,7 +379,8 @@ def _resolved(r: dict[str, Any]) -> str:
 
 def _leaderboard(r: dict[str, Any]) -> str:
     lb = r["leaderboard"]
-    out = ['<section id="leaderboard"><h2>Leaderboard</h2>']
+    out = ['<section id="leaderboard"><h2>Leaderboard</h2>',
+           '<p class="legend">From resolutions and forecasts recorded by the as-of time.</p>']  # fmt: skip
     out.append(labelled_table(lb["table"]) if lb["table"] else f'<p class="muted">{e(lb["note"])}</p>')
     out.append("</section>")
     out.append('<section id="calibration" class="calibration"><h2>Calibration</h2>')

@@ -182,7 +182,9 @@ def render_markdown(r: dict[str, Any]) -> str:
         out += ["No open questions.", ""]
     for b in r["questions"]:
         out += _question(b)
-    out += ["## Evidence logged this week", ""]
+    out += ["## Evidence logged this week", "",
+            "Items recorded this week (recorded time), in order of observation; Observed is when the news became "
+            "known.", ""]  # fmt: skip
     if r["evidence"]:
         rows = []
         for e in r["evidence"]:
@@ -249,7 +251,7 @@ def render_markdown(r: dict[str, Any]) -> str:
             out.append(f"- {md(x['question_id'])}: {md(describe_resolution_row(x, os_account=False))}")
         out.append("")
     lb = r["leaderboard"]
-    out += ["## Leaderboard", ""]
+    out += ["## Leaderboard", "", "From resolutions and forecasts recorded by the as-of time.", ""]
     out += labelled_table(lb["table"]) if lb["table"] else [md(lb["note"]), ""]
     out += ["## Calibration", ""]
     calib = lb.get("calibration") or []
