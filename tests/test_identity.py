@@ -80,7 +80,7 @@ def test_every_written_row_records_the_os_account(qcli, db_path):
     qcli("unresolve", "alpha")
     conn = sqlite3.connect(db_path)
     me = getpass.getuser()
-    for table in ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions"):
+    for table in ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions"):
         users = {r[0] for r in conn.execute(f"SELECT os_user FROM {table}")}
         assert users == {me}, table
     who = conn.execute("SELECT recorded_by FROM resolutions ORDER BY id").fetchall()
@@ -109,6 +109,13 @@ def test_default_database_is_the_project_folders(tmp_path: Path, monkeypatch, ma
     (project / "forecasts.toml").write_text('db = "ledger.db"\n', encoding="utf-8")
     assert runner.invoke(app, ["status"]).exit_code == 0
     assert (project / "ledger.db").exists()
+    (project / "forecasts.toml").unlink()  # a pyproject.toml with [tool.forecasts] marks a project too
+    other = tmp_path / "other"
+    (other / "src").mkdir(parents=True)
+    (other / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.forecasts]\ndb = "data/f.db"\n', "utf-8")
+    monkeypatch.chdir(other / "src")
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert (other / "data" / "f.db").exists()
     explicit = tmp_path / "explicit.db"
     assert runner.invoke(app, ["--db", str(explicit), "status"]).exit_code == 0 and explicit.exists()
 
