@@ -26,6 +26,7 @@ def test_names_are_unique_regardless_of_case(qcli, db_path):
     assert refused.exit_code == 1 and "'Alice' is already registered (as 'alice')" in refused.stderr
     assert "carol" not in {r["id"] for r in qcli.json("forecasters", "list")}  # all or nothing
     assert qcli.json("forecast", "alpha", "0.3", "--by", "ALICE")["forecaster"] == "alice"
+    assert [f["forecaster_id"] for f in qcli.json("forecast-list", "--by", "Alice")] == ["alice"]
     people = [r["id"] for r in qcli.json("forecasters", "list") if r["kind"] == "person"]
     assert people == ["alice", "bob"]
     conn = sqlite3.connect(db_path)  # the rule holds in the database too, whoever writes
