@@ -21,7 +21,7 @@ def qcli(cli, make_question):
 
 
 def test_names_are_unique_regardless_of_case(qcli, db_path):
-    assert qcli.json("forecasters", "add", "alice", "bob") == {"added": ["alice", "bob"]}
+    assert qcli.json("forecasters", "add", "alice", "bob") == {"added": ["alice", "bob"], "login": None}
     refused = qcli("forecasters", "add", "carol", "Alice", ok=False)
     assert refused.exit_code == 1 and "'Alice' is already registered (as 'alice')" in refused.stderr
     assert "carol" not in {r["id"] for r in qcli.json("forecasters", "list")}  # all or nothing
@@ -144,3 +144,23 @@ def test_db_check_warns_of_names_differing_only_in_case(qcli, db_path):
         "Alice, alice: names that differ only in case"
     ]
     assert qcli("db", "check", "--strict", ok=False).exit_code == 1
+
+
+def test_a_person_bound_to_a_login_is_written_only_by_it(qcli, tmp_path, monkeypatch):
+    from forecasts.forecasters import os_user
+
+    monkeypatch.delenv("FORECASTS_USER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    me = os_user()
+    qcli("forecasters", "add", "alice", "--login", "alice-login")
+    qcli("forecasters", "add", "bob", "--login", me)
+    refused = qcli("forecast", "alpha", "0.3", "--by", "Alice", ok=False)
+    assert refused.stderr.strip() == (
+        f"Error: by: 'alice' is bound to the login 'alice-login' and this command runs as {me!r}; "
+        "only 'alice-login' writes as 'alice'"
+    )
+    assert qcli.json("forecast", "alpha", "0.3")["forecaster"] == "bob"  # the login's own name is the default
+    assert {f["forecaster_id"] for f in qcli.json("forecast-list")} == {"bob"}  # nothing written as alice
+    assert {r["id"]: r["login"] for r in qcli.json("forecasters", "list")}["alice"] == "alice-login"
+    assert "login: 'a b'" in qcli("forecasters", "add", "carol", "--login", "a b", ok=False).stderr
+    assert "for one person" in qcli("forecasters", "add", "carol", "dave", "--login", "x", ok=False).stderr
