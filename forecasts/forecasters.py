@@ -79,7 +79,9 @@ def ensure_forecaster(db: Any, name: str, kind: str = "person") -> str:
     return name
 
 
-LOGIN_PATTERN = re.compile(r"^[^\s\x00-\x1f]{1,64}$")
+def _login_ok(login: str) -> bool:
+    """An operating-system login name: 1-64 characters, no spaces or control characters."""
+    return 0 < len(login) <= 64 and not any(c.isspace() or ord(c) < 32 for c in login)
 
 
 def add_forecasters(db: Any, names: list[str], login: str = "") -> dict[str, Any]:
@@ -89,7 +91,7 @@ def add_forecasters(db: Any, names: list[str], login: str = "") -> dict[str, Any
 
     if not names:
         raise ForecastsError("name: give at least one forecaster name")
-    if login and (len(names) != 1 or not LOGIN_PATTERN.match(login)):
+    if login and (len(names) != 1 or not _login_ok(login)):
         raise ForecastsError(
             f"login: {login!r} must be one login name (no spaces, at most 64 characters) for one person"
         )
