@@ -473,12 +473,13 @@ def evidence_import(
 @user_errors
 def forecasters_add(
     names: Annotated[list[str], typer.Argument(help="Names to register (unique regardless of case).")],
+    login: Annotated[str, typer.Option(help="Bind the one name to this OS login: only it may write as them.")] = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Register people as forecasters (all or nothing)."""
     from forecasts.forecasters import add_forecasters
 
-    result = add_forecasters(db(), names)
+    result = add_forecasters(db(), names, login)
     if as_json:
         return emit_json(result)
     typer.echo(f"registered {', '.join(result['added'])}")
@@ -494,7 +495,8 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
     if as_json:
         return emit_json(rows)
     for r in rows:
-        typer.echo(f"{r['id']:<24} {r['kind']:<9} {r['created_at'][:10]}  {r['os_user']}")
+        bound = f"  (login {r['login']})" if r["login"] else ""
+        typer.echo(f"{r['id']:<24} {r['kind']:<9} {r['created_at'][:10]}  {r['os_user']}{bound}")
 
 
 # --- forecasts and resolutions ------------------------------------------------------------------

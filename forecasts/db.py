@@ -551,6 +551,12 @@ def m050_evidence_note(db: Database) -> None:
     db.conn.execute("ALTER TABLE evidence ADD COLUMN note TEXT NOT NULL DEFAULT ''")
 
 
+@migration
+def m010_forecaster_logins(db: Database) -> None:
+    """A person may be bound to an operating-system login: then only that login writes under their name."""
+    db.conn.execute("ALTER TABLE forecasters ADD COLUMN login TEXT NOT NULL DEFAULT ''")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

@@ -78,12 +78,22 @@ def ensure_forecaster(db: Any, name: str, kind: str = "person") -> str:
     return name
 
 
-def add_forecasters(db: Any, names: list[str]) -> dict[str, list[str]]:
-    """`forecasters add`: register people; a name taken in any case is refused, all or nothing."""
+def _login_ok(login: str) -> bool:
+    """An operating-system login name: 1-64 characters, no spaces or control characters."""
+    return 0 < len(login) <= 64 and not any(c.isspace() or ord(c) < 32 for c in login)
+
+
+def add_forecasters(db: Any, names: list[str], login: str = "") -> dict[str, Any]:
+    """`forecasters add`: register people; a name taken in any case is refused, all or nothing. With `login`, the
+    one person named is bound to that operating-system login: only it may then write under their name."""
     from forecasts.db import write_transaction
 
     if not names:
         raise ForecastsError("name: give at least one forecaster name")
+    if login and (len(names) != 1 or not _login_ok(login)):
+        raise ForecastsError(
+            f"login: {login!r} must be one login name (no spaces, at most 64 characters) for one person"
+        )
     lowered: set[str] = set()
     with write_transaction(db):
         for name in names:
@@ -96,13 +106,15 @@ def add_forecasters(db: Any, names: list[str]) -> dict[str, list[str]]:
                 raise ForecastsError(f"name: {name!r} is already registered (as {taken!r}); names ignore case")
             lowered.add(name.lower())
             ensure_forecaster(db, name, "person")
-    return {"added": list(names)}
+            if login:  # the row was inserted just above, in this transaction
+                db.conn.execute("UPDATE forecasters SET login = ? WHERE id = ?", [login, name])
+    return {"added": list(names), "login": login or None}
 
 
 def list_forecasters(db: Any) -> list[dict[str, Any]]:
     """Every registered forecaster with its kind, when and by which OS account it was registered."""
-    sql = "SELECT id, kind, created_at, os_user FROM forecasters ORDER BY kind DESC, id COLLATE NOCASE, id"
-    keys = ("id", "kind", "created_at", "os_user")
+    sql = "SELECT id, kind, created_at, os_user, login FROM forecasters ORDER BY kind DESC, id COLLATE NOCASE, id"
+    keys = ("id", "kind", "created_at", "os_user", "login")
     return [dict(zip(keys, row, strict=True)) for row in db.conn.execute(sql)]
 
 
@@ -129,6 +141,17 @@ def default_identity() -> tuple[str, str]:
     return "", ""
 
 
+def _checked_login(db: Any, name: str, fld: str) -> str:
+    """The name, if it is not bound to another operating-system login than the one running this command."""
+    (login,) = db.conn.execute("SELECT login FROM forecasters WHERE id = ?", [name]).fetchone()
+    if login and login != os_user():
+        raise ForecastsError(
+            f"{fld}: {name!r} is bound to the login {login!r} and this command runs as {os_user()!r}; "
+            f"only {login!r} writes as {name!r}"
+        )
+    return name
+
+
 def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bool = True, fld: str = "by") -> str:
     """Who is writing: --by, else the default identity, else the OS login if registered; canonical name or ''.
 
@@ -137,9 +160,14 @@ def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bo
     if not name:
         name, origin = default_identity()
     if not name:
+        bound = db.conn.execute(
+            "SELECT id FROM forecasters WHERE login = ? AND kind = 'person'", [os_user()]
+        ).fetchall()
+        if len(bound) == 1:
+            return bound[0][0]
         login = _registered(db, os_user())
         if login is not None and login[1] == "person":
-            return login[0]
+            return _checked_login(db, login[0], fld)
     if not name:
         if not required:
             return ""
@@ -152,7 +180,7 @@ def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bo
     if found is not None:
         if found[1] != "person":
             raise ForecastsError(f"{fld}: {found[0]!r} is reserved for the {found[1]}; choose another name")
-        return found[0]
+        return _checked_login(db, found[0], fld)
     if reserved_kind(name):
         raise ForecastsError(f"{fld}: {name!r} is reserved for the {reserved_kind(name)}; choose another name")
     if new_forecaster:

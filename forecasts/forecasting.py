@@ -148,9 +148,8 @@ def list_forecasts(
         where.append("question_id = ?")
         params.append(question_id)
     if by:
-        get_forecaster(db, by)
         where.append("forecaster_id = ?")
-        params.append(by)
+        params.append(get_forecaster(db, by)["id"])  # names ignore case: --by Alice lists alice's
     sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"
     out = []
     for row in db.query(sql, params):

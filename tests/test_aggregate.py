@@ -223,3 +223,19 @@ def test_db_check_reports_an_aggregates_duplicate_rows(db, history, db_path):
     (problem,) = [p for p in report["errors"] if p["check"] == "same_instant"]
     assert problem["problem"] == f"2 forecasts by 'crowd' on 'h00' at {first['made_at']} (one instant, one forecast)"
     assert not report["ok"]
+
+
+def test_cli_aggregate_methods_then_weekly_leave_no_duplicate_rows(pack_cli, questions_dir, tmp_path):
+    """The reported sequence: aggregate, aggregate --method extremized, weekly: one forecaster per method."""
+    pack_cli("forecasters", "add", "dana", "eve")
+    pack_cli("forecast", "ceasefire-current-lines", "0.3", "--by", "dana")
+    pack_cli("forecast", "ceasefire-current-lines", "0.5", "--by", "eve")
+    assert pack_cli.json("aggregate")["forecaster"] == "crowd"
+    assert pack_cli.json("aggregate", "--method", "extremized")["forecaster"] == "crowd-extremized"
+    pack_cli("weekly", "--format", "md", "--out", str(tmp_path / "reports"), "--questions", str(questions_dir))
+    rows = pack_cli.json("forecast-list", "--question", "ceasefire-current-lines")
+    aggregates = [(f["forecaster_id"], f["made_at"]) for f in rows if f["forecaster_id"].startswith("crowd")]
+    assert sorted({name for name, _ in aggregates}) == ["crowd", "crowd-extremized"]
+    assert len(aggregates) == len(set(aggregates))  # never two rows of one aggregate at one instant
+    report = pack_cli.json("db", "check")
+    assert report["ok"] and "same_instant" not in report["problem_counts"]

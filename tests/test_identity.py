@@ -21,11 +21,12 @@ def qcli(cli, make_question):
 
 
 def test_names_are_unique_regardless_of_case(qcli, db_path):
-    assert qcli.json("forecasters", "add", "alice", "bob") == {"added": ["alice", "bob"]}
+    assert qcli.json("forecasters", "add", "alice", "bob") == {"added": ["alice", "bob"], "login": None}
     refused = qcli("forecasters", "add", "carol", "Alice", ok=False)
     assert refused.exit_code == 1 and "'Alice' is already registered (as 'alice')" in refused.stderr
     assert "carol" not in {r["id"] for r in qcli.json("forecasters", "list")}  # all or nothing
     assert qcli.json("forecast", "alpha", "0.3", "--by", "ALICE")["forecaster"] == "alice"
+    assert [f["forecaster_id"] for f in qcli.json("forecast-list", "--by", "Alice")] == ["alice"]
     people = [r["id"] for r in qcli.json("forecasters", "list") if r["kind"] == "person"]
     assert people == ["alice", "bob"]
     conn = sqlite3.connect(db_path)  # the rule holds in the database too, whoever writes
@@ -80,7 +81,7 @@ def test_every_written_row_records_the_os_account(qcli, db_path):
     qcli("unresolve", "alpha")
     conn = sqlite3.connect(db_path)
     me = getpass.getuser()
-    for table in ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions"):
+    for table in ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions"):
         users = {r[0] for r in conn.execute(f"SELECT os_user FROM {table}")}
         assert users == {me}, table
     who = conn.execute("SELECT recorded_by FROM resolutions ORDER BY id").fetchall()
@@ -109,6 +110,13 @@ def test_default_database_is_the_project_folders(tmp_path: Path, monkeypatch, ma
     (project / "forecasts.toml").write_text('db = "ledger.db"\n', encoding="utf-8")
     assert runner.invoke(app, ["status"]).exit_code == 0
     assert (project / "ledger.db").exists()
+    (project / "forecasts.toml").unlink()  # a pyproject.toml with [tool.forecasts] marks a project too
+    other = tmp_path / "other"
+    (other / "src").mkdir(parents=True)
+    (other / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.forecasts]\ndb = "data/f.db"\n', "utf-8")
+    monkeypatch.chdir(other / "src")
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert (other / "data" / "f.db").exists()
     explicit = tmp_path / "explicit.db"
     assert runner.invoke(app, ["--db", str(explicit), "status"]).exit_code == 0 and explicit.exists()
 
@@ -136,3 +144,23 @@ def test_db_check_warns_of_names_differing_only_in_case(qcli, db_path):
         "Alice, alice: names that differ only in case"
     ]
     assert qcli("db", "check", "--strict", ok=False).exit_code == 1
+
+
+def test_a_person_bound_to_a_login_is_written_only_by_it(qcli, tmp_path, monkeypatch):
+    from forecasts.forecasters import os_user
+
+    monkeypatch.delenv("FORECASTS_USER", raising=False)
+    monkeypatch.chdir(tmp_path)
+    me = os_user()
+    qcli("forecasters", "add", "alice", "--login", "alice-login")
+    qcli("forecasters", "add", "bob", "--login", me)
+    refused = qcli("forecast", "alpha", "0.3", "--by", "Alice", ok=False)
+    assert refused.stderr.strip() == (
+        f"Error: by: 'alice' is bound to the login 'alice-login' and this command runs as {me!r}; "
+        "only 'alice-login' writes as 'alice'"
+    )
+    assert qcli.json("forecast", "alpha", "0.3")["forecaster"] == "bob"  # the login's own name is the default
+    assert {f["forecaster_id"] for f in qcli.json("forecast-list")} == {"bob"}  # nothing written as alice
+    assert {r["id"]: r["login"] for r in qcli.json("forecasters", "list")}["alice"] == "alice-login"
+    assert "login: 'a b'" in qcli("forecasters", "add", "carol", "--login", "a b", ok=False).stderr
+    assert "for one person" in qcli("forecasters", "add", "carol", "dave", "--login", "x", ok=False).stderr
