@@ -122,7 +122,7 @@ def score_table(
     """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS)."""
     known_by = known_by or now_utc()
     if by is not None:
-        get_forecaster(db, by)
+        by = get_forecaster(db, by)["id"]  # the registered name, whatever case was typed
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag, question)
     fframe, qframe, crowd = load_frames(db, known_by, questions, resolutions)
@@ -192,7 +192,7 @@ def calibration(
     `leaderboard` show (headline Brier, Brier at close, relative Brier), so one name means one number.
     """
     known_by = known_by or now_utc()
-    get_forecaster(db, name)
+    name = get_forecaster(db, name)["id"]  # the registered name, whatever case was typed
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
     fframe, qframe, members = load_frames(db, known_by, questions, resolutions)

@@ -274,3 +274,8 @@ def test_team_size_scoring_does_not_load_numba(scored):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]" and out.stderr == ""
+
+
+def test_score_and_calibration_take_a_name_in_any_case(scored):
+    assert scored.json("score", "--by", "BOB") == scored.json("score", "--by", "bob") != []
+    assert scored.json("calibration", "Bob")["scores"] == scored.json("calibration", "bob")["scores"]
