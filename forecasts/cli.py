@@ -182,9 +182,11 @@ def sync(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every question file and load them all (nothing is loaded if any file is malformed)."""
+    from forecasts.progress import step
     from forecasts.questions import sync as sync_questions
 
-    report = sync_questions(db(), root)
+    with step(f"validating and loading the question files in {root}"):
+        report = sync_questions(db(), root)
     if as_json:
         return emit_json(report)
     typer.echo(

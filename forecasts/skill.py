@@ -31,9 +31,6 @@ P_CLIP = 1e-3  # forecasts are clipped to [0.001, 0.999] before taking log-odds 
 METHODS = ("nuts", "advi")
 FITTED_KINDS = ("person", "model")  # forecaster kinds in the pooled calibration fit
 SAMPLERS = ("auto", "pymc", "numba", "nutpie")
-# Chains in parallel processes from this many forecasts: each process imports PyMC again (seconds), which a
-# small fit's sampling never wins back, so smaller fits run their chains one after another in this process.
-PARALLEL_FROM = 5_000
 NUTPIE_FROM = 20_000  # forecasts from which "auto" picks nutpie: its ~5 s numba compile pays for itself
 
 
@@ -224,7 +221,7 @@ def fit_calibration(
                 draws=draws,
                 tune=tune,
                 chains=chains,
-                cores=cores or (min(chains, 2) if len(outcome) >= PARALLEL_FROM else 1),
+                cores=cores or min(chains, 2),
                 random_seed=seed,
                 target_accept=target_accept,
                 progressbar=False,

@@ -17,3 +17,4 @@ def test_arviz_daily_notice_is_filtered_on_a_fresh_cache(tmp_path: Path) -> None
     code = "from forecasts.bayes.quiet import quiet_pymc; quiet_pymc(); import arviz, pymc"
     quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr  # ... and ours never shows it
+    assert "font cache" not in quiet.stderr  # nor matplotlib's first-run notice (under ArviZ)

@@ -14,6 +14,8 @@ def quiet_pymc() -> None:
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     # ArviZ's once-a-day notice starts with a newline (the message pattern matches from the start).
     warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+    # ArviZ imports matplotlib, which on a fresh install logs that it is building its font cache.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     import pymc  # noqa: F401
 
     logging.getLogger("pymc").setLevel(logging.ERROR)

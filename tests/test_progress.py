@@ -1,0 +1,37 @@
+"""Slow steps: silent by default (library use), a line on stderr once shown (the CLI), nested steps inline."""
+
+from __future__ import annotations
+
+import pytest
+
+from forecasts import progress
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(progress._state, "console", None)  # a console bound to this test's captured stderr
+    progress.show_on_stderr()
+    yield
+    progress.show_on_stderr(False)
+
+
+def test_steps_are_silent_unless_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    progress.show_on_stderr(False)
+    with progress.step("fitting"):
+        progress.note("compiling once")
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_shown_step_leaves_its_time_when_slow(shown, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(progress, "SHOWN_AFTER", 0.0)
+    with progress.step("writing the report"), progress.step("fitting the scenario loadings"):
+        progress.note("First run after an install: compiling once")
+    err = capsys.readouterr().err
+    assert "First run after an install" in err and "writing the report: " in err and err.rstrip().endswith("s")
+    assert "fitting the scenario loadings:" not in err  # the nested step named itself on the outer spinner only
+
+
+def test_a_quick_step_leaves_no_line(shown, capsys) -> None:
+    with progress.step("recording the crowd"):
+        pass
+    assert capsys.readouterr().err == ""
