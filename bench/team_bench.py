@@ -10,7 +10,8 @@ while a shared machine's speed drifts. Floors: `python -c "import typer, sqlite3
 commands; `python -c "import typer, sqlite3, pandas"` for score and leaderboard; `python -c "import
 pymc"` for posterior, scenarios, skill and the README main job. "cold" runs get a fresh, empty PyTensor
 compile directory and numba cache (a first run after an install); the cold main job is the README's
-`sync`, `evidence import`, `weekly` in a fresh folder. Prints a markdown table (for the README).
+main job as written there (sync, resolutions, evidence, reconstruct, weekly) in a fresh folder. Prints a
+markdown table (for the README).
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ TALKS = ("before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later")
 
 OUTPUT: list[str] = []  # what the last command printed (stdout + stderr)
 
+
+
+def main_job_steps() -> list[list[str]]:
+    """The README's main job as written (its first bash block), minus the venv and install: each
+    `.venv/bin/forecasts ...` step, run through the installed script beside this Python."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("```bash\n", 1)[1].split("```", 1)[0]
+    steps = [shlex.split(part) for part in block.replace("\\\n", " ").split("&&")]
+    return [[CLI, *step[1:]] for step in steps if step and step[0] == ".venv/bin/forecasts"]
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     """Run one command to completion and return its wall seconds; a failure stops the bench with its output."""
@@ -223,8 +235,7 @@ def main() -> None:
                 env = cold_env(base, scratch)
                 start = time.perf_counter()
                 printed = []
-                for cmd in ([CLI, "sync"], [CLI, "evidence", "import", "questions/road-ahead/evidence.jsonl"],
-                            [CLI, "weekly"]):  # fmt: skip
+                for cmd in main_job_steps():
                     run(cmd, fresh, env)
                     printed.append(OUTPUT[0])
                 times.append(time.perf_counter() - start)
