@@ -99,13 +99,17 @@ def team_database(work: Path, env: dict[str, str]) -> None:
     (work / "questions" / "bench" / "bench-closed.toml").write_text(BENCH_QUESTION, encoding="utf-8")
     run([CLI, "sync"], work, env)
     run([CLI, "evidence", "import", "questions/road-ahead/evidence.jsonl"], work, env)
-    binary = sorted(p.stem for p in (work / "questions" / "road-ahead").glob("*.toml") if p.stem != "talks-start")
+    import tomllib
+
+    opens = {p.stem: str(tomllib.loads(p.read_text(encoding="utf-8"))["opens_at"])[:10]
+             for p in (work / "questions" / "road-ahead").glob("*.toml")}  # fmt: skip
+    binary = sorted(q for q in opens if q != "talks-start")
     dates = ("2024-12-02", "2025-02-03", "2025-04-07", "2025-09-01", "2026-03-02", "2026-09-07")
     rows = []
     for i, person in enumerate(PEOPLE):
         rows.append(["bench-closed", person, f"2025-0{1 + i % 4}-15T09:00:00Z", f"{0.1 + 0.15 * i:.2f}", "", "bench"])
         for j, q in enumerate(binary):
-            made = dates[(i + j) % len(dates)]
+            made = max(dates[(i + j) % len(dates)], opens[q])  # no forecast before a question opened
             rows.append([q, person, f"{made}T09:00:00Z", f"{0.05 + 0.1 * ((i * 3 + j) % 9):.2f}", "", "team bench"])
         talks = [0.1 + 0.05 * i, 0.3, 0.3, 0.3 - 0.05 * i]
         probs = "{" + ", ".join(f'"{o}": {p:.2f}' for o, p in zip(TALKS, talks, strict=True)) + "}"
@@ -200,8 +204,7 @@ def main() -> None:
     row("resolve", "typer", [CLI, "resolve", "crimea-recognition", "annulled", "--source", "bench"], before=reopen)
     if any(name == "resolve" for name, *_ in results):
         run(unresolve, work, team)
-    if subprocess.run([CLI, "forecasters", "--help"], capture_output=True, env=team).returncode == 0:
-        row("forecasters", "typer", [CLI, "forecasters"])
+    row("forecasters list", "typer", [CLI, "forecasters", "list"])
     row("score", "pandas", [CLI, "score"])
     row("leaderboard", "pandas", [CLI, "leaderboard"])
     heavy = args.heavy_runs
