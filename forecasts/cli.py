@@ -460,7 +460,8 @@ SCORE_CAPTION = (
     "Brier: binary/ordered 0–1, categorical 0–2, lower is better (GJ Open ×2 convention in --json); t-avg = "
     "time-averaged over the scheduled lifetime, uninformed before your first forecast; cover = share of the "
     "lifetime covered (0–1); relative = vs the crowd median while active, negative is better; log: −ln p, lower "
-    "is better; base = Metaculus baseline score, higher is better"
+    "is better; base = Metaculus baseline score, higher is better; log and base take p clamped to [0.001, 0.999]; "
+    "a question resolved to a probability r scores (p − r)², log and base their expectation under r"
 )
 
 

@@ -133,8 +133,8 @@ def _check_forecasts(db: sqlite_utils.Database, questions: dict, resolved: dict,
             rep.add("error", "unknown_question", "forecasts", fid, f"question_id: {qid!r} does not exist")
             continue
         if q["type"] == "binary":
-            if ps is not None or p is None or not (isinstance(p, float | int) and math.isfinite(p) and 0 < p < 1):
-                rep.add("error", "probability", "forecasts", fid, f"probability: {p!r} is not in (0, 1)")
+            if ps is not None or p is None or not (isinstance(p, float | int) and math.isfinite(p) and 0 <= p <= 1):
+                rep.add("error", "probability", "forecasts", fid, f"probability: {p!r} is not in [0, 1]")
         else:
             problem = _categorical_problem(p, ps, q["outcomes"])
             if problem:
@@ -164,8 +164,8 @@ def _categorical_problem(p: Any, ps: str | None, outcomes: list[str]) -> str | N
     if not isinstance(probs, dict) or set(probs) != set(outcomes):
         return f"probabilities: outcomes must be exactly {', '.join(outcomes)}"
     values = list(probs.values())
-    if not all(isinstance(v, float | int) and math.isfinite(v) and 0 < v < 1 for v in values):
-        return "probabilities: every probability must be in (0, 1)"
+    if not all(isinstance(v, float | int) and math.isfinite(v) and 0 <= v <= 1 for v in values):
+        return "probabilities: every probability must be in [0, 1]"
     if abs(sum(values) - 1.0) > SUM_TOLERANCE:
         return f"probabilities: sum to {sum(values):.6g}, not 1"
     return None

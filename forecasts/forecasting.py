@@ -19,16 +19,20 @@ from forecasts.timeutil import now_utc, to_iso
 SUM_TOLERANCE = 0.01
 
 
-def parse_probability(value: str | float, fld: str = "probability") -> float:
-    """A probability strictly between 0 and 1 (no percentages, no NaN)."""
+def parse_probability(value: str | float, fld: str = "probability", closed: bool = False) -> float:
+    """A probability strictly between 0 and 1 (no percentages, no NaN); closed=True also accepts exactly 0 and 1,
+    as imported data may state them (the interactive `forecast` command keeps the open interval)."""
     try:
         p = float(value)
     except (TypeError, ValueError):
         p = math.nan
     if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
         p = math.nan
+    if closed and math.isfinite(p) and 0.0 <= p <= 1.0:
+        return p
     if not (math.isfinite(p) and 0.0 < p < 1.0):
-        raise ForecastsError(f"{fld}: {value!r} must be a number strictly between 0 and 1 (e.g. 0.35)")
+        rule = "from 0 to 1" if closed else "strictly between 0 and 1"
+        raise ForecastsError(f"{fld}: {value!r} must be a number {rule} (e.g. 0.35)")
     return p
 
 

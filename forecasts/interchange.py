@@ -23,7 +23,7 @@ Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real fore
         made_at       ISO-8601 date or datetime, UTC if no offset (required; may be in the past, but not
                       before the question opened, not at/after its close, not at/after a recorded
                       resolution's known_at, and not in the future)
-        probability   P(yes) strictly between 0 and 1, for binary questions
+        probability   P(yes) from 0 to 1 (exactly 0 or 1 kept as given), for binary questions
         probabilities JSON object {outcome: p} for categorical/ordered questions, every outcome, each in
                       (0, 1), summing to 1 (within 0.01; stored normalised)
         rationale     optional text
@@ -450,8 +450,8 @@ def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float 
             if p is None:
                 raise ForecastsError("probability: is required for a binary question")
             if isinstance(p, bool):
-                raise ForecastsError(f"probability: {p!r} must be a number strictly between 0 and 1")
-            return parse_probability(p), None
+                raise ForecastsError(f"probability: {p!r} must be a number from 0 to 1")
+            return parse_probability(p, closed=True), None
         if p is not None:
             raise ForecastsError(f"probability: {q.id!r} is categorical; give probabilities as {{outcome: p}}")
         if isinstance(ps, str):
@@ -470,8 +470,8 @@ def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float 
         probs = {}
         for o in q.outcomes:
             if isinstance(ps[o], bool):
-                raise ForecastsError(f"probabilities[{o}]: {ps[o]!r} must be a number strictly between 0 and 1")
-            probs[o] = parse_probability(ps[o], f"probabilities[{o}]")
+                raise ForecastsError(f"probabilities[{o}]: {ps[o]!r} must be a number from 0 to 1")
+            probs[o] = parse_probability(ps[o], f"probabilities[{o}]", closed=True)
         total = sum(probs.values())
         if abs(total - 1.0) > SUM_TOLERANCE:
             raise ForecastsError(f"probabilities: sum to {total:.4g}; they must sum to 1")

@@ -32,7 +32,8 @@ SCORE_COLUMNS = {
     "brier_close": "spot Brier of the forecast standing at close (same range as Brier)",
     "log_time_avg": "time-averaged log score −ln p (clamped to [0.001, 0.999]; lower is better)",
     "log_close": "spot log score at close",
-    "baseline_time_avg": "time-averaged baseline score 100·(log_K p + 1) (Metaculus; higher is better)",
+    "baseline_time_avg": "time-averaged baseline score 100·(log_K p + 1) (Metaculus; p clamped to [0.001, 0.999]; "
+    "higher is better)",
     "baseline_close": "spot baseline score at close",
 }
 
@@ -79,8 +80,9 @@ def log_score(p_outcome: np.ndarray | float) -> np.ndarray:
 
 
 def baseline_score(p_outcome: np.ndarray | float, n_outcomes: np.ndarray | int = 2) -> np.ndarray:
-    """Metaculus baseline score 100·(log_K p + 1): 0 for the uniform forecast, 100 for certainty."""
-    p = np.asarray(p_outcome, dtype=float)
+    """Metaculus baseline score 100·(log_K p + 1), p clamped to [0.001, 0.999] as the log score: 0 for the
+    uniform forecast, about 100 for certainty."""
+    p = np.clip(np.asarray(p_outcome, dtype=float), *LOG_CLAMP)
     return 100.0 * (np.log(p) / np.log(np.asarray(n_outcomes, dtype=float)) + 1.0)
 
 
@@ -124,6 +126,8 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     q["known_at"] = q["known_at"].fillna(q["closes_at"])
     q["clip_end"] = np.minimum(q["closes_at"], q["known_at"])
     q["outcome_index"] = q["outcome_index"].astype(int)
+    yes = (q["outcome_index"] == 0).astype(float)
+    q["outcome_value"] = q["outcome_value"].fillna(yes).astype(float) if "outcome_value" in q.columns else yes
     q["kind"] = np.select(
         [(q["type"] == name).to_numpy(dtype=bool) for name in KIND_CODES], list(KIND_CODES.values()), -1
     )
@@ -232,8 +236,10 @@ def score_forecasts(
 
     forecasts: question_id, forecaster_id, made_at (float seconds or datetime64), probability (binary
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
-    questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at; forecasts
-    on questions not listed are ignored. crowd_members: who forms the crowd median (default everyone).
+    questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at, optional
+    outcome_value (a binary question resolved to a probability r: Brier (p − r)², log and baseline their
+    expectation under r; NaN or absent: 1 for outcome_index 0, else 0); forecasts on questions not listed are
+    ignored. crowd_members: who forms the crowd median (default everyone).
     relative=False skips the crowd median (the costly part) and leaves relative_brier NaN.
     """
     from forecasts import scoring_kernels as kernels  # numba: loaded only when something is scored
@@ -280,6 +286,7 @@ def score_forecasts(
         np.where(kind == KIND_CODES[BINARY], 1, qa["n_outcomes"].to_numpy()).astype(np.int64),
         kind,
         qa["outcome_index"].to_numpy(dtype=np.int64),
+        qa["outcome_value"].to_numpy(dtype=float),
         gq,
         gf,
         count,

@@ -25,12 +25,16 @@ QUESTIONS_PER_CHUNK = 512  # questions one parallel task scores in turn, sharing
 
 
 @nb.njit(cache=True, nogil=True)
-def binary_row_scores(p: float, outcome: int) -> tuple[float, float, float]:
-    """Brier, log and baseline score of one binary forecast P(yes) = p; outcome 0 is yes. The same rules as
-    scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them equal)."""
-    yes = outcome == 0
-    ln_p = np.log(p if yes else 1.0 - p)
-    return (p - (1.0 if yes else 0.0)) ** 2, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0)
+def binary_row_scores(p: float, y: float) -> tuple[float, float, float]:
+    """Brier, log and baseline score of one binary forecast P(yes) = p against y = 1 (yes), 0 (no) or the
+    probability r a question resolved to (Brier (p − r)², log and baseline their expectation under r). The same
+    rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them equal); p is
+    clamped to [0.001, 0.999] for log and baseline, so forecasts of exactly 0 or 1 score finitely."""
+    ln_yes = min(max(np.log(p), LN_CLAMP_LO), LN_CLAMP_HI) if y != 0.0 else 0.0
+    ln_no = min(max(np.log(1.0 - p), LN_CLAMP_LO), LN_CLAMP_HI) if y != 1.0 else 0.0
+    log = -(y * ln_yes + (1.0 - y) * ln_no)
+    base = 100.0 * (y * (ln_yes / LN_2 + 1.0) + (1.0 - y) * (ln_no / LN_2 + 1.0))
+    return (p - y) ** 2, log, base
 
 
 @nb.njit(cache=True, nogil=True)
@@ -259,13 +263,13 @@ def _fenwick_medians(
 
 
 @nb.njit(cache=True, nogil=True)
-def _crowd_brier(med: np.ndarray, kind: int, outcome: int) -> float:
-    """Brier of the crowd's (renormalised) median forecast; NaN while nobody stands."""
+def _crowd_brier(med: np.ndarray, kind: int, outcome: int, y: float) -> float:
+    """Brier of the crowd's (renormalised) median forecast (binary: against y, 1/0 or a resolved probability);
+    NaN while nobody stands."""
     if np.isnan(med[0]):
         return np.nan
     if kind == BINARY_KIND:
-        o = 1.0 if outcome == 0 else 0.0
-        return (med[0] - o) ** 2
+        return (med[0] - y) ** 2
     k = len(med)
     total = 0.0
     for j in range(k):
@@ -290,6 +294,7 @@ def _crowd_integrals(
     values: np.ndarray,
     kind: int,
     outcome: int,
+    y: float,
     lo: float,
     hi: float,
     filler: float,
@@ -324,7 +329,7 @@ def _crowd_integrals(
         if d > 0.0:
             for j in range(k):
                 point[j] = med[j, e]
-            cb = _crowd_brier(point, kind, outcome)
+            cb = _crowd_brier(point, kind, outcome, y)
             total += d * (filler if np.isnan(cb) else cb)
         position[order[e]] = e
     g = 0
@@ -386,6 +391,7 @@ def score_runs(
     q_ncols: np.ndarray,
     q_kind: np.ndarray,
     q_outcome: np.ndarray,
+    q_yes: np.ndarray,
     gq: np.ndarray,
     gf: np.ndarray,
     count: np.ndarray,
@@ -401,7 +407,8 @@ def score_runs(
     uninformed filler. Spot scores are those of the last forecast made before that end. Questions are
     rows qstart[i]:qstart[i+1]; per-question arrays (q_*) are indexed by question code. Binary rows are
     scored here from values[:, 0] = P(yes); brier, logs and base hold the row scores of categorical and
-    ordered rows (empty when there are none).
+    ordered rows (empty when there are none). q_yes: what a binary question's P(yes) is scored against (1 yes,
+    0 no, or the probability it resolved to).
     """
     nq = len(qstart) - 1
     nchunks = (nq + QUESTIONS_PER_CHUNK - 1) // QUESTIONS_PER_CHUNK
@@ -420,10 +427,10 @@ def score_runs(
             a, b = qstart[i], qstart[i + 1]
             q = qcode[a]
             lo, hi, life = q_opens[q], q_clip_end[q], q_life[q]
-            binary, outcome = q_kind[q] == BINARY_KIND, q_outcome[q]
+            binary, y = q_kind[q] == BINARY_KIND, q_yes[q]
             if relative and offset[i + 1] > offset[i]:
                 _crowd_integrals(
-                    fcode[a:b], t[a:b], member[a:b], values[a:b, : q_ncols[q]], q_kind[q], q_outcome[q],
+                    fcode[a:b], t[a:b], member[a:b], values[a:b, : q_ncols[q]], q_kind[q], q_outcome[q], y,
                     lo, hi, q_filler_brier[q], crowd, ints, floats,
                 )  # fmt: skip
             g = offset[i] - 1
@@ -438,7 +445,7 @@ def score_runs(
                     spot_b, spot_l, spot_s = 0.0, 0.0, 0.0
                     for j in range(r, run_end):
                         if binary:
-                            rb, rl, rs = binary_row_scores(values[j, 0], outcome)
+                            rb, rl, rs = binary_row_scores(values[j, 0], y)
                         else:
                             rb, rl, rs = brier[j], logs[j], base[j]
                         t_next = hi if j == run_end - 1 else t[j + 1]

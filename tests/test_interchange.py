@@ -196,8 +196,7 @@ HEADER = "question,forecaster,made_at,probability\n"
     ("row", "message"),
     [
         ("nope,al,2024-02-01,0.3", r"f.csv:3: question: unknown id 'nope'"),
-        ("open-q,al,2024-02-01,0", r"f.csv:3: probability: '0' must be a number strictly between 0 and 1"),
-        ("open-q,al,2024-02-01,1", r"f.csv:3: probability: '1' must be"),
+        ("open-q,al,2024-02-01,1.0000001", r"f.csv:3: probability: '1.0000001' must be a number from 0 to 1"),
         ("open-q,al,2024-02-01,1.5", r"f.csv:3: probability: '1.5' must be"),
         ("open-q,al,2024-02-01,-0.1", r"f.csv:3: probability: '-0.1' must be"),
         ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' must be"),

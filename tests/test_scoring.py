@@ -151,12 +151,31 @@ def test_categorical_and_ordered_brier_are_proper(q, p):
 @SETTINGS
 @given(p=st.floats(0.0, 1.0), outcome=st.integers(0, 1))
 def test_compiled_binary_row_scores_equal_the_rules(p, outcome):
-    b, log, base = kernels.binary_row_scores(p, outcome)
+    b, log, base = kernels.binary_row_scores(p, 1.0 - outcome)
     p_outcome = p if outcome == 0 else 1 - p
     assert b == pytest.approx(scoring.brier_binary(p, 1.0 - outcome), abs=1e-15)
     assert log == pytest.approx(scoring.log_score(p_outcome), abs=1e-12)
-    with np.errstate(divide="ignore"):
-        assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
+    assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
+    assert np.isfinite(log) and np.isfinite(base)  # 0 and 1 are clamped to [0.001, 0.999], never infinite
+
+
+@SETTINGS
+@given(p=st.floats(0.0, 1.0), r=st.floats(0.0, 1.0))
+def test_binary_scores_against_a_resolved_probability_are_expectations(p, r):
+    b, log, base = kernels.binary_row_scores(p, r)
+    b_yes, log_yes, base_yes = kernels.binary_row_scores(p, 1.0)
+    b_no, log_no, base_no = kernels.binary_row_scores(p, 0.0)
+    assert b == pytest.approx((p - r) ** 2, abs=1e-15)  # (p − r)², not the expectation r·(p−1)² + (1−r)·p²
+    assert log == pytest.approx(r * log_yes + (1 - r) * log_no, abs=1e-12)
+    assert base == pytest.approx(r * base_yes + (1 - r) * base_no, abs=1e-9)
+
+
+def test_certain_forecasts_score_at_the_documented_clamp():
+    assert kernels.binary_row_scores(0.0, 1.0) == (1.0, pytest.approx(-np.log(0.001)), pytest.approx(
+        100 * (np.log2(0.001) + 1)))  # fmt: skip
+    assert kernels.binary_row_scores(1.0, 1.0) == (0.0, pytest.approx(-np.log(0.999)), pytest.approx(
+        100 * (np.log2(0.999) + 1)))  # fmt: skip
+    assert scoring.baseline_score(0.0) == pytest.approx(100 * (np.log2(0.001) + 1))
 
 
 def test_uninformed_filler_of_ordered_question_depends_on_outcome():

@@ -1,0 +1,96 @@
+"""Real forecast data in: certain (0/1) forecasts, resolution to a probability, original ids, questions in bulk."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from forecasts.db import MIGRATIONS, apply_migrations, connect
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def qcli(cli, make_question):
+    """A CLI over binary questions bin-a, bin-b (2024-01-01 to 2024-01-11), bin-open (open) and categorical cat-c."""
+    make_question("bin-a", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-b", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-open", opens_at="2024-01-01", closes_at="2099-01-01")
+    folder = make_question("cat-c", type="categorical", outcomes=["x", "y"], opens_at="2024-01-01",
+                           closes_at="2024-01-11", prior="alpha = [1, 1]")  # fmt: skip
+    cli("sync", "--questions", str(folder))
+    return cli
+
+
+# --- 1. forecasts of exactly 0 and 1 --------------------------------------------------------------------
+
+
+def test_imported_zero_and_one_forecasts_are_stored_as_given_and_scored(qcli, tmp_path: Path) -> None:
+    f = _write(tmp_path / "f.csv", "question,forecaster,made_at,probability\n"
+               "bin-a,al,2024-01-01,1\nbin-a,bo,2024-01-01,0\nbin-b,al,2024-01-01,0.0\n")  # fmt: skip
+    assert qcli.json("import", str(f))["imported"] == 3
+    rows = qcli.json("forecast-list")
+    assert sorted(r["probability"] for r in rows) == [0.0, 0.0, 1.0]
+    r = _write(tmp_path / "r.csv", "question,outcome,known_at\nbin-a,yes,2024-01-11\nbin-b,yes,2024-01-11\n")
+    qcli("import", str(r))
+    scores = {(s["question_id"], s["forecaster_id"]): s for s in qcli.json("score")}
+    assert scores[("bin-a", "al")]["brier_time_avg"] == 0.0  # exact, not clamped
+    assert scores[("bin-a", "bo")]["brier_time_avg"] == 1.0
+    assert scores[("bin-b", "al")]["brier_close"] == 1.0
+    # log and baseline: p clamped to [0.001, 0.999], so finite
+    assert scores[("bin-a", "bo")]["log_time_avg"] == pytest.approx(-math.log(0.001))
+    assert scores[("bin-a", "al")]["log_time_avg"] == pytest.approx(-math.log(0.999))
+    assert scores[("bin-a", "bo")]["baseline_time_avg"] == pytest.approx(100 * (math.log2(0.001) + 1))
+    assert "clamped to [0.001, 0.999]" in " ".join(qcli("score").output.split())
+
+
+def test_imported_categorical_forecast_may_hold_zero(qcli, tmp_path: Path) -> None:
+    f = _write(tmp_path / "f.jsonl", '{"question": "cat-c", "forecaster": "al", "made_at": "2024-01-02", '
+               '"probabilities": {"x": 1, "y": 0}}\n')  # fmt: skip
+    assert qcli.json("import", str(f))["imported"] == 1
+    assert qcli.json("db", "check")["ok"]
+
+
+def test_interactive_forecast_keeps_the_open_interval(qcli) -> None:
+    for bad in ("0", "1"):
+        result = qcli("forecast", "bin-open", bad, "--by", "al", ok=False)
+        assert result.exit_code == 1
+        assert "strictly between 0 and 1" in result.stderr
+
+
+def test_migration_widens_the_check_and_keeps_rows_indexes_and_triggers(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = connect(path, migrate=False)
+    db.conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name, fn in MIGRATIONS:
+        if name.startswith("m030_"):
+            break
+        fn(db)
+        db.conn.execute("INSERT INTO _migrations VALUES (?, 'x')", [name])
+    db.conn.execute("INSERT INTO questions (id, title, type, outcomes, resolution_criteria, opens_at, closes_at, "
+                    "resolves_by, prior, synced_at) VALUES ('q', 't', 'binary', '[\"yes\",\"no\"]', 'c', "
+                    "'2024-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '{}', 'x')")  # fmt: skip
+    db.conn.execute("INSERT INTO forecasters VALUES ('al', 'person', 'x')")
+    db.conn.execute("INSERT INTO forecasts (id, question_id, forecaster_id, made_at, recorded_at, probability) "
+                    "VALUES (7, 'q', 'al', '2024-02-01T00:00:00Z', 'x', 0.25)")  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError):
+        db.conn.execute("INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability) "
+                        "VALUES ('q', 'al', '2024-02-02T00:00:00Z', 'x', 1.0)")  # fmt: skip
+    before = sorted(r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'forecasts'"))
+    applied = apply_migrations(db)
+    assert "m030_forecasts_allow_certainty" in applied
+    after = sorted(r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'forecasts'"))
+    assert after == before  # indexes and append-only triggers are back
+    assert db.conn.execute("SELECT id, probability FROM forecasts").fetchall() == [(7, 0.25)]
+    db.conn.execute("INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability) "
+                    "VALUES ('q', 'al', '2024-02-02T00:00:00Z', 'x', 1.0)")  # fmt: skip
+    for bad in ("UPDATE forecasts SET probability = 0.5", "INSERT INTO forecasts (question_id, forecaster_id, "
+                "made_at, recorded_at, probability) VALUES ('q', 'al', '2024-02-03T00:00:00Z', 'x', 1.5)"):  # fmt: skip
+        with pytest.raises(sqlite3.IntegrityError):
+            db.conn.execute(bad)
