@@ -420,7 +420,9 @@ def forecast_list(
 @user_errors
 def resolve(
     question: str,
-    outcome: Annotated[str, typer.Argument(help="yes/no, an outcome name, ambiguous or annulled.")],
+    outcome: Annotated[
+        str, typer.Argument(help="yes/no, an outcome name, ambiguous, annulled, or (binary) a probability like 0.37.")
+    ],
     known_at: Annotated[str | None, typer.Option(help="When the truth became known (default now).")] = None,
     source: Annotated[str, typer.Option(help="Where the outcome is documented.")] = "",
     note: Annotated[str, typer.Option(help="Anything worth recording.")] = "",
@@ -553,6 +555,9 @@ def calibration(
     typer.echo(f"Brier (0–1) {num(m['brier'])}; of bin means {num(m['brier_binned'])} = reliability "
                f"{num(m['reliability'])} − resolution {num(m['resolution'])} "
                f"+ uncertainty {num(m['uncertainty'])}")  # fmt: skip
+    if result["n_probability_resolved_left_out"]:
+        typer.echo(f"left out: {result['n_probability_resolved_left_out']} questions resolved to a probability "
+                   "(calibration needs yes/no outcomes)")  # fmt: skip
     if plot is not None:
         typer.echo(f"plot written to {result['plot']}")
 

@@ -364,6 +364,14 @@ def m030_forecasts_allow_certainty(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@migration
+def m030_resolution_value(db: sqlite_utils.Database) -> None:
+    """A binary question may resolve to a probability (a market's value at close): resolutions.value holds it
+    (NULL for yes/no/outcome names; the outcome column then holds the number as text)."""
+    db.conn.execute("ALTER TABLE resolutions ADD COLUMN value REAL CHECK (value IS NULL OR (value >= 0 AND value <= 1))")
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

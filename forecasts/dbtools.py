@@ -103,8 +103,8 @@ def _check_timestamps(db: sqlite_utils.Database, rep: _Report) -> None:
 def _check_resolutions(db: sqlite_utils.Database, questions: dict, rep: _Report) -> dict[str, dict]:
     """Resolve/unresolve must alternate per question with allowed outcomes; returns the standing ones."""
     standing: dict[str, dict] = {}
-    sql = "SELECT id, question_id, action, outcome, known_at FROM resolutions ORDER BY id"
-    for rid, qid, action, outcome, known_at in db.conn.execute(sql):
+    sql = "SELECT id, question_id, action, outcome, known_at, value FROM resolutions ORDER BY id"
+    for rid, qid, action, outcome, known_at, value in db.conn.execute(sql):
         q = questions.get(qid)
         if q is None:
             rep.add("error", "unknown_question", "resolutions", rid, f"question_id: {qid!r} does not exist")
@@ -113,6 +113,8 @@ def _check_resolutions(db: sqlite_utils.Database, questions: dict, rep: _Report)
             if qid in standing:
                 rep.add("error", "resolution_sequence", "resolutions", rid, f"{qid!r} resolved twice without unresolve")
             allowed = set(q["outcomes"]) | {"ambiguous", "annulled"}
+            if value is not None and q["type"] == "binary" and outcome == repr(float(value)):
+                allowed.add(outcome)  # resolved to a probability: the outcome text is the value
             if outcome not in allowed:
                 rep.add("error", "unknown_outcome", "resolutions", rid, f"outcome: {outcome!r} not allowed for {qid!r}")
             if known_at is None:

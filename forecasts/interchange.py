@@ -29,7 +29,8 @@ Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real fore
         rationale     optional text
         kind          optional: person (default), model or aggregate
     Resolutions file, one question per row:
-        question, outcome (yes/no, an outcome name, ambiguous or annulled), known_at (ISO-8601, required),
+        question, outcome (yes/no, an outcome name, ambiguous or annulled; for a binary question also a
+        probability r from 0 to 1, a market's value: Brier (p − r)²), known_at (ISO-8601, required),
         source, note, recorded_by (optional)
     The kind of file is recognised from its columns (a `forecaster` column → forecasts; `outcome` and
     `known_at` → resolutions). Every row is validated before anything is written; the first problem
@@ -58,7 +59,7 @@ from forecasts.errors import ForecastsError
 from forecasts.forecasters import NAME_PATTERN, RESERVED
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
 from forecasts.questions import Question, all_questions
-from forecasts.resolution import UNSCORED, all_resolutions, check_deadline_no
+from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
 from forecasts.tabular import read_rows
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 
@@ -604,13 +605,13 @@ def _import_resolutions(
     for n, rec in records:
         where = f"{path}:{n}"
         q = _question(rec, questions, where)
-        outcome = _text(rec, "outcome", where, required=True)
-        outcome = outcome.lower() if q.is_binary else outcome
-        allowed = [*q.outcomes, *UNSCORED]
-        if outcome not in allowed:
-            raise ForecastsError(
-                f"{where}: outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}"
-            )
+        raw = rec.get("outcome")
+        if not (isinstance(raw, int | float) and not isinstance(raw, bool)):
+            raw = _text(rec, "outcome", where, required=True)
+        try:
+            outcome, value = parse_outcome(q, raw)
+        except ForecastsError as exc:
+            raise ForecastsError(f"{where}: {exc}") from None
         known_at = _when(rec, "known_at", where)
         if known_at > now:
             raise ForecastsError(f"{where}: known_at: {to_iso(known_at)} is in the future")
@@ -633,13 +634,13 @@ def _import_resolutions(
                 f"{where}: question: {q.id!r} is already resolved as {current['outcome']!r}; "
                 "run `forecasts unresolve` first"
             )
-        rows.append((q.id, outcome, to_iso(known_at), to_iso(now), source, note, by))
+        rows.append((q.id, outcome, to_iso(known_at), to_iso(now), source, note, by, value))
     with write_transaction(db):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
         db.conn.executemany(
-            "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at, source, note, recorded_by) "
-            "VALUES (?, 'resolve', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO resolutions (question_id, action, outcome, known_at, recorded_at, source, note, recorded_by, "
+            "value) VALUES (?, 'resolve', ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     return {"kind": "resolutions", "file": str(path), "imported": len(rows), "skipped_existing": skipped}

@@ -62,12 +62,14 @@ def load_frames(
     qrows = []
     for q in questions:
         r = resolutions[q.id]
+        value = r.get("value")  # a binary question resolved to a probability r: scored against r
         qrows.append(
             {
                 "question_id": q.id,
                 "type": q.type,
                 "n_outcomes": len(q.outcomes),
-                "outcome_index": q.outcomes.index(r["outcome"]),
+                "outcome_index": 0 if value is not None else q.outcomes.index(r["outcome"]),
+                "outcome_value": float("nan") if value is None else float(value),
                 "outcome": r["outcome"],
                 "opens_at": pd.Timestamp(q.opens_at),
                 "closes_at": pd.Timestamp(q.closes_at),
@@ -76,7 +78,8 @@ def load_frames(
         )
     qframe = pd.DataFrame(
         qrows,
-        columns=["question_id", "type", "n_outcomes", "outcome_index", "outcome", "opens_at", "closes_at", "known_at"],
+        columns=["question_id", "type", "n_outcomes", "outcome_index", "outcome_value", "outcome", "opens_at",
+                 "closes_at", "known_at"],  # fmt: skip
     )
     stamp = to_iso(known_by)
     ids = [q.id for q in questions]
@@ -157,12 +160,16 @@ def calibration(
     """A forecaster's calibration on the forecasts standing at each scored question's close.
 
     Categorical questions count once per outcome (p_k vs whether k happened). Returns the bin table,
-    the Murphy decomposition overall and per tag.
+    the Murphy decomposition overall and per tag. Questions resolved to a probability are left out (a bin's
+    observed frequency needs yes/no outcomes); n_probability_resolved_left_out counts those forecast.
     """
     known_by = known_by or now_utc()
     get_forecaster(db, name)
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
+    by_value = [q for q in questions if resolutions[q.id].get("value") is not None]
+    questions = [q for q in questions if resolutions[q.id].get("value") is None]
+    left_out = _forecast_on(db, name, [q.id for q in by_value], known_by)
     fframe, qframe, _ = load_frames(db, known_by, questions, resolutions)
     p, o, qids = closing_forecasts(fframe[fframe["forecaster_id"] == name], qframe)
     tags = {q.id: q.tags for q in questions}
@@ -176,10 +183,20 @@ def calibration(
         "tag": tag,
         "bin_width_pct": width,
         "n_questions": len(set(qids.tolist())),
+        "n_probability_resolved_left_out": left_out,
         "table": cal.calibration_table(p, o, width),
         "murphy": _clean(cal.murphy(p, o, width)),
         "by_tag": by_tag,
     }
+
+
+def _forecast_on(db: sqlite_utils.Database, name: str, question_ids: list[str], known_by: datetime) -> int:
+    """How many of these questions the forecaster forecast (recorded by known_by)."""
+    if not question_ids:
+        return 0
+    sql = """SELECT COUNT(DISTINCT question_id) FROM forecasts WHERE forecaster_id = ? AND recorded_at <= ?
+             AND question_id IN (SELECT value FROM json_each(?))"""
+    return int(db.conn.execute(sql, [name, to_iso(known_by), json.dumps(question_ids)]).fetchone()[0])
 
 
 def closing_forecasts(fframe: pd.DataFrame, qframe: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

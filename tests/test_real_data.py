@@ -94,3 +94,69 @@ def test_migration_widens_the_check_and_keeps_rows_indexes_and_triggers(tmp_path
                 "made_at, recorded_at, probability) VALUES ('q', 'al', '2024-02-03T00:00:00Z', 'x', 1.5)"):  # fmt: skip
         with pytest.raises(sqlite3.IntegrityError):
             db.conn.execute(bad)
+
+
+# --- 2. resolution to a probability ---------------------------------------------------------------------
+
+
+def test_resolve_to_a_probability_from_the_cli_scores_against_it(qcli, tmp_path: Path) -> None:
+    f = _write(tmp_path / "f.csv", "question,forecaster,made_at,probability\n"
+               "bin-a,al,2024-01-01,0.9\nbin-a,bo,2024-01-01,0.2\nbin-b,al,2024-01-01,0.7\n")  # fmt: skip
+    qcli("import", str(f))
+    out = qcli.json("resolve", "bin-a", "0.37", "--known-at", "2024-01-11", "--source", "market close")
+    assert (out["outcome"], out["value"], out["scored"]) == ("0.37", 0.37, True)
+    assert qcli.json("resolve", "bin-b", "1", "--known-at", "2024-01-11")["outcome"] == "yes"  # 1 is plain yes
+    scores = {(s["question_id"], s["forecaster_id"]): s for s in qcli.json("score")}
+    al, bo = scores[("bin-a", "al")], scores[("bin-a", "bo")]
+    assert al["brier_time_avg"] == pytest.approx((0.9 - 0.37) ** 2, abs=1e-15)
+    assert bo["brier_close"] == pytest.approx((0.2 - 0.37) ** 2, abs=1e-15)
+    assert al["log_time_avg"] == pytest.approx(-(0.37 * math.log(0.9) + 0.63 * math.log(0.1)))
+    assert al["baseline_time_avg"] == pytest.approx(100 * (0.37 * (math.log2(0.9) + 1) + 0.63 * (math.log2(0.1) + 1)))
+    # relative Brier: the crowd median of two standing forecasts is their midpoint 0.55
+    assert al["relative_brier"] == pytest.approx((0.9 - 0.37) ** 2 - (0.55 - 0.37) ** 2)
+    assert al["outcome"] == "0.37"
+    cal = qcli.json("calibration", "al")
+    assert (cal["n_questions"], cal["n_probability_resolved_left_out"]) == (1, 1)  # only bin-b is calibrated
+    assert cal["murphy"]["brier"] == pytest.approx((0.7 - 1) ** 2)
+    assert "left out: 1 questions resolved to a probability" in qcli("calibration", "al").output
+    status = {r["id"]: r for r in qcli.json("status")}
+    assert status["bin-a"]["probabilities"] == {"yes": 0.37, "no": pytest.approx(0.63)}
+    assert qcli.json("db", "check")["ok"]
+
+
+@pytest.mark.parametrize("bad", ["1.5", "1.0000001", "nan", "37%", "maybe"])
+def test_resolving_to_a_bad_number_is_refused_naming_the_field(qcli, bad: str) -> None:
+    result = qcli("resolve", "bin-a", bad, "--known-at", "2024-01-11", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: outcome:") and len(result.stderr.splitlines()) == 1
+    assert qcli.json("status")[0]["outcome"] is None
+
+
+def test_categorical_question_cannot_resolve_to_a_number(qcli) -> None:
+    result = qcli("resolve", "cat-c", "0.4", "--known-at", "2024-01-11", ok=False)
+    assert "outcome: '0.4' is not allowed for 'cat-c'" in result.stderr
+
+
+def test_resolution_import_takes_a_number_in_the_outcome_column(qcli, tmp_path: Path) -> None:
+    r = _write(tmp_path / "r.jsonl", '{"question": "bin-a", "outcome": 0.5472511391, "known_at": "2024-01-11"}\n'
+               '{"question": "bin-b", "outcome": "0.25", "known_at": "2024-01-11"}\n')  # fmt: skip
+    assert qcli.json("import", str(r))["imported"] == 2
+    assert qcli.json("import", str(r))["skipped_existing"] == 2  # idempotent
+    rows = qcli.json("status")
+    assert {x["id"]: x["outcome"] for x in rows}["bin-a"] == "0.5472511391"
+    bad = _write(tmp_path / "bad.csv", "question,outcome,known_at\ncat-c,x,2024-01-11\nbin-open,2,2024-01-11\n")
+    result = qcli("import", str(bad), ok=False)
+    assert f"{bad}:3: outcome: '2' is not a probability" in result.stderr
+    assert {x["id"]: x["outcome"] for x in qcli.json("status")}["cat-c"] is None  # nothing written
+
+
+def test_probability_resolution_survives_export_and_reimport(qcli, tmp_path: Path) -> None:
+    qcli("resolve", "bin-a", "0.37", "--known-at", "2024-01-11")
+    qcli("export", "--out", str(tmp_path / "dump"))
+    text = (tmp_path / "dump" / "resolutions.csv").read_text(encoding="utf-8")
+    assert "0.37" in text and "value" in text.splitlines()[0]
+    from conftest import Cli
+
+    other = Cli(tmp_path / "other.db")
+    other("import", str(tmp_path / "dump"))
+    assert {x["id"]: x["probabilities"] for x in other.json("status")}["bin-a"]["yes"] == 0.37
