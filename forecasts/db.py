@@ -369,7 +369,9 @@ def m030_forecasts_allow_certainty(db: sqlite_utils.Database) -> None:
 def m030_resolution_value(db: sqlite_utils.Database) -> None:
     """A binary question may resolve to a probability (a market's value at close): resolutions.value holds it
     (NULL for yes/no/outcome names; the outcome column then holds the number as text)."""
-    db.conn.execute("ALTER TABLE resolutions ADD COLUMN value REAL CHECK (value IS NULL OR (value >= 0 AND value <= 1))")
+    db.conn.execute(
+        "ALTER TABLE resolutions ADD COLUMN value REAL CHECK (value IS NULL OR (value >= 0 AND value <= 1))"
+    )
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
