@@ -364,7 +364,6 @@ def m030_forecasts_allow_certainty(db: sqlite_utils.Database) -> None:
     )
 
 
-
 @migration
 def m030_resolution_value(db: sqlite_utils.Database) -> None:
     """A binary question may resolve to a probability (a market's value at close): resolutions.value holds it

@@ -78,8 +78,17 @@ def load_frames(
         )
     qframe = pd.DataFrame(
         qrows,
-        columns=["question_id", "type", "n_outcomes", "outcome_index", "outcome_value", "outcome", "opens_at",
-                 "closes_at", "known_at"],  # fmt: skip
+        columns=[
+            "question_id",
+            "type",
+            "n_outcomes",
+            "outcome_index",
+            "outcome_value",
+            "outcome",
+            "opens_at",
+            "closes_at",
+            "known_at",
+        ],
     )
     stamp = to_iso(known_by)
     ids = [q.id for q in questions]
