@@ -175,6 +175,8 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["deadline_question"]:
         out.print("deadline question: the probability decays while the event does not happen")
     out.print(f"tags: {', '.join(q['tags'])}")
+    if q.get("external_id") or q.get("source"):
+        out.print(f"source: {escape(q.get('source') or '—')}  external id: {escape(q.get('external_id') or '—')}")
     out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(prose(q['resolution_criteria']))}")
     if q["fine_print"]:
         out.print(f"\n[bold]Fine print[/bold]\n{escape(prose(q['fine_print']))}")
@@ -201,6 +203,21 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
 
 
+@questions_app.command("export")
+@user_errors
+def questions_export(
+    out: Annotated[Path, typer.Argument(help="New .csv or .jsonl file (the format `forecasts import` reads).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write every question, one a row, in the bulk format `forecasts import` takes (docs/imports.md)."""
+    from forecasts.question_import import export_questions
+
+    result = export_questions(db(), out)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"exported {result['questions']} questions to {result['file']}")
+
+
 def prose(text: str) -> str:
     """Join a question file's hard-wrapped lines into paragraphs, so the terminal wraps them once.
 
@@ -217,6 +234,8 @@ def escape(text: str) -> str:
 
 
 def describe_prior(prior: dict) -> str:
+    if prior.get("kind") == "none":
+        return "no prior (imported without one; the model does not forecast it)"
     if prior.get("kind") == "beta" and "trials" in prior:
         return f"Beta({prior['a']:g}, {prior['b']:g}) from {prior['successes']}/{prior['trials']}: {prior['reference']}"
     if prior.get("kind") == "beta":

@@ -373,6 +373,17 @@ def m030_resolution_value(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m030_external_ids(db: sqlite_utils.Database) -> None:
+    """Imported questions, forecasters and forecasts keep the id they had at their source and the source's name
+    (for joins back to the original data); a question or forecaster is found again by (source, external_id)."""
+    for table in ("questions", "forecasters", "forecasts"):
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN external_id TEXT NOT NULL DEFAULT ''")
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN source TEXT NOT NULL DEFAULT ''")
+    for table in ("questions", "forecasters"):
+        db.conn.execute(f"CREATE UNIQUE INDEX {table}_external ON {table}(source, external_id) WHERE external_id != ''")
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

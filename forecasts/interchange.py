@@ -56,8 +56,10 @@ import sqlite_utils
 from forecasts.db import write_transaction
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
+from forecasts.external import IdMap
 from forecasts.forecasters import NAME_PATTERN, RESERVED
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability
+from forecasts.question_import import import_questions, is_questions_file
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
 from forecasts.tabular import read_rows
@@ -67,7 +69,9 @@ FORMATS = ("csv", "jsonl")
 NULL = "\\N"
 BOOKKEEPING = {"synced_at", "created_at"}  # stamps that may differ between compatible databases
 MAX_TEXT = 10_000
-FORECAST_COLUMNS = ("question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind")
+FORECAST_COLUMNS = (
+    "question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind", "external_id", "source",
+)  # fmt: skip
 RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
 FORECASTER_KINDS = ("person", "model", "aggregate")
 
@@ -389,6 +393,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
     p = Path(path)
     columns, records = read_rows(p)
+    if is_questions_file(columns):
+        return import_questions(db, p, columns, records)
     if "forecaster" in columns:
         kind, allowed = "forecasts", FORECAST_COLUMNS
     elif "outcome" in columns and "known_at" in columns:
@@ -433,8 +439,13 @@ def _when(rec: dict[str, Any], fld: str, where: str) -> datetime:
         raise ForecastsError(f"{where}: {exc}") from None
 
 
-def _question(rec: dict[str, Any], questions: dict[str, Question], where: str) -> Question:
+def _question(
+    rec: dict[str, Any], questions: dict[str, Question], where: str, ids: IdMap | None = None, source: str = ""
+) -> Question:
+    """The row's question: our id, or (with ids) the external id of a question imported from `source`."""
     qid = _text(rec, "question", where, required=True)
+    if qid not in questions and ids is not None:
+        qid = ids.find(source, qid) or ids.find_any(qid) or qid
     if qid not in questions:
         raise ForecastsError(f"{where}: question: unknown id {qid!r}; sync the question files first")
     return questions[qid]
@@ -489,14 +500,22 @@ def _import_forecasts(
     resolved = all_resolutions(db)
     known = {r[0]: r[1] for r in db.conn.execute("SELECT id, kind FROM forecasters")}
     new_forecasters: dict[str, str] = {}
+    external: dict[str, tuple[str, str]] = {}  # new forecaster → (source, original id)
+    qids, fids = IdMap(db, "questions"), IdMap(db, "forecasters")
     rows: list[tuple] = []
     seen: dict[tuple[str, str, str], int] = {}
     for n, rec in records:
         where = f"{path}:{n}"
-        q = _question(rec, questions, where)
-        name = _text(rec, "forecaster", where, required=True)
-        if not NAME_PATTERN.match(name):
-            raise ForecastsError(f"{where}: forecaster: {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        source = _text(rec, "source", where)
+        q = _question(rec, questions, where, qids, source)
+        original = _text(rec, "forecaster", where, required=True)
+        name = original
+        if source or not NAME_PATTERN.match(original):  # kept as external_id; a valid name stays the name
+            if len(original) > 200:
+                raise ForecastsError(f"{where}: forecaster: must be at most 200 characters")
+            name = fids.assign(source, original)
+            if name not in known:
+                external[name] = (source, original)
         kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
         if kind not in FORECASTER_KINDS:
             raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
@@ -521,24 +540,25 @@ def _import_forecasts(
             )
         p, ps = _probabilities(rec, q, where)
         rationale = _text(rec, "rationale", where)
+        ext_id = _text(rec, "external_id", where)
         key = (q.id, name, made_iso)
         if key in seen:
             raise ForecastsError(
                 f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
             )
         seen[key] = n
-        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale))
+        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source))
     with write_transaction(db):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
         new = _new_forecasts(db, path, rows, seen)  # read under the write lock: no import can slip in between
         db.conn.executemany(
-            "INSERT OR IGNORE INTO forecasters (id, kind, created_at) VALUES (?, ?, ?)",
-            [(name, kind, to_iso(now)) for name, kind in new_forecasters.items()],
+            "INSERT OR IGNORE INTO forecasters (id, kind, created_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
+            [(name, kind, to_iso(now), *external.get(name, ("", ""))) for name, kind in new_forecasters.items()],
         )
         db.conn.executemany(
             "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-            "rationale, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, '[]')",
+            "rationale, external_id, source, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')",
             new,
         )
     return {
@@ -602,9 +622,10 @@ def _import_resolutions(
     rows: list[tuple] = []
     seen: dict[str, int] = {}
     skipped = 0
+    qids = IdMap(db, "questions")
     for n, rec in records:
         where = f"{path}:{n}"
-        q = _question(rec, questions, where)
+        q = _question(rec, questions, where, qids)
         raw = rec.get("outcome")
         if not (isinstance(raw, int | float) and not isinstance(raw, bool)):
             raw = _text(rec, "outcome", where, required=True)

@@ -160,3 +160,118 @@ def test_probability_resolution_survives_export_and_reimport(qcli, tmp_path: Pat
     other = Cli(tmp_path / "other.db")
     other("import", str(tmp_path / "dump"))
     assert {x["id"]: x["probabilities"] for x in other.json("status")}["bin-a"]["yes"] == 0.37
+
+
+# --- 3. original ids ------------------------------------------------------------------------------------
+
+QUESTIONS_CSV = (
+    "external_id,source,title,type,outcomes,opens_at,closes_at,resolution_criteria,tags,prior\n"
+    "TPkEjiNb1wVCIGFnPcDD,manifold,Will 2024 be hotter than 2023?,binary,,2024-01-01,2024-12-31,"
+    "Per the market.,\"climate, markets\",\n"
+    "tpkejinb1wvcigfnpcdd,manifold,Same letters other case?,binary,,2024-01-01,2024-12-31,Per the market.,,"
+    "\"{\"\"probability\"\": 0.3, \"\"note\"\": \"\"base rate\"\"}\"\n"
+    "WYNN_TPR.2025,yfinance,Will WYNN close above TPR?,binary,,2024-01-01,2024-12-31,Per Yahoo.,,\n"
+    "stock-pick,yfinance,Which sector leads?,categorical,\"[\"\"tech\"\", \"\"energy\"\"]\",2024-01-01,2024-12-31,"
+    "Per index.,,\n"
+)
+
+
+def test_questions_keep_their_original_ids_and_get_stable_slugs(qcli, tmp_path: Path) -> None:
+    f = _write(tmp_path / "q.csv", QUESTIONS_CSV)
+    assert qcli.json("import", str(f))["imported"] == 4
+    rows = {q["id"]: q for q in qcli.json("questions", "list")}
+    mapped = {}
+    for qid in rows:
+        detail = qcli.json("questions", "show", qid)["question"]
+        if detail["source"]:
+            mapped[(detail["source"], detail["external_id"])] = qid
+    assert mapped[("manifold", "tpkejinb1wvcigfnpcdd")] == "tpkejinb1wvcigfnpcdd"  # valid: kept as is
+    upper = mapped[("manifold", "TPkEjiNb1wVCIGFnPcDD")]
+    assert upper.startswith("tpkejinb1wvcigfnpcdd-") and upper != "tpkejinb1wvcigfnpcdd"  # case kept apart
+    assert mapped[("yfinance", "WYNN_TPR.2025")].startswith("wynn-tpr-2025-")
+    assert mapped[("yfinance", "stock-pick")] == "stock-pick"
+    shown = qcli("questions", "show", upper).output
+    assert "external id: TPkEjiNb1wVCIGFnPcDD" in shown and "source: manifold" in shown
+    assert "no prior" in shown
+    # the mapping is stable: a second database derives the same ids, and re-importing adds nothing
+    assert qcli.json("import", str(f))["skipped_existing"] == 4
+    from conftest import Cli
+
+    other = Cli(tmp_path / "other.db")
+    other("import", str(f))
+    assert {q["id"] for q in other.json("questions", "list")} == set(rows) - {"bin-a", "bin-b", "bin-open", "cat-c"}
+
+
+def test_forecasts_and_forecasters_keep_original_ids(qcli, tmp_path: Path) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    f = _write(tmp_path / "f.csv", "question,forecaster,made_at,probability,external_id,source\n"
+               "TPkEjiNb1wVCIGFnPcDD,Jane Doe,2024-02-01,0.7,fc-1,manifold\n"
+               "TPkEjiNb1wVCIGFnPcDD,bob,2024-02-01,0.6,fc-2,manifold\n")  # fmt: skip
+    out = qcli.json("import", str(f))
+    assert out["imported"] == 2
+    jane = next(n for n in out["new_forecasters"] if n.startswith("Jane-Doe-"))
+    rows = qcli.json("forecast-list", "--by", jane)
+    assert (rows[0]["external_id"], rows[0]["source"]) == ("fc-1", "manifold")
+    assert rows[0]["question_id"].startswith("tpkejinb1wvcigfnpcdd-")
+    assert qcli.json("import", str(f))["skipped_existing"] == 2  # the same names are derived again
+
+
+# --- 4. questions in bulk -------------------------------------------------------------------------------
+
+
+def test_questions_without_prior_are_not_forecast_by_the_model(qcli, tmp_path: Path) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    detail = qcli.json("questions", "show", "stock-pick")["question"]
+    assert detail["has_prior"] is False and detail["prior"]["kind"] == "none"
+    from forecasts.bayes.record import record_model_forecasts
+    from forecasts.db import connect
+    from forecasts.timeutil import parse_datetime
+
+    db = connect(qcli.db_path)
+    made = record_model_forecasts(db, parse_datetime("2024-06-01"))
+    assert {m["question"] for m in made} == {"tpkejinb1wvcigfnpcdd", "bin-open"}  # the open ones with a prior
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_question_export_reimport_round_trips(qcli, tmp_path: Path, fmt: str) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    first = tmp_path / f"one.{fmt}"
+    assert qcli.json("questions", "export", str(first))["questions"] == 8  # 4 from the fixture + 4 imported
+    from conftest import Cli
+
+    other = Cli(tmp_path / "other.db")
+    assert other.json("import", str(first))["imported"] == 8
+    second = tmp_path / f"two.{fmt}"
+    other("questions", "export", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    assert qcli.json("import", str(second))["skipped_existing"] == 8
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (",,T?,binary,,2024-01-01,2024-12-31,C.,,", "id: give id (a slug) or external_id"),
+        ("x1,s,T?,binary,,2024-01-01,2023-12-31,C.,,", "closes_at: must be after opens_at"),
+        ("x1,s,T?,trinary,,2024-01-01,2024-12-31,C.,,", "type: 'trinary' is not one of"),
+        ("x1,s,,binary,,2024-01-01,2024-12-31,C.,,", "title: is required"),
+        ("x1,s,T?,binary,,2024-01-01,2024-12-31,,,", "resolution_criteria: is required"),
+        ("x1,s,T?,binary,,2024-01-01,2024-12-31,C.,,{bad", "prior: '{bad' is not valid JSON"),
+        ("x1,s,T?,binary,,2024-01-01,2024-12-31,C.,,\"{\"\"probability\"\": 2}\"", "prior.probability: must be"),
+        ("x1,s,T?,categorical,,2024-01-01,2024-12-31,C.,,", "outcomes: categorical questions need"),
+    ],
+)
+def test_bad_question_row_names_file_line_field_and_writes_nothing(qcli, tmp_path: Path, row: str, message: str):
+    f = _write(tmp_path / "q.csv", QUESTIONS_CSV + row + "\n")
+    before = qcli.json("questions", "list")
+    result = qcli("import", str(f), ok=False)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {f}:6: ") and message in lines[0], lines
+    assert qcli.json("questions", "list") == before
+
+
+def test_question_import_refuses_to_change_a_stored_question(qcli, tmp_path: Path) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    changed = _write(tmp_path / "q2.csv", QUESTIONS_CSV.replace("Which sector leads?", "Which sector wins?"))
+    result = qcli("import", str(changed), ok=False)
+    assert f"{changed}:5: title: question 'stock-pick' already exists with 'Which sector leads?'" in result.stderr
