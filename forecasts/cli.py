@@ -897,6 +897,25 @@ def import_cmd(
         typer.echo(f"imported {result['imported']} {result['kind']} from {path} ({result['skipped_existing']} present)")
 
 
+@app.command("import-dataset")
+@user_errors
+def import_dataset_cmd(
+    source: Annotated[str, typer.Argument(help="forecastbench, metaculus or predictionbook.")],
+    files: Annotated[list[Path], typer.Argument(help="The dataset's files (docs/imports.md).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a public dataset's questions, forecasts and resolutions in one transaction (docs/imports.md)."""
+    from forecasts.datasets import load
+
+    result = load(db(), source, files)
+    if as_json:
+        return emit_json(result)
+    for kind in ("questions", "forecasts", "resolutions"):
+        if kind in result:
+            r = result[kind]
+            typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
+
+
 def run() -> None:
     """Console-script entry point."""
     sys.exit(app())

@@ -92,7 +92,8 @@ def submit_forecast(
     if rationale and (len(rationale) > 10_000 or "\x00" in rationale):
         raise ForecastsError("rationale: must be text of at most 10000 characters")
     if q.is_binary:
-        row_p, row_ps = parse_probability(probability), None  # type: ignore[arg-type]
+        # an aggregate of imported forecasts may be exactly 0 or 1 (everyone said so); people type (0, 1)
+        row_p, row_ps = parse_probability(probability, closed=kind == "aggregate"), None  # type: ignore[arg-type]
     else:
         probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability))
         row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})

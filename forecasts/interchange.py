@@ -413,6 +413,20 @@ def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     return _import_resolutions(db, p, records, questions)
 
 
+def import_records(
+    db: sqlite_utils.Database, kind: str, path: Path, records: list[tuple[int, dict[str, Any]]]
+) -> dict[str, Any]:
+    """Import rows of one kind ("questions", "forecasts" or "resolutions") made in memory (by a dataset reader)
+    as if read from `path`; inside the caller's transaction this is part of it."""
+    if kind == "questions":
+        columns = sorted({c for _, rec in records for c in rec})
+        return import_questions(db, path, columns, records)
+    questions = {q.id: q for q in all_questions(db)}
+    if kind == "forecasts":
+        return _import_forecasts(db, path, records, questions)
+    return _import_resolutions(db, path, records, questions)
+
+
 def _text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
     value = rec.get(fld)
     if value is None:

@@ -167,11 +167,11 @@ def test_probability_resolution_survives_export_and_reimport(qcli, tmp_path: Pat
 QUESTIONS_CSV = (
     "external_id,source,title,type,outcomes,opens_at,closes_at,resolution_criteria,tags,prior\n"
     "TPkEjiNb1wVCIGFnPcDD,manifold,Will 2024 be hotter than 2023?,binary,,2024-01-01,2024-12-31,"
-    "Per the market.,\"climate, markets\",\n"
+    'Per the market.,"climate, markets",\n'
     "tpkejinb1wvcigfnpcdd,manifold,Same letters other case?,binary,,2024-01-01,2024-12-31,Per the market.,,"
-    "\"{\"\"probability\"\": 0.3, \"\"note\"\": \"\"base rate\"\"}\"\n"
+    '"{""probability"": 0.3, ""note"": ""base rate""}"\n'
     "WYNN_TPR.2025,yfinance,Will WYNN close above TPR?,binary,,2024-01-01,2024-12-31,Per Yahoo.,,\n"
-    "stock-pick,yfinance,Which sector leads?,categorical,\"[\"\"tech\"\", \"\"energy\"\"]\",2024-01-01,2024-12-31,"
+    'stock-pick,yfinance,Which sector leads?,categorical,"[""tech"", ""energy""]",2024-01-01,2024-12-31,'
     "Per index.,,\n"
 )
 
@@ -256,7 +256,7 @@ def test_question_export_reimport_round_trips(qcli, tmp_path: Path, fmt: str) ->
         ("x1,s,,binary,,2024-01-01,2024-12-31,C.,,", "title: is required"),
         ("x1,s,T?,binary,,2024-01-01,2024-12-31,,,", "resolution_criteria: is required"),
         ("x1,s,T?,binary,,2024-01-01,2024-12-31,C.,,{bad", "prior: '{bad' is not valid JSON"),
-        ("x1,s,T?,binary,,2024-01-01,2024-12-31,C.,,\"{\"\"probability\"\": 2}\"", "prior.probability: must be"),
+        ('x1,s,T?,binary,,2024-01-01,2024-12-31,C.,,"{""probability"": 2}"', "prior.probability: must be"),
         ("x1,s,T?,categorical,,2024-01-01,2024-12-31,C.,,", "outcomes: categorical questions need"),
     ],
 )
