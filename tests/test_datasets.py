@@ -102,3 +102,48 @@ def test_forecastbench_bad_record_names_file_and_position_and_writes_nothing(cli
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {bad}:5: probability: 1.2 must be a number from 0 to 1 (e.g. 0.35)"
     assert cli.json("status") == []
+
+
+# --- Metaculus per-forecast export ------------------------------------------------------------------------
+
+METACULUS = FIXTURES / "metaculus" / "pro_forecasts_q1_excerpt.csv"
+
+
+def test_metaculus_export_imports_and_scores_the_forecast_standing_at_close(cli) -> None:
+    import csv
+
+    out = cli.json("import-dataset", "metaculus", str(METACULUS))
+    rows = list(csv.DictReader(METACULUS.open(encoding="utf-8")))
+    assert out["questions"]["imported"] == len({r["question_id"] for r in rows})
+    assert out["forecasts"]["imported"] + out["forecasts"]["skipped_existing"] <= len(rows)
+    assert cli.json("import-dataset", "metaculus", str(METACULUS))["forecasts"]["imported"] == 0
+    scores = cli.json("score")
+    assert all(s["outcome"] in ("yes", "no") for s in scores)  # the annulled question is not scored
+    by_hand = {}
+    for r in sorted(rows, key=lambda r: r["forecast_timestamp"]):
+        if r["resolution"] in ("yes", "no") and r["forecast_timestamp"] < r["actual_close_time"]:
+            o = 1.0 if r["resolution"] == "yes" else 0.0
+            by_hand[(r["question_id"], r["forecaster"])] = (float(r["probability_yes"]) - o) ** 2
+    got = {(s["question_id"], s["forecaster_id"]): s["brier_close"] for s in scores}
+    assert got == pytest.approx(by_hand, abs=1e-12)
+    forecasts = cli.json("forecast-list", "--question", "35387")
+    assert {f["source"] for f in forecasts} == {"metaculus"} and all(f["external_id"] for f in forecasts)
+
+
+# --- PredictionBook-style CSV -------------------------------------------------------------------------------
+
+PREDICTIONBOOK = FIXTURES / "predictionbook" / "predictions.csv"
+
+
+def test_predictionbook_csv_imports_and_time_averages_revisions(cli) -> None:
+    from forecasts.timeutil import parse_datetime
+
+    out = cli.json("import-dataset", "predictionbook", str(PREDICTIONBOOK))
+    assert (out["questions"]["imported"], out["forecasts"]["imported"], out["resolutions"]["imported"]) == (4, 15, 4)
+    gwern = next(s for s in cli.json("score", "--question", "21903"))
+    t0, t1, t2 = (parse_datetime(t).timestamp() for t in ("2013-10-30 02:16:35Z", "2013-11-10 23:58:04Z",
+                                                          "2014-10-30 02:16:35Z"))  # fmt: skip
+    expected = ((0.7 - 1) ** 2 * (t1 - t0) + (0.8 - 1) ** 2 * (t2 - t1)) / (t2 - t0)
+    assert gwern["brier_active"] == pytest.approx(expected, abs=1e-12)
+    names = {s["forecaster_id"] for s in cli.json("score", "--question", "2721")}
+    assert len(names) == 1 and next(iter(names)).startswith("Ben-Doherty-")  # "Ben Doherty" kept as external_id
