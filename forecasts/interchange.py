@@ -63,7 +63,7 @@ from forecasts.question_import import import_questions, is_questions_file
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
 from forecasts.tabular import read_rows
-from forecasts.timeutil import now_utc, parse_datetime, to_iso
+from forecasts.timeutil import YEARS, now_utc, parse_datetime, to_iso
 
 FORMATS = ("csv", "jsonl")
 NULL = "\\N"
@@ -407,10 +407,9 @@ def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     for col in columns:
         if col not in allowed:
             raise ForecastsError(f"{p}:1: {col}: unknown column for a {kind} file; allowed: {', '.join(allowed)}")
-    questions = {q.id: q for q in all_questions(db)}
     if kind == "forecasts":
-        return _import_forecasts(db, p, records, questions)
-    return _import_resolutions(db, p, records, questions)
+        return _import_forecasts(db, p, records, question_index(db))
+    return _import_resolutions(db, p, records, {q.id: q for q in all_questions(db)})
 
 
 def import_records(
@@ -421,10 +420,9 @@ def import_records(
     if kind == "questions":
         columns = sorted({c for _, rec in records for c in rec})
         return import_questions(db, path, columns, records)
-    questions = {q.id: q for q in all_questions(db)}
     if kind == "forecasts":
-        return _import_forecasts(db, path, records, questions)
-    return _import_resolutions(db, path, records, questions)
+        return _import_forecasts(db, path, records, question_index(db))
+    return _import_resolutions(db, path, records, {q.id: q for q in all_questions(db)})
 
 
 def _text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
@@ -465,8 +463,15 @@ def _question(
     return questions[qid]
 
 
-def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float | None, str | None]:
+def _probabilities(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None]:
     p, ps = rec.get("probability"), rec.get("probabilities")
+    if q.is_binary and ps in (None, "") and isinstance(p, str | float | int) and not isinstance(p, bool):
+        try:  # the common case, a plain number from 0 to 1 (NaN fails the comparison); else the full check below
+            value = float(p)
+            if 0.0 <= value <= 1.0:
+                return value, None
+        except ValueError:
+            pass
     p = None if p == "" else p
     ps = None if ps == "" else ps
     try:
@@ -506,8 +511,41 @@ def _probabilities(rec: dict[str, Any], q: Question, where: str) -> tuple[float 
         raise ForecastsError(f"{where}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What a forecast row is checked against, read for every question in one query (no prior or dates parsed)."""
+
+    id: str
+    type: str
+    outcomes: tuple[str, ...]
+    opens_at: str  # stored fixed-width UTC text: string order is time order
+    closes_at: str
+
+    @property
+    def is_binary(self) -> bool:
+        return self.type == "binary"
+
+
+def question_index(db: sqlite_utils.Database) -> dict[str, QuestionInfo]:
+    """Every question's id, type, outcomes and lifetime (fast: 100,000 questions in a fraction of a second)."""
+    rows = db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")
+    return {r[0]: QuestionInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4]) for r in rows}
+
+
+def _iso_when(rec: dict[str, Any], fld: str, where: str) -> str:
+    """A date field as stored text; canonical `YYYY-MM-DDTHH:MM:SSZ` input is checked without a full parse."""
+    raw = rec.get(fld)
+    if isinstance(raw, str) and len(raw) == 20 and raw[10] == "T" and raw[19] == "Z":
+        try:
+            if YEARS[0] <= datetime.fromisoformat(raw[:19]).year <= YEARS[1]:
+                return raw
+        except ValueError:
+            pass
+    return to_iso(_when(rec, fld, where))
+
+
 def _import_forecasts(
-    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Question]
+    db: sqlite_utils.Database, path: Path, records: list[tuple[int, dict[str, Any]]], questions: dict[str, Any]
 ) -> dict[str, Any]:
     now = now_utc()
     now_iso = to_iso(now)
@@ -518,43 +556,36 @@ def _import_forecasts(
     qids, fids = IdMap(db, "questions"), IdMap(db, "forecasters")
     rows: list[tuple] = []
     seen: dict[tuple[str, str, str], int] = {}
+    spath = str(path)
+    by_question: dict[tuple[str, Any], tuple[Any, str, str, str | None]] = {}  # checks done once per question
+    by_forecaster: dict[tuple[str, Any, Any], str] = {}
     for n, rec in records:
-        where = f"{path}:{n}"
-        source = _text(rec, "source", where)
-        q = _question(rec, questions, where, qids, source)
-        original = _text(rec, "forecaster", where, required=True)
-        name = original
-        if source or not NAME_PATTERN.match(original):  # kept as external_id; a valid name stays the name
-            if len(original) > 200:
-                raise ForecastsError(f"{where}: forecaster: must be at most 200 characters")
-            name = fids.assign(source, original)
-            if name not in known:
-                external[name] = (source, original)
-        kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
-        if kind not in FORECASTER_KINDS:
-            raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
-        if kind == "person" and name in RESERVED:
-            raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {RESERVED[name]}")
-        if known.get(name, new_forecasters.get(name, kind)) != kind:
-            raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
-        if name not in known:
-            new_forecasters[name] = kind
-        made = _when(rec, "made_at", where)
-        made_iso = to_iso(made)
-        if made > now:
-            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is in the future")
-        if made < q.opens_at:
-            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is before {q.id!r} opened ({to_iso(q.opens_at)})")
-        if made >= q.closes_at:
-            raise ForecastsError(f"{where}: made_at: {to_iso(made)} is after {q.id!r} closed ({to_iso(q.closes_at)})")
-        res = resolved.get(q.id)
-        if res and res["known_at"] and made_iso >= res["known_at"]:
-            raise ForecastsError(
-                f"{where}: made_at: {to_iso(made)} is after {q.id!r} was resolved (known_at {res['known_at']})"
-            )
+        where = f"{spath}:{n}"
+        source = _text(rec, "source", where) if "source" in rec else ""
+        qkey = (source, rec.get("question"))
+        found = by_question.get(qkey)
+        if found is None:
+            q = _question(rec, questions, where, qids, source)
+            res = resolved.get(q.id)
+            opens, closes = (x if isinstance(x, str) else to_iso(x) for x in (q.opens_at, q.closes_at))
+            found = by_question[qkey] = (q, opens, closes, res["known_at"] if res else None)
+        q, opens, closes, known_at = found
+        fkey = (source, rec.get("forecaster"), rec.get("kind"))
+        name = by_forecaster.get(fkey)
+        if name is None:
+            name = by_forecaster[fkey] = _forecaster(rec, where, source, known, new_forecasters, external, fids)
+        made_iso = _iso_when(rec, "made_at", where)
+        if made_iso > now_iso:
+            raise ForecastsError(f"{where}: made_at: {made_iso} is in the future")
+        if made_iso < opens:
+            raise ForecastsError(f"{where}: made_at: {made_iso} is before {q.id!r} opened ({opens})")
+        if made_iso >= closes:
+            raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} closed ({closes})")
+        if known_at and made_iso >= known_at:
+            raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} was resolved (known_at {known_at})")
         p, ps = _probabilities(rec, q, where)
-        rationale = _text(rec, "rationale", where)
-        ext_id = _text(rec, "external_id", where)
+        rationale = _text(rec, "rationale", where) if rec.get("rationale") else ""
+        ext_id = _text(rec, "external_id", where) if rec.get("external_id") else ""
         key = (q.id, name, made_iso)
         if key in seen:
             raise ForecastsError(
@@ -584,6 +615,37 @@ def _import_forecasts(
     }
 
 
+def _forecaster(
+    rec: dict[str, Any],
+    where: str,
+    source: str,
+    known: dict[str, str],
+    new_forecasters: dict[str, str],
+    external: dict[str, tuple[str, str]],
+    fids: IdMap,
+) -> str:
+    """The row's forecaster name (derived from the original when that is not a valid name, or with a source),
+    registering a new one; refuses reserved names and a kind that contradicts the recorded one."""
+    original = _text(rec, "forecaster", where, required=True)
+    name = original
+    if source or not NAME_PATTERN.match(original):  # kept as external_id; a valid name stays the name
+        if len(original) > 200:
+            raise ForecastsError(f"{where}: forecaster: must be at most 200 characters")
+        name = fids.assign(source, original)
+        if name not in known:
+            external[name] = (source, original)
+    kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
+    if kind not in FORECASTER_KINDS:
+        raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
+    if kind == "person" and name in RESERVED:
+        raise ForecastsError(f"{where}: forecaster: {name!r} is reserved for the {RESERVED[name]}")
+    if known.get(name, new_forecasters.get(name, kind)) != kind:
+        raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
+    if name not in known:
+        new_forecasters[name] = kind
+    return name
+
+
 def _same_probabilities(a: tuple[float | None, str | None], b: tuple[float | None, str | None]) -> bool:
     """Whether two (probability, probabilities JSON) pairs state the same forecast."""
     return a[0] == b[0] and (
@@ -608,10 +670,10 @@ def _new_forecasts(
     skipped, a different one would give the forecaster two forecasts at the same moment, so it is refused.
     """
     existing: dict[tuple[str, str, str], list[tuple[float | None, str | None]]] = {}
-    sql = "SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts WHERE question_id = ?"
-    for qid in sorted({r[0] for r in rows}):
-        for q, f, made, p, ps in db.conn.execute(sql, [qid]):
-            existing.setdefault((q, f, made), []).append((p, ps))
+    sql = """SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+             WHERE question_id IN (SELECT value FROM json_each(?))"""
+    for q, f, made, p, ps in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
+        existing.setdefault((q, f, made), []).append((p, ps))
     new = []
     for row in rows:
         key, stated = row[:3], (row[4], row[5])

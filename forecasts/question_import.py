@@ -12,7 +12,6 @@ same columns, so export → import into a fresh database → export gives the sa
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import sqlite_utils
 from forecasts.db import write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
-from forecasts.questions import NO_PRIOR, Question, _row, all_questions, parse_question
+from forecasts.questions import NO_PRIOR, Question, _from_row, _row, all_questions, parse_question
 from forecasts.timeutil import now_utc, to_iso
 
 QUESTION_COLUMNS = (
@@ -86,7 +85,7 @@ def parse_rows(path: Path, records: list[tuple[int, dict[str, Any]]], ids: IdMap
         if q.id in seen:
             raise ForecastsError(f"{where}: id: {q.id!r} is also on line {seen[q.id]}")
         seen[q.id] = n
-        out.append((where, dataclasses.replace(q, source_file=str(path.name))))
+        out.append((where, q))  # source_file: "FILE:LINE" it was imported from
     return out
 
 
@@ -102,7 +101,9 @@ def import_questions(
     with write_transaction(db):
         ids = IdMap(db, "questions")
         rows = parse_rows(path, records, ids)
-        stored = {q.id: q for q in all_questions(db)}
+        wanted = json.dumps([q.id for _, q in rows])
+        sql = "SELECT * FROM questions WHERE id IN (SELECT value FROM json_each(?))"
+        stored = {r["id"]: _from_row(r) for r in db.query(sql, [wanted])}
         new = []
         for where, q in rows:
             old = stored.get(q.id)

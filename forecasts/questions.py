@@ -281,7 +281,7 @@ def parse_question(data: dict, path: str) -> Question:
     errs = _FileErrors(path)
     for key in sorted(set(data) - KNOWN_FIELDS):
         errs.add(key, f"unknown field; allowed: {', '.join(sorted(KNOWN_FIELDS))}")
-    qid = data.get("id", Path(path).stem)
+    qid = data["id"] if "id" in data else Path(path).stem
     if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
         errs.add("id", f"{qid!r} must be a slug: lowercase letters, digits and '-', max 80 chars")
     qtype = data.get("type", "binary")
