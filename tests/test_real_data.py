@@ -275,3 +275,68 @@ def test_question_import_refuses_to_change_a_stored_question(qcli, tmp_path: Pat
     changed = _write(tmp_path / "q2.csv", QUESTIONS_CSV.replace("Which sector leads?", "Which sector wins?"))
     result = qcli("import", str(changed), ok=False)
     assert f"{changed}:5: title: question 'stock-pick' already exists with 'Which sector leads?'" in result.stderr
+
+
+# --- 6. large imports: the column-wise path gives the per-row path's result ----------------------------------
+
+
+def _forecast_rows(db_path: Path) -> list[tuple]:
+    conn = sqlite3.connect(str(db_path))
+    rows = conn.execute("SELECT id, question_id, forecaster_id, made_at, probability, probabilities, rationale, "
+                        "external_id, source FROM forecasts ORDER BY id").fetchall()  # fmt: skip
+    names = conn.execute("SELECT id, kind, source, external_id FROM forecasters ORDER BY id").fetchall()
+    conn.close()
+    return rows + names
+
+
+PLAIN = (
+    "question,source,forecaster,made_at,probability,external_id\n"
+    + "".join(f"bin-a,,u{i % 7},2024-01-0{1 + i % 9}T00:00:{i // 9:02d}Z,{(i % 11) / 10},x{i}\n" for i in range(60))
+    + "TPkEjiNb1wVCIGFnPcDD,manifold,Jane.Doe,2024-02-01T00:00:00Z,1,\n"
+)
+
+
+def test_large_csv_takes_the_column_path_with_the_same_result(qcli, tmp_path: Path, monkeypatch) -> None:
+    from conftest import Cli
+
+    from forecasts import bulk_forecasts
+    from forecasts.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    other = Cli(tmp_path / "other.db")
+    other("sync", "--questions", str(tmp_path / "qs"))
+    other("import", str(tmp_path / "q.csv"))
+    f = _write(tmp_path / "f.csv", PLAIN)
+    monkeypatch.setattr(bulk_forecasts, "MIN_ROWS", 10)
+    assert bulk_forecasts.import_forecasts_csv(connect(qcli.db_path), f)["imported"] == 61  # the column path
+    monkeypatch.setattr(bulk_forecasts, "MIN_ROWS", 10**9)
+    assert other.json("import", str(f))["imported"] == 61  # the per-row path
+    assert _forecast_rows(qcli.db_path) == _forecast_rows(other.db_path)
+    monkeypatch.setattr(bulk_forecasts, "MIN_ROWS", 10)
+    assert qcli.json("import", str(f))["skipped_existing"] == 61
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("bin-a,,u1,2024-01-05T00:00:00Z,1.5,", "probability: '1.5' must be a number from 0 to 1"),
+        ("bin-a,,u1,2024-01-05,0.5,", None),  # not canonical, but valid: the per-row path takes it
+        ("nope,,u1,2024-01-05T00:00:00Z,0.5,", "question: unknown id 'nope'"),
+        ("bin-a,,u1,2024-02-30T00:00:00Z,0.5,", "made_at: '2024-02-30T00:00:00Z' is not a date"),
+        ("bin-a,,u1,2024-01-11T00:00:00Z,0.5,", "made_at: 2024-01-11T00:00:00Z is after 'bin-a' closed"),
+        ("bin-a,,u0,2024-01-01T00:00:00Z,0.5,", "made_at: u0 already has a forecast on bin-a"),
+        ("cat-c,,u1,2024-01-05T00:00:00Z,0.5,", "probability: 'cat-c' is categorical"),
+    ],
+)
+def test_large_csv_with_a_bad_row_gets_the_per_row_message(qcli, tmp_path: Path, monkeypatch, bad, message) -> None:
+    from forecasts import bulk_forecasts
+
+    monkeypatch.setattr(bulk_forecasts, "MIN_ROWS", 10)
+    f = _write(tmp_path / "f.csv", PLAIN.rsplit("TPk", 1)[0] + bad + "\n")
+    result = qcli("import", str(f), ok=False)
+    if message is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {f}:62: {message}"), result.stderr
+    assert qcli.json("forecast-list") == []
