@@ -25,6 +25,8 @@ def settled(q: Question, resolution: dict | None, probs: dict[str, float]) -> di
     """A resolved question's probabilities are certain (1 for its outcome); ambiguous/annulled ones keep the
     model's, which nothing scores."""
     outcome = resolution["outcome"] if resolution else None
+    if resolution and resolution.get("value") is not None:  # resolved to a probability r: P(yes) = r
+        return {"yes": float(resolution["value"]), "no": 1.0 - float(resolution["value"])}
     if outcome in q.outcomes:
         return {o: float(o == outcome) for o in q.outcomes}
     return probs
