@@ -76,6 +76,7 @@ FORECAST_COLUMNS = (
 )  # fmt: skip
 RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
 FORECASTER_KINDS = ("person", "model", "aggregate")
+BULK_ROWS = 50_000  # from this many rows an import enlarges the page cache and may rebuild the forecasts index
 
 
 # --- schema discovery ---------------------------------------------------------------------------
@@ -606,7 +607,7 @@ def _import_forecasts(
 def _page_cache(db: sqlite_utils.Database, rows: int) -> Iterator[None]:
     """A page cache big enough for the forecasts index while a large import writes (up to 256 MB, only as used):
     with SQLite's default 2 MB, inserting 400,000 forecasts in file order took 12.4 s against 7.5 s."""
-    if rows < 50_000:
+    if rows < BULK_ROWS:
         yield
         return
     (before,) = db.conn.execute("PRAGMA cache_size").fetchone()
@@ -615,6 +616,24 @@ def _page_cache(db: sqlite_utils.Database, rows: int) -> Iterator[None]:
         yield
     finally:
         db.conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextlib.contextmanager
+def _indexes_built_after(db: sqlite_utils.Database, table: str, rows: int) -> Iterator[None]:
+    """For a bulk insert at least as large as the table: drop its indexes, insert, build them again (in the same
+    transaction). Building an index by sorting once beats inserting into it row by row: 400,000 forecasts took
+    16.7 s with the index kept and 10.4 s rebuilt, on a loaded machine."""
+    (present,) = db.conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+    if rows < BULK_ROWS or rows < present:
+        yield
+        return
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+    indexes = db.conn.execute(sql, [table]).fetchall()
+    for name, _ in indexes:
+        db.conn.execute(f'DROP INDEX "{name}"')
+    yield  # on an error the caller's transaction rolls back, which brings the indexes back
+    for _, create in indexes:
+        db.conn.execute(create)
 
 
 def write_forecasts(
@@ -637,11 +656,12 @@ def write_forecasts(
             "INSERT OR IGNORE INTO forecasters (id, kind, created_at, source, external_id) VALUES (?, ?, ?, ?, ?)",
             [(name, kind, now_iso, *external.get(name, ("", ""))) for name, kind in new_forecasters.items()],
         )
-        db.conn.executemany(
-            "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-            "rationale, external_id, source, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')",
-            new,
-        )
+        with _indexes_built_after(db, "forecasts", len(new)):
+            db.conn.executemany(
+                "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
+                "rationale, external_id, source, evidence_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]')",
+                new,
+            )
     return {
         "kind": "forecasts",
         "file": str(path),

@@ -58,6 +58,8 @@ def question_status(
                 "evidence_count": len({lk.evidence_id for lk in qlinks}),
                 "closes_at": to_iso(q.closes_at),
                 "tags": list(q.tags),
+                "external_id": q.external_id,  # the id at the data's source (imports), for joins
+                "source": q.source,
             }
         )
     return rows
