@@ -58,6 +58,7 @@ def question_status(
                 "evidence_count": len({lk.evidence_id for lk in qlinks}),
                 "closes_at": to_iso(q.closes_at),
                 "tags": list(q.tags),
+                "has_prior": q.has_prior,  # False: imported without a prior; the model does not forecast it
                 "external_id": q.external_id,  # the id at the data's source (imports), for joins
                 "source": q.source,
             }
