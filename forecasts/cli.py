@@ -209,10 +209,9 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["fine_print"]:
         out.print(f"\n[bold]Fine print[/bold]\n{escape(prose(q['fine_print']))}")
     prior = q["prior"]
-    out.print(
-        f"\n[bold]Prior[/bold] {fmt_probs(detail['prior'], q['type'] == 'binary')}  {escape(describe_prior(prior))}"
-    )
-    if prior.get("reasoning"):
+    shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
+    out.print(f"\n[bold]Prior[/bold] {shown}  {escape(describe_prior(prior))}")
+    if prior.get("reasoning") and q.get("has_prior", True):
         out.print(escape(prose(prior["reasoning"])))
     out.print(f"\n[bold]Now[/bold] {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
@@ -289,7 +288,8 @@ def print_status_table(rows: list[dict], title: str) -> None:
         binary = r["type"] == "binary"
         now = fmt_probs(r["probabilities"], binary)
         state = f"{r['state']} ({r['outcome']})" if r["outcome"] else r["state"]
-        table.add_row(r["id"], state, fmt_probs(r["prior"], binary), now, str(r["evidence_count"]), r["closes_at"][:10])
+        prior = fmt_probs(r["prior"], binary) if r.get("has_prior", True) else "—"
+        table.add_row(r["id"], state, prior, now, str(r["evidence_count"]), r["closes_at"][:10])
     console().print(table)
 
 
@@ -1000,7 +1000,9 @@ def export_cmd(
 @app.command("import")
 @user_errors
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="An export directory, or a forecasts/resolutions .csv/.jsonl file.")],
+    path: Annotated[
+        Path, typer.Argument(help="An export directory, or a questions/forecasts/resolutions .csv/.jsonl file.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Import an export directory or a forecast-data file (docs/formats.md), all or nothing."""

@@ -78,6 +78,7 @@ FORECASTER_KINDS = ("person", "model", "aggregate")
 FORECAST_FIELDS = ("question_id", "forecaster_id", "made_at", "recorded_at", "probability", "probabilities",
                    "rationale", "external_id", "source")  # fmt: skip
 FORECASTER_FIELDS = ("id", "kind", "created_at", "source", "external_id")
+BULK_ROWS = 50_000  # from this many rows an import enlarges the page cache and may rebuild the forecasts index
 
 
 # --- schema discovery ---------------------------------------------------------------------------
@@ -623,7 +624,7 @@ def _import_forecasts(
 def _page_cache(db: Database, rows: int) -> Iterator[None]:
     """A page cache big enough for the forecasts index while a large import writes (up to 256 MB, only as used):
     with SQLite's default 2 MB, inserting 400,000 forecasts in file order took 12.4 s against 7.5 s."""
-    if rows < 50_000:
+    if rows < BULK_ROWS:
         yield
         return
     (before,) = db.conn.execute("PRAGMA cache_size").fetchone()
@@ -632,6 +633,24 @@ def _page_cache(db: Database, rows: int) -> Iterator[None]:
         yield
     finally:
         db.conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextlib.contextmanager
+def _indexes_built_after(db: Database, table: str, rows: int) -> Iterator[None]:
+    """For a bulk insert at least as large as the table: drop its indexes, insert, build them again (in the same
+    transaction). Building an index by sorting once beats inserting into it row by row: 400,000 forecasts took
+    16.7 s with the index kept and 10.4 s rebuilt, on a loaded machine."""
+    (present,) = db.conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+    if rows < BULK_ROWS or rows < present:
+        yield
+        return
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+    indexes = db.conn.execute(sql, [table]).fetchall()
+    for name, _ in indexes:
+        db.conn.execute(f'DROP INDEX "{name}"')
+    yield  # on an error the caller's transaction rolls back, which brings the indexes back
+    for _, create in indexes:
+        db.conn.execute(create)
 
 
 def write_forecasts(
@@ -663,11 +682,12 @@ def write_forecasts(
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(*row, user) for row in forecasters],
         )
-        db.conn.executemany(
-            "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-            "rationale, external_id, source, evidence_ids, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
-            [(*row, user) for row in new],
-        )
+        with _indexes_built_after(db, "forecasts", len(new)):
+            db.conn.executemany(
+                "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
+                "rationale, external_id, source, evidence_ids, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+                [(*row, user) for row in new],
+            )
     return {
         "kind": "forecasts",
         "file": str(path),

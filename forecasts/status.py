@@ -55,6 +55,9 @@ def question_status(db: Database, at: datetime | None = None, tag: str | None = 
                 "evidence_count": len({lk.evidence_id for lk in qlinks}),
                 "closes_at": to_iso(q.closes_at),
                 "tags": list(q.tags),
+                "has_prior": q.has_prior,  # False: imported without a prior; the model does not forecast it
+                "external_id": q.external_id,  # the id at the data's source (imports), for joins
+                "source": q.source,
             }
         )
     return rows

@@ -325,6 +325,26 @@ def test_large_csv_takes_the_column_path_with_the_same_result(qcli, tmp_path: Pa
     assert qcli.json("import", str(f))["skipped_existing"] == 61
 
 
+def test_bulk_insert_rebuilds_the_forecast_indexes(qcli, tmp_path: Path, monkeypatch) -> None:
+    from forecasts import interchange
+
+    def indexes() -> list[tuple]:
+        conn = sqlite3.connect(str(qcli.db_path))
+        sql = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'forecasts' AND type = 'index' ORDER BY name"
+        rows = conn.execute(sql).fetchall()
+        conn.close()
+        return rows
+
+    before = indexes()
+    assert before  # the (question, forecaster, made_at) index
+    monkeypatch.setattr(interchange, "BULK_ROWS", 10)
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    qcli("import", str(_write(tmp_path / "f.csv", PLAIN)))
+    assert indexes() == before
+    assert qcli.json("db", "check")["ok"]
+    assert len(qcli.json("forecast-list", "--question", "bin-a")) == 60
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
