@@ -579,12 +579,12 @@ def _import_forecasts(
     rows: list[tuple] = []
     seen: dict[tuple[str, str, str], int] = {}
     spath = str(path)
-    by_question: dict[tuple[str, Any], tuple[Any, str, str, str | None]] = {}  # checks done once per question
-    by_forecaster: dict[tuple[str, Any, Any], str] = {}
+    by_question: dict[tuple[str, ...], tuple[Any, str, str, str | None]] = {}  # checks done once per question
+    by_forecaster: dict[tuple[str, ...], str] = {}
     for n, rec in records:
         where = f"{spath}:{n}"
         source = _text(rec, "source", where) if "source" in rec else ""
-        qkey = (source, rec.get("question"))
+        qkey = (source, str(rec.get("question")), type(rec.get("question")).__name__)  # hashable whatever JSON gave
         found = by_question.get(qkey)
         if found is None:
             q = _question(rec, questions, where, qids, source)
@@ -592,7 +592,7 @@ def _import_forecasts(
             opens, closes = (x if isinstance(x, str) else to_iso(x) for x in (q.opens_at, q.closes_at))
             found = by_question[qkey] = (q, opens, closes, res["known_at"] if res else None)
         q, opens, closes, known_at = found
-        fkey = (source, rec.get("forecaster"), rec.get("kind"))
+        fkey = (source, *(f"{type(rec.get(k)).__name__}:{rec.get(k)}" for k in ("forecaster", "kind")))
         name = by_forecaster.get(fkey)
         if name is None:
             name = by_forecaster[fkey] = _forecaster(

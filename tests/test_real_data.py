@@ -369,3 +369,16 @@ def test_large_csv_with_a_bad_row_gets_the_per_row_message(qcli, tmp_path: Path,
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {f}:62: {message}"), result.stderr
     assert qcli.json("forecast-list") == []
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"question": ["bin-a"], "forecaster": "al", "made_at": "2024-01-02", "probability": 0.5}', "question: must"),
+        ('{"question": "bin-a", "forecaster": {"x": 1}, "made_at": "2024-01-02", "probability": 0.5}', "forecaster:"),
+        ('{"question": "bin-a", "forecaster": "al", "kind": [1], "made_at": "2024-01-02", "probability": 1}', "kind:"),
+    ],
+)
+def test_json_values_of_the_wrong_type_are_refused_not_crashed(qcli, tmp_path: Path, line: str, message: str) -> None:
+    result = qcli("import", str(_write(tmp_path / "f.jsonl", line + "\n")), ok=False)
+    assert result.exit_code == 1 and f"f.jsonl:1: {message}" in result.stderr, result.output
