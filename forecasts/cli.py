@@ -245,14 +245,15 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["deadline_question"]:
         out.print("deadline question: the probability decays while the event does not happen")
     out.print(f"tags: {', '.join(q['tags'])}")
+    if q.get("external_id") or q.get("source"):
+        out.print(f"source: {escape(q.get('source') or '—')}  external id: {escape(q.get('external_id') or '—')}")
     out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(prose(q['resolution_criteria']))}")
     if q["fine_print"]:
         out.print(f"\n[bold]Fine print[/bold]\n{escape(prose(q['fine_print']))}")
     prior = q["prior"]
-    out.print(
-        f"\n[bold]Prior[/bold] {fmt_probs(detail['prior'], q['type'] == 'binary')}  {escape(describe_prior(prior))}"
-    )
-    if prior.get("reasoning"):
+    shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
+    out.print(f"\n[bold]Prior[/bold] {shown}  {escape(describe_prior(prior))}")
+    if prior.get("reasoning") and q.get("has_prior", True):
         out.print(escape(prose(prior["reasoning"])))
     out.print(f"\n[bold]Now[/bold] {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
@@ -286,6 +287,21 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
 
 
+@questions_app.command("export")
+@user_errors
+def questions_export(
+    out: Annotated[Path, typer.Argument(help="New .csv or .jsonl file (the format `forecasts import` reads).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write every question, one a row, in the bulk format `forecasts import` takes (docs/imports.md)."""
+    from forecasts.question_import import export_questions
+
+    result = export_questions(db(), out)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"exported {result['questions']} questions to {result['file']}")
+
+
 def prose(text: str) -> str:
     """Join a question file's hard-wrapped lines into paragraphs, so the terminal wraps them once.
 
@@ -302,6 +318,8 @@ def escape(text: str) -> str:
 
 
 def describe_prior(prior: dict) -> str:
+    if prior.get("kind") == "none":
+        return "no prior (imported without one; the model does not forecast it)"
     if prior.get("kind") == "beta" and "trials" in prior:
         return f"Beta({prior['a']:g}, {prior['b']:g}) from {prior['successes']}/{prior['trials']}: {prior['reference']}"
     if prior.get("kind") == "beta":
@@ -322,8 +340,8 @@ def print_status_table(rows: list[dict], title: str) -> None:
         now = fmt_probs(r["probabilities"], binary, "\n")
         if r["outcome"] and r["outcome"] not in r["probabilities"]:
             now = r["outcome"]  # ambiguous or annulled
-        table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10],
-                      fmt_probs(r["prior"], binary, "\n"), r["title"]])  # fmt: skip
+        prior = fmt_probs(r["prior"], binary, "\n") if r.get("has_prior", True) else "—"  # imported: no prior
+        table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10], prior, r["title"]])
     show_table(columns, table, title=f"{title} (model's fast path, now)")
 
 
@@ -585,7 +603,9 @@ def forecast_list(
 @user_errors
 def resolve(
     question: str,
-    outcome: Annotated[str, typer.Argument(help="yes/no, an outcome name, ambiguous or annulled.")],
+    outcome: Annotated[
+        str, typer.Argument(help="yes/no, an outcome name, ambiguous, annulled, or (binary) a probability like 0.37.")
+    ],
     known_at: Annotated[str | None, typer.Option(help="When the truth became known (default now).")] = None,
     source: Annotated[str, typer.Option(help="Where the outcome is documented.")] = "",
     note: Annotated[str, typer.Option(help="Anything worth recording.")] = "",
@@ -629,7 +649,9 @@ def unresolve(
 SCORE_CAPTION = (
     "Brier (p−o)², lower is better: time-averaged while your forecasts stood (Good Judgment Open); relative = "
     "yours minus the people's median, negative beats them (Fatebook); peer = Metaculus, higher is better; "
-    "fixed lifetime fills the scheduled lifetime with 50%. Every field: --json, docs/scores.md"
+    "fixed lifetime fills the scheduled lifetime with 50%; log, baseline and peer take p clamped to [0.001, "
+    "0.999]; a question resolved to a probability r scores (p−r)², log/baseline/peer their expectation under r. "
+    "Every field: --json, docs/scores.md"
 )
 
 
@@ -741,6 +763,9 @@ def calibration(
     typer.echo(note(f"Murphy: Brier at close, unfolded per outcome {num(m['brier'])}; of bin means "
                     f"{num(m['brier_binned'])} = reliability {num(m['reliability'])} − resolution "
                     f"{num(m['resolution'])} + uncertainty {num(m['uncertainty'])}"))  # fmt: skip
+    if result["n_probability_resolved_left_out"]:
+        typer.echo(note(f"left out: {result['n_probability_resolved_left_out']} questions resolved to a probability "
+                        "(calibration needs yes/no outcomes)"))  # fmt: skip
     if plot is not None:
         typer.echo(f"plot written to {result['plot']}")
 
@@ -1077,7 +1102,9 @@ def export_cmd(
 @app.command("import")
 @user_errors
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="An export directory, or a forecasts/resolutions .csv/.jsonl file.")],
+    path: Annotated[
+        Path, typer.Argument(help="An export directory, or a questions/forecasts/resolutions .csv/.jsonl file.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Import an export directory or a forecast-data file (docs/formats.md), all or nothing."""
@@ -1091,6 +1118,25 @@ def import_cmd(
         typer.echo(f"imported {n} rows into {len(result['tables'])} tables from {path}")
     else:
         typer.echo(f"imported {result['imported']} {result['kind']} from {path} ({result['skipped_existing']} present)")
+
+
+@app.command("import-dataset")
+@user_errors
+def import_dataset_cmd(
+    source: Annotated[str, typer.Argument(help="forecastbench, metaculus or predictionbook.")],
+    files: Annotated[list[Path], typer.Argument(help="The dataset's files (docs/imports.md).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a public dataset's questions, forecasts and resolutions in one transaction (docs/imports.md)."""
+    from forecasts.datasets import load
+
+    result = load(db(), source, files)
+    if as_json:
+        return emit_json(result)
+    for kind in ("questions", "forecasts", "resolutions"):
+        if kind in result:
+            r = result[kind]
+            typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
 
 
 def run() -> None:

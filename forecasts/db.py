@@ -557,6 +557,64 @@ def m010_forecaster_logins(db: Database) -> None:
     db.conn.execute("ALTER TABLE forecasters ADD COLUMN login TEXT NOT NULL DEFAULT ''")
 
 
+# --- migrations of imports (m030_*) ------------------------------------------------------
+
+
+def _rebuild_table(db: Database, table: str, old: str, new: str) -> None:
+    """Rewrite one clause of a table's CREATE statement by copying it into a new table (SQLite's documented
+    way to change a constraint); every column, rowid, index and trigger present at the time is kept."""
+    (sql,) = db.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone()
+    if old not in sql:
+        raise RuntimeError(f"{table}: expected {old!r} in its schema")
+    extras = [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+            "ORDER BY type, name",
+            [table],
+        )
+    ]
+    temp = f"{table}_m030_new"
+    db.conn.execute(sql.replace(old, new).replace(f"CREATE TABLE {table}", f"CREATE TABLE {temp}", 1))
+    db.conn.execute(f"INSERT INTO {temp} SELECT * FROM {table}")
+    db.conn.execute(f"DROP TABLE {table}")
+    db.conn.execute(f"ALTER TABLE {temp} RENAME TO {table}")
+    for stmt in extras:
+        db.conn.execute(stmt)
+
+
+@migration
+def m030_forecasts_allow_certainty(db: Database) -> None:
+    """Imported forecasts may be exactly 0 or 1 (21% of ForecastBench's human forecasts are): the CHECK on
+    forecasts.probability becomes [0, 1]. The interactive `forecast` command still asks for (0, 1)."""
+    _rebuild_table(
+        db,
+        "forecasts",
+        "CHECK (probability > 0 AND probability < 1)",
+        "CHECK (probability >= 0 AND probability <= 1)",
+    )
+
+
+@migration
+def m030_resolution_value(db: Database) -> None:
+    """A binary question may resolve to a probability (a market's value at close): resolutions.value holds it
+    (NULL for yes/no/outcome names; the outcome column then holds the number as text)."""
+    db.conn.execute(
+        "ALTER TABLE resolutions ADD COLUMN value REAL CHECK (value IS NULL OR (value >= 0 AND value <= 1))"
+    )
+
+
+@migration
+def m030_external_ids(db: Database) -> None:
+    """Imported questions, forecasters and forecasts keep the id they had at their source and the source's name
+    (for joins back to the original data); a question or forecaster is found again by (source, external_id)."""
+    for table in ("questions", "forecasters", "forecasts"):
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN external_id TEXT NOT NULL DEFAULT ''")
+        db.conn.execute(f"ALTER TABLE {table} ADD COLUMN source TEXT NOT NULL DEFAULT ''")
+    for table in ("questions", "forecasters"):
+        db.conn.execute(f"CREATE UNIQUE INDEX {table}_external ON {table}(source, external_id) WHERE external_id != ''")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

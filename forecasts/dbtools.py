@@ -181,8 +181,8 @@ def _check_values(db: Database, rep: _Report) -> None:
 def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str, dict]:
     """Resolve/unresolve must alternate per question with allowed outcomes; returns the standing ones."""
     standing: dict[str, dict] = {}
-    sql = "SELECT id, question_id, action, outcome, known_at FROM resolutions ORDER BY id"
-    for rid, qid, action, outcome, known_at in db.conn.execute(sql):
+    sql = "SELECT id, question_id, action, outcome, known_at, value FROM resolutions ORDER BY id"
+    for rid, qid, action, outcome, known_at, value in db.conn.execute(sql):
         q = questions.get(qid)
         if q is None:
             rep.add("error", "unknown_question", "resolutions", rid, f"question_id: {qid!r} does not exist")
@@ -191,6 +191,8 @@ def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str,
             if qid in standing:
                 rep.add("error", "resolution_sequence", "resolutions", rid, f"{qid!r} resolved twice without unresolve")
             allowed = set(q["outcomes"]) | {"ambiguous", "annulled"}
+            if value is not None and q["type"] == "binary" and outcome == repr(float(value)):
+                allowed.add(outcome)  # resolved to a probability: the outcome text is the value
             if outcome not in allowed:
                 rep.add("error", "unknown_outcome", "resolutions", rid, f"outcome: {outcome!r} not allowed for {qid!r}")
             if known_at is None:
@@ -211,8 +213,8 @@ def _check_forecasts(db: Database, questions: dict, resolved: dict, rep: _Report
             rep.add("error", "unknown_question", "forecasts", fid, f"question_id: {qid!r} does not exist")
             continue
         if q["type"] == "binary":
-            if ps is not None or p is None or not (isinstance(p, float | int) and math.isfinite(p) and 0 < p < 1):
-                rep.add("error", "probability", "forecasts", fid, f"probability: {p!r} is not in (0, 1)")
+            if ps is not None or p is None or not (isinstance(p, float | int) and math.isfinite(p) and 0 <= p <= 1):
+                rep.add("error", "probability", "forecasts", fid, f"probability: {p!r} is not in [0, 1]")
         else:
             problem = _categorical_problem(p, ps, q["outcomes"])
             if problem:
@@ -275,8 +277,8 @@ def _categorical_problem(p: Any, ps: str | None, outcomes: list[str]) -> str | N
     if not isinstance(probs, dict) or set(probs) != set(outcomes):
         return f"probabilities: outcomes must be exactly {', '.join(outcomes)}"
     values = list(probs.values())
-    if not all(isinstance(v, float | int) and math.isfinite(v) and 0 < v < 1 for v in values):
-        return "probabilities: every probability must be in (0, 1)"
+    if not all(isinstance(v, float | int) and math.isfinite(v) and 0 <= v <= 1 for v in values):
+        return "probabilities: every probability must be in [0, 1]"
     if abs(sum(values) - 1.0) > SUM_TOLERANCE:
         return f"probabilities: sum to {sum(values):.6g}, not 1"
     return None

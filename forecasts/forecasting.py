@@ -19,12 +19,13 @@ from forecasts.validation import text
 SUM_TOLERANCE = 0.01
 
 
-def parse_probability(value: str | float, fld: str = "probability", typed: bool = False) -> float:
+def parse_probability(value: str | float, fld: str = "probability", typed: bool = False, closed: bool = False) -> float:
     """A probability strictly between 0 and 1 (no NaN, no JSON true); `typed` by a person, it may also be a percentage
-    (35%)."""
+    (35%); closed=True also accepts exactly 0 and 1, as imported data may state them (the interactive `forecast`
+    command keeps the open interval)."""
     if typed:
         p = read_probability(value)
-        if not (math.isfinite(p) and 0.0 < p < 1.0):
+        if not (math.isfinite(p) and (0.0 <= p <= 1.0 if closed else 0.0 < p < 1.0)):
             raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
         return p
     try:
@@ -33,9 +34,23 @@ def parse_probability(value: str | float, fld: str = "probability", typed: bool 
         p = math.nan
     if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
         p = math.nan
+    if closed and p == 0.0 and not written_as_zero(value):
+        raise ForecastsError(f"{fld}: {value!r} is too small for a float and would be stored as 0; write 0")
+    if closed and math.isfinite(p) and 0.0 <= p <= 1.0:
+        return p
     if not (math.isfinite(p) and 0.0 < p < 1.0):
-        raise ForecastsError(f"{fld}: {value!r} must be a number strictly between 0 and 1 (e.g. 0.35)")
+        rule = "from 0 to 1" if closed else "strictly between 0 and 1"
+        raise ForecastsError(f"{fld}: {value!r} must be a number {rule} (e.g. 0.35)")
     return p
+
+
+def written_as_zero(value: str | float) -> bool:
+    """Whether a probability that reads as 0.0 was written as zero, not as a positive number too small for a
+    float (1e-400): imports accept an exact 0 but do not turn a stated chance into certainty."""
+    if not isinstance(value, str):
+        return True
+    mantissa = value.strip().lower().split("e", 1)[0]
+    return not any(c in "123456789" for c in mantissa)
 
 
 def parse_outcome_probabilities(q: Question, text: str, typed: bool = False) -> dict[str, float]:
@@ -93,7 +108,8 @@ def submit_forecast(
         raise ForecastsError(f"question: {q.id!r} closed at {to_iso(q.closes_at)}; forecasts are no longer accepted")
     rationale = text(rationale, "rationale")
     if q.is_binary:
-        row_p, row_ps = parse_probability(probability, typed=True), None  # type: ignore[arg-type]
+        # an aggregate of imported forecasts may be exactly 0 or 1 (everyone said so); people type (0, 1)
+        row_p, row_ps = parse_probability(probability, typed=True, closed=kind == "aggregate"), None  # type: ignore[arg-type]
     else:
         probs = probability if isinstance(probability, dict) else parse_outcome_probabilities(q, str(probability), True)
         row_p, row_ps = None, json.dumps({o: float(probs[o]) for o in q.outcomes})

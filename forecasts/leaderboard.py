@@ -69,12 +69,14 @@ def load_frames(
     qrows = []
     for q in questions:
         r = resolutions[q.id]
+        value = r.get("value")  # a binary question resolved to a probability r: scored against r
         qrows.append(
             {
                 "question_id": q.id,
                 "type": q.type,
                 "n_outcomes": len(q.outcomes),
-                "outcome_index": q.outcomes.index(r["outcome"]),
+                "outcome_index": 0 if value is not None else q.outcomes.index(r["outcome"]),
+                "outcome_value": float("nan") if value is None else float(value),
                 "outcome": r["outcome"],
                 "opens_at": pd.Timestamp(q.opens_at),
                 "closes_at": pd.Timestamp(q.closes_at),
@@ -83,7 +85,17 @@ def load_frames(
         )
     qframe = pd.DataFrame(
         qrows,
-        columns=["question_id", "type", "n_outcomes", "outcome_index", "outcome", "opens_at", "closes_at", "known_at"],
+        columns=[
+            "question_id",
+            "type",
+            "n_outcomes",
+            "outcome_index",
+            "outcome_value",
+            "outcome",
+            "opens_at",
+            "closes_at",
+            "known_at",
+        ],
     )
     stamp = to_iso(known_by)
     ids = [q.id for q in questions]
@@ -190,13 +202,19 @@ def calibration(
     Categorical questions count once per outcome (p_k vs whether k happened). Returns the bin table,
     the Murphy decomposition overall and per tag, and `scores`: the same per-question means `score` and
     `leaderboard` show (headline Brier, Brier at close, relative Brier), so one name means one number.
+    Questions resolved to a probability are left out of the table and Murphy (a bin's observed frequency needs
+    yes/no outcomes; n_probability_resolved_left_out counts those forecast) but not out of `scores`.
     """
     known_by = known_by or now_utc()
     name = get_forecaster(db, name)["id"]  # the registered name, whatever case was typed
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
     fframe, qframe, members = load_frames(db, known_by, questions, resolutions)
-    p, o, qids = closing_forecasts(fframe[fframe["forecaster_id"] == name], qframe)
+    by_value = [q.id for q in questions if resolutions[q.id].get("value") is not None]
+    left_out = _forecast_on(db, name, by_value, known_by)
+    questions = [q for q in questions if resolutions[q.id].get("value") is None]
+    mine = fframe[(fframe["forecaster_id"] == name) & ~fframe["question_id"].isin(by_value)]
+    p, o, qids = closing_forecasts(mine, qframe)
     tags = {q.id: q.tags for q in questions}
     by_tag = []
     for t in sorted({t for qid in set(qids.tolist()) for t in tags[qid]}):
@@ -208,6 +226,7 @@ def calibration(
         "tag": tag,
         "bin_width_pct": width,
         "n_questions": len(set(qids.tolist())),
+        "n_probability_resolved_left_out": left_out,
         "table": cal.calibration_table(p, o, width),
         "murphy": _clean(cal.murphy(p, o, width)),
         "by_tag": by_tag,
@@ -220,6 +239,15 @@ def _mean_scores(table: pd.DataFrame, name: str) -> dict[str, float]:
     mine = table[table["forecaster_id"].astype(str) == name]
     return {col: float(mine[col].mean()) if len(mine) else float("nan")
             for col in ("brier", "brier_close", "relative_brier", "peer")}  # fmt: skip
+
+
+def _forecast_on(db: Database, name: str, question_ids: list[str], known_by: datetime) -> int:
+    """How many of these questions the forecaster forecast (recorded by known_by)."""
+    if not question_ids:
+        return 0
+    sql = """SELECT COUNT(DISTINCT question_id) FROM forecasts WHERE forecaster_id = ? AND recorded_at <= ?
+             AND question_id IN (SELECT value FROM json_each(?))"""
+    return int(db.conn.execute(sql, [name, to_iso(known_by), json.dumps(question_ids)]).fetchone()[0])
 
 
 def closing_forecasts(fframe: pd.DataFrame, qframe: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

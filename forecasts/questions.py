@@ -25,7 +25,9 @@ OUTCOME_CHARS = "letters, digits, '-', '_' and '.'"
 KNOWN_FIELDS = {
     "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
     "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends",
+    "external_id", "source",
 }  # fmt: skip
+NO_PRIOR = "none"  # prior kind of a question imported without one: the model does not forecast it
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,17 @@ class Question:
     source_file: str = ""
     content_hash: str = field(default="", compare=False)
     bin_ends: tuple[datetime, ...] = ()  # "when" questions: end of each outcome's window but the last
+    external_id: str = ""  # the id this question has where it came from (an import), kept for joins
+    source: str = ""  # where it came from: forecastbench, metaculus, predictionbook, a file's name...
 
     @property
     def is_binary(self) -> bool:
         return self.type == "binary"
+
+    @property
+    def has_prior(self) -> bool:
+        """False for a question imported without a prior: the model (`bayes`) does not forecast it."""
+        return self.prior.get("kind") != NO_PRIOR
 
     def prior_probabilities(self) -> dict[str, float]:
         """Prior mean probability of each outcome (for binary: yes/no)."""
@@ -81,6 +90,9 @@ class Question:
             "prior": self.prior,
             "source_file": self.source_file,
             "bin_ends": [to_iso(d) for d in self.bin_ends],
+            "external_id": self.external_id,
+            "source": self.source,
+            "has_prior": self.has_prior,
         }
 
 
@@ -183,6 +195,16 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
     return out
 
 
+def _no_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+    """`prior = {kind = "none"}`: no prior was given (bulk imports); the uniform stands in for display only."""
+    for key in sorted(set(raw) - {"kind", "note"}):
+        errs.add(f"prior.{key}", "a question without a prior takes no parameters")
+    out: dict[str, Any] = {"kind": NO_PRIOR, "reasoning": str(raw.get("note", "")) or "no prior given"}
+    if outcomes == list(BINARY_OUTCOMES):
+        return out | {"mean": 0.5}
+    return out | {"alpha": [1.0] * len(outcomes)}
+
+
 def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": "dirichlet",
@@ -259,7 +281,7 @@ def parse_question(data: dict, path: str) -> Question:
     errs = _FileErrors(path)
     for key in sorted(set(data) - KNOWN_FIELDS):
         errs.add(key, f"unknown field; allowed: {', '.join(sorted(KNOWN_FIELDS))}")
-    qid = data.get("id", Path(path).stem)
+    qid = data["id"] if "id" in data else Path(path).stem
     if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
         errs.add("id", f"{qid!r} must be a slug: lowercase letters, digits and '-', max 80 chars")
     qtype = data.get("type", "binary")
@@ -303,10 +325,15 @@ def parse_question(data: dict, path: str) -> Question:
     prior: dict[str, Any] = {}
     if not isinstance(raw_prior, dict):
         errs.add("prior", "is required: a [prior] table (base rate with reference class, Beta, or point)")
+    elif raw_prior.get("kind") == NO_PRIOR:
+        prior = _no_prior(raw_prior, outcomes, errs)
     elif qtype == "binary":
         prior = _beta_prior(raw_prior, errs)
     elif outcomes:
         prior = _dirichlet_prior(raw_prior, outcomes, errs)
+    if errs.lines:
+        raise ForecastsError("\n".join(errs.lines))
+    external_id, source = (_text(data, k, errs, required=False) for k in ("external_id", "source"))
     if errs.lines:
         raise ForecastsError("\n".join(errs.lines))
     canonical = json.dumps(data, sort_keys=True, default=str)
@@ -315,7 +342,7 @@ def parse_question(data: dict, path: str) -> Question:
         opens_at=opens, closes_at=closes, resolves_by=resolves, prior=prior,
         description=description, fine_print=fine_print, tags=tuple(tags),
         deadline_question=bool(deadline), source_file=path, bin_ends=bin_ends,
-        content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+        content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16], external_id=external_id, source=source,
     )  # fmt: skip
 
 
@@ -369,6 +396,8 @@ def _row(q: Question, synced_at: str) -> dict[str, Any]:
         "content_hash": q.content_hash,
         "synced_at": synced_at,
         "bin_ends": json.dumps(d["bin_ends"]),
+        "external_id": q.external_id,
+        "source": q.source,
     }  # fmt: skip
 
 
@@ -492,6 +521,7 @@ def _from_row(row: dict) -> Question:
         tags=tuple(json.loads(row["tags"])), deadline_question=bool(row["deadline_question"]),
         source_file=row["source_file"], content_hash=row["content_hash"],
         bin_ends=tuple(from_iso(d) for d in json.loads(row.get("bin_ends") or "[]")),
+        external_id=row.get("external_id") or "", source=row.get("source") or "",
     )  # fmt: skip
 
 

@@ -1,7 +1,12 @@
-"""Resolutions: record an outcome (append-only), unresolve with a new row, read the current state."""
+"""Resolutions: record an outcome (append-only), unresolve with a new row, read the current state.
+
+A binary question may also resolve to a probability r (a market's value at close): stored as outcome "r"
+with `value` r; Brier scores it (p − r)², log and baseline scores take their expectation under r, and
+calibration leaves it out (design.md, "Scoring")."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +87,46 @@ def describe_resolution_row(row: dict[str, Any], os_account: bool = True) -> str
     return text
 
 
+def parse_outcome(q: Question, text: Any) -> tuple[str, float | None]:
+    """An outcome as stored: (outcome text, value). A binary question may resolve to a probability r in [0, 1]
+    (a market's value at close): "0.37" is stored with value 0.37; 0 and 1 are the outcomes no and yes."""
+    if isinstance(text, bool):
+        raise ForecastsError(f"outcome: {text!r} is not allowed for {q.id!r}")
+    if isinstance(text, int | float):
+        text = repr(float(text))
+    outcome = (text or "").strip() if isinstance(text, str) else ""
+    if q.is_binary:
+        outcome = outcome.lower()
+        r = _number(outcome)
+        if r is not None:
+            if not (math.isfinite(r) and 0.0 <= r <= 1.0):
+                raise ForecastsError(f"outcome: {text!r} is not a probability; a binary question resolves to yes, "
+                                     "no, ambiguous, annulled or a probability from 0 to 1 (e.g. 0.37)")  # fmt: skip
+            if r in (0.0, 1.0):
+                return ("yes" if r == 1.0 else "no"), None
+            return repr(r), r
+    allowed = [*q.outcomes, *UNSCORED]
+    if outcome not in allowed:
+        extra = " or a probability from 0 to 1" if q.is_binary else ""
+        raise ForecastsError(f"outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}{extra}")
+    return outcome, None
+
+
+def _number(text: str) -> float | None:
+    """The text as a float if it is written as a plain number (no nan/inf words, no percent), else None."""
+    if not text or not (text[0].isdigit() or text[0] in "+-."):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def is_probability_resolution(resolution: dict[str, Any] | None) -> bool:
+    """Whether a standing resolution resolved a binary question to a probability (left out of calibration)."""
+    return bool(resolution) and resolution.get("value") is not None
+
+
 def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:
     """A "by date" question can resolve yes early but no only at its close: before then the event may still
     happen (and scoring would cut the lifetime short). A voided question resolves ambiguous or annulled."""
@@ -103,12 +148,7 @@ def resolve(
 ) -> dict[str, Any]:
     """Record the outcome of a question; refuse an unknown outcome, a future date, or a second resolution."""
     q = get_question(db, question_id)
-    allowed = list(q.outcomes) + list(UNSCORED)
-    outcome = (outcome or "").strip()
-    if q.is_binary:
-        outcome = outcome.lower()
-    if outcome not in allowed:
-        raise ForecastsError(f"outcome: {outcome!r} is not allowed for {q.id!r}; allowed: {', '.join(allowed)}")
+    outcome, value = parse_outcome(q, outcome)
     source, note = _short_text(source, "source"), _short_text(note, "note")
     recorded_by = _short_text(recorded_by, "by")
     now = now_utc()
@@ -136,12 +176,14 @@ def resolve(
                 "source": source or "",
                 "note": note or "",
                 "recorded_by": recorded_by or "",
+                **({"value": value} if value is not None else {}),
             },
         )
     return {
         "id": rid,
         "question": q.id,
         "outcome": outcome,
+        "value": value,
         "known_at": to_iso(known),
         "scored": outcome not in UNSCORED,
     }

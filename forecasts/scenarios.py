@@ -493,7 +493,7 @@ def _state(
         q = ctx.bank[qid]
         probs = now[qid]
         res = resolutions.get(qid)
-        outcome = res["outcome"] if res and res["outcome"] not in UNSCORED else None
+        outcome = res["outcome"] if res and res["outcome"] not in UNSCORED and res.get("value") is None else None
         if outcome is not None:
             known_at = from_iso(res["known_at"]) if res["known_at"] else known_by
             before = min(known_at, known_by, q.closes_at) - timedelta(seconds=1)

@@ -12,7 +12,8 @@ SCORE_FIELDS: dict[str, tuple[str, str]] = {
     "brier": (
         "Brier (time-avg, GJO)",
         "mean Brier over the time your forecasts stood, up to min(close, truth known); Good Judgment Open's mean "
-        "daily Brier in continuous time (p−o)², binary/ordered 0–1, categorical 0–2, lower is better",
+        "daily Brier in continuous time (p−o)² ((p−r)² for a question resolved to a probability r), "
+        "binary/ordered 0–1, categorical 0–2, lower is better",
     ),
     "brier_gj": (
         "Brier ×2 (GJO/Fatebook)",
@@ -31,7 +32,8 @@ SCORE_FIELDS: dict[str, tuple[str, str]] = {
     "peer": (
         "Peer (Metaculus)",
         "Metaculus peer score 100·n/(n−1)·ln(p / geometric mean of the people's p), time-averaged over the "
-        "scheduled lifetime (0 where you had no forecast); higher is better, the people average 0",
+        "scheduled lifetime (0 where you had no forecast; p clamped to [0.001, 0.999]; for a question resolved to a "
+        "probability r its expectation under r); higher is better, the people average 0",
     ),
     "peer_close": ("Peer at close (Metaculus)", "Metaculus spot peer score of the forecast standing at close"),
     "coverage_lifetime": (
@@ -46,12 +48,14 @@ SCORE_FIELDS: dict[str, tuple[str, str]] = {
     ),
     "log": (
         "Log score (time-avg)",
-        "mean −ln p of the outcome while your forecasts stood (p clamped to [0.001, 0.999])",
+        "mean −ln p of the outcome while your forecasts stood (p clamped to [0.001, 0.999]; for a question resolved "
+        "to a probability r its expectation under r)",
     ),
     "log_close": ("Log score at close", "−ln p of the outcome of the forecast standing at close"),
     "baseline": (
         "Baseline (Metaculus)",
-        "Metaculus baseline score 100·(log_K p + 1), time-averaged over the scheduled lifetime; higher is better",
+        "Metaculus baseline score 100·(log_K p + 1), time-averaged over the scheduled lifetime (p clamped to "
+        "[0.001, 0.999]; for a question resolved to a probability r its expectation under r); higher is better",
     ),
     "baseline_close": ("Baseline at close (Metaculus)", "Metaculus baseline score of the forecast standing at close"),
 }

@@ -70,8 +70,9 @@ def log_score(p_outcome: np.ndarray | float) -> np.ndarray:
 
 
 def baseline_score(p_outcome: np.ndarray | float, n_outcomes: np.ndarray | int = 2) -> np.ndarray:
-    """Metaculus baseline score 100·(log_K p + 1): 0 for the uniform forecast, 100 for certainty."""
-    p = np.asarray(p_outcome, dtype=float)
+    """Metaculus baseline score 100·(log_K p + 1), p clamped to [0.001, 0.999] as the log score: 0 for the
+    uniform forecast, about 100 for certainty."""
+    p = np.clip(np.asarray(p_outcome, dtype=float), *LOG_CLAMP)
     return 100.0 * (np.log(p) / np.log(np.asarray(n_outcomes, dtype=float)) + 1.0)
 
 
@@ -115,12 +116,8 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
     q["known_at"] = q["known_at"].fillna(q["closes_at"])
     q["clip_end"] = np.minimum(q["closes_at"], q["known_at"])
     q["outcome_index"] = q["outcome_index"].astype(int)
-    # o in the binary Brier (p − o)²: 1.0 for yes, 0.0 for no, or an optional outcome_value column (a question
-    # resolved to a probability); other types score against outcome_index
-    given = q["outcome_value"].astype(float) if "outcome_value" in q.columns else None
-    q["outcome_value"] = (q["outcome_index"] == 0).astype(float)
-    if given is not None:
-        q["outcome_value"] = given.fillna(q["outcome_value"])
+    yes = (q["outcome_index"] == 0).astype(float)
+    q["outcome_value"] = q["outcome_value"].fillna(yes).astype(float) if "outcome_value" in q.columns else yes
     q["kind"] = np.select(
         [(q["type"] == name).to_numpy(dtype=bool) for name in KIND_CODES], list(KIND_CODES.values()), -1
     )
@@ -131,10 +128,10 @@ def question_arrays(questions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _uniform_briers(q: pd.DataFrame) -> np.ndarray:
-    """uninformed_brier of every question: 0.25 for binary ones, else computed once per distinct
-    (kind, outcomes, outcome index)."""
+    """uninformed_brier of every question: 0.25 for binary ones ((0.5 − r)² for one resolved to a probability
+    r), else computed once per distinct (kind, outcomes, outcome index)."""
     kind, k, o = (q[c].to_numpy(dtype=np.int64) for c in ("kind", "n_outcomes", "outcome_index"))
-    filler = np.full(len(q), uninformed_brier(BINARY, 2))
+    filler = (0.5 - q["outcome_value"].to_numpy(dtype=float)) ** 2  # 0.25 = uninformed_brier(BINARY, 2) for 1/0
     other = kind != KIND_CODES[BINARY]
     if other.any():
         distinct, inverse = np.unique((kind[other] << 40) | (k[other] << 20) | o[other], return_inverse=True)
@@ -249,11 +246,13 @@ def score_forecasts(
     forecasts: question_id, forecaster_id, made_at (float seconds or datetime64), probability (binary
     P(yes)) and/or probabilities (sequence in outcome order), optional seq (tie-break for equal made_at).
     questions: question_id, type, n_outcomes, outcome_index, opens_at, closes_at, known_at, optional
-    outcome_value (binary: the probability it resolved to); forecasts on questions not listed are ignored.
-    crowd_members: the people, who form the median Brier and the geometric mean (default everyone); others
-    (the model, aggregates) are scored against them. relative=False
-    skips the people's side (the costly part) and leaves relative and peer scores NaN. engine: "numpy" (no
-    numba import: small histories), "compiled" (numba kernels) or "auto" (numpy below SMALL_ROWS rows).
+    outcome_value (a binary question resolved to a probability r: Brier (p − r)² in every Brier column, the
+    people's included; log, baseline and peer scores their expectation under r; NaN or absent: 1 for
+    outcome_index 0, else 0); forecasts on questions not listed are ignored. crowd_members: the people, who form
+    the median Brier and the geometric mean (default everyone); others (the model, aggregates) are scored
+    against them. relative=False skips the people's side (the costly part) and leaves relative and peer scores
+    NaN. engine: "numpy" (no numba import: small histories), "compiled" (numba kernels) or "auto" (numpy below
+    SMALL_ROWS rows).
     """
     from forecasts import scoring_small
 
@@ -371,8 +370,7 @@ def _row_scores(
         p_out = probs[np.arange(len(oi)), oi]
         logs[sel] = log_score(p_out)
         base[sel] = baseline_score(p_out, k)
-        with np.errstate(divide="ignore"):
-            lnps[sel] = np.log(p_out)
+        lnps[sel] = np.log(np.clip(p_out, *LOG_CLAMP))  # the peer score's ln p, clamped as the log score
     return brier, logs, base, lnps, pyes
 
 

@@ -27,13 +27,16 @@ QUESTIONS_PER_CHUNK = 512  # questions one parallel task scores in turn, sharing
 
 
 @nb.njit(cache=True, nogil=True)
-def binary_row_scores(p: float, o: float) -> tuple[float, float, float, float]:
-    """Brier (p − o)², log and baseline score of one binary forecast P(yes) = p, and ln p of the outcome; o is
-    1.0 for yes, 0.0 for no, or the probability a question resolved to (then the log terms are o-weighted).
-    The same rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests hold them
-    equal)."""
-    ln_p = (o * np.log(p) if o > 0.0 else 0.0) + ((1.0 - o) * np.log(1.0 - p) if o < 1.0 else 0.0)
-    return (p - o) ** 2, -min(max(ln_p, LN_CLAMP_LO), LN_CLAMP_HI), 100.0 * (ln_p / LN_2 + 1.0), ln_p
+def binary_row_scores(p: float, y: float) -> tuple[float, float, float, float]:
+    """Brier, log and baseline score and ln p of one binary forecast P(yes) = p against y = 1 (yes), 0 (no) or
+    the probability r a question resolved to: Brier (p − r)², log, baseline and ln p (the peer score's input)
+    their expectation under r. p is clamped to [0.001, 0.999] for all but Brier, so forecasts of exactly 0 or 1
+    score finitely. The same rules as scoring.brier_binary, scoring.log_score and scoring.baseline_score (tests
+    hold them equal)."""
+    ln_yes = min(max(np.log(p), LN_CLAMP_LO), LN_CLAMP_HI) if y != 0.0 else 0.0
+    ln_no = min(max(np.log(1.0 - p), LN_CLAMP_LO), LN_CLAMP_HI) if y != 1.0 else 0.0
+    ln_p = y * ln_yes + (1.0 - y) * ln_no
+    return (p - y) ** 2, -ln_p, 100.0 * (ln_p / LN_2 + 1.0), ln_p
 
 
 @nb.njit(cache=True, nogil=True)
@@ -394,7 +397,7 @@ def score_runs(
     member: np.ndarray,
     pyes: np.ndarray,
     q_kind: np.ndarray,
-    q_value: np.ndarray,
+    q_yes: np.ndarray,
     gq: np.ndarray,
     gf: np.ndarray,
     count: np.ndarray,
@@ -408,10 +411,10 @@ def score_runs(
     Each forecast stands from made_at to the run's next forecast (the last to min(closes_at, known_at)),
     clipped to [opens_at, min(closes_at, known_at)]. Spot scores are those of the last forecast made before
     that end. Questions are rows qstart[i]:qstart[i+1]; per-question arrays (q_*) are indexed by question
-    code. Binary rows are scored here from pyes = P(yes) against q_value (1.0 yes, 0.0 no, or a resolution to a
-    probability); brier, logs, base and lnps (ln p of the outcome)
-    hold the row scores of categorical and ordered rows (empty when there are none). scoring_small does the
-    same in numpy for small histories (tests hold them equal).
+    code. Binary rows are scored here from pyes = P(yes) against q_yes (1 yes, 0 no, or the probability r the
+    question resolved to: Brier (p − r)², log, baseline and peer their expectation under r); brier, logs, base
+    and lnps (ln p of the outcome) hold the row scores of categorical and ordered rows (empty when there are
+    none). scoring_small does the same in numpy for small histories (tests hold them equal).
     """
     nq = len(qstart) - 1
     nchunks = (nq + QUESTIONS_PER_CHUNK - 1) // QUESTIONS_PER_CHUNK
@@ -429,11 +432,11 @@ def score_runs(
             q = qcode[a]
             lo, hi, life = q_opens[q], q_clip_end[q], q_life[q]
             span = hi - lo
-            binary, o = q_kind[q] == BINARY_KIND, q_value[q]
+            binary, y = q_kind[q] == BINARY_KIND, q_yes[q]
             factor = 1.0 if q_kind[q] == CATEGORICAL_KIND else 2.0  # GJ two-sided: binary and ordered ×2
             for j in range(a, b):
                 if binary:
-                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = binary_row_scores(pyes[j], o)
+                    rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = binary_row_scores(pyes[j], y)
                 else:
                     rows[0, j - a], rows[1, j - a], rows[2, j - a], rows[3, j - a] = brier[j], logs[j], base[j], lnps[j]
             if relative and offset[i + 1] > offset[i]:

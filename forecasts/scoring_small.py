@@ -30,14 +30,15 @@ def scored_run_offsets(qstart: np.ndarray, qcode: np.ndarray, fcode: np.ndarray,
     return np.concatenate(([0], np.cumsum(per_q))).astype(np.int64)
 
 
-def _binary_rows(p: np.ndarray, o: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Brier, log, baseline and ln p of the outcome of binary forecasts P(yes) = p against o (1.0 yes, 0.0 no,
-    or a probability the question resolved to): scoring_kernels.binary_row_scores over a column."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ln_p = (o * np.log(p) if o > 0 else 0.0) + ((1.0 - o) * np.log(1.0 - p) if o < 1 else 0.0)
-    ln_p = np.broadcast_to(ln_p, p.shape).astype(float)
-    logs = -np.clip(ln_p, np.log(LOG_CLAMP[0]), np.log(LOG_CLAMP[1]))
-    return (p - o) ** 2, logs, 100.0 * (ln_p / np.log(2.0) + 1.0), ln_p
+def _binary_rows(p: np.ndarray, y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Brier, log, baseline and ln p of binary forecasts P(yes) = p against y (1 yes, 0 no, or the probability r
+    the question resolved to): scoring_kernels.binary_row_scores over a column."""
+    lo, hi = np.log(LOG_CLAMP[0]), np.log(LOG_CLAMP[1])
+    with np.errstate(divide="ignore"):
+        ln_yes = np.clip(np.log(p), lo, hi) if y != 0.0 else 0.0
+        ln_no = np.clip(np.log(1.0 - p), lo, hi) if y != 1.0 else 0.0
+    ln_p = y * ln_yes + (1.0 - y) * ln_no
+    return (p - y) ** 2, -ln_p, 100.0 * (ln_p / np.log(2.0) + 1.0), ln_p
 
 
 def _standing(t: np.ndarray, t_next: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -91,7 +92,7 @@ def _people_side(fcode: np.ndarray, t: np.ndarray, member: np.ndarray, rowb: np.
 def score_runs(qstart: np.ndarray, offset: np.ndarray, qcode: np.ndarray, fcode: np.ndarray, t: np.ndarray,
                brier: np.ndarray, logs: np.ndarray, base: np.ndarray, lnps: np.ndarray, q_opens: np.ndarray,
                q_clip_end: np.ndarray, q_life: np.ndarray, q_filler_brier: np.ndarray, relative: bool,
-               member: np.ndarray, pyes: np.ndarray, q_kind: np.ndarray, q_value: np.ndarray, gq: np.ndarray,
+               member: np.ndarray, pyes: np.ndarray, q_kind: np.ndarray, q_yes: np.ndarray, gq: np.ndarray,
                gf: np.ndarray, count: np.ndarray, cols: np.ndarray) -> None:  # fmt: skip
     """scoring_kernels.score_runs in numpy: same arguments, same outputs."""
     for i in range(len(qstart) - 1):
@@ -104,7 +105,7 @@ def score_runs(qstart: np.ndarray, offset: np.ndarray, qcode: np.ndarray, fcode:
         factor = 1.0 if q_kind[q] == KIND_CODES[CATEGORICAL] else 2.0
         tq, fq = t[a:b], fcode[a:b]
         if q_kind[q] == KIND_CODES[BINARY]:
-            rb, rl, rs, lnp = _binary_rows(pyes[a:b], float(q_value[q]))
+            rb, rl, rs, lnp = _binary_rows(pyes[a:b], float(q_yes[q]))
         else:
             rb, rl, rs, lnp = brier[a:b], logs[a:b], base[a:b], lnps[a:b]
         m = b - a

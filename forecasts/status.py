@@ -25,6 +25,8 @@ def settled(q: Question, resolution: dict | None, probs: dict[str, float]) -> di
     """A resolved question's probabilities are certain (1 for its outcome); ambiguous/annulled ones keep the
     model's, which nothing scores."""
     outcome = resolution["outcome"] if resolution else None
+    if resolution and resolution.get("value") is not None:  # resolved to a probability r: P(yes) = r
+        return {"yes": float(resolution["value"]), "no": 1.0 - float(resolution["value"])}
     if outcome in q.outcomes:
         return {o: float(o == outcome) for o in q.outcomes}
     return probs
@@ -53,6 +55,9 @@ def question_status(db: Database, at: datetime | None = None, tag: str | None = 
                 "evidence_count": len({lk.evidence_id for lk in qlinks}),
                 "closes_at": to_iso(q.closes_at),
                 "tags": list(q.tags),
+                "has_prior": q.has_prior,  # False: imported without a prior; the model does not forecast it
+                "external_id": q.external_id,  # the id at the data's source (imports), for joins
+                "source": q.source,
             }
         )
     return rows

@@ -83,11 +83,15 @@ def stored_timestamp(value: Any, fld: str, now: datetime | None = None) -> datet
     return dt
 
 
-def probability(value: Any, fld: str = "probability") -> float:
-    """A stored probability: a number strictly between 0 and 1."""
+def probability(value: Any, fld: str = "probability", closed: bool = False) -> float:
+    """A stored probability: a number strictly between 0 and 1; closed=True also allows exactly 0 and 1 (a
+    stored forecast may be certain: imported data states them; a probability resolution may be 0 to 1)."""
     p = number(value, fld)
+    if closed and 0.0 <= p <= 1.0:
+        return p
     if not 0.0 < p < 1.0:
-        raise ForecastsError(f"{fld}: {_shown(value)} must be strictly between 0 and 1")
+        rule = "from 0 to 1" if closed else "strictly between 0 and 1"
+        raise ForecastsError(f"{fld}: {_shown(value)} must be {rule}")
     return p
 
 
@@ -213,8 +217,8 @@ def check_question(row: dict[str, Any], now: datetime | None = None) -> None:
     """A question row: slug id, texts, type and outcomes, lifetime in order, prior and bin ends that fit them."""
     if "id" in row:
         question_id(row["id"], "id")
-    _texts(row, ("title", "resolution_criteria", "description", "fine_print", "source_file", "content_hash"),
-           required=("title", "resolution_criteria"))  # fmt: skip
+    _texts(row, ("title", "resolution_criteria", "description", "fine_print", "source_file", "content_hash",
+                 "external_id", "source"), required=("title", "resolution_criteria"))  # fmt: skip
     qtype = _choice(row["type"], "type", QUESTION_TYPES) if "type" in row else None
     outcomes: list[str] | None = None
     if "outcomes" in row:
@@ -257,24 +261,25 @@ def check_question(row: dict[str, Any], now: datetime | None = None) -> None:
 
 
 def _check_prior(prior: dict[str, Any], qtype: str | None, outcomes: list[str] | None) -> None:
-    """The stored prior: Beta or point for binary questions (mean in (0, 1)), Dirichlet alpha otherwise."""
+    """The stored prior: Beta or point for binary questions (mean in (0, 1)), Dirichlet alpha otherwise; kind
+    "none" (a question imported without a prior) keeps a uniform mean or alpha for display."""
     kind = prior.get("kind")
     for fld in ("reference", "reasoning"):
         if fld in prior:
             text(prior[fld], f"prior.{fld}")
     if qtype == "binary" or (qtype is None and kind in ("beta", "point")):
-        _choice(kind, "prior.kind", ("beta", "point"))
+        _choice(kind, "prior.kind", ("beta", "point", "none"))
         if kind == "beta":
             for fld in ("a", "b"):
                 if number(prior.get(fld), f"prior.{fld}") <= 0:
                     raise ForecastsError(f"prior.{fld}: {_shown(prior[fld])} must be positive")
-        else:
+        elif kind == "point":
             probability(prior.get("probability"), "prior.probability")
         probability(prior.get("mean"), "prior.mean")
         if "hazard_shape" in prior and number(prior["hazard_shape"], "prior.hazard_shape") <= 0:
             raise ForecastsError("prior.hazard_shape: must be positive")
         return
-    _choice(kind, "prior.kind", ("dirichlet",))
+    _choice(kind, "prior.kind", ("dirichlet", "none"))
     alpha = prior.get("alpha")
     if not isinstance(alpha, list) or not all(number(a, "prior.alpha") > 0 for a in alpha):
         raise ForecastsError("prior.alpha: must be a list of positive numbers, one per outcome")
@@ -288,6 +293,7 @@ def check_forecaster(row: dict[str, Any], now: datetime | None = None) -> None:
         forecaster_name(row["id"], "id")
     if "kind" in row:
         _choice(row["kind"], "kind", FORECASTER_KINDS)
+    _texts(row, ("external_id", "source"))
     _stamps(row, ("created_at",), now)
 
 
@@ -333,7 +339,8 @@ def check_retraction(row: dict[str, Any], now: datetime | None = None) -> None:
 
 
 def check_forecast(row: dict[str, Any], now: datetime | None = None) -> None:
-    """A forecast: question, forecaster, made and recorded by now, one probability or a normalised JSON object."""
+    """A forecast: question, forecaster, made and recorded by now, one probability from 0 to 1 (imported data
+    may be certain; the interactive `forecast` asks for (0, 1)) or a normalised JSON object."""
     if row.get("id") is not None:
         row_id(row["id"], "id")
     if "question_id" in row:
@@ -345,22 +352,23 @@ def check_forecast(row: dict[str, Any], now: datetime | None = None) -> None:
     if ("probability" in row or "probabilities" in row) and (p is None) == (ps is None):
         raise ForecastsError("probability: give either probability (binary) or probabilities (categorical)")
     if p is not None:
-        probability(p)
+        probability(p, closed=True)
     if ps is not None:
         probs = json_text(ps, "probabilities", dict)
         for o, v in probs.items():
             outcome_name(o, "probabilities")
-            probability(v, f"probabilities[{o}]")
+            probability(v, f"probabilities[{o}]", closed=True)
         if len(probs) < 2 or abs(sum(probs.values()) - 1.0) > STORED_SUM_TOLERANCE:
             raise ForecastsError(f"probabilities: sum to {sum(probs.values()):.6g}, not 1 ({len(probs)} outcomes)")
-    _texts(row, ("rationale",))
+    _texts(row, ("rationale", "external_id", "source"))
     if "evidence_ids" in row:
         for i, eid in enumerate(json_text(row["evidence_ids"], "evidence_ids", list)):
             row_id(eid, f"evidence_ids[{i}]")
 
 
 def check_resolution(row: dict[str, Any], now: datetime | None = None) -> None:
-    """A resolution row: resolve (an outcome known at a time) or unresolve (neither)."""
+    """A resolution row: resolve (an outcome known at a time; a binary question's may be a probability r,
+    stored as `value` with the outcome its text) or unresolve (neither)."""
     if row.get("id") is not None:
         row_id(row["id"], "id")
     if "question_id" in row:
@@ -371,7 +379,11 @@ def check_resolution(row: dict[str, Any], now: datetime | None = None) -> None:
         outcome_name(row.get("outcome"))
         if "known_at" not in when:
             raise ForecastsError("known_at: is required on a resolution")
-    elif action == "unresolve" and (row.get("outcome") is not None or row.get("known_at") is not None):
+        if row.get("value") is not None:
+            r = probability(row["value"], "value", closed=True)
+            if row.get("outcome") != repr(r):
+                raise ForecastsError(f"value: {_shown(row['value'])} must be the outcome {_shown(row.get('outcome'))}")
+    elif action == "unresolve" and any(row.get(f) is not None for f in ("outcome", "known_at", "value")):
         raise ForecastsError("outcome: an unresolve row has no outcome or known_at")
     _texts(row, ("source", "note", "recorded_by"))
 

@@ -25,7 +25,7 @@ from forecasts.db import connect
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
-from forecasts.forecasters import add_forecasters
+from forecasts.forecasters import NAME_PATTERN, add_forecasters
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange import export, import_data
 from forecasts.questions import sync
@@ -271,7 +271,7 @@ def test_a_csv_cell_over_the_csv_module_limit_meets_the_text_rule(env, tmp_path:
 
 FORECAST_ROWS = [
     ("made_at", "2025-02-30"), ("made_at", FUTURE), ("made_at", "2025-01-01x05:00"), ("probability", True),
-    ("probability", "1.5"), ("probability", "1e-400"), ("forecaster", SQL), ("question", SQL), ("rationale", NUL),
+    ("probability", "1.5"), ("probability", "1e-400"), ("question", SQL), ("rationale", NUL),
     ("rationale", HUGE), ("kind", "robot"),
 ]  # fmt: skip
 
@@ -291,6 +291,24 @@ def test_forecast_files_refuse_bad_rows(env, tmp_path: Path, fmt: str, field: st
         path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     message = refused("forecast-file", env["db"], ["import", str(path)], field)
     assert f"f.{fmt}:" in message
+
+
+def test_forecast_file_keeps_an_unusable_forecaster_name_as_external_id(env, tmp_path: Path) -> None:
+    """Imports take real datasets' user names (docs/imports.md, issue 12): a name not valid here, even SQL-like
+    text, is stored under a derived valid name with the original as external_id, bound as a parameter."""
+    db_path = tmp_path / "copy.db"
+    with sqlite3.connect(env["db"]) as src, sqlite3.connect(db_path) as dst:
+        src.backup(dst)
+    path = tmp_path / "f.csv"
+    path.write_text(_csv_text([{"question": "open-q", "forecaster": SQL, "made_at": "2024-06-02",
+                                "probability": "0.3"}]), encoding="utf-8")  # fmt: skip
+    accepted("forecast-file", db_path, ["import", str(path)])
+    conn = sqlite3.connect(db_path)
+    ((name, original),) = conn.execute("SELECT id, external_id FROM forecasters WHERE external_id != ''").fetchall()
+    assert NAME_PATTERN.match(name) and original == SQL
+    assert conn.execute("SELECT COUNT(*) FROM forecasts WHERE forecaster_id = ?", [name]).fetchone() == (1,)
+    conn.close()
+    assert run(db_path, "db", "check").exit_code == 0
 
 
 @pytest.mark.parametrize(

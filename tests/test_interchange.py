@@ -100,7 +100,7 @@ def test_export_refuses_to_overwrite_and_bad_format(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("table", "old", "new", "message"),
     [
-        ("forecasts", ",0.7,", ",1.5,", r"probability: 1.5 must be strictly between 0 and 1"),
+        ("forecasts", ",0.7,", ",1.5,", r"probability: 1.5 must be from 0 to 1"),
         ("forecasts", ",0.7,", ",abc,", r"probability: 'abc' is not a number"),
         ("forecasts", "open-q,bob", "nope-q,bob", r"question_id: 'nope-q' does not exist in questions"),
         ("forecasts", '""middle"": 0.5', '""middle"": 0.3', r"probabilities: sum to 0.8, not 1"),
@@ -196,8 +196,7 @@ HEADER = "question,forecaster,made_at,probability\n"
     ("row", "message"),
     [
         ("nope,al,2024-02-01,0.3", r"f.csv:3: question: unknown id 'nope'"),
-        ("open-q,al,2024-02-01,0", r"f.csv:3: probability: '0' must be a number strictly between 0 and 1"),
-        ("open-q,al,2024-02-01,1", r"f.csv:3: probability: '1' must be"),
+        ("open-q,al,2024-02-01,1.0000001", r"f.csv:3: probability: '1.0000001' must be a number from 0 to 1"),
         ("open-q,al,2024-02-01,1.5", r"f.csv:3: probability: '1.5' must be"),
         ("open-q,al,2024-02-01,-0.1", r"f.csv:3: probability: '-0.1' must be"),
         ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' must be"),
@@ -208,7 +207,8 @@ HEADER = "question,forecaster,made_at,probability\n"
         ("open-q,al,2098-01-01,0.3", r"f.csv:3: made_at: 2098-01-01T00:00:00Z is in the future"),
         ("closed-q,al,2025-03-01,0.3", r"f.csv:3: made_at: 2025-03-01T00:00:00Z is after 'closed-q' closed"),
         ("closed-q,al,2023-03-01,0.3", r"f.csv:3: made_at: .* is before 'closed-q' opened"),
-        ("open-q,bad name,2024-02-01,0.3", r"f.csv:3: forecaster: 'bad name' must be"),
+        ("open-q,,2024-02-01,0.3", r"f.csv:3: forecaster: is required"),
+        ("open-q," + "x" * 201 + ",2024-02-01,0.3", r"f.csv:3: forecaster: must be at most 200 characters"),
         ("open-q,crowd,2024-02-01,0.3", r"f.csv:3: forecaster: 'crowd' is reserved"),
         ("cat-q,al,2024-02-01,0.3", r"f.csv:3: probability: 'cat-q' is categorical"),
         ("open-q,al,2024-02-01,0.3\nopen-q,al,2024-02-01,0.4", r"f.csv:4: made_at: al already has a forecast"),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasts import calibration as cal
-from forecasts import scoring
+from forecasts import scoring, scoring_small
 from forecasts import scoring_kernels as kernels
 
 DAY = 86400.0
@@ -161,9 +161,31 @@ def test_compiled_binary_row_scores_equal_the_rules(p, outcome):
     p_outcome = p if outcome == 0 else 1 - p
     assert b == pytest.approx(scoring.brier_binary(p, 1.0 - outcome), abs=1e-15)
     assert log == pytest.approx(scoring.log_score(p_outcome), abs=1e-12)
-    with np.errstate(divide="ignore"):
-        assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
-        assert ln_p == pytest.approx(np.log(p_outcome), abs=1e-12)
+    assert base == pytest.approx(scoring.baseline_score(p_outcome), abs=1e-9)
+    assert ln_p == pytest.approx(np.log(np.clip(p_outcome, 0.001, 0.999)), abs=1e-12)  # the peer score's ln p
+    assert np.isfinite(log) and np.isfinite(base)  # 0 and 1 are clamped to [0.001, 0.999], never infinite
+
+
+@SETTINGS
+@given(p=st.floats(0.0, 1.0), r=st.floats(0.0, 1.0))
+def test_binary_scores_against_a_resolved_probability_are_expectations(p, r):
+    b, log, base, ln_p = kernels.binary_row_scores(p, r)
+    b_yes, log_yes, base_yes, ln_yes = kernels.binary_row_scores(p, 1.0)
+    b_no, log_no, base_no, ln_no = kernels.binary_row_scores(p, 0.0)
+    assert b == pytest.approx((p - r) ** 2, abs=1e-15)  # (p − r)², not the expectation r·(p−1)² + (1−r)·p²
+    assert log == pytest.approx(r * log_yes + (1 - r) * log_no, abs=1e-12)
+    assert base == pytest.approx(r * base_yes + (1 - r) * base_no, abs=1e-9)
+    assert ln_p == pytest.approx(r * ln_yes + (1 - r) * ln_no, abs=1e-12)  # so the peer score is its expectation
+    small = scoring_small._binary_rows(np.array([p]), r)  # the numpy path: the same four numbers
+    assert [float(x[0]) if np.ndim(x) else float(x) for x in small] == pytest.approx([b, log, base, ln_p], abs=1e-12)
+
+
+def test_certain_forecasts_score_at_the_documented_clamp():
+    assert kernels.binary_row_scores(0.0, 1.0) == (1.0, pytest.approx(-np.log(0.001)), pytest.approx(
+        100 * (np.log2(0.001) + 1)), pytest.approx(np.log(0.001)))  # fmt: skip
+    assert kernels.binary_row_scores(1.0, 1.0) == (0.0, pytest.approx(-np.log(0.999)), pytest.approx(
+        100 * (np.log2(0.999) + 1)), pytest.approx(np.log(0.999)))  # fmt: skip
+    assert scoring.baseline_score(0.0) == pytest.approx(100 * (np.log2(0.001) + 1))
 
 
 @pytest.mark.parametrize("engine", ["numpy", "compiled"])
@@ -268,14 +290,21 @@ def test_late_forecaster_not_flattered(p, early, late, outcome):
     assert out2.loc[("q", "late"), "brier_fixed_lifetime"] > out2.loc[("q", "early"), "brier_fixed_lifetime"]
 
 
+def _truth(q: pd.Series) -> float:
+    """What a binary question's P(yes) is scored against: its outcome_value r if resolved to one, else 1 or 0."""
+    r = q.get("outcome_value", np.nan)
+    return float(r) if pd.notna(r) else (1.0 if q.outcome_index == 0 else 0.0)
+
+
 def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> dict:
     """Relative Brier by brute force over every elementary interval: your Brier minus np.median of the standing
-    members' Briers, over your active time, divided by [opens, min(closes, known)); filler 0.25 with nobody."""
+    members' Briers, over your active time, divided by [opens, min(closes, known)); filler (0.5 − o)² with nobody.
+    o is 1 (yes), 0 (no) or the probability r in an outcome_value column."""
     out = {}
     qs = qs.set_index("question_id")
     for (qid, fid), mine in fs.groupby(["question_id", "forecaster_id"]):
         q = qs.loc[qid]
-        o = 1.0 if q.outcome_index == 0 else 0.0
+        o = _truth(q)
         end = min(q.closes_at, q.known_at)
         if not (mine.made_at < end).any():  # every forecast came once the truth was known: not scored at all
             continue
@@ -289,7 +318,7 @@ def naive_relative(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None)
             if standing.empty:
                 continue
             now = crowd[crowd.made_at <= a].sort_values(["made_at", "seq"]).groupby("forecaster_id").probability.last()
-            crowd_b = np.median((now.to_numpy() - o) ** 2) if len(now) else 0.25
+            crowd_b = np.median((now.to_numpy() - o) ** 2) if len(now) else (0.5 - o) ** 2
             total += ((standing.probability.iloc[-1] - o) ** 2 - crowd_b) * (b - a)
         out[(qid, fid)] = total / (end - q.opens_at)
     return out
@@ -319,8 +348,9 @@ def naive_peer(fs: pd.DataFrame, qs: pd.DataFrame, members: set[str] | None) -> 
         everyone = fs[fs.question_id == qid].sort_values(["made_at", "seq"])
         crowd = everyone if members is None else everyone[everyone.forecaster_id.isin(members)]
 
-        def ln_p(p: float, q=q) -> float:
-            return float(np.log(p if q.outcome_index == 0 else 1 - p))
+        def ln_p(p: float, q=q) -> float:  # the expectation under r of ln p (clamped) of the outcome
+            r = _truth(q)
+            return float(r * np.log(np.clip(p, 0.001, 0.999)) + (1 - r) * np.log(np.clip(1 - p, 0.001, 0.999)))
 
         def peer_at(a: float, strict: bool, crowd=crowd, mine=mine) -> float | None:
             pick = (lambda d: d[d.made_at < a]) if strict else (lambda d: d[d.made_at <= a])
@@ -349,6 +379,55 @@ def test_peer_score_matches_brute_force(seed, n, crowd_only):
     for key, (peer, spot) in naive_peer(fs, qs, members).items():
         assert out.loc[key, "peer"] == pytest.approx(peer, abs=1e-9)
         assert out.loc[key, "peer_close"] == pytest.approx(spot, abs=1e-9)
+
+
+def resolved_to_probabilities(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """random_history with questions resolved to a probability r (and one to yes/no) and forecasts of exactly
+    0 and 1, as imports bring them."""
+    fs, qs = random_history(seed, n=n)
+    rng = np.random.default_rng(seed + 1)
+    qs = qs.assign(outcome_value=[0.37, np.nan, 0.81][: len(qs)])
+    certain = rng.random(len(fs)) < 0.2
+    fs.loc[certain, "probability"] = rng.choice([0.0, 1.0], int(certain.sum()))
+    return fs, qs
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.sampled_from([30, 200]), crowd_only=st.booleans())
+def test_probability_resolutions_match_brute_force_in_both_engines(seed, n, crowd_only):
+    # Brier (p − r)² in relative Brier's people's Briers too, peer the expectation under r of clamped ln p
+    fs, qs = resolved_to_probabilities(seed, n)
+    members = {"f0", "f1", "f2"} if crowd_only else None
+    tables = [scores(fs, qs, crowd_members=members, engine=engine) for engine in ("numpy", "compiled")]
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=False, rtol=1e-10, atol=1e-10)
+    out = tables[1]
+    assert np.isfinite(out[["log", "baseline", "peer", "peer_close", "log_close", "baseline_close"]]).all().all()
+    for key, rel in naive_relative(fs, qs, members).items():
+        assert out.loc[key, "relative_brier"] == pytest.approx(rel, abs=1e-12)
+    for key, (peer, spot) in naive_peer(fs, qs, members).items():
+        assert out.loc[key, "peer"] == pytest.approx(peer, abs=1e-9)
+        assert out.loc[key, "peer_close"] == pytest.approx(spot, abs=1e-9)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), r=st.floats(0.0, 1.0), engine=st.sampled_from(["numpy", "compiled"]))
+def test_log_baseline_and_peer_under_a_resolved_probability_are_expectations(seed, r, engine):
+    # r·score(yes) + (1 − r)·score(no) for every log, baseline and peer column; Brier columns are (p − r)²
+    fs, qs = resolved_to_probabilities(seed, 120)
+    one = {name: qs.assign(outcome_value=value, outcome_index=index)
+           for name, value, index in (("r", r, 0), ("yes", np.nan, 0), ("no", np.nan, 1))}  # fmt: skip
+    got = {name: scores(fs, q, engine=engine) for name, q in one.items()}
+    for col in ("log", "log_close", "baseline", "baseline_close", "peer", "peer_close"):
+        want = r * got["yes"][col] + (1 - r) * got["no"][col]
+        np.testing.assert_allclose(got["r"][col], want, rtol=1e-9, atol=1e-9)
+    alone = history([("a", 0, 0.0), ("a", 3, 0.3), ("b", 3.5, 1.0)])
+    out = scores(alone, one_question(0, outcome_value=r), engine=engine)
+    a, b = out.loc[("q", "a")], out.loc[("q", "b")]
+    assert a["brier_close"] == pytest.approx((0.3 - r) ** 2, abs=1e-15)
+    assert a["brier"] == pytest.approx((3 * r**2 + 4 * (0.3 - r) ** 2) / 7, abs=1e-12)
+    assert a["brier_fixed_lifetime"] == pytest.approx(a["brier"], abs=1e-12)  # covered the whole lifetime
+    # before b's first forecast the uninformed 50% stands, scored against r as well
+    assert b["brier_fixed_lifetime"] == pytest.approx(((0.5 - r) ** 2 + (1.0 - r) ** 2) / 2, abs=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -453,10 +532,17 @@ def mixed_history(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.sampled_from([1, 20, 150]), crowd_only=st.booleans())
-def test_numpy_path_equals_compiled_kernels(seed, n, crowd_only):
-    # small histories score in numpy (no numba import), large ones in the compiled kernels: the same table
+@given(seed=st.integers(0, 10_000), n=st.sampled_from([1, 20, 150]), crowd_only=st.booleans(), imported=st.booleans())
+def test_numpy_path_equals_compiled_kernels(seed, n, crowd_only, imported):
+    # small histories score in numpy (no numba import), large ones in the compiled kernels: the same table;
+    # imported: a binary question resolved to a probability and forecasts of exactly 0 or 1 (every type)
     fs, qs = mixed_history(seed, n)
+    if imported:
+        qs["outcome_value"] = [0.37, np.nan, np.nan, np.nan, np.nan]
+        certain = np.arange(n) % 3 == 0
+        fs.loc[certain, "probability"] = np.where(fs.loc[certain, "probability"].isna(), np.nan, 1.0)
+        fs["probabilities"] = [[1.0] + [0.0] * (len(p) - 1) if c else p
+                               for p, c in zip(fs["probabilities"], certain, strict=True)]  # fmt: skip
     members = {"f0", "f1", "f2"} if crowd_only else None
     a = scoring.score_forecasts(fs, qs, crowd_members=members, engine="numpy")
     b = scoring.score_forecasts(fs, qs, crowd_members=members, engine="compiled")

@@ -57,7 +57,7 @@ def record_evidence_forecasts(
     with write_transaction(db):
         for qid in qids:
             q = get_question(db, qid)
-            if not is_open(db, q, at):
+            if not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
                 continue
             probs = probability_from_links(q, grouped.get(qid, []), at)
             ids = sorted(set(evidence_by_question[qid]))
@@ -81,7 +81,7 @@ def record_model_forecasts(
     out = []
     with write_transaction(db):
         for q in all_questions(db):
-            if not is_open(db, q, at):
+            if not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
                 continue
             qlinks = links.get(q.id, [])
             now_probs = probability_from_links(q, qlinks, at)

@@ -30,10 +30,10 @@ def _check_int(value: int, fld: str, lo: int, hi: int) -> int:
 
 
 def open_questions(db: Database, at: datetime) -> list[Question]:
-    """Questions open at `at` (opened, not closed, not resolved): the ones `posterior --all` updates."""
+    """Questions open at `at` (opened, not closed, not resolved) with a prior: the ones `posterior --all` updates."""
     from forecasts.bayes.record import is_open
 
-    return [q for q in all_questions(db) if is_open(db, q, at)]
+    return [q for q in all_questions(db) if q.has_prior and is_open(db, q, at)]
 
 
 def trust_factors(db: Database, at: datetime, evidence_ids: list[int]) -> tuple[float, dict[int, float]]:
@@ -73,6 +73,8 @@ def run_posteriors(
     at = at or now_utc()
     questions = [get_question(db, qid) for qid in question_ids] if question_ids else open_questions(db, at)
     for q in questions:
+        if not q.has_prior:
+            raise ForecastsError(f"question: {q.id!r} has no prior (imported without one); the model skips it")
         if (res := resolution_state(db, q.id)) is not None:
             raise ForecastsError(
                 f"question: {q.id!r} is resolved ({res['outcome']}, known {res['known_at']}); "
