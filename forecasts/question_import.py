@@ -22,6 +22,7 @@ from forecasts.external import IdMap
 from forecasts.questions import NO_PRIOR, Question, _from_row, _row, all_questions, parse_question
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import check_row
+from forecasts.versions import record_first_versions
 
 QUESTION_COLUMNS = (
     "id", "external_id", "source", "title", "type", "outcomes", "opens_at", "closes_at", "resolves_by",
@@ -129,6 +130,7 @@ def import_questions(
                 f"INSERT INTO questions ({names}) VALUES ({', '.join('?' for _ in cols)})",
                 [tuple(r[c] for c in cols) for r in new],
             )
+            record_first_versions(db, new)  # known from now on, as a synced question is (forecasts.versions)
     return {"kind": "questions", "file": str(path), "imported": len(new), "skipped_existing": len(rows) - len(new)}
 
 

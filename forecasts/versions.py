@@ -48,6 +48,19 @@ def record_version(db: Any, row: dict[str, Any], previous: dict[str, Any] | None
     return {"version": number, "changed": changed}
 
 
+def record_first_versions(db: Any, rows: list[dict[str, Any]]) -> None:
+    """Version 1 of questions new to the database, in one statement (a bulk import of many thousand questions),
+    so they are known from their sync as every synced question is."""
+    from forecasts.forecasters import os_user
+
+    db.conn.executemany(
+        "INSERT INTO question_versions (question_id, version, content_hash, synced_at, content, changed, os_user) "
+        "VALUES (?, 1, ?, ?, ?, '[]', ?)",
+        [(r["id"], r["content_hash"], r["synced_at"], json.dumps(_content(r), sort_keys=True, ensure_ascii=False),
+          os_user()) for r in rows],
+    )  # fmt: skip
+
+
 def rows_as_of(db: Any, known_by: datetime, question_id: str | None = None) -> list[dict[str, Any]]:
     """Question rows (as the questions table holds them) in the version known by `known_by`, ordered by id;
     questions first synced later are left out."""

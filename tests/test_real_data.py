@@ -382,3 +382,13 @@ def test_large_csv_with_a_bad_row_gets_the_per_row_message(qcli, tmp_path: Path,
 def test_json_values_of_the_wrong_type_are_refused_not_crashed(qcli, tmp_path: Path, line: str, message: str) -> None:
     result = qcli("import", str(_write(tmp_path / "f.jsonl", line + "\n")), ok=False)
     assert result.exit_code == 1 and f"f.jsonl:1: {message}" in result.stderr, result.output
+
+
+def test_questions_imported_in_bulk_are_versioned_like_synced_ones(qcli, tmp_path, db) -> None:
+    """Each imported question gets version 1 (known from its import), so as-of reads (score, the report) see it."""
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    imported = [q["id"] for q in qcli.json("questions", "list") if q.get("source")]
+    versions = dict(db.conn.execute("SELECT question_id, version FROM question_versions").fetchall())
+    assert imported and all(versions.get(qid) == 1 for qid in imported)
+    assert qcli.json("score", "--question", imported[0]) == []  # found as of now (unresolved: no rows)
+    assert qcli.json("db", "check")["ok"]
