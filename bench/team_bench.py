@@ -44,7 +44,6 @@ TALKS = ("before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later")
 OUTPUT: list[str] = []  # what the last command printed (stdout + stderr)
 
 
-
 def main_job_steps() -> list[list[str]]:
     """The README's main job as written (its first bash block), minus the venv and install: each
     `.venv/bin/forecasts ...` step, run through the installed script beside this Python."""
@@ -54,6 +53,7 @@ def main_job_steps() -> list[list[str]]:
     block = text.split("```bash\n", 1)[1].split("```", 1)[0]
     steps = [shlex.split(part) for part in block.replace("\\\n", " ").split("&&")]
     return [[CLI, *step[1:]] for step in steps if step and step[0] == ".venv/bin/forecasts"]
+
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     """Run one command to completion and return its wall seconds; a failure stops the bench with its output."""

@@ -48,9 +48,7 @@ class _Report:
             )
 
 
-def check_database(
-    db: Database, integrity: bool = True, migrate: bool = False, values: bool = True
-) -> dict[str, Any]:
+def check_database(db: Database, integrity: bool = True, migrate: bool = False, values: bool = True) -> dict[str, Any]:
     """Run PRAGMA integrity_check first, then (if the file is sound) foreign_key_check, every stored value by the
     input rules (forecasts.validation) and the domain rules; return every problem found. A damaged file is one
     finding per problem SQLite names, never an exception; `migrate` brings a sound file's schema up to date first;

@@ -525,9 +525,7 @@ def _from_row(row: dict) -> Question:
     )  # fmt: skip
 
 
-def all_questions(
-    db: Database, tag: str | None = None, known_by: datetime | None = None
-) -> list[Question]:
+def all_questions(db: Database, tag: str | None = None, known_by: datetime | None = None) -> list[Question]:
     """Every synced question, ordered by id; optionally only those carrying a tag; with `known_by`, each in the
     version synced by then (questions first synced later are left out)."""
     if known_by is not None:

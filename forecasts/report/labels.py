@@ -29,4 +29,4 @@ def meaning(key: str, label: str) -> str:
     """A column's description without its header in front ('Coverage: share of ...' → 'share of ...'), for a
     legend that already names the column."""
     prefix = f"{human(key)}: "
-    return label[len(prefix):] if label.startswith(prefix) else label
+    return label[len(prefix) :] if label.startswith(prefix) else label
