@@ -233,7 +233,7 @@ def questions_new(
 @user_errors
 def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
-    from forecasts.status import question_detail
+    from forecasts.status import question_detail, standing_forecasts
 
     detail = question_detail(db(), question_id)
     if as_json:
@@ -281,8 +281,10 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
             f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} "
             f"({lrs}, r={e['reliability']:.2f}{escape(also)}){mark}"
         )
-    out.print(f"\n[bold]Forecasts[/bold] ({len(detail['forecasts'])})")
-    for f in detail["forecasts"]:
+    standing = standing_forecasts(detail["forecasts"])
+    out.print(f"\n[bold]Standing forecasts[/bold] ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
+              f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
+    for f in standing:
         p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
 

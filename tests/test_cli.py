@@ -133,3 +133,17 @@ def test_a_reader_that_stops_early_gets_no_error(tmp_path) -> None:
     proc.stdout.close()  # the JSON is ~100 kB, more than a pipe holds: the writer meets EPIPE
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and err == "", err
+
+
+def test_questions_show_lists_each_forecasters_standing_forecast_once(cli, make_question) -> None:
+    """The full history is `forecast-list --question`; the question's page shows what stands now."""
+    cli("sync", "--questions", str(make_question("alpha")))
+    cli("forecasters", "add", "al", "bo")
+    for p in ("10%", "20%", "30%"):
+        cli("forecast", "alpha", p, "--by", "al")
+    cli("forecast", "alpha", "40%", "--by", "bo")
+    text = cli("questions", "show", "alpha").stdout
+    shown = text[text.index("Standing forecasts") :]
+    assert "(2 forecasters, 4 forecasts in all" in shown.replace("\n", " ")
+    assert "al: 30.0%" in shown and "bo: 40.0%" in shown and "10.0%" not in shown and "20.0%" not in shown
+    assert len(cli.json("questions", "show", "alpha")["forecasts"]) == 4  # --json keeps the whole history
