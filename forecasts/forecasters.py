@@ -54,9 +54,10 @@ def _registered(db: Any, name: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def known_names(db: Any) -> list[str]:
-    """Every registered forecaster name, sorted."""
-    return [r[0] for r in db.conn.execute("SELECT id FROM forecasters ORDER BY id COLLATE NOCASE, id")]
+def known_names(db: Any, people: bool = False) -> list[str]:
+    """Every registered forecaster name (only people's with `people`: the names --by may take), sorted."""
+    where = " WHERE kind = 'person'" if people else ""
+    return [r[0] for r in db.conn.execute(f"SELECT id FROM forecasters{where} ORDER BY id COLLATE NOCASE, id")]
 
 
 def ensure_forecaster(db: Any, name: str, kind: str = "person") -> str:
@@ -173,7 +174,7 @@ def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bo
             return ""
         raise ForecastsError(
             f'{fld}: who is this? give --by NAME, set FORECASTS_USER, or put user = "NAME" in forecasts.toml; '
-            f"known: {', '.join(known_names(db)) or 'none yet'}"
+            f"known: {', '.join(known_names(db, people=True)) or 'none yet'}"
         )
     check_name(name, fld)
     found = _registered(db, name)
@@ -190,6 +191,6 @@ def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bo
             return ensure_forecaster(db, name, "person")
     raise ForecastsError(
         f"{fld}: {name!r} (from {origin}) is not a registered forecaster; known: "
-        f"{', '.join(known_names(db)) or 'none yet'}; register it with `forecasts forecasters add {name}` "
+        f"{', '.join(known_names(db, people=True)) or 'none yet'}; register it with `forecasts forecasters add {name}` "
         "or pass --new-forecaster"
     )

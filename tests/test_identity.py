@@ -164,3 +164,11 @@ def test_a_person_bound_to_a_login_is_written_only_by_it(qcli, tmp_path, monkeyp
     assert {r["id"]: r["login"] for r in qcli.json("forecasters", "list")}["alice"] == "alice-login"
     assert "login: 'a b'" in qcli("forecasters", "add", "carol", "--login", "a b", ok=False).stderr
     assert "for one person" in qcli("forecasters", "add", "carol", "dave", "--login", "x", ok=False).stderr
+
+
+def test_unknown_by_lists_only_the_names_by_can_take(qcli):
+    qcli("forecasters", "add", "alice")
+    qcli("evidence", "add", "alpha", "--summary", "news", "--lr", "2")  # registers the model, `bayes`
+    assert "bayes" in {r["id"] for r in qcli.json("forecasters", "list")}
+    refused = qcli("forecast", "alpha", "0.3", "--by", "zed", ok=False)
+    assert "known: alice; register it" in refused.stderr  # not the model or an aggregate: --by cannot be them
