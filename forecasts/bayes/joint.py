@@ -22,7 +22,7 @@ MAX_LOADING = 0.95  # |λ| bound: keeps sqrt(1 − λ²) away from 0
 BIG = 50.0  # stands in for ±inf cut points inside the quadrature
 N_NODES = 32  # Gauss–Hermite nodes over F
 INTERVAL = 0.90
-THIN = 4  # Metropolis steps per kept loading draw
+THIN = 4  # sampler steps per kept loading draw (and tuning steps per `tune`)
 
 Condition = tuple[int, np.ndarray]  # (question index, boolean mask over that question's outcomes)
 
@@ -243,18 +243,19 @@ def _nodes() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _set_given_f(cdf: Callable, xp, cuts, mask, lam, nodes):
-    """P(z in the masked outcomes | F = node) for each conditional: (C, J)."""
-    s = xp.sqrt(1.0 - lam**2)[:, None, None]
-    arg = (cuts[:, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
-    cell = cdf(arg[:, 1:, :]) - cdf(arg[:, :-1, :])
-    return (cell * mask[:, :, None]).sum(axis=1)
+    """P(z in the masked outcomes | F = node) for each conditional: (..., C, J) for loadings lam (..., C)."""
+    s = xp.sqrt(1.0 - lam**2)[..., None, None]
+    arg = (cuts[:, :, None] + lam[..., None, None] * nodes[None, None, :]) / s
+    cell = cdf(arg[..., 1:, :]) - cdf(arg[..., :-1, :])
+    return (cell * mask[:, :, None]).sum(axis=-2)
 
 
 def _implied(problem: ConditionalProblem, lam, cdf: Callable, xp):
+    """Implied conditionals (..., C) for loadings lam (..., Q): leading axes are a batch of loading vectors."""
     x, w = _nodes()
-    pa = _set_given_f(cdf, xp, problem.target_cuts, problem.target_mask, lam[problem.target], x)
-    pb = _set_given_f(cdf, xp, problem.given_cuts, problem.given_mask, lam[problem.given], x)
-    return (pa * pb * w[None, :]).sum(axis=1) / problem.given_mass
+    pa = _set_given_f(cdf, xp, problem.target_cuts, problem.target_mask, lam[..., problem.target], x)
+    pb = _set_given_f(cdf, xp, problem.given_cuts, problem.given_mask, lam[..., problem.given], x)
+    return (pa * pb * w).sum(axis=-1) / problem.given_mass
 
 
 def implied_conditionals(problem: ConditionalProblem, loadings: np.ndarray) -> np.ndarray:
@@ -269,9 +270,9 @@ def fit_loadings(
 ) -> dict:
     """Fit the free loadings (|λ| ~ Uniform(0, 0.95), sign from the file; elicited ~ Normal(implied, sd)).
 
-    Sampled on logit(|λ| / 0.95) with its Jacobian; `chains` chains from prior draws, each `tune` adaptive steps
-    then `draws` kept (every THIN-th step). Returns the posterior mean, `keep` thinned draws (for intervals),
-    rank-normalised split R-hat and bulk ESS of each free loading.
+    Sampled (forecasts.bayes.mcmc) on logit(|λ| / 0.95) with its Jacobian: `chains` chains from prior draws,
+    seeded from `seed`, each tuned then keeping `draws` (every THIN-th step). Returns the posterior mean, `keep`
+    thinned draws (for intervals), rank-normalised split R-hat and bulk ESS of each free loading.
     """
     from scipy.special import ndtr
 
@@ -284,20 +285,18 @@ def fit_loadings(
         return {"mean": base, "draws": base[None, :], "rhat": {}, "ess": {}}
     signs = problem.signs[free]
 
-    def loadings(u: np.ndarray) -> np.ndarray:
-        lam = base.copy()
-        lam[free] = signs * MAX_LOADING / (1.0 + np.exp(-u))
-        return lam
-
-    def log_density(u: np.ndarray) -> float:
-        resid = (problem.observed - _implied(problem, loadings(u), ndtr, np)) / problem.sd
+    def log_density(u: np.ndarray) -> np.ndarray:
+        """Log posterior (up to a constant) of a batch u (B, F) of logit(|λ| / MAX_LOADING): (B,)."""
+        lam = np.tile(base, (len(u), 1))
+        lam[:, free] = signs * MAX_LOADING / (1.0 + np.exp(-u))
+        resid = (problem.observed - _implied(problem, lam, ndtr, np)) / problem.sd
         log_jacobian = -np.logaddexp(0.0, u) - np.logaddexp(0.0, -u)  # d s/du ∝ sigmoid(u)·(1 − sigmoid(u))
-        return float(-0.5 * resid @ resid + log_jacobian.sum())
+        return -0.5 * (resid**2).sum(axis=1) + log_jacobian.sum(axis=1)
 
     rng = np.random.default_rng(seed)
     starts = rng.uniform(0.05, 0.95, size=(chains, len(free)))
     samples = np.empty((chains, draws, len(free)))
-    with step(f"fitting the scenario factor loadings (Metropolis, {chains} × {(tune + draws) * THIN} steps)"):
+    with step(f"fitting the scenario factor loadings (Metropolis, {chains} chains × {draws} draws)"):
         for c in range(chains):
             u0 = np.log(starts[c] / (1.0 - starts[c]))
             samples[c], _ = metropolis(log_density, u0, draws, tune * THIN, seed=[seed, c], thin=THIN)

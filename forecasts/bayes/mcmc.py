@@ -1,7 +1,9 @@
-"""A small seeded random-walk Metropolis sampler and its diagnostics (rank-normalised split R-hat, bulk ESS).
+"""A small seeded Metropolis sampler and its diagnostics (rank-normalised split R-hat, bulk ESS), numpy only.
 
 Used for low-dimensional posteriors (the scenario factor loadings) where PyMC's one-time C compile would cost
-far more than the fit itself. Diagnostics follow Vehtari et al. (2021), as ArviZ computes them. Numpy only.
+far more than the fit itself. An adaptive random walk finds the posterior, importance-weighted rounds shape a
+heavy-tailed independence proposal, and independence Metropolis–Hastings with it gives the kept draws (its
+proposals are evaluated in batches). Diagnostics follow Vehtari et al. (2021), as ArviZ computes them.
 """
 
 from __future__ import annotations
@@ -11,49 +13,105 @@ from collections.abc import Callable
 import numpy as np
 
 TARGET_ACCEPT = 0.3
+RESHAPE_AT = (0.2, 0.4, 0.6, 0.8)  # fractions of the tuning steps at which the walk takes the draws' shape
+DF = 4  # degrees of freedom of the independence proposal (tails heavier than the posterior's)
+BATCH = 256  # independence proposals evaluated per call of the log density
+WIDEN = 1.3  # proposal scale over the estimated posterior's: fewer sticky states where the t is too thin
+ROUNDS = 3  # importance-weighted rounds that shape the independence proposal
 
 
 def metropolis(
-    log_density: Callable[[np.ndarray], float],
+    log_density: Callable[[np.ndarray], np.ndarray],
     init: np.ndarray,
     draws: int,
     tune: int,
     seed: int | list[int],
     thin: int = 1,
 ) -> tuple[np.ndarray, float]:
-    """One chain of adaptive random-walk Metropolis from `init`: (draws, D) kept draws and their acceptance rate.
+    """One chain from `init`: (draws, D) kept draws and the acceptance rate of the kept phase.
 
-    Each kept draw is the state after `thin` further steps (so `thin` × `draws` steps after tuning).
-    During `tune` the step scale adapts toward TARGET_ACCEPT (Robbins–Monro on its log) and, from half-way, the
-    proposal takes the shape of the covariance of the tuning draws so far; the kept draws use a fixed proposal.
+    `log_density` maps a batch (B, D) to (B,). Tuning: `tune` steps of a random walk whose step scale adapts
+    toward TARGET_ACCEPT (Robbins–Monro on its log) and which, at RESHAPE_AT, takes the shape of the later half
+    of its draws so far. Its later half gives a first multivariate t proposal (DF, scale WIDEN × their
+    covariance); each of ROUNDS rounds draws `tune` proposals and moves the t to their importance-weighted mean
+    and covariance. The kept phase is `draws` × `thin` independence Metropolis–Hastings steps with that t,
+    keeping every `thin`-th state; its proposals do not depend on the chain's state, so they are evaluated in
+    batches.
     """
     rng = np.random.default_rng(seed)
     x = np.asarray(init, dtype=float).copy()
     dim = len(x)
-    lp = log_density(x)
+    lp = float(log_density(x[None, :])[0])
     log_scale = np.log(2.38 / np.sqrt(dim))
     chol = np.eye(dim) * 0.5
     history = np.empty((tune, dim))
-    out = np.empty((draws, dim))
-    accepted = 0
-    for t in range(tune + draws * thin):
+    reshape = {int(tune * f) for f in RESHAPE_AT}
+    for t in range(tune):
         proposal = x + np.exp(log_scale) * (chol @ rng.standard_normal(dim))
-        lp_new = log_density(proposal)
+        lp_new = float(log_density(proposal[None, :])[0])
         accept = np.log(rng.uniform()) < lp_new - lp
         if accept:
             x, lp = proposal, lp_new
-        if t < tune:
-            log_scale += (float(accept) - TARGET_ACCEPT) / (t + 1) ** 0.6
-            history[t] = x
-            if t + 1 == tune // 2 and t >= 2 * dim:
-                cov = np.atleast_2d(np.cov(history[tune // 4 : t + 1], rowvar=False))
-                chol = np.linalg.cholesky(cov + 1e-8 * np.eye(dim))
-                log_scale = np.log(2.38 / np.sqrt(dim))
-        else:
-            accepted += int(accept)
-            if (t - tune + 1) % thin == 0:
-                out[(t - tune) // thin] = x
-    return out, accepted / max(draws * thin, 1)
+        log_scale += (float(accept) - TARGET_ACCEPT) / (t + 1) ** 0.6
+        history[t] = x
+        if t + 1 in reshape and t >= 4 * dim:
+            chol = _chol(history[(t + 1) // 2 : t + 1])
+            log_scale = np.log(2.38 / np.sqrt(dim))
+    later = history[tune // 2 :]
+    centre, chol = (later.mean(axis=0), _chol(later)) if len(later) > 2 * dim else (x, np.eye(dim))
+    for _ in range(ROUNDS):  # importance-weighted moments of the last proposal's draws shape the next one
+        proposals = _t_draws(rng, centre, WIDEN * chol, tune)
+        log_w = _log_weights(log_density, proposals, centre, WIDEN * chol)
+        w = np.exp(log_w - log_w.max())
+        w = w / w.sum()
+        if 1.0 / np.sum(w**2) < 4 * dim:  # too few effective draws to trust their covariance
+            continue
+        centre = w @ proposals
+        dev = proposals - centre
+        chol = np.linalg.cholesky((dev * w[:, None]).T @ dev + 1e-8 * np.eye(dim))
+    out, x, lp, rate = _independence(log_density, rng, x, lp, centre, WIDEN * chol, draws * thin)
+    return out[thin - 1 :: thin], rate
+
+
+def _t_draws(rng: np.random.Generator, centre: np.ndarray, chol: np.ndarray, n: int) -> np.ndarray:
+    """n draws of the multivariate t (DF) with this centre and scale matrix chol·cholᵀ."""
+    z = rng.standard_normal((n, len(centre)))
+    return centre + (z @ chol.T) / np.sqrt(rng.chisquare(DF, n) / DF)[:, None]
+
+
+def _log_q(v: np.ndarray, centre: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Log density of that t, up to a constant, at the rows of v."""
+    d2 = np.sum(np.linalg.solve(chol, (v - centre).T) ** 2, axis=0)
+    return -0.5 * (DF + len(centre)) * np.log1p(d2 / DF)
+
+
+def _log_weights(log_density, proposals: np.ndarray, centre: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """log target − log proposal of each proposal, the target evaluated in batches of BATCH."""
+    n = len(proposals)
+    lp = np.concatenate([log_density(proposals[i : i + BATCH]) for i in range(0, n, BATCH)] or [np.empty(0)])
+    return lp - _log_q(proposals, centre, chol)
+
+
+def _independence(log_density, rng, x, lp, centre, chol, steps):
+    """`steps` independence Metropolis–Hastings steps with the t proposal: states, last state and log density, rate."""
+    proposals = _t_draws(rng, centre, chol, steps)
+    weights = _log_weights(log_density, proposals, centre, chol)
+    current = lp - float(_log_q(x[None, :], centre, chol)[0])
+    u = np.log(rng.uniform(size=steps))
+    states = np.empty((steps, len(x)))
+    accepted = 0
+    for t in range(steps):
+        if u[t] < weights[t] - current:
+            x, current = proposals[t], weights[t]
+            accepted += 1
+        states[t] = x
+    return states, x, current + float(_log_q(x[None, :], centre, chol)[0]), accepted / max(steps, 1)
+
+
+def _chol(samples: np.ndarray) -> np.ndarray:
+    """Cholesky factor of the samples' covariance (with a small ridge so a stuck walk still gives a proposal)."""
+    cov = np.atleast_2d(np.cov(samples, rowvar=False))
+    return np.linalg.cholesky(cov + (1e-8 + 1e-4 * np.mean(np.diag(cov))) * np.eye(len(cov)))
 
 
 def _split(chains: np.ndarray) -> np.ndarray:
