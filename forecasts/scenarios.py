@@ -25,7 +25,7 @@ DEPENDENCY_FILE = "dependencies.toml"
 DIRECTIONS = ("for", "against")
 SCENARIO_FIELDS = {"id", "title", "description", "exclusive_group", "conditions", "signposts"}
 DEPENDENCY_FIELDS = {"description", "factor", "questions", "anchors", "conditionals"}
-FIT_SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "keep": 100, "version": 1}
+FIT_SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "keep": 100, "version": 2}  # 2: numpy Metropolis
 DRAWS = 20_000
 SIGNPOST_DAYS = 7
 MIN_RESOLVED = 1e-4  # floor on a resolved outcome's pre-resolution probability
@@ -409,7 +409,7 @@ def dependency_hash(deps: Dependencies, bank: dict[str, Question], order: list[s
 
 
 def _fit(deps: Dependencies, bank: dict[str, Question], order: list[str], seed: int) -> dict[str, Any]:
-    """Fit loadings (PyMC) for the questions in `order`; loadings keyed by question id."""
+    """Fit loadings (numpy Metropolis) for the questions in `order`; loadings keyed by question id."""
     from forecasts.bayes.joint import build_problem, fit_loadings
 
     index = {q: i for i, q in enumerate(order)}
@@ -440,7 +440,7 @@ def _fit(deps: Dependencies, bank: dict[str, Question], order: list[str], seed: 
 
 
 def cached_fit(db: Database, deps: Dependencies, bank: dict[str, Question], order: list[str]) -> dict:
-    """The fitted loadings for these inputs: from scenario_runs, else this process, else a new PyMC fit.
+    """The fitted loadings for these inputs: from scenario_runs, else this process, else a new fit.
 
     `fresh` says the database holds no run with them yet (the caller records one, which is the cache).
     """
@@ -615,7 +615,7 @@ def scenario_probabilities(
 ) -> list[dict[str, Any]]:
     """Every scenario's joint-model probability as of known_by (with the independent product, interval, signposts).
 
-    The loading fit is cached by the dependency file's hash (PyMC runs only when it changed); a fresh fit, or
+    The loading fit is cached by the dependency file's hash (the sampler runs only when it changed); a fresh fit, or
     `record=True`, appends a row to scenario_runs.
     """
     ctx = _context(db, root)

@@ -83,3 +83,16 @@ def test_python_dash_m_runs_the_same_command(team: Path) -> None:
     assert f'"id": "{Q}"' in run.stdout
     usage = subprocess.run([sys.executable, "-m", "forecasts", "--help"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 0 and "Usage: forecasts" in usage.stdout
+
+
+def test_weekly_fits_scenarios_without_pymc(tmp_path: Path) -> None:
+    """The README main job's `weekly` on the shipped pack fits the scenario loadings (numpy) with no PyMC compile."""
+    forecasts(tmp_path, "sync", "--questions", str(PACK))
+    forecasts(tmp_path, "evidence", "import", str(PACK / "road-ahead" / "evidence.jsonl"))
+    out = tmp_path / "reports"
+    result = forecasts(tmp_path, "weekly", "--out", str(out), "--questions", str(PACK), profile=True)
+    names = imported(result.stderr)
+    assert "forecasts" in names and "numpy" in names  # the profile saw the job's own imports
+    assert "forecasts.bayes.mcmc" in result.stderr  # the scenario fit ran in this process
+    assert sorted(names & {"pymc", "pytensor", "arviz"}) == []
+    assert "fast-deal" in "".join(p.read_text() for p in out.glob("*.md"))

@@ -282,7 +282,7 @@ def test_same_seed_same_output_different_seed_differs() -> None:
 
 @pytest.fixture(scope="module")
 def recovered() -> tuple[np.ndarray, dict]:
-    """Conditionals generated from known loadings, then fitted with PyMC (few draws)."""
+    """Conditionals generated from known loadings, then fitted by the sampler (few draws)."""
     true = np.array([0.8, 0.6, -0.5, 0.3])
     anchors = [np.array([0.3, 0.7]), np.array([0.5, 0.5]), np.array([0.4, 0.6]), np.array([0.2, 0.3, 0.5])]
     first = [YES, YES, YES, np.array([True, True, False])]
@@ -295,11 +295,40 @@ def recovered() -> tuple[np.ndarray, dict]:
     return true, joint.fit_loadings(joint.build_problem(anchors, conds, signs, free), draws=150, tune=150, seed=1)
 
 
-def test_pymc_fit_recovers_known_loadings(recovered: tuple[np.ndarray, dict]) -> None:
+def test_sampler_recovers_known_loadings(recovered: tuple[np.ndarray, dict]) -> None:
     true, fit = recovered
     np.testing.assert_allclose(fit["mean"], true, atol=0.06)
-    assert all(r < 1.1 for r in fit["rhat"].values())
+    assert all(r < 1.1 for r in fit["rhat"].values()) and all(e > 20 for e in fit["ess"].values())
     assert fit["draws"].shape == (100, 4) and np.all(np.sign(fit["draws"]) == np.sign(true))
+    assert np.all(np.abs(fit["draws"]) < joint.MAX_LOADING)
+
+
+def test_sampler_recovers_a_fitted_loading_beside_a_fixed_one() -> None:
+    """One free loading, one fixed: the free one comes back from conditionals simulated with small sd."""
+    true = np.array([0.7, -0.4])
+    anchors = [np.array([0.3, 0.7]), np.array([0.6, 0.4])]
+    conds = [(0, YES, 1, m, 0.5, 0.01) for m in (YES, ~YES)] + [(1, YES, 0, m, 0.5, 0.01) for m in (YES, ~YES)]
+    signs, fixed = [1.0, -1.0], [np.nan, -0.4]
+    observed = joint.implied_conditionals(joint.build_problem(anchors, conds, signs, fixed), true)
+    conds = [c[:4] + (float(o), 0.01) for c, o in zip(conds, observed, strict=True)]
+    fit = joint.fit_loadings(joint.build_problem(anchors, conds, signs, fixed), seed=3)
+    assert abs(fit["mean"][0] - 0.7) < 0.03 and fit["mean"][1] == -0.4 and set(fit["rhat"]) == {0}
+    lo, hi = np.quantile(fit["draws"][:, 0], [0.02, 0.98])
+    assert lo < 0.7 < hi and hi - lo < 0.2
+
+
+def test_sampler_same_seed_same_draws() -> None:
+    true = np.array([0.6, 0.5])
+    anchors = [np.array([0.4, 0.6]), np.array([0.5, 0.5])]
+    conds = [(0, YES, 1, YES, 0.5, 0.05), (1, YES, 0, ~YES, 0.5, 0.05)]
+    observed = joint.implied_conditionals(joint.build_problem(anchors, conds, [1, 1], [np.nan] * 2), true)
+    conds = [c[:4] + (float(o), 0.05) for c, o in zip(conds, observed, strict=True)]
+    problem = joint.build_problem(anchors, conds, [1, 1], [np.nan] * 2)
+    a, b = (joint.fit_loadings(problem, draws=100, tune=100, seed=5) for _ in range(2))
+    np.testing.assert_array_equal(a["draws"], b["draws"])
+    assert a["rhat"] == b["rhat"] and a["ess"] == b["ess"]
+    other = joint.fit_loadings(problem, draws=100, tune=100, seed=6)
+    assert not np.array_equal(a["draws"], other["draws"])
 
 
 def test_fixed_loadings_need_no_fit() -> None:
@@ -391,7 +420,7 @@ def test_cli_scenarios_json_on_shipped_pack(pack_cli, questions_dir: Path, db_pa
     assert abs(fast["probability"] - fast["exact_probability"]) < 0.01
     table = pack_cli("scenarios", "--questions", str(questions_dir)).stdout
     assert "(joint)" in table and "fast-deal" in table  # the header "P (joint)" wraps at its space
-    # a second process reuses the stored fit and never imports pymc
+    # a second process reuses the stored fit (and no process imports pymc)
     code = (
         "import sys; from pathlib import Path; from forecasts.db import connect; "
         "from forecasts.scenarios import scenario_probabilities; from forecasts.timeutil import now_utc; "

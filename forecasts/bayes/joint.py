@@ -4,26 +4,25 @@ Each question q has a latent z_q = −λ_q·F + sqrt(1 − λ_q²)·ε_q with F,
 and corr(z_i, z_j) = λ_i·λ_j. Outcome k of q (in file order; binary: yes, no) happens when t_k <= z_q < t_{k+1},
 with cut points t from the question's marginal probabilities: the joint reproduces every marginal by construction.
 A positive loading means a high settlement factor F makes the first outcome (yes, or the earliest bin) likelier.
-Loadings are fitted with PyMC to elicited conditional probabilities (Gauss–Hermite quadrature over F); scenario
-probabilities are seeded, vectorised Monte Carlo shares of joint draws. Pure maths: no database here.
+Loadings are fitted by a seeded numpy Metropolis sampler to elicited conditional probabilities (Gauss–Hermite
+quadrature over F); scenario probabilities are seeded, vectorised Monte Carlo shares of joint draws.
+Pure maths: no database here.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-
-from forecasts.bayes.quiet import quiet_pymc
-from forecasts.progress import pymc_step
 
 MAX_LOADING = 0.95  # |λ| bound: keeps sqrt(1 − λ²) away from 0
 BIG = 50.0  # stands in for ±inf cut points inside the quadrature
 N_NODES = 32  # Gauss–Hermite nodes over F
 INTERVAL = 0.90
+THIN = 4  # sampler steps per kept loading draw (and tuning steps per `tune`)
 
 Condition = tuple[int, np.ndarray]  # (question index, boolean mask over that question's outcomes)
 
@@ -198,9 +197,6 @@ class ConditionalProblem:
     fixed: np.ndarray  # (Q,) given loading, NaN where it is to be fitted
 
 
-_ARRAYS = ("target_cuts", "target_mask", "given_cuts", "given_mask", "given_mass", "observed", "sd")
-
-
 def _padded(cuts: np.ndarray, mask: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     c = np.clip(cuts, -BIG, BIG)
     pad = width - (len(c) - 1)
@@ -237,24 +233,29 @@ def build_problem(
     )
 
 
+@functools.cache
 def _nodes() -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and weights over F (cached, read-only: the sampler evaluates thousands of fits)."""
     x, w = np.polynomial.hermite_e.hermegauss(N_NODES)
-    return x, w / w.sum()
+    w = w / w.sum()
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
 
 
 def _set_given_f(cdf: Callable, xp, cuts, mask, lam, nodes):
-    """P(z in the masked outcomes | F = node) for each conditional: (C, J)."""
-    s = xp.sqrt(1.0 - lam**2)[:, None, None]
-    arg = (cuts[:, :, None] + lam[:, None, None] * nodes[None, None, :]) / s
-    cell = cdf(arg[:, 1:, :]) - cdf(arg[:, :-1, :])
-    return (cell * mask[:, :, None]).sum(axis=1)
+    """P(z in the masked outcomes | F = node) for each conditional: (..., C, J) for loadings lam (..., C)."""
+    s = xp.sqrt(1.0 - lam**2)[..., None, None]
+    arg = (cuts[:, :, None] + lam[..., None, None] * nodes[None, None, :]) / s
+    cell = cdf(arg[..., 1:, :]) - cdf(arg[..., :-1, :])
+    return (cell * mask[:, :, None]).sum(axis=-2)
 
 
 def _implied(problem: ConditionalProblem, lam, cdf: Callable, xp):
+    """Implied conditionals (..., C) for loadings lam (..., Q): leading axes are a batch of loading vectors."""
     x, w = _nodes()
-    pa = _set_given_f(cdf, xp, problem.target_cuts, problem.target_mask, lam[problem.target], x)
-    pb = _set_given_f(cdf, xp, problem.given_cuts, problem.given_mask, lam[problem.given], x)
-    return (pa * pb * w[None, :]).sum(axis=1) / problem.given_mass
+    pa = _set_given_f(cdf, xp, problem.target_cuts, problem.target_mask, lam[..., problem.target], x)
+    pb = _set_given_f(cdf, xp, problem.given_cuts, problem.given_mask, lam[..., problem.given], x)
+    return (pa * pb * w).sum(axis=-1) / problem.given_mass
 
 
 def implied_conditionals(problem: ConditionalProblem, loadings: np.ndarray) -> np.ndarray:
@@ -267,45 +268,47 @@ def implied_conditionals(problem: ConditionalProblem, loadings: np.ndarray) -> n
 def fit_loadings(
     problem: ConditionalProblem, draws: int = 300, tune: int = 300, chains: int = 2, seed: int = 0, keep: int = 100
 ) -> dict:
-    """Fit the free loadings with PyMC (|λ| ~ Uniform(0, 0.95), sign from the file; elicited ~ Normal(implied, sd)).
+    """Fit the free loadings (|λ| ~ Uniform(0, 0.95), sign from the file; elicited ~ Normal(implied, sd)).
 
-    Returns the posterior mean, `keep` thinned draws (for intervals), R-hat and ESS of each free loading.
+    Sampled (forecasts.bayes.mcmc) on logit(|λ| / 0.95) with its Jacobian: `chains` chains from prior draws,
+    seeded from `seed`, each tuned then keeping `draws` (every THIN-th step). Returns the posterior mean, `keep`
+    thinned draws (for intervals), rank-normalised split R-hat and bulk ESS of each free loading.
     """
+    from scipy.special import ndtr
+
+    from forecasts.bayes.mcmc import ess_bulk, metropolis, rhat
+    from forecasts.progress import step
+
     free = np.flatnonzero(np.isnan(problem.fixed))
     base = np.nan_to_num(problem.fixed, nan=0.0)
     if len(free) == 0 or len(problem.observed) == 0:
         return {"mean": base, "draws": base[None, :], "rhat": {}, "ess": {}}
-    quiet_pymc()
-    import arviz as az
-    import pymc as pm
-    import pytensor.tensor as pt
+    signs = problem.signs[free]
 
-    def cdf(v):
-        return 0.5 * pt.erfc(-v / np.sqrt(2.0))
+    def log_density(u: np.ndarray) -> np.ndarray:
+        """Log posterior (up to a constant) of a batch u (B, F) of logit(|λ| / MAX_LOADING): (B,)."""
+        lam = np.tile(base, (len(u), 1))
+        lam[:, free] = signs * MAX_LOADING / (1.0 + np.exp(-u))
+        resid = (problem.observed - _implied(problem, lam, ndtr, np)) / problem.sd
+        log_jacobian = -np.logaddexp(0.0, u) - np.logaddexp(0.0, -u)  # d s/du ∝ sigmoid(u)·(1 − sigmoid(u))
+        return -0.5 * (resid**2).sum(axis=1) + log_jacobian.sum(axis=1)
 
-    with pm.Model():
-        # Every input is pm.Data, not a constant: the compiled graph then depends only on the structure, so
-        # PyTensor's on-disk cache serves later fits of other dependency files without recompiling.
-        data = {k: pm.Data(k, getattr(problem, k)) for k in ("target", "given", *_ARRAYS)}
-        sym = SimpleNamespace(**data)
-        strength = pm.Uniform("strength", 0.0, MAX_LOADING, shape=len(free))
-        free_idx, free_signs = pm.Data("free", free), pm.Data("free_signs", problem.signs[free])
-        lam = pt.set_subtensor(pm.Data("base", base)[free_idx], free_signs * strength)
-        implied = _implied(sym, lam, cdf, pt)
-        pm.Normal("elicited", mu=implied, sigma=data["sd"], observed=data["observed"])
-        with pymc_step(f"fitting the scenario factor loadings (PyMC, {chains} × {tune + draws} steps)"):
-            idata = pm.sample(
-                draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, progressbar=False,
-                compute_convergence_checks=False,
-            )  # fmt: skip
-    post = idata.posterior["strength"].values.reshape(-1, len(free))
-    all_draws = np.tile(base, (len(post), 1))
-    all_draws[:, free] = problem.signs[free] * post
+    rng = np.random.default_rng(seed)
+    starts = rng.uniform(0.05, 0.95, size=(chains, len(free)))
+    samples = np.empty((chains, draws, len(free)))
+    with step(f"fitting the scenario factor loadings (Metropolis, {chains} chains × {draws} draws)"):
+        for c in range(chains):
+            u0 = np.log(starts[c] / (1.0 - starts[c]))
+            samples[c], _ = metropolis(log_density, u0, draws, tune * THIN, seed=[seed, c], thin=THIN)
+    strength = MAX_LOADING / (1.0 + np.exp(-samples))  # (chains, draws, F)
+    all_draws = np.tile(base, (chains * draws, 1))
+    all_draws[:, free] = signs * strength.reshape(-1, len(free))
     pick = np.linspace(0, len(all_draws) - 1, min(keep, len(all_draws))).astype(int)
-    summary = az.summary(idata, var_names=["strength"], kind="diagnostics")
+    mean = base.copy()  # fixed loadings exactly as given
+    mean[free] = all_draws[:, free].mean(axis=0)
     return {
-        "mean": all_draws.mean(axis=0),
+        "mean": mean,
         "draws": all_draws[pick],
-        "rhat": {int(q): float(r) for q, r in zip(free, summary["r_hat"], strict=True)},
-        "ess": {int(q): float(e) for q, e in zip(free, summary["ess_bulk"], strict=True)},
+        "rhat": {int(q): rhat(strength[:, :, i]) for i, q in enumerate(free)},
+        "ess": {int(q): ess_bulk(strength[:, :, i]) for i, q in enumerate(free)},
     }
