@@ -663,18 +663,6 @@ def num(x: float | None, digits: int = 4) -> str:
     return fixed(x, digits)
 
 
-def score_grid(title: str, ids: list[str], scores: list[str]):
-    """A table of id columns (never wrapped or cut) and score columns whose worded headers wrap at spaces."""
-    from rich.table import Table
-
-    table = Table(title=title, caption=SCORE_CAPTION, box=None, padding=(0, 1, 0, 0))
-    for col in ids:
-        table.add_column(col, no_wrap=True)
-    for col in scores:
-        table.add_column(col, justify="right", min_width=max(len(word) for word in col.split()))
-    return table
-
-
 TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeat: any of them).")]
 
 

@@ -434,6 +434,24 @@ HOSTILE_VALUES = (
 TABLES = ("questions", "forecasters", "evidence", "evidence_links", "evidence_retractions", "forecasts", "resolutions")
 
 
+def _restored_refused_or_clean(work: Path, path: str, case: tuple) -> None:
+    """Restore work/dump into a fresh database: refused in one line naming the dump with nothing written, or
+    taken and `db check` then finds nothing wrong. Counts the outcome under `path`."""
+    fresh = work / "fresh.db"
+    connect(fresh).close()
+    before = dump(fresh)
+    try:
+        import_data(connect(fresh), work / "dump")
+    except ForecastsError as exc:
+        TRIED[(path, "refused")] += 1
+        assert f"{work / 'dump'}" in str(exc) and "\n" not in str(exc)
+        assert dump(fresh) == before
+        return
+    TRIED[(path, "accepted, db check ok")] += 1
+    report = check_database(connect(fresh))
+    assert report["ok"], (*case, report["errors"][:3])
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from(TABLES), seed=st.integers(0, 10**6), value=HOSTILE_VALUES)
 def test_restore_property_refused_or_clean(env, tmp_path_factory, table: str, seed: int, value) -> None:
@@ -447,19 +465,7 @@ def test_restore_property_refused_or_clean(env, tmp_path_factory, table: str, se
     pick = json.loads(rng.choice(rows))
     key = pick.get("id")
     _mutate_export(src, work / "dump", "jsonl", table, key, field, value)
-    fresh = work / "fresh.db"
-    connect(fresh).close()
-    before = dump(fresh)
-    try:
-        import_data(connect(fresh), work / "dump")
-    except ForecastsError as exc:
-        TRIED[("restore (property)", "refused")] += 1
-        assert f"{work / 'dump'}" in str(exc) and "\n" not in str(exc)
-        assert dump(fresh) == before
-        return
-    TRIED[("restore (property)", "accepted, db check ok")] += 1
-    report = check_database(connect(fresh))
-    assert report["ok"], (table, field, value, report["errors"][:3])
+    _restored_refused_or_clean(work, "restore (property)", (table, field, value))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -679,19 +685,7 @@ def test_restore_csv_property_refused_or_clean(env, tmp_path_factory, table: str
     rng = random.Random(seed)
     field = rng.choice(list(rows[0]))
     _mutate_export(src, work / "dump", "csv", table, rng.choice(rows).get("id"), field, value)
-    fresh = work / "fresh.db"
-    connect(fresh).close()
-    before = dump(fresh)
-    try:
-        import_data(connect(fresh), work / "dump")
-    except ForecastsError as exc:
-        TRIED[("restore CSV (property)", "refused")] += 1
-        assert f"{work / 'dump'}" in str(exc) and "\n" not in str(exc)
-        assert dump(fresh) == before
-        return
-    TRIED[("restore CSV (property)", "accepted, db check ok")] += 1
-    report = check_database(connect(fresh))
-    assert report["ok"], (table, field, value, report["errors"][:3])
+    _restored_refused_or_clean(work, "restore CSV (property)", (table, field, value))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
