@@ -8,8 +8,8 @@ the INSTALLED console script (the `forecasts` beside this Python) as a whole pro
 --runs runs after one warm-up, each run paired with a run of its floor (A B A B ...), so a ratio holds
 while a shared machine's speed drifts. Floors: `python -c "import typer, sqlite3"` for interactive
 commands; `python -c "import typer, sqlite3, pandas"` for score and leaderboard; `python -c "import
-pymc"` for posterior, scenarios, skill and the README main job. "cold" runs get a fresh, empty PyTensor
-compile directory and numba cache (a first run after an install); the cold main job is the README's
+pymc"` for posterior, scenarios, skill and the README main job. "cold" runs get fresh, empty PyTensor
+caches (C and numba) and numba cache (a first run after an install); the cold main job is the README's
 main job as written there (sync, resolutions, evidence, reconstruct, weekly) in a fresh folder. Prints a
 markdown table (for the README).
 """
@@ -67,10 +67,11 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def cold_env(env: dict[str, str], scratch: Path) -> dict[str, str]:
-    """The environment of a first run after an install: empty PyTensor compile directory and numba cache."""
+    """The environment of a first run after an install: empty PyTensor caches (its C compile directory and its
+    numba cache both live under base_compiledir) and an empty numba cache."""
     cache = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
     return env | {
-        "PYTENSOR_FLAGS": f"compiledir={cache / 'pytensor'}",
+        "PYTENSOR_FLAGS": f"base_compiledir={cache / 'pytensor'}",
         "NUMBA_CACHE_DIR": str(cache / "numba"),
         "XDG_CACHE_HOME": str(cache / "xdg"),  # per-user caches too (ArviZ's once-a-day notice lives there)
     }

@@ -73,8 +73,8 @@ def pymc_step(label: str) -> Iterator[None]:
     if _state["show"] and not _state["announced"] and pytensor_cache_is_cold():
         _state["announced"] = True
         note(
-            "First run after an install: PyTensor compiles the model to C once (a minute or two on a slow machine); "
-            "later runs reuse the compiled code."
+            "First run after an install: PyTensor compiles the model once (10-20 s here, longer on a slow "
+            "machine); later runs load it from its cache."
         )
     with step(label):
         yield
@@ -89,13 +89,19 @@ def _console() -> Any:
 
 
 def pytensor_cache_is_cold() -> bool:
-    """True when PyTensor's compile directory holds no compiled modules yet (the first run after an install)."""
+    """True when PyTensor has compiled nothing yet: no numba functions in its cache and no C modules in its compile
+    directory (the first run after an install; our models compile to numba, or to C where noted)."""
     from pytensor import config
 
-    root = config.compiledir
+    return not _has_entries(config.base_compiledir / "numba", ".nbi") and not _has_entries(
+        config.compiledir, "tmp", prefix=True
+    )
+
+
+def _has_entries(folder: Any, marker: str, prefix: bool = False) -> bool:
+    """Whether `folder` holds an entry whose name ends with (or, with prefix, starts with) `marker`."""
     try:
-        return not any(os.scandir(root)) or not any(
-            e.is_dir() and e.name.startswith("tmp") for e in os.scandir(root) if e.is_dir()
-        )
+        with os.scandir(folder) as entries:
+            return any(e.name.startswith(marker) if prefix else e.name.endswith(marker) for e in entries)
     except OSError:
-        return True
+        return False

@@ -18,8 +18,10 @@ P(event by T) has the Beta's variance as well as its mean (matched_hazard_shape)
 as informative on the hazard as it is on π0.
 
 Speed: questions are sampled together in one vectorised model whose inputs are pm.Data padded to size
-buckets (questions and links to powers of two, at least 8 links), so a model and its NUTS step are
-compiled once per bucket per process and reused with new data. pymc/arviz are imported inside functions.
+buckets (questions and links to powers of two, at least 8 links; binary models hold only the kinds of base
+probability present), so a model's log density is compiled once per bucket per process and reused with new data.
+Sampling is nutpie's NUTS on that density compiled by PyTensor's numba backend, whose disk cache makes a later
+process skip the compile (forecasts.bayes.nutpie_sampler). pymc/arviz are imported inside functions.
 Questions sampled together share the NUTS step size, so a fixed seed reproduces a result for the same batch
 (`posterior Q` twice), not across batches (`posterior Q` vs `posterior --all`). Diagnostics (R-hat max, ESS min
 of bulk and tail) cover each question's P, its prior parameter and its total evidence shift; divergences are
@@ -39,14 +41,14 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.fastpath import EPS, bin_remaining_fractions, evidence_log_likelihood
-from forecasts.bayes.quiet import quiet_pymc
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question
 from forecasts.timeutil import days_between, to_iso
 
 INTERVAL = 0.90
 INTERVAL_KIND = "90% equal-tailed"
-METHOD = "pymc-nuts"
+METHOD = "pymc-nutpie"  # the PyMC model, sampled by nutpie (forecasts.bayes.nutpie_sampler)
+TARGET_ACCEPT = 0.9
 DEFAULT_HAZARD_SHAPE = 2.0
 MIN_LINK_BUCKET = 8
 FIXED, BETA, GAMMA = 0, 1, 2  # how a binary question's base probability is modelled
@@ -215,12 +217,16 @@ def categorical_inputs(
 _CACHE: dict[tuple, Any] = {}
 
 
-def _binary_model(nq: int, nl: int):
-    """The vectorised binary model for nq questions × nl links (all inputs are pm.Data)."""
+def _binary_model(nq: int, nl: int, modes: tuple[int, ...] = (FIXED, BETA, GAMMA)):
+    """The vectorised binary model for nq questions × nl links (all inputs are pm.Data).
+
+    `modes`: the kinds of base probability present in the batch; π0 and λ (and their terms) exist only when some
+    question needs them, so a batch of deadline questions compiles a smaller graph (a shorter first-run compile).
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
-    with pm.Model() as model:
+    with pm.Model(check_bounds=False) as model:  # inputs are validated before; no parameter checks to compile
         d = {
             name: pm.Data(name, np.ones(shape))
             for name, shape in [
@@ -229,18 +235,24 @@ def _binary_model(nq: int, nl: int):
                 ("mu", (nq, nl)), ("sd", (nq, nl)), ("r", (nq, nl)),
             ]
         }  # fmt: skip
-        pi0 = pm.Beta("pi0", alpha=d["a"], beta=d["b"], shape=nq)
-        lam = pm.Gamma("lam", alpha=d["k"], beta=d["beta"], shape=nq)
         z = pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
-        gamma = pt.eq(d["mode"], GAMMA)
-        # Reference-class data on π0 (Binomial kernel) and the event-free exposure on λ (right-censoring).
-        pm.Potential(
-            "base_rate", pt.sum(d["successes"] * pt.log(pi0) + (d["trials"] - d["successes"]) * pt.log1p(-pi0))
-        )
-        pm.Potential("censored", -pt.sum(pt.switch(gamma, lam * d["exposure"], 0.0)))
+        base = d["p_fixed"]
+        if GAMMA in modes:
+            lam = pm.Gamma("lam", alpha=d["k"], beta=d["beta"], shape=nq)
+            gamma = pt.eq(d["mode"], GAMMA)
+            # The event-free exposure is right-censored data on λ.
+            pm.Potential("censored", -pt.sum(pt.switch(gamma, lam * d["exposure"], 0.0)))
+            base = pt.switch(gamma, -pt.expm1(-lam * d["window"]), base)
+        if BETA in modes:
+            pi0 = pm.Beta("pi0", alpha=d["a"], beta=d["b"], shape=nq)
+            # Reference-class data on π0 (Binomial kernel).
+            pm.Potential(
+                "base_rate",
+                pt.sum(d["successes"] * pt.log(pi0) + (d["trials"] - d["successes"]) * pt.log1p(-pi0)),
+            )
+            base = pt.switch(pt.eq(d["mode"], BETA), pi0, base)
         # The evidence is data on the base probability too: P(E | base, S) ∝ base·e^S + 1 − base. Divided by its
         # average over the prior of the base, so the ln LR noise keeps its stated distribution (fastpath docstring).
-        base = pt.switch(pt.eq(d["mode"], BETA), pi0, pt.switch(gamma, -pt.expm1(-lam * d["window"]), d["p_fixed"]))
         shift = pt.sum(d["r"] * (d["mu"] + d["sd"] * z), axis=1)
         lik = evidence_log_likelihood(pt, base, shift) - evidence_log_likelihood(pt, d["prior_mean"], shift)
         pm.Potential("evidence", pt.sum(lik))
@@ -252,7 +264,7 @@ def _categorical_model(nq: int, nl: int, nk: int):
     import pymc as pm
     import pytensor.tensor as pt
 
-    with pm.Model() as model:
+    with pm.Model(check_bounds=False) as model:  # inputs are validated before; no parameter checks to compile
         alpha = pm.Data("alpha", np.ones((nq, nk)))
         mask = pm.Data("mask", np.ones((nq, nk)))
         log_frac = pm.Data("log_frac", np.zeros((nq, nk)))  # ln of each bin's share still ahead
@@ -272,39 +284,31 @@ def _categorical_model(nq: int, nl: int, nk: int):
     return model
 
 
-def _compiled(key: tuple):
-    """(model, NUTS step, its initial sampling state) for a bucket, built on first use and then reused."""
+def _compiled(key: tuple, start: dict[str, np.ndarray]):
+    """The bucket's model and its compiled density, built on first use in a process and then reused."""
     if key not in _CACHE:
-        quiet_pymc()
-        import pymc as pm
-        from pymc.blocking import DictToArrayBijection
-        from pymc.step_methods.hmc import quadpotential
+        from forecasts.bayes.nutpie_sampler import compile_density
 
-        model = _binary_model(*key[1:]) if key[0] == "binary" else _categorical_model(*key[1:])
-        with model:
-            mean = DictToArrayBijection.map(model.initial_point()).data
-            potential = quadpotential.QuadPotentialDiagAdapt(len(mean), mean, np.ones_like(mean), 10, rng=0)
-            step = pm.NUTS(potential=potential, target_accept=0.9)
-        _CACHE[key] = (model, step, step.sampling_state)
+        if key[0] == "binary":
+            _CACHE[key] = compile_density(_binary_model(*key[1:]), start)
+        else:  # its numba graph differs between processes (logsumexp's gradient), so numba's cache never hits: C
+            _CACHE[key] = compile_density(_categorical_model(*key[1:]), start, mode=None)
     return _CACHE[key]
 
 
-def _sample(key: tuple, data: dict[str, np.ndarray], draws: int, tune: int, chains: int, seed: int, on_draw=None):
-    """Set the bucket model's data, reset its sampler and draw; returns the InferenceData."""
+def _sample(key: tuple, data: dict[str, np.ndarray], start: dict[str, np.ndarray], draws: int, tune: int,
+            chains: int, seed: int, on_draw=None):  # fmt: skip
+    """Set the bucket model's data and draw with nutpie (forecasts.bayes.nutpie_sampler); returns its Sampled."""
     import pymc as pm
 
+    from forecasts.bayes import nutpie_sampler
     from forecasts.progress import pymc_step
 
     with pymc_step(f"PyMC posterior: {'compiling, ' if key not in _CACHE else ''}{chains} × {tune + draws} steps"):
-        model, step, state0 = _compiled(key)
-        step.sampling_state = state0  # identical start for identical seeds, whatever ran before
-        with model:
+        density = _compiled(key, start)
+        with density.model:
             pm.set_data(data)
-            return pm.sample(
-                draws=draws, tune=tune, chains=chains, cores=1, step=step, random_seed=seed,
-                progressbar=False, compute_convergence_checks=False, return_inferencedata=True,
-                callback=None if on_draw is None else (lambda trace, draw: on_draw()),
-            )  # fmt: skip
+        return nutpie_sampler.sample(density, start, draws, tune, chains, seed, TARGET_ACCEPT, on_draw)
 
 
 def _padded(x: np.ndarray, nq: int, nl: int | None = None, fill: float = 0.0) -> np.ndarray:
@@ -312,11 +316,6 @@ def _padded(x: np.ndarray, nq: int, nl: int | None = None, fill: float = 0.0) ->
     out = np.full(shape, fill, dtype=float)
     out[tuple(slice(0, s) for s in x.shape)] = x
     return out
-
-
-def _stack(idata: Any, name: str) -> np.ndarray:
-    """(chains, draws, ...) array of one variable."""
-    return np.asarray(idata.posterior[name].values)
 
 
 # --- draws of the quantities of interest (pure numpy) -------------------------------------------------------
@@ -388,8 +387,10 @@ def sample_binary(
 ) -> dict[str, Any]:
     """Sample a binary batch; returns draws (flattened over chains) and per-question diagnostics."""
     nq, nl = bucket(inp.n), bucket(inp.mu.shape[1], MIN_LINK_BUCKET)
+    modes = tuple(sorted({int(m) for m in inp.mode}))
+    fill_mode = float(modes[0])  # padding rows take a mode already present, so they add no model terms
     data = {
-        "mode": _padded(inp.mode.astype(float), nq), "p_fixed": _padded(inp.p_fixed, nq, fill=0.5),
+        "mode": _padded(inp.mode.astype(float), nq, fill=fill_mode), "p_fixed": _padded(inp.p_fixed, nq, fill=0.5),
         "a": _padded(inp.a, nq, fill=1.0), "b": _padded(inp.b, nq, fill=1.0),
         "successes": _padded(inp.successes, nq), "trials": _padded(inp.trials, nq),
         "k": _padded(inp.k, nq, fill=1.0), "beta": _padded(inp.beta, nq, fill=1.0),
@@ -397,8 +398,15 @@ def sample_binary(
         "prior_mean": _padded(inp.prior_mean, nq, fill=0.5),
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
-    idata = _sample(("binary", nq, nl), data, draws, tune, chains, seed, on_draw)
-    pi0, lam, z = (_stack(idata, v) for v in ("pi0", "lam", "z"))
+    start = {  # each variable's prior mean (PyMC's default start), jittered per chain by the sampler
+        "z": np.zeros((nq, nl)),
+        "pi0": data["a"] / (data["a"] + data["b"]),
+        "lam": data["k"] / data["beta"],
+    }
+    sampled = _sample(("binary", nq, nl, modes), data, start, draws, tune, chains, seed, on_draw)
+    z = sampled.draws["z"]
+    absent = np.full(z.shape[:3], 0.5)  # a variable the batch's model does not have (no question of its kind)
+    pi0, lam = sampled.draws.get("pi0", absent), sampled.draws.get("lam", absent)
     d = binary_draws(inp, pi0, lam, z)
     q = inp.n
     # Diagnose what each question's answer depends on: P(yes), its prior parameter, its total evidence shift.
@@ -407,7 +415,7 @@ def sample_binary(
     rhat, ess = _diagnostics(arrays, keep)
     flat = {k: v.reshape(v.shape[0] * v.shape[1], *v.shape[2:]) for k, v in d.items()}
     flat["lam"] = lam.reshape(-1, lam.shape[-1])[:, :q]
-    return {"draws": flat, "rhat": rhat, "ess": ess, "divergences": int(idata.sample_stats["diverging"].values.sum())}
+    return {"draws": flat, "rhat": rhat, "ess": ess, "divergences": sampled.divergences}
 
 
 def sample_categorical(
@@ -422,8 +430,9 @@ def sample_categorical(
         "log_frac": _padded(np.log(np.maximum(inp.frac, 1e-300)), nq), "onehot": onehot,
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
-    idata = _sample(("categorical", nq, nl, nk), data, draws, tune, chains, seed, on_draw)
-    theta, z = _stack(idata, "theta"), _stack(idata, "z")
+    start = {"theta": data["alpha"] / data["alpha"].sum(1, keepdims=True), "z": np.zeros((nq, nl))}
+    sampled = _sample(("categorical", nq, nl, nk), data, start, draws, tune, chains, seed, on_draw)
+    theta, z = sampled.draws["theta"], sampled.draws["z"]
     d = categorical_draws(inp, theta, z)
     shift = np.einsum("...ql,qlk->...qk", d["contrib"], d["onehot"])  # each outcome's total evidence shift
     arrays = np.concatenate([d["p"], shift], -1)
@@ -432,7 +441,7 @@ def sample_categorical(
     rhat, ess = _diagnostics(arrays, keep)
     flat = {k: v.reshape(v.shape[0] * v.shape[1], *v.shape[2:]) for k, v in d.items() if k != "onehot"}
     flat["onehot"] = d["onehot"]
-    return {"draws": flat, "rhat": rhat, "ess": ess, "divergences": int(idata.sample_stats["diverging"].values.sum())}
+    return {"draws": flat, "rhat": rhat, "ess": ess, "divergences": sampled.divergences}
 
 
 def _summary(samples: np.ndarray, outcomes: Sequence[str]) -> dict[str, dict[str, float]]:

@@ -1,0 +1,93 @@
+"""nutpie on PyTensor-compiled PyMC densities: PyMC's transforms inverted right, a closed form recovered, the same
+seed giving the same draws, and the binary models' numba graphs identical from one process to the next (else the
+disk cache that makes later runs fast would never hit)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from forecasts.bayes import nutpie_sampler
+
+GRAPH_KEY = """
+import hashlib, sys, warnings
+warnings.filterwarnings("ignore")
+import numpy as np
+from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+from forecasts.bayes.model import _binary_model
+from forecasts.bayes.nutpie_sampler import compile_density
+nq, nl = 4, 8
+for modes in [(2,), (0, 1), (0, 1, 2)]:
+    start = {"z": np.zeros((nq, nl)), "pi0": np.full(nq, 0.5), "lam": np.ones(nq)}
+    graph = compile_density(_binary_model(nq, nl, modes), start).function._pytensor_function.maker.fgraph
+    keys = "".join(str(numba_funcify_and_cache_key(n.op, node=n)[1]) for n in graph.toposort())
+    print(modes, hashlib.sha256(keys.encode()).hexdigest())
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("log", np.array([0.2, 3.0])), ("logodds", np.array([0.01, 0.5, 0.97])), ("simplex", np.array([[0.2, 0.3, 0.5]]))],
+)
+def test_numpy_transforms_equal_pymcs(name: str, value: np.ndarray) -> None:
+    from pymc.distributions import transforms
+
+    transform = {"log": transforms.log, "logodds": transforms.logodds, "simplex": transforms.simplex}[name]
+    forward, backward = nutpie_sampler.TRANSFORMS[name]
+    assert forward(value) == pytest.approx(transform.forward(value).eval(), abs=1e-12)
+    x = forward(value)
+    assert backward(x) == pytest.approx(transform.backward(x).eval(), abs=1e-12)
+    assert backward(x) == pytest.approx(value, abs=1e-12)
+
+
+def _beta_binomial_model():
+    import pymc as pm
+
+    with pm.Model(check_bounds=False) as model:
+        p = pm.Beta("p", 2.0, 3.0)
+        pm.Potential("data", 7 * pm.math.log(p) + 3 * pm.math.log(1 - p))  # 7 successes in 10: Beta(9, 6)
+        pm.Normal("z", 0.0, 1.0, shape=3)
+    return model
+
+
+def test_beta_binomial_posterior_matches_the_closed_form_and_repeats_with_its_seed() -> None:
+    density = nutpie_sampler.compile_density(_beta_binomial_model(), {"p": 0.4, "z": np.zeros(3)})
+    first = nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, draws=2000, tune=500, chains=2, seed=5)
+    p = first.draws["p"]
+    assert p.shape == (2, 2000) and first.draws["z"].shape == (2, 2000, 3)
+    assert p.mean() == pytest.approx(9 / 15, abs=0.01)
+    assert p.var() == pytest.approx(9 * 6 / (15**2 * 16), rel=0.1)
+    assert first.draws["z"].std() == pytest.approx(1.0, abs=0.05)
+    assert first.divergences == 0
+    again = nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, draws=2000, tune=500, chains=2, seed=5)
+    np.testing.assert_array_equal(again.draws["p"], p)
+    other = nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, draws=2000, tune=500, chains=2, seed=6)
+    assert not np.array_equal(other.draws["p"], p)
+
+
+def test_on_draw_is_called_for_every_iteration_of_every_chain() -> None:
+    density = nutpie_sampler.compile_density(_beta_binomial_model(), {"p": 0.4, "z": np.zeros(3)})
+    calls = []
+    nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, 50, 30, 2, 0, on_draw=lambda: calls.append(1))
+    assert len(calls) == 2 * (50 + 30)
+
+
+def test_a_transform_without_a_numpy_inverse_is_refused() -> None:
+    import pymc as pm
+
+    with pm.Model() as model:
+        pm.Uniform("u", 0.0, 2.0)  # an interval transform: not in TRANSFORMS
+    with pytest.raises(ValueError, match="interval"):
+        nutpie_sampler.compile_density(model, {"u": 1.0})
+
+
+def test_binary_model_graphs_are_the_same_in_every_process() -> None:
+    runs = [
+        subprocess.run([sys.executable, "-c", GRAPH_KEY], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert runs[0].count("\n") == 3
+    assert runs[0] == runs[1]
