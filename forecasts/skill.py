@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.bayes.quiet import quiet_pymc
+from forecasts.bayes.quiet import arviz_in_numpy, quiet_pymc
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.progress import pymc_step
@@ -30,7 +30,7 @@ MIN_QUESTIONS_EXTREMIZE = 20  # resolved questions with >= 2 people needed to fi
 P_CLIP = 1e-3  # forecasts are clipped to [0.001, 0.999] before taking log-odds (as the log score does)
 METHODS = ("nuts", "advi")
 FITTED_KINDS = ("person", "model")  # forecaster kinds in the pooled calibration fit
-SAMPLERS = ("auto", "pymc", "numba", "nutpie")
+SAMPLERS = ("auto", "pymc", "numba", "nutpie", "nutpie-python")
 NUTPIE_FROM = 20_000  # forecasts from which "auto" picks nutpie: its ~5 s numba compile pays for itself
 
 
@@ -139,27 +139,35 @@ def build_model(
     dense = None
     if layout in ("auto", "dense") and len(forecaster) and int(forecaster.max()) + 1 == n_forecasters:
         dense = dense_layout(forecaster, x, y, max_padding=3.0 if layout == "auto" else math.inf)
-    with pm.Model() as model:
+    # Data as pm.Data and the forecaster count as a symbolic size, so the compiled graph is the same for any data:
+    # the numba cache (forecasts.bayes.nutpie_sampler) then hits after new resolutions too.
+    with pm.Model(check_bounds=False) as model:  # inputs are validated before: no parameter checks to compile
+        if dense is not None:
+            mask, (xd, yd) = dense
+            mask, xd, yd = pm.Data("mask", mask), pm.Data("x", xd), pm.Data("outcome", yd)
+            size = xd.shape[0]
+        else:
+            f_idx, xi = pm.Data("forecaster", forecaster), pm.Data("x", x)
+            size = pm.Data("n_forecasters", np.int64(n_forecasters))
         mu_a = pm.Normal("mu_a", 0.0, 1.0)
         sigma_a = pm.HalfNormal("sigma_a", 0.5)
         mu_b = pm.Normal("mu_b", 0.0, 0.5)  # log slope: 0 means b = 1 (calibrated)
         sigma_b = pm.HalfNormal("sigma_b", 0.5)
         if centred:  # better geometry when every forecaster has many forecasts
-            a = pm.Normal("a", mu_a, sigma_a, shape=n_forecasters)
-            log_b = pm.Normal("log_b", mu_b, sigma_b, shape=n_forecasters)
+            a = pm.Normal("a", mu_a, sigma_a, shape=(size,))
+            log_b = pm.Normal("log_b", mu_b, sigma_b, shape=(size,))
             b = pm.Deterministic("b", pm.math.exp(log_b))
         else:
-            z_a = pm.Normal("z_a", 0.0, 1.0, shape=n_forecasters)
-            z_b = pm.Normal("z_b", 0.0, 1.0, shape=n_forecasters)
+            z_a = pm.Normal("z_a", 0.0, 1.0, shape=(size,))
+            z_b = pm.Normal("z_b", 0.0, 1.0, shape=(size,))
             a = pm.Deterministic("a", mu_a + sigma_a * z_a)
             b = pm.Deterministic("b", pm.math.exp(mu_b + sigma_b * z_b))
         if dense is not None:
-            mask, (xd, yd) = dense
             eta = a[:, None] + b[:, None] * xd
             # Bernoulli log-likelihood on the logit scale: y * eta - log(1 + e^eta), padding masked out.
             pm.Potential("y", pt.sum(mask * (yd * eta - pt.softplus(eta))))
         else:
-            pm.Bernoulli("y", logit_p=a[forecaster] + b[forecaster] * x, observed=y)
+            pm.Bernoulli("y", logit_p=a[f_idx] + b[f_idx] * xi, observed=pm.Data("outcome", y))
     return model
 
 
@@ -215,8 +223,11 @@ def fit_calibration(
     # "numba": PyMC's own NUTS with the log-density compiled by numba instead of C (faster per gradient).
     compile_kwargs = {"mode": "NUMBA"} if nuts_sampler == "numba" else None
     names = ["a", "b", "mu_a", "sigma_a", "mu_b", "sigma_b"]
+    div = None
     with model, pymc_step(f"fitting forecaster calibration (PyMC {method}, {len(outcome)} forecasts)"):
-        if method == "nuts":
+        if method == "nuts" and nuts_sampler == "nutpie-python":
+            post, div = _sample_nutpie_python(model, n_forecasters, draws, tune, chains, seed, target_accept, centred)
+        elif method == "nuts":
             idata = pm.sample(
                 draws=draws,
                 tune=tune,
@@ -230,19 +241,22 @@ def fit_calibration(
                 compile_kwargs=compile_kwargs,
                 var_names=names,
             )
+            post = {k: idata.posterior[k].values for k in names}
+            div = int(idata.sample_stats["diverging"].sum())
         else:
             approx = pm.fit(n=advi_iterations, method="advi", random_seed=seed, progressbar=False)
             idata = approx.sample(draws, random_seed=seed)
-    post = idata.posterior
-    rhat = ess = div = None
+            post = {k: idata.posterior[k].values for k in names}
+    rhat = ess = None
     if method == "nuts":
-        summary_vars = ["a", "b", "mu_a", "sigma_a", "mu_b", "sigma_b"]
-        rhat = float(np.nanmax([float(az.rhat(post[summary_vars])[v].max()) for v in summary_vars]))
-        ess = float(np.nanmin([float(az.ess(post[summary_vars])[v].min()) for v in summary_vars]))
-        div = int(idata.sample_stats["diverging"].sum())
+        with arviz_in_numpy():
+            data = az.convert_to_dataset({k: np.asarray(v, float) for k, v in post.items()})
+            rhat_all, ess_all = az.rhat(data), az.ess(data)
+        rhat = float(np.nanmax([float(rhat_all[v].max()) for v in names]))
+        ess = float(np.nanmin([float(ess_all[v].min()) for v in names]))
 
     def flat(name: str) -> np.ndarray:
-        arr = post[name].values
+        arr = np.asarray(post[name], float)
         return arr.reshape(-1, *arr.shape[2:])
 
     return Fit(
@@ -258,10 +272,33 @@ def fit_calibration(
     )
 
 
+def _sample_nutpie_python(
+    model, n_forecasters: int, draws: int, tune: int, chains: int, seed: int, target_accept: float, centred: bool
+) -> tuple[dict[str, np.ndarray], int]:
+    """NUTS by nutpie on the model's numba-compiled density (forecasts.bayes.nutpie_sampler): no worker processes
+    and, after the first run, no compile. Returns (chains, draws, ...) arrays of a, b and the hyperparameters."""
+    from forecasts.bayes import nutpie_sampler
+
+    zeros = np.zeros(n_forecasters)
+    start = {"mu_a": 0.0, "sigma_a": 0.4, "mu_b": 0.0, "sigma_b": 0.4}  # the HalfNormal(0.5) means ≈ 0.4
+    start |= {"a": zeros, "log_b": zeros} if centred else {"z_a": zeros, "z_b": zeros}
+    density = nutpie_sampler.compile_density(model)
+    sampled = nutpie_sampler.sample(density, start, draws, tune, chains, seed, target_accept)
+    d = sampled.draws
+    hyper = {k: d[k] for k in ("mu_a", "sigma_a", "mu_b", "sigma_b")}
+    if centred:
+        a, b = d["a"], np.exp(d["log_b"])
+    else:  # the model's Deterministics, from the same draws
+        a = hyper["mu_a"][..., None] + hyper["sigma_a"][..., None] * d["z_a"]
+        b = np.exp(hyper["mu_b"][..., None] + hyper["sigma_b"][..., None] * d["z_b"])
+    return {"a": a, "b": b} | hyper, sampled.divergences
+
+
 def pick_sampler(n_forecasts: int) -> str:
-    """nutpie (Rust NUTS on a numba-compiled gradient: 234 s -> 79 s on bench/skill_bench.py) for large
-    fits; PyMC's own NUTS below NUTPIE_FROM forecasts, where compiling for nutpie costs more than it saves."""
-    return "nutpie" if n_forecasts >= NUTPIE_FROM else "pymc"
+    """nutpie (Rust NUTS on a numba-compiled gradient: 234 s -> 79 s on bench/skill_bench.py) for large fits;
+    below NUTPIE_FROM forecasts, where that compile (~9 s in every process) costs more than it saves,
+    "nutpie-python": the same NUTS calling PyTensor's disk-cached numba gradient from Python."""
+    return "nutpie" if n_forecasts >= NUTPIE_FROM else "nutpie-python"
 
 
 def interval(draws: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -20,11 +20,18 @@ from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
 from forecasts.bayes.model import _binary_model
 from forecasts.bayes.nutpie_sampler import compile_density
 nq, nl = 4, 8
-for modes in [(2,), (0, 1), (0, 1, 2)]:
-    start = {"z": np.zeros((nq, nl)), "pi0": np.full(nq, 0.5), "lam": np.ones(nq)}
-    graph = compile_density(_binary_model(nq, nl, modes), start).function._pytensor_function.maker.fgraph
+from forecasts.skill import build_model, simulate
+
+def key(model):
+    graph = compile_density(model).function.maker.fgraph
     keys = "".join(str(numba_funcify_and_cache_key(n.op, node=n)[1]) for n in graph.toposort())
-    print(modes, hashlib.sha256(keys.encode()).hexdigest())
+    return hashlib.sha256(keys.encode()).hexdigest()
+
+for modes in [(2,), (0, 1), (0, 1, 2)]:
+    print(modes, key(_binary_model(nq, nl, modes)))
+for n_f, per in ((5, 10), (7, 6)):  # other data, other sizes: the same calibration graph
+    sim = simulate(n_f, 20, per, seed=n_f)
+    print("skill", key(build_model(sim.forecaster, sim.logit_p, sim.outcome, n_f)))
 """
 
 
@@ -54,7 +61,7 @@ def _beta_binomial_model():
 
 
 def test_beta_binomial_posterior_matches_the_closed_form_and_repeats_with_its_seed() -> None:
-    density = nutpie_sampler.compile_density(_beta_binomial_model(), {"p": 0.4, "z": np.zeros(3)})
+    density = nutpie_sampler.compile_density(_beta_binomial_model())
     first = nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, draws=2000, tune=500, chains=2, seed=5)
     p = first.draws["p"]
     assert p.shape == (2, 2000) and first.draws["z"].shape == (2, 2000, 3)
@@ -69,7 +76,7 @@ def test_beta_binomial_posterior_matches_the_closed_form_and_repeats_with_its_se
 
 
 def test_on_draw_is_called_for_every_iteration_of_every_chain() -> None:
-    density = nutpie_sampler.compile_density(_beta_binomial_model(), {"p": 0.4, "z": np.zeros(3)})
+    density = nutpie_sampler.compile_density(_beta_binomial_model())
     calls = []
     nutpie_sampler.sample(density, {"p": 0.4, "z": np.zeros(3)}, 50, 30, 2, 0, on_draw=lambda: calls.append(1))
     assert len(calls) == 2 * (50 + 30)
@@ -81,13 +88,15 @@ def test_a_transform_without_a_numpy_inverse_is_refused() -> None:
     with pm.Model() as model:
         pm.Uniform("u", 0.0, 2.0)  # an interval transform: not in TRANSFORMS
     with pytest.raises(ValueError, match="interval"):
-        nutpie_sampler.compile_density(model, {"u": 1.0})
+        nutpie_sampler.compile_density(model)
 
 
-def test_binary_model_graphs_are_the_same_in_every_process() -> None:
+def test_model_graphs_are_the_same_in_every_process_and_for_any_calibration_data() -> None:
     runs = [
         subprocess.run([sys.executable, "-c", GRAPH_KEY], capture_output=True, text=True, check=True).stdout
         for _ in range(2)
     ]
-    assert runs[0].count("\n") == 3
+    lines = runs[0].splitlines()
+    assert len(lines) == 5 and len(set(lines[:3])) == 3
+    assert lines[3] == lines[4]  # new resolutions do not recompile the calibration model
     assert runs[0] == runs[1]

@@ -284,15 +284,15 @@ def _categorical_model(nq: int, nl: int, nk: int):
     return model
 
 
-def _compiled(key: tuple, start: dict[str, np.ndarray]):
+def _compiled(key: tuple):
     """The bucket's model and its compiled density, built on first use in a process and then reused."""
     if key not in _CACHE:
         from forecasts.bayes.nutpie_sampler import compile_density
 
         if key[0] == "binary":
-            _CACHE[key] = compile_density(_binary_model(*key[1:]), start)
+            _CACHE[key] = compile_density(_binary_model(*key[1:]))
         else:  # its numba graph differs between processes (logsumexp's gradient), so numba's cache never hits: C
-            _CACHE[key] = compile_density(_categorical_model(*key[1:]), start, mode=None)
+            _CACHE[key] = compile_density(_categorical_model(*key[1:]), mode=None)
     return _CACHE[key]
 
 
@@ -305,7 +305,7 @@ def _sample(key: tuple, data: dict[str, np.ndarray], start: dict[str, np.ndarray
     from forecasts.progress import pymc_step
 
     with pymc_step(f"PyMC posterior: {'compiling, ' if key not in _CACHE else ''}{chains} × {tune + draws} steps"):
-        density = _compiled(key, start)
+        density = _compiled(key)
         with density.model:
             pm.set_data(data)
         return nutpie_sampler.sample(density, start, draws, tune, chains, seed, TARGET_ACCEPT, on_draw)
@@ -363,6 +363,13 @@ def _diagnostics(arrays: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.n
 def _diagnose(arrays: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     import arviz as az
 
+    from forecasts.bayes.quiet import arviz_in_numpy
+
+    with arviz_in_numpy():
+        return _diagnose_arviz(az, arrays, keep)
+
+
+def _diagnose_arviz(az: Any, arrays: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ds = az.convert_to_dataset({"x": arrays})
     warnings.simplefilter("ignore", RuntimeWarning)  # constant quantities (no uncertainty) have no R-hat
     rhat = np.asarray(az.rhat(ds)["x"].values, float)

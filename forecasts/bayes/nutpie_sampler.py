@@ -60,7 +60,7 @@ class Density:
     model: Any
     names: list[str]  # free variables in the order of the flat vector
     transforms: list[str | None]
-    function: Any  # PyMC ValueGradFunction: flat unconstrained vector → (log density, gradient)
+    function: Any  # PyTensor function: each free variable (unconstrained) → [log density, flat gradient]
 
 
 @dataclass
@@ -71,15 +71,22 @@ class Sampled:
     divergences: int
 
 
-def compile_density(model: Any, start: Mapping[str, np.ndarray], mode: str | None = "NUMBA") -> Density:
+def compile_density(model: Any, mode: str | None = "NUMBA") -> Density:
     """Compile `model`'s log density and gradient with PyTensor's numba backend (disk-cached after the first run).
 
-    `start` gives each free variable a value on its own scale; only the shapes matter here (the flat layout).
-    `mode=None` compiles with PyTensor's default C backend instead: for a model whose numba graph is not the same
-    from one process to the next (its disk cache would then never hit), as tests/test_nutpie_sampler.py checks."""
+    The function takes each free variable separately (not one raveled vector: ~20 fewer graph nodes to compile,
+    2.6 s less on the calibration model's first run). `mode=None` compiles with PyTensor's default C backend
+    instead: for a model whose numba graph is not the same from one process to the next (its disk cache would
+    then never hit), as tests/test_nutpie_sampler.py checks for the binary models."""
     quiet_pymc()
-    names, transforms, point = [], [], {}
-    for value in model.continuous_value_vars:
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.pytensorf import compile as compile_pymc
+    from pymc.pytensorf import rewrite_pregrad
+
+    names, transforms = [], []
+    values = model.continuous_value_vars
+    for value in values:
         rv = model.values_to_rvs[value]
         transform = model.rvs_to_transforms.get(rv)
         name = getattr(transform, "name", None)
@@ -87,12 +94,14 @@ def compile_density(model: Any, start: Mapping[str, np.ndarray], mode: str | Non
             raise ValueError(f"transform {name!r} of {rv.name} has no numpy inverse here")
         names.append(rv.name)
         transforms.append(name)
-        point[value.name] = TRANSFORMS[name][0](np.asarray(start[rv.name], float))
-    # Inside the model, so a model's check_bounds=False drops its parameter checks from the graph. The initial
-    # point is ours: PyMC would compile another function (with the C backend) to compute one.
+    # Inside the model, so a model's check_bounds=False drops its parameter checks from the graph (as
+    # Model.logp_dlogp_function builds it: pre-gradient rewrite, gradient of the joint log density).
     with model:
-        function = model.logp_dlogp_function(ravel_inputs=True, mode=mode, initial_point=point)
-    function.set_extra_values({})
+        cost = rewrite_pregrad(model.logp())
+        grads = pytensor.grad(cost, values, disconnected_inputs="ignore")
+        flat_grad = pt.join(0, *[g.ravel() for g in grads])
+        function = compile_pymc(values, [cost, flat_grad], mode=mode)
+    function.trust_input = True  # inputs are float64 arrays of the right shapes, made below
     return Density(model, names, transforms, function)
 
 
@@ -118,9 +127,12 @@ def sample(
     size = len(centre)
     function = density.function
 
+    cuts = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
+
     def make_logp() -> Callable:
         def logp(x: np.ndarray, **_shared: Any) -> tuple[float, np.ndarray]:
-            value, grad = function(x)
+            parts = np.split(np.asarray(x, dtype=np.float64), cuts)
+            value, grad = function(*[part.reshape(shape) for part, shape in zip(parts, shapes, strict=True)])
             return float(value), np.ascontiguousarray(grad, dtype=np.float64)
 
         return logp

@@ -3,8 +3,10 @@ sampler's progress logs are noise in a command's output (diagnostics are reporte
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
+from collections.abc import Iterator
 
 
 def quiet_pymc() -> None:
@@ -19,3 +21,17 @@ def quiet_pymc() -> None:
     import pymc  # noqa: F401
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def arviz_in_numpy() -> Iterator[None]:
+    """ArviZ's diagnostics computed with numpy for the block: its numba variants are compiled afresh in every
+    process (~0.3 s), longer than a few thousand draws take in numpy. The caller's setting is restored after."""
+    from arviz.utils import Numba
+
+    before = Numba.numba_flag
+    Numba.numba_flag = False
+    try:
+        yield
+    finally:
+        Numba.numba_flag = before
