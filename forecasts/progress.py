@@ -26,7 +26,7 @@ def show_on_stderr(enabled: bool = True) -> None:
 def note(message: str) -> None:
     """A one-line notice on stderr (when steps are shown), e.g. that a one-time compile is about to start."""
     if _state["show"]:
-        _console().print(f"[dim]{message}[/dim]")
+        _console().print(f"[dim]{message}[/dim]", soft_wrap=True)  # one line: the terminal wraps it, not rich
 
 
 @contextlib.contextmanager

@@ -35,3 +35,9 @@ def test_a_quick_step_leaves_no_line(shown, capsys) -> None:
     with progress.step("recording the crowd"):
         pass
     assert capsys.readouterr().err == ""
+
+
+def test_a_long_note_stays_one_line_for_the_terminal_to_wrap(shown, capsys) -> None:
+    message = "First run after an install: " + "compiling once, " * 12 + "later runs reuse it."
+    progress.note(message)
+    assert capsys.readouterr().err == message + "\n"  # rich would otherwise break it at 80 columns mid-sentence
