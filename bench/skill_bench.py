@@ -21,7 +21,7 @@ from forecasts.skill import fit_calibration, interval, simulate
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", default="nuts", choices=["nuts", "advi"])
-    ap.add_argument("--sampler", default="auto", choices=["auto", "pymc", "numba", "nutpie"])
+    ap.add_argument("--sampler", default="auto", choices=["auto", "pymc", "numba", "nutpie", "nutpie-python"])
     ap.add_argument("--layout", default="auto", choices=["auto", "dense", "indexed"])
     ap.add_argument("--forecasters", type=int, default=1000)
     ap.add_argument("--questions", type=int, default=500)
