@@ -765,31 +765,36 @@ def calibration(
 
 def print_posterior(res: dict) -> None:
     """One PyMC run: mean, 90% interval and fast path per outcome, contributions, diagnostics."""
-    from rich.table import Table
+    from forecasts.termtable import Column, note
 
-    out = console()
-    out.print(f"[bold]{res['question']}[/bold]: {escape(res.get('title', ''))}  (as of {res['as_of']})")
-    table = Table(title=f"Posterior run #{res['run_id']} ({res['interval']}, {res['chains']}x{res['draws']} draws)")
-    for col in ("outcome", "mean", "90% lo", "90% hi", "fast path"):
-        table.add_column(col)
-    for o, m in res["mean"].items():
-        table.add_row(o, pct(m), pct(res["lo"][o]), pct(res["hi"][o]), pct(res["fast_path"][o]))
-    out.print(table)
+    typer.echo(note(f"{res['question']}: {res.get('title', '')}  (as of {res['as_of']})"))
+    columns = [Column("outcome"), Column("mean", right=True), Column("90% lo", 1, right=True),
+               Column("90% hi", 1, right=True), Column("fast path", 2, right=True)]  # fmt: skip
+    rows = [[o, pct(m), pct(res["lo"][o]), pct(res["hi"][o]), pct(res["fast_path"][o])] for o, m in res["mean"].items()]
+    title = f"Posterior run #{res['run_id']} ({res['interval']}, {res['chains']}x{res['draws']} draws)"
+    show_table(columns, rows, title=title)
     if res.get("hazard"):
         h = res["hazard"]
-        out.print(f"hazard/day: prior mean {h['prior_mean_per_day']:.3g} → posterior {h['posterior_mean_per_day']:.3g} "
-                  f"after {h['exposure_days']:.0f} event-free days; {h['window_days']:.0f} days left")  # fmt: skip
-    contrib = Table(title="Evidence contributions (mean r·ln LR; leave-one-out pp)")
-    for col in ("evidence", "summary", "log-odds", "pp"):
-        contrib.add_column(col)
-    for c in res["contributions"]:
-        lo = ", ".join(f"{o} {v:+.2f}" for o, v in c["log_odds"].items())
-        pp = ", ".join(f"{o} {v:+.1f}" for o, v in c["pp"].items() if o != "no")
-        contrib.add_row(f"#{c['evidence_id']}", escape(c["summary"][:60]), lo, pp)
-    out.print(contrib if res["contributions"] else "no evidence linked")
+        typer.echo(note(f"hazard/day: prior mean {h['prior_mean_per_day']:.3g} → posterior "
+                        f"{h['posterior_mean_per_day']:.3g} after {h['exposure_days']:.0f} event-free days; "
+                        f"{h['window_days']:.0f} days left"))  # fmt: skip
+    typer.echo("")
+    if res["contributions"]:
+        columns = [Column("evidence"), Column("summary", 3, wrap=True, min_width=20), Column("log-odds", 1),
+                   Column("pp", 2)]  # fmt: skip
+        rows = []
+        for c in res["contributions"]:
+            summary = c["summary"] if len(c["summary"]) <= 80 else c["summary"][:79] + "…"
+            rows.append([f"#{c['evidence_id']}", summary,
+                         "\n".join(f"{o} {v:+.2f}" for o, v in c["log_odds"].items()),
+                         "\n".join(f"{o} {v:+.1f}" for o, v in c["pp"].items() if o != "no")])  # fmt: skip
+        show_table(columns, rows, title="Evidence contributions (mean r·ln LR in log-odds; pp: percentage points "
+                   "each outcome would lose without the item)")  # fmt: skip
+    else:
+        typer.echo("no evidence linked")
     rhat, ess = res["rhat_max"], res["ess_min"]
-    out.print(f"R-hat max {'—' if rhat is None else f'{rhat:.3f}'}, ESS min {'—' if ess is None else f'{ess:.0f}'}, "
-              f"divergences {res['divergences']}, seed {res['seed']}")  # fmt: skip
+    typer.echo(f"R-hat max {'—' if rhat is None else f'{rhat:.3f}'}, ESS min {'—' if ess is None else f'{ess:.0f}'}, "
+               f"divergences {res['divergences']}, seed {res['seed']}")  # fmt: skip
 
 
 @app.command()
@@ -824,17 +829,19 @@ def posterior(
         return emit_json(results if all_open else results[0])
     if not all_open:
         return print_posterior(results[0])
-    from rich.table import Table
+    from forecasts.termtable import Column
 
-    table = Table(title=f"Posteriors ({len(results)} open questions, 90% equal-tailed intervals)")
-    for col in ("question", "outcome", "mean", "90% interval", "fast path", "R-hat", "ESS"):
-        table.add_column(col)
+    columns = [Column("question"), Column("outcome", 2), Column("mean", right=True), Column("90% interval", 1),
+               Column("fast path", 3, right=True), Column("R-hat", 4, right=True),
+               Column("ESS", 4, right=True)]  # fmt: skip
+    rows = []
     for r in results:
         first = "yes" if "yes" in r["mean"] else max(r["mean"], key=r["mean"].get)  # binary: yes; else the likeliest
-        table.add_row(r["question"], first, pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
-                      pct(r["fast_path"][first]), f"{r['rhat_max'] or float('nan'):.3f}",
-                      f"{r['ess_min'] or float('nan'):.0f}")  # fmt: skip
-    console().print(table)
+        rhat, ess = r["rhat_max"], r["ess_min"]
+        rows.append([r["question"], first, pct(r["mean"][first]), f"{pct(r['lo'][first])}–{pct(r['hi'][first])}",
+                     pct(r["fast_path"][first]), "—" if rhat is None else f"{rhat:.3f}",
+                     "—" if ess is None else f"{ess:.0f}"])  # fmt: skip
+    show_table(columns, rows, title=f"Posteriors ({len(results)} open questions, 90% equal-tailed intervals)")
 
 
 # --- report (issue 5): report ------------------------------------------------------------------
@@ -925,23 +932,26 @@ def skill(
     as_json: JsonOpt = False,
 ) -> None:
     """Each forecaster's calibration from resolved questions (hierarchical PyMC model), stored as a run."""
-    from rich.table import Table
-
     from forecasts.skill import skill_report
+    from forecasts.termtable import Column, note
 
     result = skill_report(db(), draws=draws, tune=tune, chains=chains, seed=seed, method=method)
     if as_json:
         return emit_json(result)
-    table = Table(title=f"Skill as of {result['as_of']} (90% intervals; slope < 1 = over-confident)")
-    for col in ("forecaster", "n", "slope b", "bias a", "expected Brier", "verdict"):
-        table.add_column(col)
-    for r in result["forecasters"]:
-        n = f"{r['n_forecasts']} ({r['n_questions']} q)"
-        table.add_row(r["forecaster"], n, _ci(r["slope"]), _ci(r["bias"]), _ci(r["expected_brier"], 3), r["verdict"])
-    console().print(table)
+    columns = [Column("forecaster"), Column("forecasts (questions)", 3, short="n"), Column("slope b"),
+               Column("bias a", 1), Column("expected Brier", 2)]  # fmt: skip
+    rows = [[r["forecaster"], f"{r['n_forecasts']} ({r['n_questions']})", _ci(r["slope"]), _ci(r["bias"]),
+             _ci(r["expected_brier"], 3)] for r in result["forecasters"]]  # fmt: skip
+    show_table(columns, rows, title=f"Skill as of {result['as_of']} (means and 90% intervals; slope b < 1: "
+               "over-confident; bias a > 0: says yes too rarely)")  # fmt: skip
+    verdicts: dict[str, list[str]] = {}
+    for r in result["forecasters"]:  # one line per verdict, naming who it is for (many share one)
+        verdicts.setdefault(r["verdict"], []).append(r["forecaster"])
+    for verdict, names in verdicts.items():
+        typer.echo(note(f"{verdict}: {', '.join(names)}"))
     diag = f"R-hat max {result['rhat_max']:.3f}, ESS min {result['ess_min']:.0f}" if result["rhat_max"] else ""
-    typer.echo(f"{result['method']}, {result['seconds']:.1f}s {diag}; run #{result['run_id']}")
-    typer.echo(f"crowd extremizing factor: {result['extremize'] or result['extremize_note']}")
+    typer.echo(note(f"{result['method']}, {result['seconds']:.1f}s {diag}; run #{result['run_id']}"))
+    typer.echo(note(f"crowd extremizing factor: {result['extremize'] or result['extremize_note']}"))
 
 
 @app.command()
@@ -975,24 +985,21 @@ def aggregate(
 @user_errors
 def trust(as_json: JsonOpt = False) -> None:
     """Are the logged likelihood ratios too strong or too weak? A scale on sum r*lnLR from resolved questions."""
-    from rich.table import Table
-
     from forecasts.bayes.trust import fit_trust
+    from forecasts.termtable import Column, note
 
     result = fit_trust(db())
     if as_json:
         return emit_json(result)
     shown = "" if result["lo"] is None else f" [{result['lo']:.2f}, {result['hi']:.2f}]"
-    typer.echo(f"shared scale k = {result['scale']:.2f}{shown} from {result['n_questions']} resolved questions")
-    typer.echo(f"{result['verdict']}  ({result['method']})")
+    typer.echo(note(f"shared scale k = {result['scale']:.2f}{shown} from {result['n_questions']} resolved questions"))
+    typer.echo(note(f"{result['verdict']}  ({result['method']})"))
     if result["sources"]:
-        table = Table(title="Per source (90% intervals)")
-        for col in ("source", "questions", "scale", "verdict"):
-            table.add_column(col)
-        for s in result["sources"]:
-            ci = f"{s['scale']:.2f} [{s['lo']:.2f}, {s['hi']:.2f}]"
-            table.add_row(escape(s["source"]), str(s["n_questions"]), ci, s["verdict"])
-        console().print(table)
+        columns = [Column("source", wrap=True, min_width=16), Column("questions", 2, right=True), Column("scale"),
+                   Column("verdict", 3, wrap=True, min_width=20)]  # fmt: skip
+        rows = [[s["source"], str(s["n_questions"]), f"{s['scale']:.2f} [{s['lo']:.2f}, {s['hi']:.2f}]", s["verdict"]]
+                for s in result["sources"]]  # fmt: skip
+        show_table(columns, rows, title="Per source (means and 90% intervals)")
 
 
 # --- scenarios (issue 7): scenarios ------------------------------------------------------------

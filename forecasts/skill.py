@@ -333,7 +333,8 @@ def expected_brier_draws(a: np.ndarray, b: np.ndarray, forecaster: np.ndarray, l
 def verdict(b_lo: float, b_hi: float, a_lo: float, a_hi: float, n_questions: int) -> str:
     """Plain-language reading of a forecaster's calibration intervals."""
     if n_questions < MIN_QUESTIONS:
-        return f"not enough data yet ({n_questions} resolved questions; need {MIN_QUESTIONS})"
+        plural = "" if n_questions == 1 else "s"
+        return f"not enough data yet ({n_questions} resolved question{plural}; need {MIN_QUESTIONS})"
     parts = []
     if b_hi < 1:
         parts.append("over-confident (forecasts too extreme)")
@@ -580,7 +581,8 @@ def skill_report(
         "extremize": extremize,
         "extremize_note": None
         if extremize
-        else f"{n_ext} resolved questions with >= 2 people; the extremized crowd needs {MIN_QUESTIONS_EXTREMIZE}",
+        else f"{n_ext} resolved question{'' if n_ext == 1 else 's'} with >= 2 people; the extremized crowd needs "
+        f"{MIN_QUESTIONS_EXTREMIZE}",
         "forecasters": rows,
     }
     if store:

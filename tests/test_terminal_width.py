@@ -146,3 +146,34 @@ def test_scenarios_table_fits_80_columns_with_every_question_id_whole(team, tmp_
     found = words(result.stdout)
     assert {r["id"] for r in rows} <= found
     assert {c["question"] for r in rows for c in r["conditions"]} <= found
+
+
+def test_pymc_command_tables_fit_80_columns_with_ids_and_intervals_whole(team) -> None:
+    """posterior (one question and --all), skill and trust: every question id, evidence id, name and interval whole."""
+    cli, _ = team
+    settings = ["--draws", "200", "--tune", "200"]
+
+    def run(*args: str) -> str:
+        result = cli.runner.invoke(app, ["--db", str(cli.db_path), *args], env={"COLUMNS": str(WIDTH)})
+        assert result.exit_code == 0, result.output
+        fits(result.stdout)
+        return result.stdout
+
+    one = run("posterior", "nato-renunciation", *settings)
+    stored = cli.json("posterior", "nato-renunciation", *settings)
+    assert stored["contributions"] and all(f"#{c['evidence_id']} " in one for c in stored["contributions"])
+    percent = r"<?\d+(\.\d)?%"  # a run is at a new instant (deadline questions decay), so match the shape
+    assert re.search(rf"^yes +{percent} +{percent} +{percent} +{percent}$", one, re.M)
+    every = run("posterior", "--all", *settings)
+    rows = cli.json("posterior", "--all", *settings)
+    for r in rows:  # each question on one line with its mean and its interval whole
+        assert re.search(rf"^{re.escape(r['question'])} +\S+ +{percent} +{percent}–{percent} ", every, re.M), r
+    # (the check that numbers stay whole and on one line is the regex: a folded cell would break the line)
+    skill = run("skill", *settings)
+    fitted = cli.json("skill", *settings)
+    for r in fitted["forecasters"]:
+        s = r["slope"]
+        assert r["forecaster"] in words(skill)
+        assert f"{s['mean']:.2f} [{s['lo']:.2f}, {s['hi']:.2f}]" in skill  # the interval on one line, never split
+        assert r["verdict"].split(" (")[0] in skill
+    run("trust")

@@ -150,7 +150,8 @@ def fit_trust(
     }
     if len(data) < MIN_QUESTIONS:
         result["verdict"] = (
-            f"not enough data yet ({len(data)} resolved questions with evidence; need {MIN_QUESTIONS}): scale 1"
+            f"not enough data yet ({len(data)} resolved question{'' if len(data) == 1 else 's'} with evidence; "
+            f"need {MIN_QUESTIONS}): scale 1"
         )
     else:
         shifts = data[source_names].to_numpy(float)
