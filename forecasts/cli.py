@@ -238,55 +238,56 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     detail = question_detail(db(), question_id)
     if as_json:
         return emit_json(detail)
+    from forecasts.textout import bold, wrapped  # plain text: a summary's "[brackets]" print as typed
+
     q = detail["question"]
-    out = console()
-    out.print(f"[bold]{q['id']}[/bold]: {escape(q['title'])}  ({q['type']}, {detail['state']})")
-    out.print(f"opens {q['opens_at']}  closes {q['closes_at']}  resolves by {q['resolves_by']}")
+    lines: list[str] = []
+    say = lines.append
+    say(f"{bold(q['id'])}: {q['title']}  ({q['type']}, {detail['state']})")
+    say(f"opens {q['opens_at']}  closes {q['closes_at']}  resolves by {q['resolves_by']}")
     if q["deadline_question"]:
-        out.print("deadline question: the probability decays while the event does not happen")
-    out.print(f"tags: {', '.join(q['tags'])}")
+        say("deadline question: the probability decays while the event does not happen")
+    say(f"tags: {', '.join(q['tags'])}")
     if q.get("external_id") or q.get("source"):
-        out.print(f"source: {escape(q.get('source') or '—')}  external id: {escape(q.get('external_id') or '—')}")
-    out.print(f"\n[bold]Resolution criteria[/bold]\n{escape(prose(q['resolution_criteria']))}")
+        say(f"source: {q.get('source') or '—'}  external id: {q.get('external_id') or '—'}")
+    say(f"\n{bold('Resolution criteria')}\n{prose(q['resolution_criteria'])}")
     if q["fine_print"]:
-        out.print(f"\n[bold]Fine print[/bold]\n{escape(prose(q['fine_print']))}")
+        say(f"\n{bold('Fine print')}\n{prose(q['fine_print'])}")
     prior = q["prior"]
     shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
-    out.print(f"\n[bold]Prior[/bold] {shown}  {escape(describe_prior(prior))}")
+    say(f"\n{bold('Prior')} {shown}  {describe_prior(prior)}")
     if prior.get("reasoning") and q.get("has_prior", True):
-        out.print(escape(prose(prior["reasoning"])))
-    out.print(f"\n[bold]Now[/bold] {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
+        say(prose(prior["reasoning"]))
+    say(f"\n{bold('Now')} {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
         r = detail["resolution"]
-        out.print(f"resolved {r['outcome']} (known {r['known_at']}, source {escape(r['source'])})")
+        say(f"resolved {r['outcome']} (known {r['known_at']}, source {r['source']})")
     if detail["resolution_history"]:
         from forecasts.resolution import describe_resolution_row
 
-        out.print(f"\n[bold]Resolution history[/bold] ({len(detail['resolution_history'])})")
+        say(f"\n{bold('Resolution history')} ({len(detail['resolution_history'])})")
         for row in detail["resolution_history"]:
-            out.print(f"  {escape(describe_resolution_row(row))}")
+            say(f"  {describe_resolution_row(row)}")
     if len(detail["versions"]) > 1:
-        out.print(f"\n[bold]Versions[/bold] ({len(detail['versions'])})")
+        say(f"\n{bold('Versions')} ({len(detail['versions'])})")
         for v in detail["versions"]:
             what = f"changed {', '.join(v['changed'])}" if v["changed"] else "first synced"
-            out.print(f"  v{v['version']} synced {v['synced_at']}: {escape(what)}")
-    out.print(f"\n[bold]Evidence[/bold] ({len(detail['evidence'])})")
+            say(f"  v{v['version']} synced {v['synced_at']}: {what}")
+    say(f"\n{bold('Evidence')} ({len(detail['evidence'])})")
     for e in detail["evidence"]:
         mark = " [retracted]" if e["retracted"] else ""
         here = [lk for lk in e["links"] if lk["question"] == q["id"]]
         lrs = "LR " + ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}{lk['lr']:.3g}" for lk in here)
         others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
         also = f"; also {', '.join(others)}" if others else ""
-        out.print(
-            f"  #{e['id']} {e['observed_at'][:10]} {escape(e['summary'])} "
-            f"({lrs}, r={e['reliability']:.2f}{escape(also)}){mark}"
-        )
+        say(f"  #{e['id']} {e['observed_at'][:10]} {e['summary']} ({lrs}, r={e['reliability']:.2f}{also}){mark}")
     standing = standing_forecasts(detail["forecasts"])
-    out.print(f"\n[bold]Standing forecasts[/bold] ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
-              f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
+    say(f"\n{bold('Standing forecasts')} ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
+        f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
     for f in standing:
         p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
-        out.print(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {escape(f['rationale'])}")
+        say(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {f['rationale']}")
+    typer.echo(wrapped("\n".join(lines)))
 
 
 @questions_app.command("export")
@@ -311,12 +312,6 @@ def prose(text: str) -> str:
     import re
 
     return re.sub(r"(?<=\S)[ \t]*\n[ \t]*(?!\s|[-*] |\d+\. )", " ", text or "")
-
-
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text or "")
 
 
 def describe_prior(prior: dict) -> str:

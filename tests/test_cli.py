@@ -147,3 +147,19 @@ def test_questions_show_lists_each_forecasters_standing_forecast_once(cli, make_
     assert "(2 forecasters, 4 forecasts in all" in shown.replace("\n", " ")
     assert "al: 30.0%" in shown and "bo: 40.0%" in shown and "10.0%" not in shown and "20.0%" not in shown
     assert len(cli.json("questions", "show", "alpha")["forecasts"]) == 4  # --json keeps the whole history
+
+
+def test_questions_show_marks_retracted_items_and_prints_brackets_as_typed(cli, make_question) -> None:
+    """The page is plain text: a retracted item says so (rich markup had swallowed "[retracted]" as a style tag),
+    and a summary or rationale with square brackets prints verbatim."""
+    cli("sync", "--questions", str(make_question("alpha")))
+    cli("forecasters", "add", "al")
+    cli("evidence", "add", "alpha", "--lr", "2", "--summary", "Talks [per Reuters] resumed", "--source", "x")
+    cli("evidence", "add", "alpha", "--lr", "0.5", "--summary", "A rumour, later denied", "--source", "y")
+    rumour = next(e["id"] for e in cli.json("evidence", "list") if e["summary"].startswith("A rumour"))
+    cli("evidence", "retract", str(rumour), "--reason", "denied")
+    cli("forecast", "alpha", "30%", "--by", "al", "--rationale", "[bold]not markup[/bold]")
+    text = " ".join(cli("questions", "show", "alpha").stdout.split())  # wrapped lines joined
+    assert "Talks [per Reuters] resumed" in text
+    assert f"#{rumour} " in text and text.index("[retracted]") > text.index("A rumour, later denied")
+    assert "[bold]not markup[/bold]" in text and "\033[" not in text  # no escape codes when not a terminal
