@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,20 @@ def test_weekly_fits_scenarios_without_pymc(tmp_path: Path) -> None:
     assert "forecasts.bayes.mcmc" in result.stderr  # the scenario fit ran in this process
     assert sorted(names & {"pymc", "pytensor", "arviz"}) == []
     assert "fast-deal" in "".join(p.read_text() for p in out.glob("*.md"))
+
+
+def test_pymc_commands_show_no_third_party_warning_on_a_fresh_user_cache(tmp_path: Path) -> None:
+    """ArviZ prints its refactor notice once a day per user cache; `posterior` and `skill` import PyMC (hence
+    ArviZ) only after filtering it, so a first run shows our own progress lines and nothing else."""
+    forecasts(tmp_path, "sync", "--questions", str(PACK))
+    forecasts(tmp_path, "evidence", "import", str(PACK / "road-ahead" / "evidence.jsonl"))
+    forecasts(tmp_path, "forecasters", "add", "alice")
+    forecasts(tmp_path, "forecast", "kursk-exchange", "0.2", "--by", "alice")
+    time.sleep(1.1)  # timestamps are whole seconds: a forecast in the second the truth became known is not scored
+    forecasts(tmp_path, "resolve", "kursk-exchange", "yes", "--source", "test")
+    env = {k: v for k, v in os.environ.items() if k != "FORECASTS_DB"}
+    env |= {"FORECASTS_DB": str(tmp_path / "team.db"), "XDG_CACHE_HOME": str(tmp_path / "fresh-cache")}
+    for args in (["posterior", Q, "--draws", "100", "--tune", "100"], ["skill", "--draws", "100", "--tune", "100"]):
+        run = subprocess.run([str(SCRIPT), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        assert "Warning" not in run.stderr and "warn(" not in run.stderr, run.stderr

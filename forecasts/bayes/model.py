@@ -299,6 +299,9 @@ def _compiled(key: tuple):
 def _sample(key: tuple, data: dict[str, np.ndarray], start: dict[str, np.ndarray], draws: int, tune: int,
             chains: int, seed: int, on_draw=None):  # fmt: skip
     """Set the bucket model's data and draw with nutpie (forecasts.bayes.nutpie_sampler); returns its Sampled."""
+    from forecasts.bayes.quiet import quiet_pymc
+
+    quiet_pymc()  # before the first import of PyMC (and ArviZ, which warns once a day on import)
     import pymc as pm
 
     from forecasts.bayes import nutpie_sampler
