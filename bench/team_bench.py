@@ -175,6 +175,9 @@ def main() -> None:
         t, f = paired(cmd, FLOORS[floor.removesuffix("-cold")], work, env, team, runs, warmup, before)
         results.append((name, floor, t, f, t / f))
         print(f"  {name:<34} {t:7.2f} s  floor {f:5.2f} s  {t / f:5.1f}x  (goal {GOALS[floor]})", flush=True)
+        noise = [line for line in OUTPUT[0].splitlines() if "Warning" in line or "warn(" in line]
+        if noise:  # the last run's output (a cold run has a fresh user cache, where ArviZ's daily notice shows)
+            print(f"    third-party warnings printed: {len(noise)}", *noise[:3], sep="\n    ", flush=True)
 
     lr = ["--lr", "ceasefire-current-lines=1.2", "--observed-at", "2026-11-20", "--source", "bench"]
     unresolve = [CLI, "unresolve", "crimea-recognition", "--note", "bench"]
