@@ -12,6 +12,7 @@ import math
 import os
 import sqlite3
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -181,7 +182,7 @@ def sync(
     root: Annotated[Path, typer.Option("--questions", help="Folder of question files.")] = Path("questions"),
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate every question file and load them all (nothing is loaded if any file is malformed)."""
+    """Validate every question and scenario file and load them all (nothing is loaded if any file is malformed)."""
     from forecasts.progress import step
     from forecasts.questions import sync as sync_questions
 
@@ -195,6 +196,13 @@ def sync(
     )
     if report["not_in_files"]:
         typer.echo(f"  in the database but no longer in files (kept): {', '.join(report['not_in_files'])}")
+    changed = {what: paths for what, paths in report["scenario_files"].items() if paths}
+    if changed:  # scenario files are versioned too: reports as of earlier times keep the definitions known then
+        from forecasts.termtable import terminal_width
+
+        text = "scenario files: " + "; ".join(f"{what} {', '.join(paths)}" for what, paths in changed.items())
+        typer.echo(textwrap.fill(text, terminal_width(), initial_indent="  ", subsequent_indent="    ",
+                                 break_on_hyphens=False, break_long_words=False))  # fmt: skip
     for qid, fields in report["edited_after_forecasts"].items():
         typer.echo(
             f"  edited after forecasts were made: {qid}: {', '.join(fields)} (a new version; see questions show)"

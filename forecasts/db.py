@@ -184,7 +184,8 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 # Tables whose rows record the operating-system account that wrote them (m010_identity).
-OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions")
+OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions",
+                  "scenario_file_versions")  # fmt: skip
 
 
 def insert_row(db: Database, table: str, row: dict) -> int:
@@ -613,6 +614,29 @@ def m030_external_ids(db: Database) -> None:
         db.conn.execute(f"ALTER TABLE {table} ADD COLUMN source TEXT NOT NULL DEFAULT ''")
     for table in ("questions", "forecasters"):
         db.conn.execute(f"CREATE UNIQUE INDEX {table}_external ON {table}(source, external_id) WHERE external_id != ''")
+
+
+# --- migrations of scenario history (m060_*) -------------------------------------------------------
+
+
+@migration
+def m060_scenario_file_versions(db: Database) -> None:
+    """Every synced version of each scenario and dependency file (append-only, hash-chained), so a report as of a
+    time reads the scenario definitions known then, as it reads the question versions known then."""
+    db.conn.execute(
+        """CREATE TABLE scenario_file_versions (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,                -- relative to the questions folder, e.g. road-ahead/scenarios/x.toml
+            version INTEGER NOT NULL,          -- 1, 2, ... per path
+            content_hash TEXT NOT NULL,        -- sha256 of the file's text ('' when removed)
+            synced_at TEXT NOT NULL,           -- when this version became known
+            content TEXT,                      -- the file's text; NULL: the file was removed
+            os_user TEXT NOT NULL DEFAULT '',
+            UNIQUE (path, version)
+        )"""
+    )
+    db.conn.execute("CREATE INDEX scenario_file_versions_synced ON scenario_file_versions(path, synced_at)")
+    _append_only_triggers(db, "scenario_file_versions")
 
 
 def apply_migrations(db: Database) -> list[str]:

@@ -20,6 +20,7 @@ CHAINED_TABLES = (
     "forecasts",
     "resolutions",
     "question_versions",
+    "scenario_file_versions",
 )
 DIGEST_TABLE = "ledger_digests"
 

@@ -101,11 +101,9 @@ class _Errs:
             raise ForecastsError("\n".join(self.lines))
 
 
-def _read_toml(path: Path, shown: str) -> dict:
+def _parse_toml(text: str, shown: str) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ForecastsError(f"{shown}: file: is not UTF-8 text") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ForecastsError(f"{shown}: toml: {exc}") from None
 
@@ -227,19 +225,31 @@ def scenario_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("scenarios/*.toml") if p.name != DEPENDENCY_FILE)
 
 
-def _shown(path: Path, root: Path) -> str:
-    return str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
+def _texts(root: Path, texts: dict[str, str] | None) -> dict[str, str]:
+    """{shown path: text} of the scenario and dependency files: the given versions, else the files under root."""
+    from forecasts.scenario_versions import file_texts
+
+    if texts is None:
+        if not root.exists():
+            raise ForecastsError(f"questions: directory {root} does not exist")
+        texts = file_texts(root)
+    prefix = f"{root.name}/" if root.name else ""  # names as error messages show them: questions/…/x.toml
+    return {prefix + path: texts[path] for path in sorted(texts, key=lambda p: Path(p).parts)}
 
 
-def load_scenarios(root: Path, questions: list[Question] | None = None) -> list[Scenario]:
-    """Load and validate every scenario; check ids are unique and exclusive groups are really disjoint."""
+def load_scenarios(
+    root: Path, questions: list[Question] | None = None, texts: dict[str, str] | None = None
+) -> list[Scenario]:
+    """Load and validate every scenario (from `texts`, {path under root: text}, when given: a version known at
+    some time); check ids are unique and exclusive groups are really disjoint."""
     bank = {q.id: q for q in (questions if questions is not None else load_questions(root))}
     problems: list[str] = []
     scenarios: list[Scenario] = []
-    for path in scenario_files(root):
-        shown = _shown(path, root)
+    for shown, text in _texts(root, texts).items():
+        if shown.endswith("/" + DEPENDENCY_FILE):
+            continue
         try:
-            scenarios.append(parse_scenario(_read_toml(path, shown), shown, bank))
+            scenarios.append(parse_scenario(_parse_toml(text, shown), shown, bank))
         except ForecastsError as exc:
             problems.append(str(exc))
     seen: dict[str, str] = {}
@@ -358,14 +368,19 @@ def parse_dependencies(data: dict, path: str, questions: dict[str, Question]) ->
     return Dependencies(signs, fixed, anchors, tuple(conditionals), str(name), path)
 
 
-def load_dependencies(root: Path, questions: list[Question] | None = None) -> Dependencies:
-    """The joint-model inputs from every `scenarios/dependencies.toml` under root (merged; none → independent)."""
+def load_dependencies(
+    root: Path, questions: list[Question] | None = None, texts: dict[str, str] | None = None
+) -> Dependencies:
+    """The joint-model inputs from every `scenarios/dependencies.toml` under root, or in `texts` when given
+    (merged; none → independent)."""
     bank = {q.id: q for q in (questions if questions is not None else load_questions(root))}
-    paths = sorted(root.rglob(f"scenarios/{DEPENDENCY_FILE}")) if root.exists() else []
     merged = Dependencies()
-    for path in paths:
-        shown = _shown(path, root)
-        dep = parse_dependencies(_read_toml(path, shown), shown, bank)
+    if texts is None and not root.exists():
+        return merged
+    for shown, text in _texts(root, texts).items():
+        if not shown.endswith("/scenarios/" + DEPENDENCY_FILE):
+            continue
+        dep = parse_dependencies(_parse_toml(text, shown), shown, bank)
         clash = set(dep.signs) & set(merged.signs)
         if clash:
             raise ForecastsError(f"{shown}: questions: {sorted(clash)[0]} is already in {merged.source_file}")
@@ -463,20 +478,29 @@ class _Context:
     bank: dict[str, Question]
     order: list[str]
     fit: dict[str, Any]
+    deps: Dependencies = field(default_factory=lambda: Dependencies())
 
 
-def _context(db: Database, root: Path) -> _Context:
-    questions = load_questions(root)
+def _context(db: Database, root: Path, known_by: datetime | None = None) -> _Context:
+    """Scenarios, dependencies and questions as known by `known_by` (the versions synced by then), so a report as
+    of a past time is unchanged by later edits; a database that never synced scenario files reads the files."""
+    from forecasts.questions import all_questions
+    from forecasts.scenario_versions import texts_as_of
+    from forecasts.timeutil import now_utc
+
+    at = known_by or now_utc()
+    texts = texts_as_of(db, at)
+    questions = load_questions(root) if texts is None else all_questions(db, known_by=at)
     bank = {q.id: q for q in questions}
-    scenarios = load_scenarios(root, questions)
-    deps = load_dependencies(root, questions)
+    scenarios = load_scenarios(root, questions, texts)
+    deps = load_dependencies(root, questions, texts)
     order = _model_questions(deps, scenarios)
     known = {r[0] for r in db.conn.execute("SELECT id FROM questions")}
     missing = [q for q in order if q not in known]
     if missing:
         raise ForecastsError(f"questions: {missing[0]} is not in the database; run `forecasts sync` first")
     fit = cached_fit(db, deps, bank, order) if scenarios else {}
-    return _Context(scenarios, bank, order, fit)
+    return _Context(scenarios, bank, order, fit, deps)
 
 
 def _state(
@@ -618,7 +642,7 @@ def scenario_probabilities(
     The loading fit is cached by the dependency file's hash (the sampler runs only when it changed); a fresh fit, or
     `record=True`, appends a row to scenario_runs.
     """
-    ctx = _context(db, root)
+    ctx = _context(db, root, known_by)
     if not ctx.scenarios:
         return []
     results = _evaluate(db, ctx, known_by, seed)
@@ -630,10 +654,11 @@ def scenario_probabilities(
 def scenario_trend(
     db: Database, weeks: list[datetime], root: Path = Path("questions"), seed: int = 0
 ) -> list[dict[str, Any]]:
-    """scenario_probabilities at each as-of time (same seed: common random numbers make the trend smooth)."""
+    """scenario_probabilities at each as-of time (same seed: common random numbers make the trend smooth), with the
+    scenario definitions known at the latest of them (a trend of today's scenarios over the past weeks)."""
     from forecasts.timeutil import to_iso
 
-    ctx = _context(db, root)
+    ctx = _context(db, root, max(weeks) if weeks else None)
     if not ctx.scenarios:
         return [{"known_by": to_iso(w), "scenarios": []} for w in weeks]
     cache: dict = {}
@@ -668,7 +693,7 @@ def loadings_report(db: Database, root: Path = Path("questions")) -> dict[str, A
     from forecasts.bayes.joint import build_problem, implied_conditionals
 
     ctx = _context(db, root)
-    deps = load_dependencies(root, list(ctx.bank.values()))
+    deps = ctx.deps
     ctx.fit = ctx.fit or cached_fit(db, deps, ctx.bank, ctx.order)
     index = {q: i for i, q in enumerate(ctx.order)}
     anchors = [np.array(_anchor(ctx.bank[q], deps)) for q in ctx.order]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -409,7 +409,19 @@ def test_loadings_report_compares_elicited_and_implied(mini_db, mini: Path) -> N
     assert first["question"] == "a" and first["given"] == "c" and 0.3 < first["implied"] < 1
 
 
-def test_cli_scenarios_json_on_shipped_pack(pack_cli, questions_dir: Path, db_path: Path) -> None:
+@pytest.fixture
+def pack_synced_in_2024(cli, questions_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """The shipped pack, synced on 1 December 2024 (so "as of" January 2025 knows its questions and scenarios)."""
+    import forecasts.questions as questions_mod
+
+    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
+    cli("sync", "--questions", str(questions_dir))
+    monkeypatch.undo()
+    return cli
+
+
+def test_cli_scenarios_json_on_shipped_pack(pack_synced_in_2024, questions_dir: Path, db_path: Path) -> None:
+    pack_cli = pack_synced_in_2024
     rows = pack_cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15")
     by_id = {r["id"]: r for r in rows}
     assert {"fast-deal", "frozen-conflict", "escalation"} <= set(by_id)
@@ -434,6 +446,26 @@ def test_cli_scenarios_json_on_shipped_pack(pack_cli, questions_dir: Path, db_pa
 def test_cli_scenarios_reports_bad_files(pack_cli, questions_dir: Path) -> None:
     bad = questions_dir / "road-ahead" / "scenarios" / "bad.toml"
     bad.write_text('id = "bad"\ntitle = "Bad"\n[[conditions]]\nquestion = "nope"\noutcomes = ["yes"]\n')
-    result = pack_cli("scenarios", "--questions", str(questions_dir), ok=False)
+    result = pack_cli("sync", "--questions", str(questions_dir), ok=False)  # scenario files load with the questions
     assert result.exit_code == 1 and "conditions[0].question: unknown question 'nope'" in result.output
+    assert "fast-deal" in {r["id"] for r in pack_cli.json("scenarios", "--questions", str(questions_dir))}
     assert "Traceback" not in result.output
+
+
+def test_scenarios_as_of_a_time_use_the_files_synced_by_then(pack_synced_in_2024, questions_dir: Path) -> None:
+    """Scenario files are versioned at sync like questions: an edit synced later leaves an earlier as-of answer
+    unchanged (the report for that week regenerates the same bytes), and a time before any sync knows none."""
+    cli = pack_synced_in_2024
+    before = cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15")
+    fast = questions_dir / "road-ahead" / "scenarios" / "fast-deal.toml"
+    fast.write_text(fast.read_text(encoding="utf-8").replace('title = "', 'title = "Renamed: ', 1), encoding="utf-8")
+    out = cli("sync", "--questions", str(questions_dir)).stdout
+    assert "scenario files: updated road-ahead/scenarios/fast-deal.toml" in out
+    assert cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15") == before
+    now = {r["id"]: r for r in cli.json("scenarios", "--questions", str(questions_dir))}
+    assert now["fast-deal"]["title"].startswith("Renamed: ")
+    assert cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2024-11-30") == []
+    fast.unlink()
+    assert "removed road-ahead/scenarios/fast-deal.toml" in cli("sync", "--questions", str(questions_dir)).stdout
+    assert "fast-deal" not in {r["id"] for r in cli.json("scenarios", "--questions", str(questions_dir))}
+    assert cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15") == before
