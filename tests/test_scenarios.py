@@ -469,3 +469,20 @@ def test_scenarios_as_of_a_time_use_the_files_synced_by_then(pack_synced_in_2024
     assert "removed road-ahead/scenarios/fast-deal.toml" in cli("sync", "--questions", str(questions_dir)).stdout
     assert "fast-deal" not in {r["id"] for r in cli.json("scenarios", "--questions", str(questions_dir))}
     assert cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15") == before
+
+
+def test_scenario_file_versions_are_a_chained_append_only_ledger(pack_synced_in_2024, db_path: Path) -> None:
+    import sqlite3
+
+    cli = pack_synced_in_2024
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute("SELECT count(*) FROM scenario_file_versions").fetchone()[0]
+    chained = conn.execute("SELECT count(*) FROM ledger_digests WHERE tbl = 'scenario_file_versions'").fetchone()[0]
+    assert rows == 4 and chained == rows  # the pack's three scenarios and its dependency file
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE scenario_file_versions SET content = 'x' WHERE id = 1")
+    conn.execute("DROP TRIGGER scenario_file_versions_no_update")
+    conn.execute("UPDATE scenario_file_versions SET content = replace(content, 'Fast', 'Slow') WHERE id = 3")
+    conn.commit()
+    result = cli("db", "check", ok=False)
+    assert result.exit_code == 1 and "scenario_file_versions #3: hash chain broken" in result.stderr
