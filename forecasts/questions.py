@@ -477,13 +477,14 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
 
     Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
     """
-    from forecasts.scenario_versions import record_scenario_files
+    from forecasts.scenario_versions import file_texts, record_scenario_files
     from forecasts.scenarios import load_dependencies, load_scenarios
     from forecasts.versions import material_edits, record_version
 
     questions = load_questions(root)
-    load_scenarios(root, questions)  # scenario and dependency files are synced too: malformed ones refuse the sync
-    load_dependencies(root, questions)
+    texts = file_texts(root)  # scenario and dependency files are synced too: malformed ones refuse the sync
+    load_scenarios(root, questions, texts)
+    load_dependencies(root, questions, texts)
     report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
     stamp = to_iso(now_utc())
     updates: dict[str, list[str]] = {}
@@ -513,7 +514,7 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
             db["questions"].upsert(row, pk="id")
             updates[q.id] = record_version(db, row, stored_rows.get(q.id))["changed"]
         report["edited_after_forecasts"] = material_edits(db, {k: v for k, v in updates.items() if v})
-        report["scenario_files"] = record_scenario_files(db, root, stamp)
+        report["scenario_files"] = record_scenario_files(db, root, stamp, texts)
     report["not_in_files"] = sorted(set(stored) - {q.id for q in questions})
     return report
 

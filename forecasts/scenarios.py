@@ -225,16 +225,18 @@ def scenario_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("scenarios/*.toml") if p.name != DEPENDENCY_FILE)
 
 
-def _texts(root: Path, texts: dict[str, str] | None) -> dict[str, str]:
-    """{shown path: text} of the scenario and dependency files: the given versions, else the files under root."""
-    from forecasts.scenario_versions import file_texts
+def _texts(root: Path, texts: dict[str, str] | None) -> list[tuple[str, str, bool]]:
+    """(shown path, text, is the dependency file) of each scenario and dependency file: the given versions, else
+    the files under root, in path order."""
+    from forecasts.scenario_versions import file_texts, is_dependency_file
 
     if texts is None:
         if not root.exists():
             raise ForecastsError(f"questions: directory {root} does not exist")
         texts = file_texts(root)
     prefix = f"{root.name}/" if root.name else ""  # names as error messages show them: questions/…/x.toml
-    return {prefix + path: texts[path] for path in sorted(texts, key=lambda p: Path(p).parts)}
+    ordered = sorted(texts, key=lambda p: Path(p).parts)
+    return [(prefix + path, texts[path], is_dependency_file(path)) for path in ordered]
 
 
 def load_scenarios(
@@ -245,8 +247,8 @@ def load_scenarios(
     bank = {q.id: q for q in (questions if questions is not None else load_questions(root))}
     problems: list[str] = []
     scenarios: list[Scenario] = []
-    for shown, text in _texts(root, texts).items():
-        if shown.endswith("/" + DEPENDENCY_FILE):
+    for shown, text, dependency in _texts(root, texts):
+        if dependency:
             continue
         try:
             scenarios.append(parse_scenario(_parse_toml(text, shown), shown, bank))
@@ -377,8 +379,8 @@ def load_dependencies(
     merged = Dependencies()
     if texts is None and not root.exists():
         return merged
-    for shown, text in _texts(root, texts).items():
-        if not shown.endswith("/scenarios/" + DEPENDENCY_FILE):
+    for shown, text, dependency in _texts(root, texts):
+        if not dependency:
             continue
         dep = parse_dependencies(_parse_toml(text, shown), shown, bank)
         clash = set(dep.signs) & set(merged.signs)
@@ -479,6 +481,17 @@ class _Context:
     order: list[str]
     fit: dict[str, Any]
     deps: Dependencies = field(default_factory=lambda: Dependencies())
+
+
+def scenarios_defined(db: Database, root: Path, known_by: datetime) -> bool:
+    """Whether any scenario file was known by `known_by` (its synced versions; the files, for a database that
+    never synced one)."""
+    from forecasts.scenario_versions import is_dependency_file, texts_as_of
+
+    texts = texts_as_of(db, known_by)
+    if texts is None:
+        return root.exists() and bool(scenario_files(root))
+    return any(not is_dependency_file(path) for path in texts)
 
 
 def _context(db: Database, root: Path, known_by: datetime | None = None) -> _Context:

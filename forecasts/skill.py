@@ -539,6 +539,8 @@ def skill_report(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if value < 1:
             raise ForecastsError(f"{name}: {value} must be at least 1")
+    if not 0 <= seed < 2**32:
+        raise ForecastsError(f"seed: {seed!r} must be a whole number from 0 to {2**32 - 1}")
     as_of = known_by or now_utc()
     # people and the model; aggregates (crowd) are functions of people's forecasts and would count them twice
     df = resolved_binary_forecasts(db, as_of, kinds=FITTED_KINDS)

@@ -486,3 +486,60 @@ def test_scenario_file_versions_are_a_chained_append_only_ledger(pack_synced_in_
     conn.commit()
     result = cli("db", "check", ok=False)
     assert result.exit_code == 1 and "scenario_file_versions #3: hash chain broken" in result.stderr
+
+
+def test_an_upgraded_database_keeps_its_scenarios_for_weeks_before_it_versioned_them(
+    cli, questions_dir: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Questions synced in December 2024 by a version without scenario versions; the upgrade (March 2025) records
+    the files: as of January 2025 they stand in (the best record of them), instead of no scenarios at all."""
+    import shutil
+    import sqlite3
+
+    import forecasts.questions as questions_mod
+
+    scenarios_dir = questions_dir / "road-ahead" / "scenarios"
+    kept = questions_dir.parent / "kept-scenarios"
+    shutil.move(scenarios_dir, kept)
+    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
+    cli("sync", "--questions", str(questions_dir))
+    conn = sqlite3.connect(db_path)  # the scenario-version migration ran at the upgrade, in March 2025
+    conn.execute("UPDATE _migrations SET applied_at = '2025-03-01T00:00:00Z' WHERE name = ?",
+                 ["m060_scenario_file_versions"])  # fmt: skip
+    conn.commit()
+    shutil.move(kept, scenarios_dir)
+    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2025, 3, 1, tzinfo=UTC))
+    cli("sync", "--questions", str(questions_dir))
+    monkeypatch.undo()
+    january = cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15")
+    assert {r["id"] for r in january} == {"fast-deal", "frozen-conflict", "escalation"}
+    assert cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2024-11-15") == []  # nothing known
+
+
+def test_syncing_another_folder_removes_no_scenario_file(pack_synced_in_2024, questions_dir: Path, make_question):
+    cli = pack_synced_in_2024
+    other = make_question("alpha")
+    assert cli.json("sync", "--questions", str(other))["scenario_files"] == {"added": [], "updated": [], "removed": []}
+    assert "fast-deal" in {r["id"] for r in cli.json("scenarios", "--questions", str(questions_dir))}
+
+
+def test_dependencies_load_from_a_relative_questions_folder(questions_dir: Path, monkeypatch) -> None:
+    """`--questions .` (run inside the folder): the dependency file is found by its path, not its shown name."""
+    from forecasts.scenarios import load_dependencies
+
+    absolute = load_dependencies(questions_dir)
+    monkeypatch.chdir(questions_dir)
+    relative = load_dependencies(Path("."))
+    assert absolute.signs and relative.signs == absolute.signs and relative.conditionals == absolute.conditionals
+
+
+def test_the_report_knows_scenarios_by_what_was_synced_then(pack_synced_in_2024, questions_dir: Path, db) -> None:
+    import shutil
+
+    from forecasts.scenarios import scenarios_defined
+
+    shutil.rmtree(questions_dir / "road-ahead" / "scenarios")
+    out = pack_synced_in_2024("sync", "--questions", str(questions_dir)).stdout
+    assert "scenario files: removed road-ahead/scenarios/dependencies.toml" in " ".join(out.split())
+    assert scenarios_defined(db, questions_dir, datetime(2025, 1, 15, tzinfo=UTC))  # a past week still has them
+    assert not scenarios_defined(db, questions_dir, now_utc())

@@ -171,3 +171,9 @@ def test_the_crowd_is_not_pooled_with_the_people_it_summarises(db, history):
     after = skill_report(db, draws=100, tune=100, chains=1, seed=1, method="advi", store=False)
     assert after["n_forecasts"] == before["n_forecasts"] and after["n_forecasters"] == 3
     assert "crowd" not in {r["forecaster"] for r in after["forecasters"]}
+
+
+def test_a_seed_out_of_range_is_a_one_line_error(cli) -> None:
+    result = cli("skill", "--seed", "-1", ok=False)
+    assert result.exit_code == 1 and "seed: -1 must be a whole number from 0 to 4294967295" in result.output
+    assert "Traceback" not in result.output

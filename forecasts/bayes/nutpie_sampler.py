@@ -153,6 +153,8 @@ def sample(
     trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=1, seed=seed, progress_bar=False,
                           save_warmup=False, target_accept=target_accept)  # fmt: skip
     flat = np.asarray(trace.posterior["x"].values, float)  # (chains, draws, size)
+    if flat.shape[:2] != (chains, draws):  # nutpie returns what it has when interrupted (Ctrl-C): pass that on
+        raise KeyboardInterrupt
     out, offset = {}, 0
     for name, transform, shape in zip(density.names, density.transforms, shapes, strict=True):
         n = int(np.prod(shape))

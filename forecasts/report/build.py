@@ -385,11 +385,11 @@ def _stale(q: Question, standing: dict[str, dict[str, Any]], as_of: datetime) ->
 def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
     """Scenario probabilities now and over the last TREND_WEEKS weeks, when scenarios are defined."""
     probs = _optional("forecasts.scenarios", "scenario_probabilities")
-    files = _optional("forecasts.scenarios", "scenario_files")
-    if probs is None or files is None:
+    defined = _optional("forecasts.scenarios", "scenarios_defined")
+    if probs is None or defined is None:
         note = "Scenario probabilities are not available yet (no scenarios module)."
         return {"available": False, "note": note, "rows": [], "trend": []}
-    if not root.exists() or not files(root):
+    if not defined(db, root, as_of):  # the scenario files synced by then, not the files of today
         return {"available": True, "note": "No scenarios are defined (no scenario files).", "rows": [],
                 "trend": []}  # fmt: skip
     try:
