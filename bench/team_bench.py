@@ -66,6 +66,14 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return elapsed
 
 
+def report_warnings(output: str, always: bool = False) -> None:
+    """Print the third-party warnings a command printed (a cold run has a fresh user cache, where ArviZ's daily
+    notice would show); with `always`, also say when there were none."""
+    noise = [line for line in output.splitlines() if "Warning" in line or "warn(" in line]
+    if noise or always:
+        print(f"    third-party warnings printed: {len(noise)}", *noise[:3], sep="\n    ", flush=True)
+
+
 def cold_env(env: dict[str, str], scratch: Path) -> dict[str, str]:
     """The environment of a first run after an install: empty PyTensor caches (its C compile directory and its
     numba cache both live under base_compiledir) and an empty numba cache."""
@@ -175,9 +183,7 @@ def main() -> None:
         t, f = paired(cmd, FLOORS[floor.removesuffix("-cold")], work, env, team, runs, warmup, before)
         results.append((name, floor, t, f, t / f))
         print(f"  {name:<34} {t:7.2f} s  floor {f:5.2f} s  {t / f:5.1f}x  (goal {GOALS[floor]})", flush=True)
-        noise = [line for line in OUTPUT[0].splitlines() if "Warning" in line or "warn(" in line]
-        if noise:  # the last run's output (a cold run has a fresh user cache, where ArviZ's daily notice shows)
-            print(f"    third-party warnings printed: {len(noise)}", *noise[:3], sep="\n    ", flush=True)
+        report_warnings(OUTPUT[0])  # the last run's output
 
     lr = ["--lr", "ceasefire-current-lines=1.2", "--observed-at", "2026-11-20", "--source", "bench"]
     unresolve = [CLI, "unresolve", "crimea-recognition", "--note", "bench"]
@@ -247,8 +253,7 @@ def main() -> None:
                     printed.append(OUTPUT[0])
                 times.append(time.perf_counter() - start)
                 print("".join(f"    | {line}\n" for line in "".join(printed).splitlines()), end="")
-                noise = [line for line in "".join(printed).splitlines() if "Warning" in line or "warn(" in line]
-                print(f"    third-party warnings printed: {len(noise)}", *noise[:3], sep="\n    ")
+                report_warnings("".join(printed), always=True)
                 floors.append(run(FLOORS["pymc"], fresh, team))
             t, f = statistics.median(times), statistics.median(floors)
             results.append(("main job (cold)", "pymc-cold", t, f, t / f))

@@ -12,7 +12,6 @@ import math
 import os
 import sqlite3
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -198,11 +197,9 @@ def sync(
         typer.echo(f"  in the database but no longer in files (kept): {', '.join(report['not_in_files'])}")
     changed = {what: paths for what, paths in report["scenario_files"].items() if paths}
     if changed:  # scenario files are versioned too: reports as of earlier times keep the definitions known then
-        from forecasts.termtable import terminal_width
+        from forecasts.textout import wrapped
 
-        text = "scenario files: " + "; ".join(f"{what} {', '.join(paths)}" for what, paths in changed.items())
-        typer.echo(textwrap.fill(text, terminal_width(), initial_indent="  ", subsequent_indent="    ",
-                                 break_on_hyphens=False, break_long_words=False))  # fmt: skip
+        typer.echo(wrapped("  scenario files: " + "; ".join(f"{what} {', '.join(p)}" for what, p in changed.items())))
     for qid, fields in report["edited_after_forecasts"].items():
         typer.echo(
             f"  edited after forecasts were made: {qid}: {', '.join(fields)} (a new version; see questions show)"

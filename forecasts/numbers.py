@@ -35,3 +35,8 @@ def pct(p: float | None, digits: int = 1) -> str:
 def pp(delta: float | None, digits: int = 1) -> str:
     """A change of probability in percentage points, signed: `+5.8 pp` (input in probability units)."""
     return NONE if _missing(delta) else f"{signed(100 * delta, digits)} pp"  # type: ignore[operator]
+
+
+def count(n: int, noun: str) -> str:
+    """'1 forecast', '3 forecasts'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -20,8 +20,8 @@ import numpy as np
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.questions import ID_PATTERN, Question, load_questions
+from forecasts.scenario_versions import DEPENDENCY_FILE, scenario_paths
 
-DEPENDENCY_FILE = "dependencies.toml"
 DIRECTIONS = ("for", "against")
 SCENARIO_FIELDS = {"id", "title", "description", "exclusive_group", "conditions", "signposts"}
 DEPENDENCY_FIELDS = {"description", "factor", "questions", "anchors", "conditionals"}
@@ -222,7 +222,7 @@ def scenario_files(root: Path) -> list[Path]:
     """Every scenario file under root (`**/scenarios/*.toml` except the dependency file), in a stable order."""
     if not root.exists():
         raise ForecastsError(f"questions: directory {root} does not exist")
-    return sorted(p for p in root.rglob("scenarios/*.toml") if p.name != DEPENDENCY_FILE)
+    return [p for p in scenario_paths(root) if p.name != DEPENDENCY_FILE]
 
 
 def _texts(root: Path, texts: dict[str, str] | None) -> list[tuple[str, str, bool]]:

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.quiet import arviz_in_numpy, quiet_pymc
+from forecasts.bayes.runs import check_int
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
+from forecasts.numbers import count
 from forecasts.progress import pymc_step
 from forecasts.timeutil import now_utc, to_iso
 
@@ -333,8 +335,7 @@ def expected_brier_draws(a: np.ndarray, b: np.ndarray, forecaster: np.ndarray, l
 def verdict(b_lo: float, b_hi: float, a_lo: float, a_hi: float, n_questions: int) -> str:
     """Plain-language reading of a forecaster's calibration intervals."""
     if n_questions < MIN_QUESTIONS:
-        plural = "" if n_questions == 1 else "s"
-        return f"not enough data yet ({n_questions} resolved question{plural}; need {MIN_QUESTIONS})"
+        return f"not enough data yet ({count(n_questions, 'resolved question')}; need {MIN_QUESTIONS})"
     parts = []
     if b_hi < 1:
         parts.append("over-confident (forecasts too extreme)")
@@ -539,8 +540,7 @@ def skill_report(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if value < 1:
             raise ForecastsError(f"{name}: {value} must be at least 1")
-    if not 0 <= seed < 2**32:
-        raise ForecastsError(f"seed: {seed!r} must be a whole number from 0 to {2**32 - 1}")
+    check_int(seed, "seed", 0, 2**32 - 1)
     as_of = known_by or now_utc()
     # people and the model; aggregates (crowd) are functions of people's forecasts and would count them twice
     df = resolved_binary_forecasts(db, as_of, kinds=FITTED_KINDS)
@@ -583,7 +583,7 @@ def skill_report(
         "extremize": extremize,
         "extremize_note": None
         if extremize
-        else f"{n_ext} resolved question{'' if n_ext == 1 else 's'} with >= 2 people; the extremized crowd needs "
+        else f"{count(n_ext, 'resolved question')} with >= 2 people; the extremized crowd needs "
         f"{MIN_QUESTIONS_EXTREMIZE}",
         "forecasters": rows,
     }

@@ -468,6 +468,22 @@ def test_restore_property_refused_or_clean(env, tmp_path_factory, table: str, se
     _restored_refused_or_clean(work, "restore (property)", (table, field, value))
 
 
+def _evidence_file_refused_or_clean(db_path: Path, path: Path, label: str, prefix: str, case: tuple) -> None:
+    """Import an evidence file: refused in one line starting with `prefix` with nothing written, or taken and
+    `db check` then finds nothing wrong. Counts the outcome under `label`."""
+    db = connect(db_path)
+    before = dump(db_path)
+    try:
+        import_evidence(db, path)
+    except ForecastsError as exc:
+        TRIED[(label, "refused")] += 1
+        assert str(exc).startswith(prefix) and "\n" not in str(exc)
+        assert dump(db_path) == before
+        return
+    TRIED[(label, "accepted, db check ok")] += 1
+    assert check_database(db)["ok"], case
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(["observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "key",
                               "lr", "lr_sd", "outcome", "reasoning", "grade"]), value=HOSTILE_VALUES)  # fmt: skip
@@ -485,17 +501,7 @@ def test_evidence_jsonl_property_refused_or_clean(env, tmp_path_factory, field: 
         item[field] = value
     path = work / "e.jsonl"
     path.write_text(json.dumps(item) + "\n", encoding="utf-8")
-    db = connect(db_path)
-    before = dump(db_path)
-    try:
-        import_evidence(db, path)
-    except ForecastsError as exc:
-        TRIED[("evidence-file (property)", "refused")] += 1
-        assert str(exc).startswith(f"{path}:1: ") and "\n" not in str(exc)
-        assert dump(db_path) == before
-        return
-    TRIED[("evidence-file (property)", "accepted, db check ok")] += 1
-    assert check_database(db)["ok"], (field, value)
+    _evidence_file_refused_or_clean(db_path, path, "evidence-file (property)", f"{path}:1: ", (field, value))
 
 
 # --- db check validates what is stored ------------------------------------------------------------------
@@ -730,17 +736,7 @@ def test_evidence_csv_property_refused_or_clean(env, tmp_path_factory, field: st
     shutil.copy(env["db"], db_path)
     path = work / "e.csv"
     path.write_text(_csv_text([GOOD_ITEM | {"key": "p1", field: value}]), encoding="utf-8")
-    db = connect(db_path)
-    before = dump(db_path)
-    try:
-        import_evidence(db, path)
-    except ForecastsError as exc:
-        TRIED[("evidence-file CSV (property)", "refused")] += 1
-        assert str(exc).startswith(f"{path}:") and "\n" not in str(exc)
-        assert dump(db_path) == before
-        return
-    TRIED[("evidence-file CSV (property)", "accepted, db check ok")] += 1
-    assert check_database(db)["ok"], (field, value)
+    _evidence_file_refused_or_clean(db_path, path, "evidence-file CSV (property)", f"{path}:", (field, value))
 
 
 CLI_TEXT = st.text(max_size=40) | st.sampled_from([

@@ -50,6 +50,14 @@ def fits(output: str) -> list[str]:
     return lines
 
 
+def at_80(cli, *args: str) -> str:
+    """A command's output at COLUMNS=80, after checking it succeeded and every line fits."""
+    result = cli.runner.invoke(app, ["--db", str(cli.db_path), *args], env={"COLUMNS": str(WIDTH)})
+    assert result.exit_code == 0, result.output
+    fits(result.stdout)
+    return result.stdout
+
+
 def words(output: str) -> set[str]:
     return set(re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", output))
 
@@ -68,10 +76,8 @@ def words(output: str) -> set[str]:
 )
 def test_question_tables_fit_80_columns_with_every_id_whole(team, args: list[str]) -> None:
     cli, ids = team
-    result = cli.runner.invoke(app, ["--db", str(cli.db_path), *args], env={"COLUMNS": str(WIDTH)})
-    assert result.exit_code == 0, result.output
-    fits(result.stdout)
-    found = words(result.stdout)
+    stdout = at_80(cli, *args)
+    found = words(stdout)
     if args[0] in ("status", "questions", "aggregate"):
         assert set(ids) <= found
     if args[0] == "evidence":
@@ -83,7 +89,7 @@ def test_question_tables_fit_80_columns_with_every_id_whole(team, args: list[str
         assert {f["forecaster_id"] for f in listed} <= found
         assert {str(f["id"]) for f in listed} <= found
     if args == ["forecast-list"]:
-        assert len(result.stdout.splitlines()) <= len(cli.json("forecast-list")) + 6  # one line per forecast
+        assert len(stdout.splitlines()) <= len(cli.json("forecast-list")) + 6  # one line per forecast
 
 
 SCORE_COMMANDS = [["score"], ["leaderboard"], ["calibration", "alice"], ["questions", "show", "talks-start"]]
@@ -92,20 +98,18 @@ SCORE_COMMANDS = [["score"], ["leaderboard"], ["calibration", "alice"], ["questi
 @pytest.mark.parametrize("args", SCORE_COMMANDS)
 def test_score_tables_fit_80_columns(team, args: list[str]) -> None:
     cli, _ = team
-    result = cli.runner.invoke(app, ["--db", str(cli.db_path), *args], env={"COLUMNS": str(WIDTH)})
-    assert result.exit_code == 0, result.output
-    fits(result.stdout)
-    found = words(result.stdout)
+    stdout = at_80(cli, *args)
+    found = words(stdout)
     if args[0] in ("score", "leaderboard"):  # every person forecast before the resolution's second (see team)
         scored = {r["forecaster_id"] for r in cli.json("score")}
         assert set(PEOPLE) <= scored and scored <= found
     if args[0] == "score":
         assert "ceasefire-current-lines" in found
         for row in cli.json("score"):
-            assert fixed(row["relative_brier"], 3) in result.stdout  # numbers whole, never folded
+            assert fixed(row["relative_brier"], 3) in stdout  # numbers whole, never folded
     if args[0] == "leaderboard":
         for row in cli.json("leaderboard"):
-            assert fixed(row["relative_brier"], 3) in result.stdout  # the ranking score whole, never folded
+            assert fixed(row["relative_brier"], 3) in stdout  # the ranking score whole, never folded
 
 
 def test_questions_show_names_the_question_of_every_likelihood_ratio(team) -> None:
@@ -138,12 +142,9 @@ def test_no_negative_zero() -> None:
 def test_scenarios_table_fits_80_columns_with_every_question_id_whole(team, tmp_path_factory) -> None:
     cli, _ = team
     root = cli.db_path.parent / "questions"
-    result = cli.runner.invoke(app, ["--db", str(cli.db_path), "scenarios", "--questions", str(root)],
-                               env={"COLUMNS": str(WIDTH)})  # fmt: skip
-    assert result.exit_code == 0, result.output
-    fits(result.stdout)
+    stdout = at_80(cli, "scenarios", "--questions", str(root))
     rows = cli.json("scenarios", "--questions", str(root))
-    found = words(result.stdout)
+    found = words(stdout)
     assert {r["id"] for r in rows} <= found
     assert {c["question"] for r in rows for c in r["conditions"]} <= found
 
@@ -153,27 +154,21 @@ def test_pymc_command_tables_fit_80_columns_with_ids_and_intervals_whole(team) -
     cli, _ = team
     settings = ["--draws", "200", "--tune", "200"]
 
-    def run(*args: str) -> str:
-        result = cli.runner.invoke(app, ["--db", str(cli.db_path), *args], env={"COLUMNS": str(WIDTH)})
-        assert result.exit_code == 0, result.output
-        fits(result.stdout)
-        return result.stdout
-
-    one = run("posterior", "nato-renunciation", *settings)
+    one = at_80(cli, "posterior", "nato-renunciation", *settings)
     stored = cli.json("posterior", "nato-renunciation", *settings)
     assert stored["contributions"] and all(f"#{c['evidence_id']} " in one for c in stored["contributions"])
     percent = r"<?\d+(\.\d)?%"  # a run is at a new instant (deadline questions decay), so match the shape
     assert re.search(rf"^yes +{percent} +{percent} +{percent} +{percent}$", one, re.M)
-    every = run("posterior", "--all", *settings)
+    every = at_80(cli, "posterior", "--all", *settings)
     rows = cli.json("posterior", "--all", *settings)
     for r in rows:  # each question on one line with its mean and its interval whole
         assert re.search(rf"^{re.escape(r['question'])} +\S+ +{percent} +{percent}–{percent} ", every, re.M), r
     # (the check that numbers stay whole and on one line is the regex: a folded cell would break the line)
-    skill = run("skill", *settings)
+    skill = at_80(cli, "skill", *settings)
     fitted = cli.json("skill", *settings)
     for r in fitted["forecasters"]:
         s = r["slope"]
         assert r["forecaster"] in words(skill)
         assert f"{s['mean']:.2f} [{s['lo']:.2f}, {s['hi']:.2f}]" in skill  # the interval on one line, never split
         assert r["verdict"].split(" (")[0] in skill
-    run("trust")
+    at_80(cli, "trust")

@@ -15,18 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, logit  # scipy comes with PyMC, which every caller of this module imports
 
 from forecasts.bayes.quiet import quiet_pymc
 
 JITTER = 1.0  # initial points: uniform(−1, 1) added on the unconstrained scale, as PyMC's "jitter+adapt_diag"
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
 
 
 def _simplex_forward(p: np.ndarray) -> np.ndarray:
@@ -48,7 +41,7 @@ def _identity(x: np.ndarray) -> np.ndarray:
 TRANSFORMS: dict[str | None, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
     None: (_identity, _identity),
     "log": (np.log, np.exp),
-    "logodds": (_logit, _expit),
+    "logodds": (logit, expit),
     "simplex": (_simplex_forward, _simplex_backward),
 }
 

@@ -23,7 +23,7 @@ MAX_DRAWS = 100_000
 BATCH = 32  # questions sampled together in one model (one compiled model per size bucket)
 
 
-def _check_int(value: int, fld: str, lo: int, hi: int) -> int:
+def check_int(value: int, fld: str, lo: int, hi: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
         raise ForecastsError(f"{fld}: {value!r} must be a whole number from {lo} to {hi}")
     return value
@@ -66,10 +66,10 @@ def run_posteriors(
     each run in `posterior_runs` (one transaction). Runs are not `bayes` forecasts: that track is the fast path's."""
     from forecasts.bayes.model import posterior_batch
 
-    _check_int(draws, "draws", 10, MAX_DRAWS)
-    _check_int(tune, "tune", 0, MAX_DRAWS)
-    _check_int(chains, "chains", 1, 8)
-    _check_int(seed, "seed", 0, 2**32 - 1)
+    check_int(draws, "draws", 10, MAX_DRAWS)
+    check_int(tune, "tune", 0, MAX_DRAWS)
+    check_int(chains, "chains", 1, 8)
+    check_int(seed, "seed", 0, 2**32 - 1)
     at = at or now_utc()
     questions = [get_question(db, qid) for qid in question_ids] if question_ids else open_questions(db, at)
     for q in questions:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from forecasts.db import Database
+from forecasts.numbers import count
 from forecasts.probabilities import Link, active_links, base_probabilities, probability_from_links
 from forecasts.questions import Question
 from forecasts.timeutil import now_utc, to_iso
@@ -150,7 +151,7 @@ def fit_trust(
     }
     if len(data) < MIN_QUESTIONS:
         result["verdict"] = (
-            f"not enough data yet ({len(data)} resolved question{'' if len(data) == 1 else 's'} with evidence; "
+            f"not enough data yet ({count(len(data), 'resolved question')} with evidence; "
             f"need {MIN_QUESTIONS}): scale 1"
         )
     else:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from forecasts import numbers
-from forecasts.numbers import fixed
+from forecasts.numbers import count, fixed  # noqa: F401 (count: the renderers import it from here)
 
 SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
@@ -35,11 +35,6 @@ def clip(text: str, limit: int = 110) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
-
-
-def count(n: int, noun: str) -> str:
-    """'1 forecast', '3 forecasts'."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def day(iso: str | None) -> str:
