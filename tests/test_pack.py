@@ -103,9 +103,21 @@ def test_evidence_trail_reaches_into_2026_over_a_year_of_months(records):
     assert len(original) == 13  # the pack's first trail, kept
     assert len(records) >= 40
     months = {r["observed_at"][:7] for r in records}
-    assert len(months) >= 12
+    assert len(months) >= 20
     assert min(r["observed_at"] for r in records) == "2024-11-20"
-    assert max(r["observed_at"] for r in records) >= "2026-04-01"
+    assert max(r["observed_at"] for r in records) >= "2026-10-01"  # the autumn of 2026 is in the trail
+    assert {m for m in months if m >= "2026-06"} >= {"2026-06", "2026-07", "2026-08", "2026-09", "2026-10"}
+
+
+def test_autumn_items_say_how_they_were_found_and_are_not_graded_as_seen_firsthand(records):
+    # June-October 2026 could be reached only through briefs and trackers that relay the outlets: every such item
+    # says so in its note, and none claims the top source grade of an outlet's own page.
+    autumn = [r for r in records if r["observed_at"] > "2026-06-22"]
+    assert len(autumn) >= 30
+    for rec in autumn:
+        assert rec.get("note") and len(rec["note"]) > 60, rec["key"]
+        assert rec["reliability"][0] in "BC", rec["key"]
+        assert rec["key"].endswith(rec["observed_at"]), rec["key"]
 
 
 def test_resolutions_follow_each_questions_criteria(pack, records):
