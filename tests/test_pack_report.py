@@ -53,3 +53,47 @@ def test_an_item_observed_this_week_is_news_and_moves_its_question(pack_cli, que
     movers = {m["id"]: m for m in data["movers"]}
     assert set(movers) == {"general-ceasefire"} and movers["general-ceasefire"]["delta"] > 0.1
     assert json.dumps(data["summary"]["history_recorded_this_week"])  # plain data
+
+
+def test_the_briefing_tells_the_story_of_the_history_s_newest_months(pack_cli, questions_dir):
+    from forecasts.probabilities import probability_from_links
+    from forecasts.questions import get_question
+    from forecasts.report.build import load_links
+    from forecasts.report.markdown import render_markdown
+    from forecasts.timeutil import from_iso
+
+    _main_job(pack_cli, questions_dir)
+    n_items = sum(1 for line in EVIDENCE.read_text(encoding="utf-8").splitlines() if line.strip())
+    db = connect(pack_cli.db_path)
+    data = build_report(db, None, questions_dir)
+    h = data["briefing"]["history"]
+    assert h["items"] == n_items
+    assert h["first_observed"].startswith("2024-11-20") and h["last_observed"].startswith("2026-10-10")
+    assert h["span_start"].startswith("2026-06-12")  # the trail's newest four months: the summer and autumn of 2026
+    # ranked by what the stretch's own items did; the autumn's stalled talks put the general ceasefire first
+    assert [abs(m["evidence"]) for m in h["moves"]] == sorted((abs(m["evidence"]) for m in h["moves"]), reverse=True)
+    top = h["moves"][0]
+    assert top["id"] == "general-ceasefire" and top["evidence"] < -0.03 and top["end"] < top["start"]
+    # each figure agrees with the fast path computed independently: all links, and all but the stretch's items
+    as_of, week_ago = from_iso(data["as_of"]), from_iso(data["week_ago"])
+    links = load_links(db, as_of, week_ago)[0]
+    start, end = from_iso(h["span_start"]), from_iso(h["last_observed"])
+    for m in h["moves"]:
+        q = get_question(db, m["id"])
+        lks = links[m["id"]]
+        stretch = {lk.evidence_id for lk in lks if start < lk.observed_at <= end}
+        assert m["items"] == len(stretch) and {x["id"] for x in m["why"]} <= stretch
+        with_all = probability_from_links(q, lks, end)[m["outcome"]]
+        without = probability_from_links(q, [lk for lk in lks if lk.evidence_id not in stretch], end)[m["outcome"]]
+        assert abs(m["start"] - probability_from_links(q, lks, start)[m["outcome"]]) < 1e-9
+        assert abs(m["end"] - with_all) < 1e-9 and abs(m["evidence"] - (with_all - without)) < 1e-9
+    shown = render_markdown(data)
+    brief = shown[shown.index("## This week in brief") : shown.index("### Scenarios")]
+    assert "### The history recorded this week" in brief and "**general-ceasefire**" in brief
+    assert f"{n_items} evidence items observed 2024-11-20 to 2026-10-10" in brief
+
+
+def test_no_history_recorded_no_recap():
+    from forecasts.report.recap import recap
+
+    assert recap({}, {}, [], {}) is None  # a week with only news (or nothing) has no history paragraph

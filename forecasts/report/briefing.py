@@ -61,4 +61,5 @@ def briefing(r: dict[str, Any]) -> dict[str, Any]:
         ],  # fmt: skip
         "leaders": leaders,
         "leader_note": lb.get("note", ""),
+        "history": r["summary"]["history_recap"],
     }

@@ -27,6 +27,7 @@ from forecasts.questions import Question, all_questions
 from forecasts.report import history
 from forecasts.report import trajectory as tr
 from forecasts.report.briefing import briefing
+from forecasts.report.recap import history_ids, recap
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
@@ -597,6 +598,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
             "resolved_this_week": len(resolved["rows"]),
             "new_this_week": new_this_week,
             "history_recorded_this_week": _history_this_week(db, week_ago, as_of),
+            "history_recap": recap(questions, arrays, sorted(open_ids), history_ids(db, week_ago, as_of, HISTORY_LAG)),
         },
         "movers": movers[:MOVERS],
         "scenarios": _scenarios(db, as_of, Path(questions_root)),

@@ -61,6 +61,38 @@ def _delta_class(delta: float | None) -> str:
     return ' class="up"' if delta > 0 else ' class="down"'
 
 
+def _history_recap(h: dict[str, Any] | None) -> list[str]:
+    """The briefing's paragraph on a history recorded this week: what its newest months did to the open questions."""
+    if not h:
+        return []
+    out = ["<h3>The history recorded this week</h3>"]
+    out.append(
+        f"<p>{count(h['items'], 'evidence item')} observed {day(h['first_observed'])} to {day(h['last_observed'])} "
+        "were recorded this week: history, not this week's news (no move above counts them; the charts place them "
+        f"at their observation dates). Its newest stretch, {day(h['span_start'])} to {day(h['last_observed'])} "
+        f"({count(h['items_in_span'], 'item')}), moved these open questions most (fast path, every item at its "
+        "observation date; the change includes time passing, the share in brackets is the stretch's evidence):</p>"
+    )
+    out.append('<ol class="movers">')
+    for m in h["moves"]:
+        label = "" if m["outcome"] == "yes" else f" ({e(m['outcome'])})"
+        d = 100 * (m["end"] - m["start"])
+        out.append(
+            f'<li><a href="#q-{e(m["id"])}"><span class="qid">{e(m["id"])}</span></a>{label}: {pct(m["start"])} → '
+            f"<strong>{pct(m['end'])}</strong> <strong{_delta_class(d)}>({pp(d)})</strong> "
+            f"(evidence {pp(100 * m['evidence'])}) — {e(m['title'])}"
+        )
+        if m["why"]:
+            out.append("<ul>" + "".join(
+                f"<li>#{x['id']} ({day(x['observed_at'])}) {e(clip(x['summary']))} "
+                f"<span{_delta_class(x['pp'])}>({pp(x['pp'])})</span></li>" for x in m["why"]) + "</ul>")  # fmt: skip
+        else:
+            out.append('<p class="muted">No item of the stretch bears on it: time passing.</p>')
+        out.append("</li>")
+    out.append("</ol>")
+    return out
+
+
 def _briefing(r: dict[str, Any]) -> str:
     """The first screen: what changed this week and why, scenarios, resolutions, the leaderboard's top."""
     s, br = r["summary"], r["briefing"]
@@ -97,6 +129,7 @@ def _briefing(r: dict[str, Any]) -> str:
         out.append("</ol>")
     else:
         out.append('<p class="muted">No question moved this week.</p>')
+    out += _history_recap(br["history"])
     if s["new_this_week"]:
         out.append("<p>Opened this week: " + ", ".join(f'<span class="qid">{e(q)}</span>' for q in s["new_this_week"])
                    + ".</p>")  # fmt: skip

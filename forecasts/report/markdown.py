@@ -45,6 +45,31 @@ def labelled_table(t: dict[str, Any]) -> list[str]:
     return out + ([("Columns: " + "; ".join(legend) + "."), ""] if legend else [])
 
 
+def _history_recap(h: dict[str, Any] | None) -> list[str]:
+    """The briefing's paragraph on a history recorded this week: what its newest months did to the open questions."""
+    if not h:
+        return []
+    out = ["", "### The history recorded this week", ""]
+    out.append(
+        f"{count(h['items'], 'evidence item')} observed {day(h['first_observed'])} to {day(h['last_observed'])} "
+        "were recorded this week: history, not this week's news (no move above counts them; the charts place them "
+        f"at their observation dates). Its newest stretch, {day(h['span_start'])} to {day(h['last_observed'])} "
+        f"({count(h['items_in_span'], 'item')}), moved these open questions most (fast path, every item at its "
+        "observation date; the change includes time passing, the share in brackets is the stretch's evidence):"
+    )
+    out.append("")
+    for i, m in enumerate(h["moves"], 1):
+        label = "" if m["outcome"] == "yes" else f" ({md(m['outcome'])})"
+        change = f"{pp(100 * (m['end'] - m['start']))}; evidence {pp(100 * m['evidence'])}"
+        out.append(f"{i}. **{md(m['id'])}**{label}: {pct(m['start'])} → **{pct(m['end'])}** ({change})"
+                   f" — {md(m['title'])}")  # fmt: skip
+        out += [f"   - \\#{x['id']} ({day(x['observed_at'])}) {md(clip(x['summary']))} ({pp(x['pp'])})"
+                for x in m["why"]]  # fmt: skip
+        if not m["why"]:
+            out.append("   - no item of the stretch bears on it: time passing")
+    return out
+
+
 def _briefing(r: dict[str, Any]) -> list[str]:
     """The first screen: what changed this week and why, scenarios, resolutions, the leaderboard's top."""
     s, br = r["summary"], r["briefing"]
@@ -69,6 +94,7 @@ def _briefing(r: dict[str, Any]) -> list[str]:
                            "the week began but recorded only this week")  # fmt: skip
     else:
         out.append("No question moved this week.")
+    out += _history_recap(br["history"])
     if s["new_this_week"]:
         out += ["", "Opened this week: " + ", ".join(md(q) for q in s["new_this_week"]) + "."]
     out += ["", "### Scenarios", ""]
