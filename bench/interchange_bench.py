@@ -26,7 +26,7 @@ def main() -> None:
     from forecasts.db import connect, write_transaction
     from forecasts.dbtools import check_database
     from forecasts.interchange import export, import_data, import_file
-    from forecasts.questions import sync
+    from forecasts.sync import sync
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--forecasts", type=int, default=200_000)

@@ -103,7 +103,7 @@ def before_write(conn: sqlite3.Connection) -> None:
 
 
 def _resolved(path: Any) -> str:
-    from forecasts.db import default_db_path
+    from forecasts.project import default_db_path
 
     try:
         return str(Path(path if path is not None else default_db_path()).resolve())
