@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
+import forecasts.report.history as history
+import forecasts.report.trajectory as tr
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
-from forecasts.report import history
-from forecasts.report import trajectory as tr
 from forecasts.report.briefing import briefing
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
