@@ -14,7 +14,7 @@ from typing import Any
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.timeutil import from_iso, parse_datetime, to_iso
-from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN
+from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, FileErrors
 from forecasts.validation import text as checked_text
 
 QUESTION_TYPES = ("binary", "categorical", "ordered")
@@ -96,18 +96,7 @@ class Question:
         }
 
 
-class _FileErrors:
-    """Collects `file: field: problem` lines so one run reports every mistake in a file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lines: list[str] = []
-
-    def add(self, fld: str, problem: str) -> None:
-        self.lines.append(f"{self.path}: {fld}: {problem}")
-
-
-def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
+def _text(data: dict, key: str, errs: FileErrors, required: bool) -> str:
     value = data.get(key, "")
     if not isinstance(value, str):
         errs.add(key, f"must be a string, got {type(value).__name__}")
@@ -119,7 +108,7 @@ def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
         return ""
 
 
-def _when(data: dict, key: str, errs: _FileErrors) -> datetime | None:
+def _when(data: dict, key: str, errs: FileErrors) -> datetime | None:
     value = data.get(key)
     if value is None:
         errs.add(key, "is required (a date such as 2025-06-30)")
@@ -148,7 +137,7 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
+def _beta_prior(raw: dict, errs: FileErrors) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": str(raw.get("reference", "")),
         "reasoning": str(raw.get("reasoning", raw.get("note", ""))),
@@ -195,7 +184,7 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
     return out
 
 
-def _no_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+def _no_prior(raw: dict, outcomes: list[str], errs: FileErrors) -> dict[str, Any]:
     """`prior = {kind = "none"}`: no prior was given (bulk imports); the uniform stands in for display only."""
     for key in sorted(set(raw) - {"kind", "note"}):
         errs.add(f"prior.{key}", "a question without a prior takes no parameters")
@@ -205,7 +194,7 @@ def _no_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, An
     return out | {"alpha": [1.0] * len(outcomes)}
 
 
-def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+def _dirichlet_prior(raw: dict, outcomes: list[str], errs: FileErrors) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": "dirichlet",
         "reference": str(raw.get("reference", "")),
@@ -246,7 +235,7 @@ def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[
 
 
 def _bin_ends(
-    data: dict, qtype: str, outcomes: list, opens: datetime | None, closes: datetime | None, errs: _FileErrors
+    data: dict, qtype: str, outcomes: list, opens: datetime | None, closes: datetime | None, errs: FileErrors
 ) -> tuple[datetime, ...]:
     """Validate `bin_ends`: one increasing date per outcome but the last, inside (opens_at, closes_at]."""
     raw = data.get("bin_ends")
@@ -278,7 +267,7 @@ def _bin_ends(
 
 def parse_question(data: dict, path: str) -> Question:
     """Validate one parsed TOML document; raise ForecastsError listing every `file: field: problem`."""
-    errs = _FileErrors(path)
+    errs = FileErrors(path)
     for key in sorted(set(data) - KNOWN_FIELDS):
         errs.add(key, f"unknown field; allowed: {', '.join(sorted(KNOWN_FIELDS))}")
     qid = data["id"] if "id" in data else Path(path).stem
@@ -331,11 +320,9 @@ def parse_question(data: dict, path: str) -> Question:
         prior = _beta_prior(raw_prior, errs)
     elif outcomes:
         prior = _dirichlet_prior(raw_prior, outcomes, errs)
-    if errs.lines:
-        raise ForecastsError("\n".join(errs.lines))
+    errs.raise_if_any()
     external_id, source = (_text(data, k, errs, required=False) for k in ("external_id", "source"))
-    if errs.lines:
-        raise ForecastsError("\n".join(errs.lines))
+    errs.raise_if_any()
     canonical = json.dumps(data, sort_keys=True, default=str)
     return Question(
         id=qid, title=title, type=qtype, outcomes=tuple(outcomes), resolution_criteria=criteria,

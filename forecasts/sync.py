@@ -90,8 +90,8 @@ def sync(db: Database, root: Path) -> dict[str, list[str]]:
 
     Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
     """
+    from forecasts.scenario_files import load_dependencies, load_scenarios
     from forecasts.scenario_versions import file_texts, record_scenario_files
-    from forecasts.scenarios import load_dependencies, load_scenarios
     from forecasts.versions import material_edits, record_version
 
     questions = load_questions(root)

@@ -15,13 +15,8 @@ from forecasts.bayes import joint
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence
 from forecasts.resolution import resolve
-from forecasts.scenarios import (
-    load_dependencies,
-    load_scenarios,
-    loadings_report,
-    scenario_probabilities,
-    scenario_trend,
-)
+from forecasts.scenario_files import load_dependencies, load_scenarios
+from forecasts.scenarios import loadings_report, scenario_probabilities, scenario_trend
 from forecasts.sync import sync
 from forecasts.timeutil import now_utc
 
@@ -525,7 +520,7 @@ def test_syncing_another_folder_removes_no_scenario_file(pack_synced_in_2024, qu
 
 def test_dependencies_load_from_a_relative_questions_folder(questions_dir: Path, monkeypatch) -> None:
     """`--questions .` (run inside the folder): the dependency file is found by its path, not its shown name."""
-    from forecasts.scenarios import load_dependencies
+    from forecasts.scenario_files import load_dependencies
 
     absolute = load_dependencies(questions_dir)
     monkeypatch.chdir(questions_dir)
