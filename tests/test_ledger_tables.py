@@ -20,12 +20,16 @@ def test_registry_matches_a_fresh_schema(tmp_path):
 
 def test_the_store_and_the_chain_read_the_registry():
     assert OS_USER_TABLES == OS_USER
-    assert CHAINED_TABLES == CHAINED == (
-        "evidence",
-        "evidence_links",
-        "evidence_retractions",
-        "forecasts",
-        "resolutions",
-        "question_versions",
-        "scenario_file_versions",
+    assert (
+        CHAINED_TABLES
+        == CHAINED
+        == (
+            "evidence",
+            "evidence_links",
+            "evidence_retractions",
+            "forecasts",
+            "resolutions",
+            "question_versions",
+            "scenario_file_versions",
+        )
     )  # the order the chain walks them and `db check` reports them
