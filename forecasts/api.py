@@ -30,7 +30,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "question_detail": ("forecasts.status", "question_detail"),
     "latest_per_forecaster": ("forecasts.status", "latest_per_forecaster"),
     "write_template": ("forecasts.question_template", "write_template"),
-    "export_questions": ("forecasts.question_import", "export_questions"),
+    "export_questions": ("forecasts.interchange.questions", "export_questions"),
     # forecasts
     "submit_forecast": ("forecasts.forecasting", "submit_forecast"),
     "list_forecasts": ("forecasts.forecasting", "list_forecasts"),
@@ -57,16 +57,16 @@ _FACE: dict[str, tuple[str, str]] = {
     "record_crowd": ("forecasts.aggregate", "record_crowd"),
     "run_posteriors": ("forecasts.bayes.runs", "run_posteriors"),
     "reconstruct": ("forecasts.reconstruct", "reconstruct"),
-    "skill_report": ("forecasts.skill", "skill_report"),
+    "skill_report": ("forecasts.bayes.skill", "skill_report"),
     "fit_trust": ("forecasts.bayes.trust", "fit_trust"),
     "scenario_probabilities": ("forecasts.scenarios", "scenario_probabilities"),
     # reports
     "write_report": ("forecasts.report", "write_report"),
     "run_weekly": ("forecasts.weekly", "run_weekly"),
     # import and export
-    "export": ("forecasts.interchange", "export"),
-    "import_path": ("forecasts.interchange", "import_path"),
-    "load_dataset": ("forecasts.datasets", "load"),
+    "export": ("forecasts.interchange.roundtrip", "export"),
+    "import_path": ("forecasts.interchange.roundtrip", "import_path"),
+    "load_dataset": ("forecasts.interchange.datasets", "load"),
     # forecasters and accounts
     "add_forecasters": ("forecasts.forecasters", "add_forecasters"),
     "list_forecasters": ("forecasts.forecasters", "list_forecasters"),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasts.score_labels import SCORE_FIELDS, described
-from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED  # noqa: F401
+from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
 
 SCORE_COLUMNS = described(SCORE_FIELDS)  # field -> "Header: description" (score_labels: one name per meaning)
 FLOAT_FIELDS = [name for name in SCORE_FIELDS if name != "n_forecasts"]  # the kernels' float columns, in order

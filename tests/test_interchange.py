@@ -16,7 +16,15 @@ from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasting import submit_forecast
-from forecasts.interchange import _csv_cell, _from_csv, data_tables, export, import_data, import_file, import_path
+from forecasts.interchange.roundtrip import (
+    _csv_cell,
+    _from_csv,
+    data_tables,
+    export,
+    import_data,
+    import_file,
+    import_path,
+)
 from forecasts.resolution import resolve, unresolve
 from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime

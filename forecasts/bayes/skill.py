@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.bayes.fit_store import check_int, latest_run, skill_runs, store_run  # noqa: F401
+from forecasts.bayes.fit_store import check_int, store_run
 from forecasts.bayes.logodds import expit, logit
 from forecasts.bayes.quiet import arviz_in_numpy, quiet_pymc
 from forecasts.db import Database

@@ -56,28 +56,18 @@ from forecasts.db import Database, write_transaction
 from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
-from forecasts.forecast_rows import (  # noqa: F401
-    BULK_ROWS,
-    FORECAST_FIELDS,
-    FORECASTER_FIELDS,
-    FORECASTER_KINDS,
-    QuestionInfo,
-    _checked,
-    _indexes_built_after,
-    _new_forecasts,
-    _page_cache,
-    _same_probabilities,
-    _shown,
-    _text,
+from forecasts.forecasters import os_user
+from forecasts.forecasting import SUM_TOLERANCE, parse_probability, written_as_zero
+from forecasts.interchange.questions import import_questions, is_questions_file
+from forecasts.interchange.rows import (
+    checked_record,
     question_index,
+    record_text,
     row_forecaster,
     row_question,
     write_forecasts,
 )
-from forecasts.forecasters import os_user
-from forecasts.forecasting import SUM_TOLERANCE, parse_probability, written_as_zero
 from forecasts.ledger import chain_pending
-from forecasts.question_import import import_questions, is_questions_file
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
 from forecasts.tabular import read_rows
@@ -418,7 +408,7 @@ def import_path(db: Database, path: str | Path) -> dict[str, Any]:
 def import_file(db: Database, path: str | Path) -> dict[str, Any]:
     """Validate every row of a forecasts or resolutions file, then write them all in one transaction."""
     p = Path(path)
-    from forecasts.bulk_forecasts import import_forecasts_csv
+    from forecasts.interchange.bulk import import_forecasts_csv
 
     if p.suffix.lower() == ".csv" and (fast := import_forecasts_csv(db, p)) is not None:
         return fast  # a large, plain forecasts CSV checked column by column (same rules, same result)
@@ -547,7 +537,7 @@ def _import_forecasts(
     by_forecaster: dict[tuple[str, ...], str] = {}
     for n, rec in records:
         where = f"{spath}:{n}"
-        source = _text(rec, "source", where) if "source" in rec else ""
+        source = record_text(rec, "source", where) if "source" in rec else ""
         qkey = (source, str(rec.get("question")), type(rec.get("question")).__name__)  # hashable whatever JSON gave
         found = by_question.get(qkey)
         if found is None:
@@ -572,8 +562,8 @@ def _import_forecasts(
         if known_at and made_iso >= known_at:
             raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} was resolved (known_at {known_at})")
         p, ps = _probabilities(rec, q, where)
-        rationale = _text(rec, "rationale", where) if rec.get("rationale") else ""
-        ext_id = _text(rec, "external_id", where) if rec.get("external_id") else ""
+        rationale = record_text(rec, "rationale", where) if rec.get("rationale") else ""
+        ext_id = record_text(rec, "external_id", where) if rec.get("external_id") else ""
         key = (q.id, name, made_iso)
         if key in seen:
             raise ForecastsError(
@@ -598,7 +588,7 @@ def _import_resolutions(
         q = row_question(rec, questions, where, qids)
         raw = rec.get("outcome")
         if not (isinstance(raw, int | float) and not isinstance(raw, bool)):
-            raw = _text(rec, "outcome", where, required=True)
+            raw = record_text(rec, "outcome", where, required=True)
         try:
             outcome, value = parse_outcome(q, raw)
         except ForecastsError as exc:
@@ -612,7 +602,7 @@ def _import_resolutions(
             check_deadline_no(q, outcome, known_at)
         except ForecastsError as exc:
             raise ForecastsError(f"{where}: {exc}") from None
-        source, note, by = (_text(rec, f, where) for f in ("source", "note", "recorded_by"))
+        source, note, by = (record_text(rec, f, where) for f in ("source", "note", "recorded_by"))
         if q.id in seen:
             raise ForecastsError(f"{where}: question: {q.id!r} is already resolved on line {seen[q.id]}")
         seen[q.id] = n
@@ -626,7 +616,7 @@ def _import_resolutions(
                 "run `forecasts unresolve` first"
             )
         row = (q.id, outcome, to_iso(known_at), to_iso(now), source, note, by, value)
-        _checked(
+        checked_record(
             where,
             "resolutions",
             dict(

@@ -34,14 +34,14 @@ FORECASTER_FIELDS = ("id", "kind", "created_at", "source", "external_id")
 BULK_ROWS = 50_000  # from this many rows an import enlarges the page cache and may rebuild the forecasts index
 
 
-def _text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
+def record_text(rec: dict[str, Any], fld: str, where: str, required: bool = False) -> str:
     try:
         return validation.text(rec.get(fld), fld, required)
     except ForecastsError as exc:
         raise ForecastsError(f"{where}: {exc}") from None
 
 
-def _checked(where: str, table: str, row: dict[str, Any], now: datetime) -> None:
+def checked_record(where: str, table: str, row: dict[str, Any], now: datetime) -> None:
     """The record type's one validation (forecasts.validation), with the file and line in front."""
     try:
         validation.check_row(table, row, now)
@@ -53,7 +53,7 @@ def row_question(
     rec: dict[str, Any], questions: dict[str, Question], where: str, ids: IdMap | None = None, source: str = ""
 ) -> Question:
     """The row's question: our id, or (with ids) the external id of a question imported from `source`."""
-    qid = _text(rec, "question", where, required=True)
+    qid = record_text(rec, "question", where, required=True)
     if qid not in questions and ids is not None:
         qid = ids.find(source, qid) or ids.find_any(qid) or qid
     if qid not in questions:
@@ -131,9 +131,9 @@ def write_forecasts(
     now = now_utc()
     forecasters = [(name, kind, now_iso, *external.get(name, ("", ""))) for name, kind in new_forecasters.items()]
     for row in forecasters:
-        _checked(f"{path}", "forecasters", dict(zip(FORECASTER_FIELDS, row, strict=True)), now)
+        checked_record(f"{path}", "forecasters", dict(zip(FORECASTER_FIELDS, row, strict=True)), now)
     for row in rows:
-        _checked(f"{path}:{line_of(row[:3])}", "forecasts", dict(zip(FORECAST_FIELDS, row, strict=True)), now)
+        checked_record(f"{path}:{line_of(row[:3])}", "forecasts", dict(zip(FORECAST_FIELDS, row, strict=True)), now)
     user = os_user()
     with write_transaction(db), _page_cache(db, len(rows)):
         if all_resolutions(db) != resolved:
@@ -172,7 +172,7 @@ def row_forecaster(
     """The row's forecaster name (derived from the original when that is not a valid name, or with a source;
     a name registered in another case is that forecaster), registering a new one; refuses reserved names and a
     kind that contradicts the recorded one. `canonical` maps lowercased names to registered ones."""
-    original = _text(rec, "forecaster", where, required=True)
+    original = record_text(rec, "forecaster", where, required=True)
     name = original
     if source or not NAME_PATTERN.match(original):  # kept as external_id; a valid name stays the name
         if len(original) > 200:
@@ -181,7 +181,7 @@ def row_forecaster(
         if name not in known:
             external[name] = (source, original)
     name = canonical.setdefault(name.lower(), name)  # names are unique regardless of case
-    kind = _text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
+    kind = record_text(rec, "kind", where) or known.get(name) or new_forecasters.get(name) or "person"
     if kind not in FORECASTER_KINDS:
         raise ForecastsError(f"{where}: kind: {kind!r} is not one of {', '.join(FORECASTER_KINDS)}")
     if kind == "person" and reserved_kind(name):
@@ -189,7 +189,7 @@ def row_forecaster(
     if known.get(name, new_forecasters.get(name, kind)) != kind:
         raise ForecastsError(f"{where}: kind: {name!r} is already a {known.get(name) or new_forecasters[name]}")
     if name not in known and name not in new_forecasters:  # a new forecaster passes the forecaster validation
-        _checked(where, "forecasters", {"id": name, "kind": kind}, now_utc())
+        checked_record(where, "forecasters", {"id": name, "kind": kind}, now_utc())
     if name not in known:
         new_forecasters[name] = kind
     return name
