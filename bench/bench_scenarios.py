@@ -10,8 +10,8 @@ from pathlib import Path
 
 from forecasts.db import connect
 from forecasts.evidence import import_evidence
-from forecasts.questions import sync
 from forecasts.scenarios import scenario_probabilities, scenario_trend
+from forecasts.sync import sync
 from forecasts.timeutil import now_utc
 
 

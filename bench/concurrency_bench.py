@@ -48,7 +48,7 @@ def run(workers: int, items: int, sqlite_handler: bool) -> None:
     from reliability_pack import QUESTIONS
 
     from forecasts.db import connect
-    from forecasts.questions import sync
+    from forecasts.sync import sync
 
     with tempfile.TemporaryDirectory() as tmp:
         qdir = Path(tmp) / "questions"

@@ -64,7 +64,7 @@ def floor_seconds(path: Path, root: Path) -> float:
 def main() -> None:
     from forecasts.db import connect
     from forecasts.errors import ForecastsError
-    from forecasts.interchange import import_path
+    from forecasts.interchange.roundtrip import import_path
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=100_000)

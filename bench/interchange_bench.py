@@ -25,8 +25,8 @@ def main() -> None:
 
     from forecasts.db import connect, write_transaction
     from forecasts.dbtools import check_database
-    from forecasts.interchange import export, import_data, import_file
-    from forecasts.questions import sync
+    from forecasts.interchange.roundtrip import export, import_data, import_file
+    from forecasts.sync import sync
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--forecasts", type=int, default=200_000)

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from forecasts.skill import fit_calibration, interval, simulate
+from forecasts.bayes.skill import fit_calibration, interval, simulate
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from forecasts.bayes.logodds import expit, logit
 from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD_METHODS, ensure_forecaster
@@ -30,15 +31,6 @@ P_CLIP = 1e-3
 # --- pure pooling (rows = moments, columns = forecasters; NaN = no standing forecast) ---------------
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, float), P_CLIP, 1 - P_CLIP)
-    return np.log(p) - np.log1p(-p)
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, float)))
-
-
 def pool_median(p: np.ndarray) -> np.ndarray:
     """Median of the standing probabilities of yes, per row (the last axis holds forecasters)."""
     return np.nanmedian(np.asarray(p, float), axis=-1)
@@ -46,13 +38,13 @@ def pool_median(p: np.ndarray) -> np.ndarray:
 
 def pool_geometric(p: np.ndarray) -> np.ndarray:
     """Geometric mean of the odds, per row: expit(mean logit p)."""
-    return _expit(np.nanmean(_logit(p), axis=-1))
+    return expit(np.nanmean(logit(p), axis=-1))
 
 
 def pool_extremized(p: np.ndarray, a: np.ndarray, b: np.ndarray, d: float) -> np.ndarray:
     """expit(d * mean_f(a_f + b_f * logit p_f)): recalibrate each forecaster, pool log-odds, extremize."""
-    recal = np.asarray(a, float) + np.asarray(b, float) * _logit(p)
-    return _expit(d * np.nanmean(recal, axis=-1))
+    recal = np.asarray(a, float) + np.asarray(b, float) * logit(p)
+    return expit(d * np.nanmean(recal, axis=-1))
 
 
 def pool_categorical(p: np.ndarray, method: str) -> np.ndarray:
@@ -199,10 +191,10 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
     question is open (before closes_at and before the truth was known) and only if the pooled value differs
     from the crowd's standing forecast then.
     """
+    from forecasts.bayes.fit_store import skill_runs
     from forecasts.forecasting import submit_forecast
     from forecasts.questions import all_questions
     from forecasts.resolution import all_resolutions
-    from forecasts.skill import skill_runs
 
     check_method(method)
     name = CROWD_METHODS[method]

@@ -19,8 +19,8 @@ from typing import Annotated, Any
 import typer
 
 from forecasts import cliparams
+from forecasts.api import ForecastsError
 from forecasts.cli_group import OneLineErrorGroup, version_callback
-from forecasts.errors import ForecastsError
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
 
 cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
@@ -49,7 +49,7 @@ class State:
 
 def db():
     """Open the database named by --db / FORECASTS_DB (default: the project folder's), migrating it."""
-    from forecasts.db import connect, default_db_path
+    from forecasts.api import connect, default_db_path
 
     return connect(State.db_path or default_db_path(State.create_db))
 
@@ -92,7 +92,7 @@ def user_errors(fn: Callable) -> Callable:
         except OSError as exc:  # a file or folder named on the command line cannot be read or written
             message = f"path: {exc.filename or ''}: {exc.strerror or exc}"
         except sqlite3.DatabaseError as exc:  # a damaged, unopenable or read-only database file; SQL bugs re-raise
-            from forecasts.integrity import file_error
+            from forecasts.api import file_error
 
             message = file_error(exc, State.db_path)
             if message is None:
@@ -110,7 +110,7 @@ def user_errors(fn: Callable) -> Callable:
 
 def _schema_warning() -> None:
     """A reading command on a database written by a newer forecasts says so (writes are refused outright)."""
-    from forecasts.integrity import newer_warning
+    from forecasts.api import newer_warning
 
     message = newer_warning(State.db_path)
     if message:
@@ -182,8 +182,8 @@ def sync(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every question and scenario file and load them all (nothing is loaded if any file is malformed)."""
+    from forecasts.api import sync as sync_questions
     from forecasts.progress import step
-    from forecasts.questions import sync as sync_questions
 
     with step(f"validating and loading the question files in {root}"):
         report = sync_questions(db(), root)
@@ -212,7 +212,7 @@ def questions_list(
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
 ) -> None:
     """Every question with its state and current probability."""
-    from forecasts.status import question_status
+    from forecasts.api import question_status
 
     rows = question_status(db(), tag=tag)
     if as_json:
@@ -228,7 +228,7 @@ def questions_new(
     root: Annotated[Path, typer.Option("--questions", help="Folder to write ID.toml into.")] = Path("questions"),
 ) -> None:
     """Write a commented question file to fill in (fields: docs/questions.md); `sync` loads it once complete."""
-    from forecasts.question_template import write_template
+    from forecasts.api import write_template
 
     path = write_template(root, question_id, qtype)
     typer.echo(f"wrote {path}: fill in title, resolution_criteria and the prior, then run `forecasts sync`")
@@ -238,7 +238,7 @@ def questions_new(
 @user_errors
 def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
-    from forecasts.status import question_detail, standing_forecasts
+    from forecasts.api import latest_per_forecaster, question_detail
 
     detail = question_detail(db(), question_id)
     if as_json:
@@ -268,7 +268,7 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         r = detail["resolution"]
         say(f"resolved {r['outcome']} (known {r['known_at']}, source {r['source']})")
     if detail["resolution_history"]:
-        from forecasts.resolution import describe_resolution_row
+        from forecasts.api import describe_resolution_row
 
         say(f"\n{bold('Resolution history')} ({len(detail['resolution_history'])})")
         for row in detail["resolution_history"]:
@@ -286,7 +286,7 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
         also = f"; also {', '.join(others)}" if others else ""
         say(f"  #{e['id']} {e['observed_at'][:10]} {e['summary']} ({lrs}, r={e['reliability']:.2f}{also}){mark}")
-    standing = standing_forecasts(detail["forecasts"])
+    standing = latest_per_forecaster(detail["forecasts"])
     say(f"\n{bold('Standing forecasts')} ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
         f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
     for f in standing:
@@ -302,7 +302,7 @@ def questions_export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write every question, one a row, in the bulk format `forecasts import` takes (docs/imports.md)."""
-    from forecasts.question_import import export_questions
+    from forecasts.api import export_questions
 
     result = export_questions(db(), out)
     if as_json:
@@ -353,7 +353,7 @@ def status(
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None, as_json: JsonOpt = False
 ) -> None:
     """Every question's state and current fast-path probability."""
-    from forecasts.status import question_status
+    from forecasts.api import question_status
 
     rows = question_status(db(), tag=tag)
     if as_json:
@@ -389,9 +389,15 @@ def evidence_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Log one evidence item on one or more questions and show each question's before → after."""
-    from forecasts.evidence import EvidenceItem, add_evidence, parse_link_specs, parse_reliability
-    from forecasts.forecasters import identify
-    from forecasts.timeutil import now_utc, parse_datetime
+    from forecasts.api import (
+        EvidenceItem,
+        add_evidence,
+        identify,
+        now_utc,
+        parse_datetime,
+        parse_link_specs,
+        parse_reliability,
+    )
 
     rel, rel_grade = parse_reliability(reliability)
     item = EvidenceItem(
@@ -421,7 +427,7 @@ def evidence_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Evidence items, newest observation first, with their links (retracted items marked)."""
-    from forecasts.evidence import list_evidence
+    from forecasts.api import list_evidence
     from forecasts.termtable import Column
 
     rows = list_evidence(db(), question)
@@ -461,8 +467,7 @@ def evidence_retract(
     as_json: JsonOpt = False,
 ) -> None:
     """Retract an evidence item (a new row; the original stays in the ledger)."""
-    from forecasts.evidence import retract_evidence
-    from forecasts.forecasters import identify
+    from forecasts.api import identify, retract_evidence
 
     database = db()
     result = retract_evidence(database, evidence_id, reason, identify(database, by, required=False, fld="recorded_by"))
@@ -478,7 +483,7 @@ def evidence_import(
     path: Annotated[Path, typer.Argument(help="A .csv or .jsonl file of evidence items.")], as_json: JsonOpt = False
 ) -> None:
     """Import evidence in bulk, all or nothing; items whose key is already logged are skipped."""
-    from forecasts.evidence import import_evidence
+    from forecasts.api import import_evidence
 
     result = import_evidence(db(), path)
     if as_json:
@@ -499,7 +504,7 @@ def forecasters_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Register people as forecasters (all or nothing)."""
-    from forecasts.forecasters import add_forecasters
+    from forecasts.api import add_forecasters
 
     result = add_forecasters(db(), names, login)
     if as_json:
@@ -511,7 +516,7 @@ def forecasters_add(
 @user_errors
 def forecasters_list(as_json: JsonOpt = False) -> None:
     """Registered forecasters: people, the model and the aggregates."""
-    from forecasts.forecasters import list_forecasters
+    from forecasts.api import list_forecasters
 
     rows = list_forecasters(db())
     if as_json:
@@ -537,10 +542,7 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
-    from forecasts.feedback import forecast_feedback
-    from forecasts.forecasters import identify
-    from forecasts.forecasting import submit_forecast
-    from forecasts.questions import get_question
+    from forecasts.api import forecast_feedback, get_question, identify, submit_forecast
 
     database = db()
     by = identify(database, by, new_forecaster)
@@ -576,7 +578,7 @@ def forecast_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
-    from forecasts.forecasting import list_forecasts
+    from forecasts.api import list_forecasts
     from forecasts.termtable import Column
 
     rows = list_forecasts(db(), question, by, tag=tag, people=people)
@@ -615,8 +617,8 @@ def resolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a question's outcome (once; unresolve first to change it)."""
-    from forecasts.forecasters import identify
-    from forecasts.resolution import resolve as resolve_question
+    from forecasts.api import identify
+    from forecasts.api import resolve as resolve_question
 
     database = db()
     who = identify(database, by, required=False)
@@ -635,8 +637,8 @@ def unresolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Reopen a resolved question (a new row; scores are recomputed without it)."""
-    from forecasts.forecasters import identify
-    from forecasts.resolution import unresolve as unresolve_question
+    from forecasts.api import identify
+    from forecasts.api import unresolve as unresolve_question
 
     database = db()
     result = unresolve_question(database, question, note, identify(database, by, required=False))
@@ -675,7 +677,7 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from forecasts.leaderboard import records, score_table
+    from forecasts.api import records, score_table
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
@@ -703,8 +705,8 @@ def leaderboard(
     as_json: JsonOpt = False,
 ) -> None:
     """Forecasters ranked by mean relative Brier over resolved questions (fair across question sets)."""
-    from forecasts.leaderboard import leaderboard as board
-    from forecasts.leaderboard import records
+    from forecasts.api import leaderboard as board
+    from forecasts.api import records
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
@@ -731,8 +733,8 @@ def calibration(
     as_json: JsonOpt = False,
 ) -> None:
     """Calibration table (integer-percent bins) and Murphy decomposition of a forecaster's closing forecasts."""
-    from forecasts.calibration import write_plot
-    from forecasts.leaderboard import calibration as calibrate
+    from forecasts.api import calibration as calibrate
+    from forecasts.api import write_calibration_plot as write_plot
     from forecasts.score_labels import header
     from forecasts.termtable import Column, note
 
@@ -810,7 +812,7 @@ def posterior(
     as_json: JsonOpt = False,
 ) -> None:
     """Full PyMC posterior: mean, 90% credible interval, each evidence item's contribution, diagnostics; stored."""
-    from forecasts.bayes.runs import run_posteriors
+    from forecasts.api import run_posteriors
 
     if (question is None) == (not all_open):
         raise ForecastsError("question: give one question id or --all (not both)")
@@ -857,7 +859,7 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the weekly report from what was known by the end of the week (a past week regenerates identically)."""
-    from forecasts.report import write_report
+    from forecasts.api import write_report
 
     result = write_report(db(), week, fmt, out, root)
     if as_json:
@@ -876,7 +878,7 @@ def weekly(
     as_json: JsonOpt = False,
 ) -> None:
     """The weekly job: record the model's time decay and the crowd aggregate as forecasts, then write the report."""
-    from forecasts.weekly import run_weekly
+    from forecasts.api import run_weekly
 
     result = run_weekly(db(), week, fmt, out, root, crowd)
     if as_json:
@@ -903,7 +905,7 @@ def weekly_summary(result: dict) -> str:
 @user_errors
 def reconstruct(as_json: JsonOpt = False) -> None:
     """Replay the evidence history as if logged day by day: the model's past forecasts as `bayes-reconstructed`."""
-    from forecasts.reconstruct import reconstruct as replay
+    from forecasts.api import reconstruct as replay
 
     result = replay(db())
     if as_json:
@@ -932,7 +934,7 @@ def skill(
     as_json: JsonOpt = False,
 ) -> None:
     """Each forecaster's calibration from resolved questions (hierarchical PyMC model), stored as a run."""
-    from forecasts.skill import skill_report
+    from forecasts.api import skill_report
     from forecasts.termtable import Column, note
 
     result = skill_report(db(), draws=draws, tune=tune, chains=chains, seed=seed, method=method)
@@ -962,7 +964,7 @@ def aggregate(
 ) -> None:
     """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
     median, `crowd-geometric`, `crowd-extremized`)."""
-    from forecasts.aggregate import record_crowd
+    from forecasts.api import record_crowd
     from forecasts.termtable import Column
 
     result = record_crowd(db(), method)
@@ -985,7 +987,7 @@ def aggregate(
 @user_errors
 def trust(as_json: JsonOpt = False) -> None:
     """Are the logged likelihood ratios too strong or too weak? A scale on sum r*lnLR from resolved questions."""
-    from forecasts.bayes.trust import fit_trust
+    from forecasts.api import fit_trust
     from forecasts.termtable import Column, note
 
     result = fit_trust(db())
@@ -1016,9 +1018,8 @@ def scenarios(
     as_json: JsonOpt = False,
 ) -> None:
     """Scenario probabilities from the joint model (shared settlement factor), beside the independent product."""
-    from forecasts.scenarios import scenario_probabilities
+    from forecasts.api import now_utc, parse_datetime, scenario_probabilities
     from forecasts.termtable import Column
-    from forecasts.timeutil import now_utc, parse_datetime
 
     known_by = parse_datetime(as_of, "as_of") if as_of else now_utc()
     rows = scenario_probabilities(db(), known_by, root, record=record)
@@ -1050,7 +1051,7 @@ def db_check_cmd(
     strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
 ) -> None:
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
-    from forecasts.dbtools import check_file
+    from forecasts.api import check_file
 
     report = check_file(State.db_path)  # integrity first, then migrations and the rules
     failed = not report["ok"] or (strict and bool(report["warnings"]))
@@ -1072,7 +1073,7 @@ def db_backup_cmd(
     file: Annotated[Path, typer.Argument(help="New file to write (never overwritten).")], as_json: JsonOpt = False
 ) -> None:
     """Copy the live database with SQLite's online backup API (safe while others write)."""
-    from forecasts.dbtools import backup_database
+    from forecasts.api import backup_database
 
     result = backup_database(db(), file)
     if as_json:
@@ -1088,7 +1089,7 @@ def export_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Export every table, losslessly, as CSV or JSONL (import it again with `forecasts import DIR`)."""
-    from forecasts.interchange import export
+    from forecasts.api import export
 
     result = export(db(), out, fmt)
     if as_json:
@@ -1105,7 +1106,7 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import an export directory or a forecast-data file (docs/formats.md), all or nothing."""
-    from forecasts.interchange import import_path
+    from forecasts.api import import_path
 
     result = import_path(db(), path)
     if as_json:
@@ -1125,7 +1126,7 @@ def import_dataset_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a public dataset's questions, forecasts and resolutions in one transaction (docs/imports.md)."""
-    from forecasts.datasets import load
+    from forecasts.api import load_dataset as load
 
     result = load(db(), source, files)
     if as_json:

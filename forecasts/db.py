@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from forecasts import integrity
 from forecasts.errors import ForecastsError
+from forecasts.ledger_tables import OS_USER
 from forecasts.timeutil import now_utc, to_iso
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 BUSY_TIMEOUT_MS = 60_000
 
-# Ledgers are append-only: a correction is a new row, never an UPDATE or DELETE.
+# The ledgers of the first schema (m001), append-only: a correction is a new row, never an UPDATE or DELETE. Frozen
+# as a migration is; every append-only table, and what else each records, is in forecasts.ledger_tables.
 APPEND_ONLY_TABLES = (
     "evidence",
     "evidence_links",
@@ -184,8 +186,7 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 # Tables whose rows record the operating-system account that wrote them (m010_identity).
-OS_USER_TABLES = ("forecasters", "evidence", "evidence_retractions", "forecasts", "resolutions", "question_versions",
-                  "scenario_file_versions")  # fmt: skip
+OS_USER_TABLES = OS_USER
 
 
 def insert_row(db: Database, table: str, row: dict) -> int:
@@ -196,7 +197,7 @@ def insert_row(db: Database, table: str, row: dict) -> int:
 
     check_row(table, row)
     if table in OS_USER_TABLES and "os_user" not in row:
-        from forecasts.forecasters import os_user
+        from forecasts.os_account import os_user
 
         row = {**row, "os_user": os_user()}
     cols = ", ".join(f'"{c}"' for c in row)

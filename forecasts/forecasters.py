@@ -7,12 +7,11 @@ that is a registered name. Every written row also records the OS account that wr
 
 from __future__ import annotations
 
-import functools
-import getpass
 import os
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.os_account import os_user
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import NAME_PATTERN, check_row
 
@@ -22,15 +21,6 @@ CROWD_METHODS = {"median": CROWD, "geometric": "crowd-geometric", "extremized": 
 RECONSTRUCTED = "bayes-reconstructed"  # the model replayed over the evidence history (forecasts.reconstruct)
 RESERVED = {MODEL: "model", RECONSTRUCTED: "model", **{name: "aggregate" for name in CROWD_METHODS.values()}}
 KINDS = ("person", "model", "aggregate")
-
-
-@functools.cache
-def os_user() -> str:
-    """The operating-system account running this process (recorded beside every written row)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def reserved_kind(name: str) -> str | None:

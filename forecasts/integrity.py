@@ -76,11 +76,6 @@ def newer_schema(conn: sqlite3.Connection, recorded: set[str], known: list[str])
     return _newer[path]
 
 
-def schema_warning(conn: sqlite3.Connection) -> str | None:
-    """The newer-schema text for a database a reading command opened (None if the schema is known)."""
-    return _newer.get(db_file(conn))
-
-
 def before_write(conn: sqlite3.Connection) -> None:
     """Refuse a write to a newer or damaged database; the first write of a process runs quick_check first."""
     path = db_file(conn)
@@ -103,7 +98,7 @@ def before_write(conn: sqlite3.Connection) -> None:
 
 
 def _resolved(path: Any) -> str:
-    from forecasts.db import default_db_path
+    from forecasts.project import default_db_path
 
     try:
         return str(Path(path if path is not None else default_db_path()).resolve())

@@ -13,15 +13,8 @@ import hashlib
 import json
 from typing import Any
 
-CHAINED_TABLES = (
-    "evidence",
-    "evidence_links",
-    "evidence_retractions",
-    "forecasts",
-    "resolutions",
-    "question_versions",
-    "scenario_file_versions",
-)
+from forecasts.ledger_tables import CHAINED as CHAINED_TABLES
+
 DIGEST_TABLE = "ledger_digests"
 
 

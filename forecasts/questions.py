@@ -11,10 +11,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database, write_transaction
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
-from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
-from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, check_row
+from forecasts.timeutil import from_iso, parse_datetime, to_iso
+from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, FileErrors
 from forecasts.validation import text as checked_text
 
 QUESTION_TYPES = ("binary", "categorical", "ordered")
@@ -96,18 +96,7 @@ class Question:
         }
 
 
-class _FileErrors:
-    """Collects `file: field: problem` lines so one run reports every mistake in a file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lines: list[str] = []
-
-    def add(self, fld: str, problem: str) -> None:
-        self.lines.append(f"{self.path}: {fld}: {problem}")
-
-
-def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
+def _text(data: dict, key: str, errs: FileErrors, required: bool) -> str:
     value = data.get(key, "")
     if not isinstance(value, str):
         errs.add(key, f"must be a string, got {type(value).__name__}")
@@ -119,7 +108,7 @@ def _text(data: dict, key: str, errs: _FileErrors, required: bool) -> str:
         return ""
 
 
-def _when(data: dict, key: str, errs: _FileErrors) -> datetime | None:
+def _when(data: dict, key: str, errs: FileErrors) -> datetime | None:
     value = data.get(key)
     if value is None:
         errs.add(key, "is required (a date such as 2025-06-30)")
@@ -148,7 +137,7 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
+def _beta_prior(raw: dict, errs: FileErrors) -> dict[str, Any]:
     out: dict[str, Any] = {
         "reference": str(raw.get("reference", "")),
         "reasoning": str(raw.get("reasoning", raw.get("note", ""))),
@@ -195,7 +184,7 @@ def _beta_prior(raw: dict, errs: _FileErrors) -> dict[str, Any]:
     return out
 
 
-def _no_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+def _no_prior(raw: dict, outcomes: list[str], errs: FileErrors) -> dict[str, Any]:
     """`prior = {kind = "none"}`: no prior was given (bulk imports); the uniform stands in for display only."""
     for key in sorted(set(raw) - {"kind", "note"}):
         errs.add(f"prior.{key}", "a question without a prior takes no parameters")
@@ -205,7 +194,7 @@ def _no_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, An
     return out | {"alpha": [1.0] * len(outcomes)}
 
 
-def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[str, Any]:
+def _dirichlet_prior(raw: dict, outcomes: list[str], errs: FileErrors) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": "dirichlet",
         "reference": str(raw.get("reference", "")),
@@ -246,7 +235,7 @@ def _dirichlet_prior(raw: dict, outcomes: list[str], errs: _FileErrors) -> dict[
 
 
 def _bin_ends(
-    data: dict, qtype: str, outcomes: list, opens: datetime | None, closes: datetime | None, errs: _FileErrors
+    data: dict, qtype: str, outcomes: list, opens: datetime | None, closes: datetime | None, errs: FileErrors
 ) -> tuple[datetime, ...]:
     """Validate `bin_ends`: one increasing date per outcome but the last, inside (opens_at, closes_at]."""
     raw = data.get("bin_ends")
@@ -278,7 +267,7 @@ def _bin_ends(
 
 def parse_question(data: dict, path: str) -> Question:
     """Validate one parsed TOML document; raise ForecastsError listing every `file: field: problem`."""
-    errs = _FileErrors(path)
+    errs = FileErrors(path)
     for key in sorted(set(data) - KNOWN_FIELDS):
         errs.add(key, f"unknown field; allowed: {', '.join(sorted(KNOWN_FIELDS))}")
     qid = data["id"] if "id" in data else Path(path).stem
@@ -331,11 +320,9 @@ def parse_question(data: dict, path: str) -> Question:
         prior = _beta_prior(raw_prior, errs)
     elif outcomes:
         prior = _dirichlet_prior(raw_prior, outcomes, errs)
-    if errs.lines:
-        raise ForecastsError("\n".join(errs.lines))
+    errs.raise_if_any()
     external_id, source = (_text(data, k, errs, required=False) for k in ("external_id", "source"))
-    if errs.lines:
-        raise ForecastsError("\n".join(errs.lines))
+    errs.raise_if_any()
     canonical = json.dumps(data, sort_keys=True, default=str)
     return Question(
         id=qid, title=title, type=qtype, outcomes=tuple(outcomes), resolution_criteria=criteria,
@@ -402,123 +389,6 @@ def _row(q: Question, synced_at: str) -> dict[str, Any]:
 
 
 # What existing rows depend on: outcome names (forecasts, evidence links, resolutions) and the scored lifetime.
-FROZEN_ONCE_REFERENCED = ("type", "outcomes", "bin_ends")
-FROZEN_ONCE_RESOLVED = ("opens_at", "closes_at")
-
-
-def _shown(q: Question, fld: str) -> str:
-    """A field's value as the file would write it, for `(was X)` in a refusal."""
-    value = getattr(q, fld)
-    if isinstance(value, datetime):
-        return to_iso(value)
-    if isinstance(value, tuple):
-        return json.dumps([to_iso(v) if isinstance(v, datetime) else v for v in value])
-    return str(value)
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _refused_edits(db: Database, questions: list[Question], stored: dict[str, Question]) -> list[str]:
-    """Edits that would break rows already referring to a question, as `file: field: problem` lines.
-
-    Changing type/outcomes/bin_ends orphans the outcome names of forecasts, evidence links and resolutions;
-    changing opens_at/closes_at of a resolved question silently rescores it; moving them past existing
-    forecasts leaves forecasts outside the question's lifetime.
-    """
-    refs: dict[str, list[str]] = {}
-    for table, label in (("forecasts", "forecasts"), ("evidence_links", "evidence"), ("resolutions", "resolutions")):
-        for (qid,) in db.conn.execute(f"SELECT DISTINCT question_id FROM {table}"):
-            refs.setdefault(qid, []).append(label)
-    latest: dict[str, str] = {}
-    for qid, action in db.conn.execute("SELECT question_id, action FROM resolutions ORDER BY id"):
-        latest[qid] = action
-    span = {
-        qid: (first, last)
-        for qid, first, last in db.conn.execute(
-            "SELECT question_id, MIN(made_at), MAX(made_at) FROM forecasts GROUP BY question_id"
-        )
-    }
-    problems: list[str] = []
-    for q in questions:
-        old = stored.get(q.id)
-        if old is None:
-            continue
-        changed = [f for f in FROZEN_ONCE_REFERENCED + FROZEN_ONCE_RESOLVED if getattr(q, f) != getattr(old, f)]
-        for fld in changed:
-            if fld in FROZEN_ONCE_REFERENCED and q.id in refs:
-                by = _and(refs[q.id])
-            elif fld in FROZEN_ONCE_RESOLVED and latest.get(q.id) == "resolve":
-                by = "resolutions"
-            else:
-                continue
-            problems.append(
-                f"{q.source_file}: {fld}: cannot change once {by} refer to the question (was {_shown(old, fld)})"
-            )
-        if q.id in span and latest.get(q.id) != "resolve":
-            first, last = (from_iso(t) for t in span[q.id])
-            if "opens_at" in changed and q.opens_at > first:
-                problems.append(
-                    f"{q.source_file}: opens_at: must stay on or before the first forecast ({to_iso(first)}) "
-                    f"(was {_shown(old, 'opens_at')})"
-                )
-            if "closes_at" in changed and q.closes_at <= last:
-                problems.append(
-                    f"{q.source_file}: closes_at: must stay after the latest forecast ({to_iso(last)}) "
-                    f"(was {_shown(old, 'closes_at')})"
-                )
-    return problems
-
-
-def sync(db: Database, root: Path) -> dict[str, list[str]]:
-    """Validate every file under root, then upsert all questions and record new versions of the scenario files
-    (forecasts.scenario_versions) in one transaction.
-
-    Nothing is written if any file is malformed or makes an edit that existing rows forbid (see `_refused_edits`).
-    """
-    from forecasts.scenario_versions import file_texts, record_scenario_files
-    from forecasts.scenarios import load_dependencies, load_scenarios
-    from forecasts.versions import material_edits, record_version
-
-    questions = load_questions(root)
-    texts = file_texts(root)  # scenario and dependency files are synced too: malformed ones refuse the sync
-    load_scenarios(root, questions, texts)
-    load_dependencies(root, questions, texts)
-    report: dict[str, Any] = {"added": [], "updated": [], "unchanged": [], "not_in_files": []}
-    stamp = to_iso(now_utc())
-    updates: dict[str, list[str]] = {}
-    with write_transaction(db):
-        # Read under the write lock: a forecast recorded meanwhile must not slip past the check.
-        stored_rows = {r["id"]: r for r in db.query("SELECT * FROM questions")}
-        stored = {qid: _from_row(r) for qid, r in stored_rows.items()}
-        problems = _refused_edits(db, questions, stored)
-        if problems:
-            raise ForecastsError("\n".join(problems))
-        rows = {}
-        for q in questions:
-            try:
-                rows[q.id] = _row(q, stamp)
-                check_row("questions", rows[q.id])
-            except ForecastsError as exc:
-                raise ForecastsError(f"{q.source_file}: {exc}") from None
-        for q in questions:
-            if q.id not in stored:
-                report["added"].append(q.id)
-            elif stored[q.id].content_hash != q.content_hash:
-                report["updated"].append(q.id)
-            else:
-                report["unchanged"].append(q.id)
-                continue
-            row = rows[q.id]
-            db["questions"].upsert(row, pk="id")
-            updates[q.id] = record_version(db, row, stored_rows.get(q.id))["changed"]
-        report["edited_after_forecasts"] = material_edits(db, {k: v for k, v in updates.items() if v})
-        report["scenario_files"] = record_scenario_files(db, root, stamp, texts)
-    report["not_in_files"] = sorted(set(stored) - {q.id for q in questions})
-    return report
-
-
 def _from_row(row: dict) -> Question:
     return Question(
         id=row["id"], title=row["title"], type=row["type"], outcomes=tuple(json.loads(row["outcomes"])),

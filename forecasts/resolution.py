@@ -122,11 +122,6 @@ def _number(text: str) -> float | None:
         return None
 
 
-def is_probability_resolution(resolution: dict[str, Any] | None) -> bool:
-    """Whether a standing resolution resolved a binary question to a probability (left out of calibration)."""
-    return bool(resolution) and resolution.get("value") is not None
-
-
 def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:
     """A "by date" question can resolve yes early but no only at its close: before then the event may still
     happen (and scoring would cut the lifetime short). A voided question resolves ambiguous or annulled."""

@@ -19,10 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasts.score_labels import SCORE_FIELDS, described
-
-LOG_CLAMP = (0.001, 0.999)
-BINARY, CATEGORICAL, ORDERED = "binary", "categorical", "ordered"
-KIND_CODES = {BINARY: 0, CATEGORICAL: 1, ORDERED: 2}  # question types as the compiled kernels see them
+from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
 
 SCORE_COLUMNS = described(SCORE_FIELDS)  # field -> "Header: description" (score_labels: one name per meaning)
 FLOAT_FIELDS = [name for name in SCORE_FIELDS if name != "n_forecasts"]  # the kernels' float columns, in order

@@ -89,7 +89,7 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
     }
 
 
-def standing_forecasts(forecasts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def latest_per_forecaster(forecasts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each forecaster's latest forecast (rows oldest first, as list_forecasts gives them), oldest first: what a
     reader of one question wants before the full history (`forecast-list --question`)."""
     latest = {f["forecaster_id"]: f for f in forecasts}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -102,8 +101,3 @@ def started_week(value: str | None, field: str = "week") -> tuple[str, datetime,
 def days_between(start: datetime, end: datetime) -> float:
     """Signed length of [start, end) in days, as a float."""
     return (end - start).total_seconds() / 86400.0
-
-
-def is_finite(x: float) -> bool:
-    """True for a finite float (rejects NaN and infinities from user input)."""
-    return isinstance(x, int | float) and math.isfinite(x)

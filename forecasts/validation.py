@@ -36,6 +36,21 @@ _STORED_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
+class FileErrors:
+    """Collects `file: field: problem` lines so one run reports every mistake in a file (questions, scenarios)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def add(self, fld: str, problem: str) -> None:
+        self.lines.append(f"{self.path}: {fld}: {problem}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ForecastsError("\n".join(self.lines))
+
+
 def _shown(value: Any) -> str:
     """A value for an error message, cut short: a 1 MB input is not echoed back."""
     text = repr(value)

@@ -28,13 +28,10 @@ def run_weekly(
     from forecasts.aggregate import check_method, record_crowd
     from forecasts.bayes.record import is_open, record_model_forecasts
     from forecasts.questions import all_questions
-    from forecasts.report import check_out_dir, parse_formats, write_report
-    from forecasts.timeutil import started_week
+    from forecasts.report import report_options, write_checked_report
 
     check_method(crowd_method)
-    parse_formats(formats)
-    started_week(week)  # every refusal before the first write
-    check_out_dir(out)
+    options = report_options(week, formats, out, questions_root)  # every refusal before the first write
     now = now_utc()
     with step("recording the model's forecasts (time decay)"):
         model = record_model_forecasts(db, now)
@@ -42,7 +39,7 @@ def run_weekly(
     with step("recording the crowd's forecasts"):
         crowd = record_crowd(db, crowd_method)
     with step("writing the report"):
-        report = write_report(db, week, formats, out, questions_root)
+        report = write_checked_report(db, options)
     return {
         "model_forecasts": len(model),
         "model_current": len(open_ids) - len(model),

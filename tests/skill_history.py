@@ -9,8 +9,8 @@ import numpy as np
 
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence
 from forecasts.forecasting import submit_forecast
-from forecasts.questions import sync
 from forecasts.resolution import resolve
+from forecasts.sync import sync
 
 OPENS = datetime(2025, 1, 1, tzinfo=UTC)
 CLOSES = datetime(2025, 12, 31, tzinfo=UTC)

@@ -15,8 +15,8 @@ from forecasts.cli import app
 from forecasts.db import connect
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
 from forecasts.forecasters import add_forecasters
-from forecasts.questions import sync
 from forecasts.resolution import resolve
+from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 
 HUGE = "x" * 1_000_000

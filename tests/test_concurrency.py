@@ -8,7 +8,7 @@ from pathlib import Path
 
 from forecasts.db import connect
 from forecasts.dbtools import backup_database
-from forecasts.questions import sync
+from forecasts.sync import sync
 
 WORKERS = 8
 PER_WORKER = 500

@@ -21,9 +21,9 @@ from forecasts.dbtools import backup_database, check_database
 from forecasts.errors import ForecastsError
 from forecasts.evidence import import_evidence
 from forecasts.forecasting import submit_forecast
-from forecasts.interchange import data_tables
-from forecasts.questions import sync
+from forecasts.interchange.roundtrip import data_tables
 from forecasts.resolution import resolve
+from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 
 FORECASTS_BIN = Path(sys.executable).with_name("forecasts")

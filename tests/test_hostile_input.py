@@ -27,9 +27,9 @@ from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasters import NAME_PATTERN, add_forecasters
 from forecasts.forecasting import submit_forecast
-from forecasts.interchange import export, import_data
-from forecasts.questions import sync
+from forecasts.interchange.roundtrip import export, import_data
 from forecasts.resolution import resolve
+from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 
 HUGE = "x" * 1_000_000  # one megabyte: over the one text rule (10,000 characters) on every path

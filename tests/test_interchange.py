@@ -16,9 +16,17 @@ from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasting import submit_forecast
-from forecasts.interchange import _csv_cell, _from_csv, data_tables, export, import_data, import_file, import_path
-from forecasts.questions import sync
+from forecasts.interchange.roundtrip import (
+    _csv_cell,
+    _from_csv,
+    data_tables,
+    export,
+    import_data,
+    import_file,
+    import_path,
+)
 from forecasts.resolution import resolve, unresolve
+from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 
 TRICKY = ["\\N", "\\back\\slash", 'quote " and, comma', "line\nbreak\r\nCRLF", "unicode ✓ \u2028 sep", "", " pad "]

@@ -20,7 +20,7 @@ from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
 from forecasts.bayes.model import _binary_model
 from forecasts.bayes.nutpie_sampler import compile_density
 nq, nl = 4, 8
-from forecasts.skill import build_model, simulate
+from forecasts.bayes.skill import build_model, simulate
 
 def key(model):
     graph = compile_density(model).function.maker.fgraph

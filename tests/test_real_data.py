@@ -308,8 +308,8 @@ PLAIN = (
 def test_large_csv_takes_the_column_path_with_the_same_result(qcli, tmp_path: Path, monkeypatch) -> None:
     from conftest import Cli
 
-    from forecasts import bulk_forecasts
     from forecasts.db import connect
+    from forecasts.interchange import bulk as bulk_forecasts
 
     qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
     other = Cli(tmp_path / "other.db")
@@ -326,7 +326,7 @@ def test_large_csv_takes_the_column_path_with_the_same_result(qcli, tmp_path: Pa
 
 
 def test_bulk_insert_rebuilds_the_forecast_indexes(qcli, tmp_path: Path, monkeypatch) -> None:
-    from forecasts import interchange
+    from forecasts.interchange import rows as rows_mod
 
     def indexes() -> list[tuple]:
         conn = sqlite3.connect(str(qcli.db_path))
@@ -337,7 +337,7 @@ def test_bulk_insert_rebuilds_the_forecast_indexes(qcli, tmp_path: Path, monkeyp
 
     before = indexes()
     assert before  # the (question, forecaster, made_at) index
-    monkeypatch.setattr(interchange, "BULK_ROWS", 10)
+    monkeypatch.setattr(rows_mod, "BULK_ROWS", 10)
     qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
     qcli("import", str(_write(tmp_path / "f.csv", PLAIN)))
     assert indexes() == before
@@ -358,7 +358,7 @@ def test_bulk_insert_rebuilds_the_forecast_indexes(qcli, tmp_path: Path, monkeyp
     ],
 )
 def test_large_csv_with_a_bad_row_gets_the_per_row_message(qcli, tmp_path: Path, monkeypatch, bad, message) -> None:
-    from forecasts import bulk_forecasts
+    from forecasts.interchange import bulk as bulk_forecasts
 
     monkeypatch.setattr(bulk_forecasts, "MIN_ROWS", 10)
     f = _write(tmp_path / "f.csv", PLAIN.rsplit("TPk", 1)[0] + bad + "\n")

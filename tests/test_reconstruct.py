@@ -11,8 +11,9 @@ import pytest
 from forecasts.bayes.record import forecast_value, record_model_forecasts
 from forecasts.db import connect
 from forecasts.evidence import _item_from_record, add_evidence
-from forecasts.questions import all_questions, sync
+from forecasts.questions import all_questions
 from forecasts.reconstruct import MARK, RECONSTRUCTED, plan, week_ends
+from forecasts.sync import sync
 from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
 
 PACK = Path(__file__).resolve().parent.parent / "questions" / "road-ahead"

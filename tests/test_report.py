@@ -19,15 +19,15 @@ import pytest
 from forecasts import evidence as evidence_mod
 from forecasts import forecasters as forecasters_mod
 from forecasts import forecasting as forecasting_mod
-from forecasts import questions as questions_mod
 from forecasts import resolution as resolution_mod
+from forecasts import sync as sync_mod
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
 from forecasts.forecasting import standing_forecasts, submit_forecast
 from forecasts.probabilities import active_links, probability_from_links
-from forecasts.questions import all_questions, sync
+from forecasts.questions import all_questions
 from forecasts.report import parse_formats, write_report
 from forecasts.report import trajectory as tr
 from forecasts.report.build import _arrays, build_report, load_links, week_bounds
@@ -36,6 +36,7 @@ from forecasts.report.html import render_html
 from forecasts.report.labels import human
 from forecasts.report.markdown import md, render_markdown
 from forecasts.report.plots import calibration_svg, trajectory_svg
+from forecasts.sync import sync
 
 GOLDEN = Path(__file__).parent / "golden"
 WEEK = "2025-W10"  # Mon 2025-03-03 .. Sun 2025-03-09; as of 2025-03-09T23:59:59Z
@@ -102,7 +103,7 @@ class Clock:
         self.monkeypatch = monkeypatch
 
     def __call__(self, when: str) -> None:
-        for mod in (evidence_mod, forecasting_mod, forecasters_mod, resolution_mod, questions_mod):
+        for mod in (evidence_mod, forecasting_mod, forecasters_mod, resolution_mod, sync_mod):
             stamp = at(when)
             self.monkeypatch.setattr(mod, "now_utc", lambda stamp=stamp: stamp)
 

@@ -14,15 +14,10 @@ import pytest
 from forecasts.bayes import joint
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence
-from forecasts.questions import sync
 from forecasts.resolution import resolve
-from forecasts.scenarios import (
-    load_dependencies,
-    load_scenarios,
-    loadings_report,
-    scenario_probabilities,
-    scenario_trend,
-)
+from forecasts.scenario_files import load_dependencies, load_scenarios
+from forecasts.scenarios import loadings_report, scenario_probabilities, scenario_trend
+from forecasts.sync import sync
 from forecasts.timeutil import now_utc
 
 REPO = Path(__file__).resolve().parent.parent
@@ -412,9 +407,9 @@ def test_loadings_report_compares_elicited_and_implied(mini_db, mini: Path) -> N
 @pytest.fixture
 def pack_synced_in_2024(cli, questions_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """The shipped pack, synced on 1 December 2024 (so "as of" January 2025 knows its questions and scenarios)."""
-    import forecasts.questions as questions_mod
+    import forecasts.sync as sync_mod
 
-    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
+    monkeypatch.setattr(sync_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
     cli("sync", "--questions", str(questions_dir))
     monkeypatch.undo()
     return cli
@@ -496,19 +491,19 @@ def test_an_upgraded_database_keeps_its_scenarios_for_weeks_before_it_versioned_
     import shutil
     import sqlite3
 
-    import forecasts.questions as questions_mod
+    import forecasts.sync as sync_mod
 
     scenarios_dir = questions_dir / "road-ahead" / "scenarios"
     kept = questions_dir.parent / "kept-scenarios"
     shutil.move(scenarios_dir, kept)
-    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
+    monkeypatch.setattr(sync_mod, "now_utc", lambda: datetime(2024, 12, 1, tzinfo=UTC))
     cli("sync", "--questions", str(questions_dir))
     conn = sqlite3.connect(db_path)  # the scenario-version migration ran at the upgrade, in March 2025
     conn.execute("UPDATE _migrations SET applied_at = '2025-03-01T00:00:00Z' WHERE name = ?",
                  ["m060_scenario_file_versions"])  # fmt: skip
     conn.commit()
     shutil.move(kept, scenarios_dir)
-    monkeypatch.setattr(questions_mod, "now_utc", lambda: datetime(2025, 3, 1, tzinfo=UTC))
+    monkeypatch.setattr(sync_mod, "now_utc", lambda: datetime(2025, 3, 1, tzinfo=UTC))
     cli("sync", "--questions", str(questions_dir))
     monkeypatch.undo()
     january = cli.json("scenarios", "--questions", str(questions_dir), "--as-of", "2025-01-15")
@@ -525,7 +520,7 @@ def test_syncing_another_folder_removes_no_scenario_file(pack_synced_in_2024, qu
 
 def test_dependencies_load_from_a_relative_questions_folder(questions_dir: Path, monkeypatch) -> None:
     """`--questions .` (run inside the folder): the dependency file is found by its path, not its shown name."""
-    from forecasts.scenarios import load_dependencies
+    from forecasts.scenario_files import load_dependencies
 
     absolute = load_dependencies(questions_dir)
     monkeypatch.chdir(questions_dir)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from skill_history import build_history
 
-from forecasts.skill import (
+from forecasts.bayes.fit_store import latest_run
+from forecasts.bayes.skill import (
     MIN_QUESTIONS,
     dense_layout,
     expected_brier_draws,
     fit_calibration,
     interval,
-    latest_run,
     pick_sampler,
     resolved_binary_forecasts,
     simulate,
@@ -154,7 +154,7 @@ def test_skill_runs_are_append_only(db):
     import sqlite3
     from datetime import UTC, datetime
 
-    from forecasts.skill import store_run
+    from forecasts.bayes.fit_store import store_run
 
     run_id = store_run(db, "calibration", datetime(2025, 1, 1, tzinfo=UTC), {"forecasters": []}, {"method": "test"})
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):

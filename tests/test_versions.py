@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasts import questions as questions_mod
+from forecasts import sync as sync_mod
 from forecasts.db import connect
 from forecasts.questions import all_questions, get_question
 from forecasts.timeutil import now_utc
@@ -23,7 +23,7 @@ def week_label(when: datetime) -> str:
 def synced_earlier(cli, make_question, monkeypatch) -> Path:
     """Two questions synced three weeks ago, with a forecast on one."""
     earlier = now_utc() - timedelta(days=21)
-    monkeypatch.setattr(questions_mod, "now_utc", lambda: earlier)
+    monkeypatch.setattr(sync_mod, "now_utc", lambda: earlier)
     make_question("alpha")
     folder = make_question("beta")
     cli("sync", "--questions", str(folder))

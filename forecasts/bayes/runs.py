@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from forecasts.bayes.fit_store import check_int
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links
@@ -21,12 +22,6 @@ from forecasts.timeutil import now_utc, to_iso
 
 MAX_DRAWS = 100_000
 BATCH = 32  # questions sampled together in one model (one compiled model per size bucket)
-
-
-def check_int(value: int, fld: str, lo: int, hi: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        raise ForecastsError(f"{fld}: {value!r} must be a whole number from {lo} to {hi}")
-    return value
 
 
 def open_questions(db: Database, at: datetime) -> list[Question]:

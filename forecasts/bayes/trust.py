@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from forecasts.bayes.logodds import expit
 from forecasts.db import Database
 from forecasts.numbers import count
 from forecasts.probabilities import Link, active_links, base_probabilities, probability_from_links
@@ -33,10 +34,6 @@ UNKNOWN_SOURCE = "(no source)"
 
 
 # --- pure ------------------------------------------------------------------------------------------
-
-
-def _expit(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
 
 
 def fit_scale(
@@ -56,7 +53,7 @@ def fit_scale(
     prior_prec = np.diag(np.r_[1 / PRIOR_K[1] ** 2, np.full(n_src if per_source else 0, 1 / source_sd**2)])
     theta = prior_mean.copy()
     for _ in range(100):
-        q = _expit(offset + x @ theta)
+        q = expit(offset + x @ theta)
         grad = x.T @ (y - q) - prior_prec @ (theta - prior_mean)
         hess = -(x.T * (q * (1 - q))) @ x - prior_prec
         step = np.linalg.solve(hess, grad)
@@ -134,7 +131,7 @@ def fit_trust(
     db: Database, known_by: datetime | None = None, per_source: bool = True, store: bool = True
 ) -> dict[str, Any]:
     """Fit the shared (and per-source) scale on what was resolved by `known_by`; store the run."""
-    from forecasts.skill import store_run
+    from forecasts.bayes.fit_store import store_run
 
     as_of = known_by or now_utc()
     data, source_names = trust_data(db, as_of)
@@ -178,7 +175,7 @@ def trust_scale(db: Database, known_by: datetime | None = None) -> dict[str, Any
 
     The Bayesian engine multiplies each link's r*lnLR by per_source.get(source, scale) when `--calibrated`.
     """
-    from forecasts.skill import latest_run
+    from forecasts.bayes.fit_store import latest_run
 
     run = latest_run(db, "trust", known_by)
     if run is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
+from forecasts.timeutil import started_week
 
 FORMATS = ("md", "html")
 
@@ -33,6 +36,29 @@ def check_out_dir(out: str | Path) -> Path:
     return out_dir
 
 
+@dataclass(frozen=True)
+class ReportOptions:
+    """A report request checked once, before anything is stored or written: the ISO week as parsed (label, start,
+    end), the formats, the output folder and the folder of scenario files."""
+
+    week: tuple[str, datetime, datetime]
+    formats: list[str]
+    out: Path
+    questions_root: Path
+
+
+def report_options(
+    week: str | None = None,
+    formats: str = "md,html",
+    out: str | Path = "reports",
+    questions_root: str | Path = "questions",
+) -> ReportOptions:
+    """Check every report option (formats, folder, a week that has begun) into one ReportOptions."""
+    chosen = parse_formats(formats)
+    out_dir = check_out_dir(out)
+    return ReportOptions(started_week(week), chosen, out_dir, Path(questions_root))
+
+
 def write_report(
     db: Database,
     week: str | None = None,
@@ -41,18 +67,21 @@ def write_report(
     questions_root: str | Path = "questions",
 ) -> dict[str, Any]:
     """Build the report for `week` (default: the current ISO week) and write reports/<week>.<fmt>."""
+    return write_checked_report(db, report_options(week, formats, out, questions_root))
+
+
+def write_checked_report(db: Database, options: ReportOptions) -> dict[str, Any]:
+    """Build and write the report for options already checked by `report_options`."""
     from forecasts.report.build import build_report
     from forecasts.report.html import render_html
     from forecasts.report.markdown import render_markdown
 
-    chosen = parse_formats(formats)
-    out_dir = check_out_dir(out)
-    data = build_report(db, week, questions_root)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    data = build_report(db, options.week, options.questions_root)
+    options.out.mkdir(parents=True, exist_ok=True)
     renderers = {"md": render_markdown, "html": render_html}
     files = []
-    for fmt in chosen:
-        path = out_dir / f"{data['week']}.{fmt}"
+    for fmt in options.formats:
+        path = options.out / f"{data['week']}.{fmt}"
         path.write_text(renderers[fmt](data), encoding="utf-8", newline="\n")
         files.append(str(path))
     return {"week": data["week"], "as_of": data["as_of"], "files": files, "summary": data["summary"]}

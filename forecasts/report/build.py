@@ -7,7 +7,6 @@ Each table is loaded once for the whole report; the maths lives in forecasts.rep
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import statistics
@@ -18,20 +17,20 @@ from typing import Any
 
 import numpy as np
 
+import forecasts.report.history as history
+import forecasts.report.trajectory as tr
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
-from forecasts.report import history
-from forecasts.report import trajectory as tr
 from forecasts.report.briefing import briefing
 from forecasts.report.recap import history_ids, recap
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
-from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
+from forecasts.timeutil import from_iso, iso_week, now_utc, started_week, to_iso
 from forecasts.versions import edits_between
 
 WEEK = timedelta(days=7)
@@ -53,24 +52,9 @@ def week_bounds(week: str | None) -> tuple[str, datetime, datetime]:
     return label, start, end - timedelta(seconds=1)
 
 
-def _optional(module: str, name: str) -> Any:
-    """A function from a sibling module that may not exist yet (scoring, scenarios, the PyMC model)."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
-
-
-def _records(obj: Any) -> list[dict[str, Any]]:
-    """Rows from whatever a sibling module returns: a DataFrame, a list of dicts, or a dict of dicts."""
-    if obj is None:
-        return []
-    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):
-        return [dict(r) for r in obj.to_dict("records")]
-    if isinstance(obj, dict):
-        return [{"name": k, **v} if isinstance(v, dict) else {"name": k, "value": v} for k, v in obj.items()]
-    return [dict(r) for r in obj]
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """A score table's rows as dicts (values as pandas gives them: the report formats NaN itself)."""
+    return [dict(r) for r in frame.to_dict("records")]
 
 
 def _arrays(q: Question, links: list[Link]) -> tr.LinkArrays:
@@ -172,10 +156,9 @@ def _crowd(q: Question, standing: dict[str, dict[str, Any]]) -> dict[str, Any] |
 
 def _interval(db: Database, q: Question, links: list[Link], week_ago: datetime, as_of: datetime) -> dict[str, Any]:
     """The PyMC model's stored run when one describes this week with the same evidence, else seeded Monte Carlo."""
-    latest = _optional("forecasts.bayes.runs", "latest_posterior") or _optional(
-        "forecasts.bayes.model", "latest_posterior"
-    )
-    post = latest(db, q.id, known_by=as_of) if latest is not None else None
+    from forecasts.bayes.runs import latest_posterior
+
+    post = latest_posterior(db, q.id, known_by=as_of)
     if (
         post
         and float(post.get("trust") or 1.0) == 1.0  # a --calibrated run answers another question
@@ -385,19 +368,15 @@ def _stale(q: Question, standing: dict[str, dict[str, Any]], as_of: datetime) ->
 
 def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
     """Scenario probabilities now and over the last TREND_WEEKS weeks, when scenarios are defined."""
-    probs = _optional("forecasts.scenarios", "scenario_probabilities")
-    defined = _optional("forecasts.scenarios", "scenarios_defined")
-    if probs is None or defined is None:
-        note = "Scenario probabilities are not available yet (no scenarios module)."
-        return {"available": False, "note": note, "rows": [], "trend": []}
-    if not defined(db, root, as_of):  # the scenario files synced by then, not the files of today
+    from forecasts.scenarios import scenario_probabilities, scenario_trend, scenarios_defined
+
+    if not scenarios_defined(db, root, as_of):  # the scenario files synced by then, not the files of today
         return {"available": True, "note": "No scenarios are defined (no scenario files).", "rows": [],
                 "trend": []}  # fmt: skip
     try:
-        rows = probs(db, known_by=as_of, root=root)
-        trend_fn = _optional("forecasts.scenarios", "scenario_trend")
+        rows = scenario_probabilities(db, known_by=as_of, root=root)
         weeks = [as_of - WEEK * k for k in range(TREND_WEEKS - 1, -1, -1)]
-        trend = trend_fn(db, weeks, root=root) if trend_fn is not None and rows else []
+        trend = scenario_trend(db, weeks, root=root) if rows else []
     except ForecastsError as exc:
         return {"available": True, "note": f"Scenario probabilities could not be computed: {exc}", "rows": [],
                 "trend": []}  # fmt: skip
@@ -455,13 +434,14 @@ def _resolved(
 ) -> dict[str, Any]:
     """Questions whose resolution was recorded this week, with each forecaster's scores on them."""
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
-    score_table = _optional("forecasts.leaderboard", "score_table")
-    described = described_scores(SCORE_FIELDS) if score_table else {}
+    from forecasts.leaderboard import score_table
+
+    described = described_scores(SCORE_FIELDS)
     described["forecaster_id"] = "forecaster"
     out = []
     for r in week:
         scores = None
-        if score_table is not None and r["outcome"] not in UNSCORED:
+        if r["outcome"] not in UNSCORED:
             scores = _table(
                 _records(score_table(db, known_by=as_of, question=r["question_id"])), SCORE_SHOWN, described
             )
@@ -476,45 +456,41 @@ def _resolved(
                 "scores": scores,
             }
         )
-    note = "" if score_table is not None else "Scores are not available yet (no scoring module)."
+    note = ""
     record = [r for r in resolution_history(db, since=week_ago, known_by=as_of) if r["question_id"] in questions]
     return {"rows": out, "note": note, "record": record}
 
 
 def _leaderboard(db: Database, as_of: datetime) -> dict[str, Any]:
     """The leaderboard as of the week's end and the calibration of its top forecasters."""
-    board_fn = _optional("forecasts.leaderboard", "leaderboard")
-    calib_fn = _optional("forecasts.leaderboard", "calibration")
-    if board_fn is None:
-        note = "The leaderboard is not available yet (no scoring module)."
-        return {"available": False, "note": note, "table": None, "calibration": []}
-    described = dict(_optional("forecasts.leaderboard", "LEADERBOARD_COLUMNS") or {})
-    rows = _records(board_fn(db, known_by=as_of))
-    shown = tuple(described) if described else tuple(rows[0]) if rows else ()
-    table = _table(rows, shown, described)
-    calibration = []
-    if calib_fn is not None:
-        for row in rows[:CALIBRATION_SERIES]:
-            name = row.get("forecaster")
-            if name is None:
-                continue
-            cal = calib_fn(db, str(name), known_by=as_of)
-            murphy = {k: _plain(v) for k, v in (cal.get("murphy") or {}).items()}
-            bins = _table(list(cal.get("table") or []), CALIBRATION_SHOWN, {})
-            calibration.append({"name": str(name), "bins": bins, "murphy": murphy,
-                                "n_questions": cal.get("n_questions")})  # fmt: skip
+    from forecasts.leaderboard import LEADERBOARD_COLUMNS, calibration, leaderboard
+
+    described = dict(LEADERBOARD_COLUMNS)
+    rows = _records(leaderboard(db, known_by=as_of))
+    table = _table(rows, tuple(described), described)
+    series = []
+    for row in rows[:CALIBRATION_SERIES]:
+        name = row.get("forecaster")
+        if name is None:
+            continue
+        cal = calibration(db, str(name), known_by=as_of)
+        murphy = {k: _plain(v) for k, v in (cal.get("murphy") or {}).items()}
+        bins = _table(list(cal.get("table") or []), CALIBRATION_SHOWN, {})
+        series.append({"name": str(name), "bins": bins, "murphy": murphy, "n_questions": cal.get("n_questions")})
     note = "" if rows else "No resolved, scored questions yet."
-    return {"available": True, "note": note, "table": table if rows else None, "calibration": calibration}
+    return {"available": True, "note": note, "table": table if rows else None, "calibration": series}
 
 
-def build_report(db: Database, week: str | None = None, questions_root: str | Path = "questions") -> dict[str, Any]:
-    """Everything the weekly report shows for ISO `week` (default: the current one), as plain data.
+def build_report(
+    db: Database, week: str | None | tuple[str, datetime, datetime] = None, questions_root: str | Path = "questions"
+) -> dict[str, Any]:
+    """Everything the weekly report shows for ISO `week` (default: the current one; or the week already parsed by
+    timeutil.started_week), as plain data.
 
     `questions_root` is where scenario files live (scenarios are defined in files, not the database)."""
-    label, start, as_of = week_bounds(week)
+    label, start, end = week if isinstance(week, tuple) else started_week(week)
+    as_of = end - timedelta(seconds=1)
     now = now_utc()
-    if start > now:
-        raise ForecastsError(f"week: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it")
     week_ago = as_of - WEEK
     questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of}
     links_now, links_prev = load_links(db, as_of, week_ago)

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+import forecasts.report.trajectory as tr
 from forecasts.questions import Question
-from forecasts.report import trajectory as tr
 from forecasts.timeutil import from_iso
 
 WINDOW_WEEKS = 12

@@ -11,7 +11,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from forecasts.report import plots
+import forecasts.report.plots as plots
 from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
 from forecasts.report.labels import human, meaning
 

@@ -1,6 +1,6 @@
 """A forecasts CSV checked column by column: the fast path of `forecasts import FILE.csv` for large plain files.
 
-The per-row checks in forecasts.interchange stay the rules. This path reads the CSV with pandas' C parser and
+The per-row checks in forecasts.interchange.roundtrip stay the rules. This path reads the CSV with pandas' C parser and
 applies the same checks to whole columns, but only to plain input: canonical UTC timestamps
 (`2025-01-20T14:30:00Z`), binary questions with a number from 0 to 1, known questions and forecasters, one line
 per row. Anything else (a problem, or input the per-row path would normalise) returns None and the per-row path
@@ -52,7 +52,7 @@ def import_forecasts_csv(db: Database, path: Path) -> dict[str, Any] | None:
 
 def _checked(db: Database, path: Path, df: Any, pd: Any) -> dict[str, Any] | None:
     from forecasts.external import IdMap
-    from forecasts.interchange import _forecaster, _question, question_index, write_forecasts
+    from forecasts.interchange.rows import question_index, row_forecaster, row_question, write_forecasts
     from forecasts.resolution import all_resolutions
     from forecasts.validation import MAX_TEXT
 
@@ -76,9 +76,9 @@ def _checked(db: Database, path: Path, df: Any, pd: Any) -> dict[str, Any] | Non
     fmap: dict[tuple[str, str], str] = {}
     try:
         for source, q in pairs.unique():
-            qmap[(source, q)] = _question({"question": q}, questions, "", qids, source)
+            qmap[(source, q)] = row_question({"question": q}, questions, "", qids, source)
         for source, f in pd.MultiIndex.from_arrays([text["source"], text["forecaster"]]).unique():
-            fmap[(source, f)] = _forecaster(
+            fmap[(source, f)] = row_forecaster(
                 {"forecaster": f}, "", source, known, new_forecasters, external, fids, canonical
             )
     except ForecastsError:

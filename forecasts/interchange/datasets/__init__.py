@@ -16,15 +16,15 @@ Rows = list[tuple[int, dict[str, Any]]]
 def read_source(source: str, paths: list[Path]) -> list[tuple[str, Path, Rows]]:
     """(kind, file, rows) batches from one source's files, in the order they must be imported."""
     if source == "forecastbench":
-        from forecasts.datasets.forecastbench import read
+        from forecasts.interchange.datasets.forecastbench import read
 
         return read(paths)
     if source == "metaculus":
-        from forecasts.datasets.metaculus import read
+        from forecasts.interchange.datasets.metaculus import read
 
         return read(paths)
     if source == "predictionbook":
-        from forecasts.datasets.predictionbook import read
+        from forecasts.interchange.datasets.predictionbook import read
 
         return read(paths)
     raise ForecastsError(f"source: {source!r} is not one of {', '.join(SOURCES)}")
@@ -32,7 +32,7 @@ def read_source(source: str, paths: list[Path]) -> list[tuple[str, Path, Rows]]:
 
 def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
     """Import a public dataset's files: questions, then forecasts, then resolutions, all in one transaction."""
-    from forecasts.interchange import import_records
+    from forecasts.interchange.roundtrip import import_records
 
     if not paths:
         raise ForecastsError("files: give the dataset's files")

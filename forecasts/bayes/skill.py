@@ -9,7 +9,6 @@ Pure functions take arrays; `skill_report` loads as of `known_by` and stores the
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from forecasts.bayes.fit_store import check_int, store_run
+from forecasts.bayes.logodds import expit, logit
 from forecasts.bayes.quiet import arviz_in_numpy, quiet_pymc
-from forecasts.bayes.runs import check_int
-from forecasts.db import Database, insert_row, write_transaction
+from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.numbers import count
 from forecasts.progress import pymc_step
@@ -37,18 +37,6 @@ NUTPIE_FROM = 20_000  # forecasts from which "auto" picks nutpie: its ~5 s numba
 
 
 # --- pure: data and simulation --------------------------------------------------------------------
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds of clipped probabilities, vectorised."""
-    p = np.clip(np.asarray(p, float), P_CLIP, 1 - P_CLIP)
-    return np.log(p) - np.log1p(-p)
-
-
-def expit(x: np.ndarray) -> np.ndarray:
-    """Inverse of logit, numerically stable, vectorised."""
-    x = np.asarray(x, float)
-    return np.exp(-np.logaddexp(0.0, -x))
 
 
 @dataclass
@@ -468,57 +456,6 @@ def crowd_extremizing(df, a_mean: dict[str, float], b_mean: dict[str, float], de
         return None, len(grouped)
     d, sd = fit_extremizing(grouped["m"].to_numpy(), (grouped["outcome"] == "yes").to_numpy())
     return {"d": d, "sd": sd, "n_questions": len(grouped)}, len(grouped)
-
-
-def store_run(db: Database, model: str, as_of: datetime, result: dict[str, Any], fit_info: dict) -> int:
-    """Append one fit to `skill_runs` (model 'calibration' or 'trust')."""
-    with write_transaction(db):
-        return insert_row(
-            db,
-            "skill_runs",
-            {
-                "model": model,
-                "as_of": to_iso(as_of),
-                "recorded_at": to_iso(now_utc()),
-                "method": fit_info.get("method", ""),
-                "settings": json.dumps(fit_info.get("settings", {}), sort_keys=True),
-                "n_forecasts": int(fit_info.get("n_forecasts", 0)),
-                "n_questions": int(fit_info.get("n_questions", 0)),
-                "rhat_max": fit_info.get("rhat_max"),
-                "ess_min": fit_info.get("ess_min"),
-                "divergences": fit_info.get("divergences"),
-                "seconds": float(fit_info.get("seconds", 0.0)),
-                "summary": json.dumps(result, sort_keys=True),
-            },
-        )
-
-
-def latest_run(
-    db: Database,
-    model: str = "calibration",
-    known_by: datetime | None = None,
-    as_of_by: datetime | None = None,
-) -> dict[str, Any] | None:
-    """The newest stored fit recorded by `known_by` (and, optionally, using data only up to `as_of_by`)."""
-    sql = "SELECT * FROM skill_runs WHERE model = ? AND recorded_at <= ?"
-    params: list = [model, to_iso(known_by or now_utc())]
-    if as_of_by is not None:
-        sql += " AND as_of <= ?"
-        params.append(to_iso(as_of_by))
-    rows = list(db.query(sql + " ORDER BY as_of DESC, id DESC LIMIT 1", params))
-    if not rows:
-        return None
-    row = rows[0]
-    return row | {"summary": json.loads(row["summary"]), "settings": json.loads(row["settings"])}
-
-
-def skill_runs(db: Database, model: str = "calibration", known_by: datetime | None = None) -> list[dict]:
-    """Every stored fit recorded by `known_by`, oldest first."""
-    rows = db.query(
-        "SELECT * FROM skill_runs WHERE model = ? AND recorded_at <= ? ORDER BY as_of, id",
-        [model, to_iso(known_by or now_utc())],
-    )
-    return [r | {"summary": json.loads(r["summary"]), "settings": json.loads(r["settings"])} for r in rows]
 
 
 def skill_report(

@@ -1,0 +1,98 @@
+"""The public library face: every operation a skin (the command line, the team server, a notebook) needs, in one
+module. Operations take a `Database` from `connect` and plain values, return plain data (dicts, lists,
+dataclasses), and refuse bad input with one error type, `ForecastsError` ("field: problem").
+
+Names resolve on first use (PEP 562), so `from forecasts.api import submit_forecast` imports only what forecasting
+needs: interactive commands stay free of pandas, numpy and PyMC. docs/python.md shows a worked example.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from forecasts.errors import ForecastsError
+
+# public name -> (module, name there); grouped by what a skin does
+_FACE: dict[str, tuple[str, str]] = {
+    # the store
+    "connect": ("forecasts.db", "connect"),
+    "default_db_path": ("forecasts.db", "default_db_path"),
+    "backup_database": ("forecasts.dbtools", "backup_database"),
+    "check_file": ("forecasts.dbtools", "check_file"),
+    "file_error": ("forecasts.integrity", "file_error"),
+    "newer_warning": ("forecasts.integrity", "newer_warning"),
+    # sync and questions
+    "sync": ("forecasts.sync", "sync"),
+    "all_questions": ("forecasts.questions", "all_questions"),
+    "get_question": ("forecasts.questions", "get_question"),
+    "question_status": ("forecasts.status", "question_status"),
+    "question_detail": ("forecasts.status", "question_detail"),
+    "latest_per_forecaster": ("forecasts.status", "latest_per_forecaster"),
+    "write_template": ("forecasts.question_template", "write_template"),
+    "export_questions": ("forecasts.interchange.questions", "export_questions"),
+    # forecasts
+    "submit_forecast": ("forecasts.forecasting", "submit_forecast"),
+    "list_forecasts": ("forecasts.forecasting", "list_forecasts"),
+    "forecast_feedback": ("forecasts.feedback", "forecast_feedback"),
+    # evidence
+    "EvidenceItem": ("forecasts.evidence", "EvidenceItem"),
+    "add_evidence": ("forecasts.evidence", "add_evidence"),
+    "parse_link_specs": ("forecasts.evidence", "parse_link_specs"),
+    "parse_reliability": ("forecasts.evidence", "parse_reliability"),
+    "list_evidence": ("forecasts.evidence", "list_evidence"),
+    "retract_evidence": ("forecasts.evidence", "retract_evidence"),
+    "import_evidence": ("forecasts.evidence", "import_evidence"),
+    # resolution
+    "resolve": ("forecasts.resolution", "resolve"),
+    "unresolve": ("forecasts.resolution", "unresolve"),
+    "describe_resolution_row": ("forecasts.resolution", "describe_resolution_row"),
+    # scores
+    "score_table": ("forecasts.leaderboard", "score_table"),
+    "records": ("forecasts.leaderboard", "records"),
+    "leaderboard": ("forecasts.leaderboard", "leaderboard"),
+    "calibration": ("forecasts.leaderboard", "calibration"),
+    "write_calibration_plot": ("forecasts.calibration", "write_plot"),
+    # models and the crowd
+    "record_crowd": ("forecasts.aggregate", "record_crowd"),
+    "run_posteriors": ("forecasts.bayes.runs", "run_posteriors"),
+    "reconstruct": ("forecasts.reconstruct", "reconstruct"),
+    "skill_report": ("forecasts.bayes.skill", "skill_report"),
+    "fit_trust": ("forecasts.bayes.trust", "fit_trust"),
+    "scenario_probabilities": ("forecasts.scenarios", "scenario_probabilities"),
+    # reports
+    "write_report": ("forecasts.report", "write_report"),
+    "run_weekly": ("forecasts.weekly", "run_weekly"),
+    # import and export
+    "export": ("forecasts.interchange.roundtrip", "export"),
+    "import_path": ("forecasts.interchange.roundtrip", "import_path"),
+    "load_dataset": ("forecasts.interchange.datasets", "load"),
+    # forecasters and accounts
+    "add_forecasters": ("forecasts.forecasters", "add_forecasters"),
+    "list_forecasters": ("forecasts.forecasters", "list_forecasters"),
+    "identify": ("forecasts.forecasters", "identify"),
+    # plain values a skin parses from text
+    "now_utc": ("forecasts.timeutil", "now_utc"),
+    "parse_datetime": ("forecasts.timeutil", "parse_datetime"),
+}
+
+__all__ = ["ForecastsError", *_FACE]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an operation's module on first use and cache the name here."""
+    try:
+        module, attr = _FACE[name]
+    except KeyError:
+        raise AttributeError(f"module 'forecasts.api' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the same objects, imported eagerly
+    pass
