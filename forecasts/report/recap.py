@@ -15,7 +15,7 @@ import numpy as np
 
 from forecasts.db import Database
 from forecasts.questions import Question
-from forecasts.report import trajectory as tr
+import forecasts.report.trajectory as tr
 from forecasts.timeutil import from_iso, to_iso
 
 SPAN = timedelta(days=120)  # the history's newest four months
