@@ -1,0 +1,148 @@
+"""Learned pools fitted without look-ahead: at each checkpoint, from the questions whose outcome was known by
+then, each forecaster's shrunk relative Brier (-> weight), per-forecaster recalibration (a, b) and a capped
+extremizing factor d. An event at time t uses the newest checkpoint strictly before t; before the first one the
+pool is the plain geometric mean of odds (w = 1, a = 0, b = 1, d = 1).
+
+Training uses each person's last forecast on a resolved question (at its close); recalibration learns from
+every such forecast, weights and d only from questions with at least two people (a lone forecaster is no pool,
+and the pool applies d only where at least two people stand). The weight temperature is
+chosen per checkpoint from a small grid by leave-one-question-out Brier, so a forecaster's weight on a training
+question never uses that question's own outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasts.pooling.methods import expit, logit, median
+from forecasts.pooling.panel import Panel
+
+SHRINK = 5.0  # pseudo-questions of relative Brier 0 added to each forecaster's record
+TEMPERATURES = (0.02, 0.05, 0.1, 0.2, np.inf)  # weight = exp(-relative Brier / T); inf = equal weights
+D_CAP = (0.5, 3.0)  # the extremizing factor is fitted, then capped to this range
+D_PRIOR = 10.0  # ridge strength pulling d toward 1 (few training questions: little extremizing)
+RECAL_PRIOR = 5.0  # ridge strength pulling each forecaster's (a, b) toward (0, 1)
+MAX_CHECKPOINTS = 60
+
+
+@dataclass
+class Fits:
+    """Checkpoint row 0 is the prior (before any resolution); row c > 0 was fitted at times[c]."""
+
+    times: np.ndarray  # (C+1,)
+    weight: np.ndarray  # (C+1, forecasters), skill weights
+    a: np.ndarray  # (C+1, forecasters)
+    b: np.ndarray  # (C+1, forecasters)
+    d_skill: np.ndarray  # (C+1,)
+    d_learned: np.ndarray  # (C+1,)
+    temperature: np.ndarray  # (C+1,)
+    trained_on: np.ndarray  # (C+1,), resolved questions with a crowd behind each checkpoint
+
+    def at(self, t: np.ndarray) -> np.ndarray:
+        """Checkpoint index in force at each time (fitted strictly before it)."""
+        return np.searchsorted(self.times, t, side="left") - 1
+
+
+def _training_cells(panel: Panel):
+    """(question, forecaster, probability, outcome) of every person's standing forecast at a resolved close."""
+    qs, fs, ps = [], [], []
+    resolved_last = np.zeros(panel.n_rows, bool)
+    ok = (panel.last_row >= 0) & ~np.isnan(panel.y)
+    resolved_last[panel.last_row[ok]] = True
+    meds = np.full(len(panel.end), np.nan)
+    for g in panel.groups:
+        sel = resolved_last[g.rows]
+        if not sel.any():
+            continue
+        p, who, rows = g.p[sel], g.who[sel], g.rows[sel]
+        qrow = panel.row_q[rows]
+        meds[qrow] = median((p - panel.y[qrow][:, None]) ** 2)
+        valid = ~np.isnan(p)
+        qs.append(np.broadcast_to(qrow[:, None], p.shape)[valid])
+        fs.append(who[valid])
+        ps.append(p[valid])
+    if not qs:
+        e = np.zeros(0)
+        return e.astype(int), e.astype(int), e, e, e
+    q, f, p = np.concatenate(qs), np.concatenate(fs), np.concatenate(ps)
+    y = panel.y[q]
+    return q, f, p, y, (p - y) ** 2 - meds[q]
+
+
+def _fit_d(x: np.ndarray, y: np.ndarray, qidx: np.ndarray, n_q: int, w: np.ndarray):
+    """Pool log-odds x with weights w per question, fit d by Newton on log loss, cap it; (d, Brier)."""
+    sw = np.bincount(qidx, w, n_q)
+    has = sw > 0
+    pooled = np.bincount(qidx, w * x, n_q)[has] / sw[has]
+    yq = np.bincount(qidx, y, n_q)[has] / np.bincount(qidx, None, n_q)[has]
+    d = 1.0
+    for _ in range(25):
+        s = expit(d * pooled)
+        grad = np.sum((s - yq) * pooled) + D_PRIOR * (d - 1)
+        hess = np.sum(s * (1 - s) * pooled**2) + D_PRIOR
+        step = grad / hess
+        d = float(np.clip(d - step, *D_CAP))
+        if abs(step) < 1e-6:
+            break
+    return d, float(np.mean((expit(d * pooled) - yq) ** 2)) if has.any() else np.inf
+
+
+def _recalibrate(x, y, f, n_f, a, b):
+    """A few Newton steps of each forecaster's ridge logistic fit y ~ expit(a + b x), from (a, b)."""
+    for _ in range(4):
+        s = expit(a[f] + b[f] * x)
+        r, v = s - y, s * (1 - s)
+        ga = np.bincount(f, r, n_f) + RECAL_PRIOR * a
+        gb = np.bincount(f, r * x, n_f) + RECAL_PRIOR * (b - 1)
+        haa = np.bincount(f, v, n_f) + RECAL_PRIOR
+        hab = np.bincount(f, v * x, n_f)
+        hbb = np.bincount(f, v * x * x, n_f) + RECAL_PRIOR
+        det = haa * hbb - hab**2
+        a = np.clip(a - (hbb * ga - hab * gb) / det, -3, 3)
+        b = np.clip(b - (haa * gb - hab * ga) / det, 0.0, 3.0)
+    return a, b
+
+
+def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS) -> Fits:
+    """Fit the learned pools at up to max_checkpoints resolution times (evenly spaced in resolution order)."""
+    n_f, n_q = panel.n_forecasters, len(panel.end)
+    q, f, p, y, diff = _training_cells(panel)
+    crowd = np.bincount(q, minlength=n_q)[q] >= 2  # pools (weights, d) learn only from questions with a crowd
+    known_q = np.sort(np.unique(panel.known[q])) if len(q) else np.zeros(0)
+    step = max(1, int(np.ceil(len(known_q) / max_checkpoints)))
+    times = known_q[step - 1 :: step] if len(known_q) else known_q
+    c_n = len(times)
+    chunk = np.searchsorted(times, panel.known[q], side="left")  # in training from checkpoint `chunk` on
+    s_diff = np.zeros((c_n + 1, n_f))
+    s_n = np.zeros((c_n + 1, n_f))
+    np.add.at(s_diff, (chunk, f), diff)
+    np.add.at(s_n, (chunk[crowd], f[crowd]), 1.0)
+    s_diff, s_n = np.cumsum(s_diff, axis=0)[:c_n], np.cumsum(s_n, axis=0)[:c_n]
+    x = logit(p)
+    weight = np.ones((c_n + 1, n_f))
+    a_all, b_all = np.zeros((c_n + 1, n_f)), np.ones((c_n + 1, n_f))
+    d_skill, d_learned, temp = np.ones(c_n + 1), np.ones(c_n + 1), np.full(c_n + 1, np.inf)
+    trained = np.zeros(c_n + 1, int)
+    a, b = np.zeros(n_f), np.ones(n_f)
+    for c in range(c_n):
+        m = chunk <= c
+        a, b = _recalibrate(x[m], y[m], f[m], n_f, a, b)
+        m &= crowd
+        qm, fm, xm, ym = q[m], f[m], x[m], y[m]
+        trained[c + 1] = len(np.unique(qm))
+        rel = s_diff[c] / (s_n[c] + SHRINK)
+        loo = (s_diff[c][fm] - diff[m]) / (s_n[c][fm] - 1 + SHRINK)
+        xr = a[fm] + b[fm] * xm
+        best = (np.inf, np.inf, 1.0, 1.0)
+        for tau in TEMPERATURES:
+            w = np.ones_like(loo) if np.isinf(tau) else np.exp(-np.clip(loo / tau, -20, 20))
+            d, brier = _fit_d(xm, ym, qm, n_q, w)
+            if brier < best[0]:
+                best = (brier, tau, d, _fit_d(xr, ym, qm, n_q, w)[0])
+        _, tau, d_skill[c + 1], d_learned[c + 1] = best
+        temp[c + 1] = tau
+        weight[c + 1] = 1.0 if np.isinf(tau) else np.exp(-np.clip(rel / tau, -20, 20))
+        a_all[c + 1], b_all[c + 1] = a, b
+    return Fits(np.concatenate([[-np.inf], times]), weight, a_all, b_all, d_skill, d_learned, temp, trained)
