@@ -957,13 +957,21 @@ def skill(
 @app.command()
 @user_errors
 def aggregate(
-    method: Annotated[str, typer.Option(help="median, geometric or extremized.")] = "median",
+    method: Annotated[str, typer.Option(help="A method of docs/aggregation.md, or auto.")] = "median",
+    backtest: Annotated[bool, typer.Option("--backtest", help="Backtest the methods; record nothing.")] = False,
+    tag: Annotated[str | None, typer.Option(help="Backtest only questions with this tag.")] = None,
+    since: Annotated[str | None, typer.Option(help="Backtest only questions resolved since this date.")] = None,
+    min_forecasters: Annotated[int, typer.Option(help="Backtest only questions with this many people.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the backtest's bootstrap.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
-    median, `crowd-geometric`, `crowd-extremized`)."""
-    from forecasts.aggregate import record_crowd
+    median, `crowd-<method>` for the others), or with --backtest compare the methods on resolved questions."""
     from forecasts.termtable import Column
+
+    if backtest:
+        return _aggregate_backtest(tag, since, min_forecasters, seed, as_json)
+    from forecasts.aggregate import record_crowd
 
     result = record_crowd(db(), method)
     if as_json:
@@ -976,9 +984,32 @@ def aggregate(
         shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False, "\n") if crowd else "—")
         table.append([r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"])])
     show_table(columns, table, title=f"Crowd ({method})")
+    if "auto" in result:
+        typer.echo(f"auto: {result['auto']['method']}: {result['auto']['why']}")
     for note in result["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(f"recorded {result['recorded']} crowd forecasts")
+
+
+def _aggregate_backtest(tag: str | None, since: str | None, min_forecasters: int, seed: int, as_json: bool) -> None:
+    from forecasts.pooling.series import backtest_db
+    from forecasts.termtable import Column, note
+
+    result = backtest_db(db(), tag, since, min_forecasters, seed)
+    if as_json:
+        return emit_json(result)
+    columns = [Column("method"), Column("Brier", right=True), Column("at close", 2, right=True),
+               Column("log loss", 3, right=True), Column("vs median [95%]", 1, right=True)]  # fmt: skip
+
+    def num(x: float | None, fmt: str = ".4f") -> str:
+        return "—" if x is None else format(x, fmt)
+
+    rows = [[r["method"], num(r["brier"]), num(r["brier_close"]), num(r["log_loss"]),
+             f"{num(r['diff'], '+.4f')} [{num(r['diff_lo'], '+.4f')}, {num(r['diff_hi'], '+.4f')}]"]
+            for r in result["methods"]]  # fmt: skip
+    show_table(columns, rows, title=f"Pooling backtest over {result['n_questions']} resolved questions "
+               "(lower is better; time-averaged unless 'at close')")  # fmt: skip
+    typer.echo(note(f"favoured: {result['favoured']}: {result['why']}"))
 
 
 @app.command()

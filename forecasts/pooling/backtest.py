@@ -92,6 +92,8 @@ def bootstrap_interval(diffs: np.ndarray, seed: int = 0, n: int = BOOTSTRAP) -> 
 def favoured(rows: list[dict[str, Any]]) -> tuple[str, str]:
     """The method with the lowest time-averaged Brier among those whose interval to the median lies wholly
     below zero; else the median. Returns (method, why)."""
+    if not rows or not rows[0]["n_questions"]:
+        return "median", "no resolved question to backtest: the median by default"
     better = [r for r in rows if r["method"] != "median" and r["diff_hi"] is not None and r["diff_hi"] < 0]
     if not better:
         return "median", "no method beats the median with a 95% interval excluding zero"

@@ -23,8 +23,17 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def expit(x: np.ndarray) -> np.ndarray:
-    """Inverse of logit, stable for large |x|."""
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, float)))
+    """Inverse of logit, stable for large |x| (NaN stays NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.exp(-np.logaddexp(0.0, -np.asarray(x, float)))
+
+
+def mean_logit(p: np.ndarray) -> np.ndarray:
+    """Mean log-odds of the standing forecasts per row (NaN for a row without any)."""
+    x = logit(np.atleast_2d(p))
+    n = np.sum(~np.isnan(x), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(x, axis=-1) / n
 
 
 def counts(p: np.ndarray) -> np.ndarray:
@@ -58,7 +67,9 @@ def median(p: np.ndarray) -> np.ndarray:
 
 def mean(p: np.ndarray) -> np.ndarray:
     """Arithmetic mean of the standing probabilities."""
-    return np.nanmean(np.atleast_2d(np.asarray(p, float)), axis=-1)
+    p = np.atleast_2d(np.asarray(p, float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(p, axis=-1) / counts(p)
 
 
 def trimmed_mean(p: np.ndarray, trim: float = 0.1) -> np.ndarray:
@@ -102,7 +113,7 @@ def soften_mean(p: np.ndarray, trim: float = 0.1) -> np.ndarray:
 
 def geometric_mean_of_odds(p: np.ndarray) -> np.ndarray:
     """Geometric mean of the odds: expit(mean logit p)."""
-    return expit(np.nanmean(logit(np.atleast_2d(p)), axis=-1))
+    return expit(mean_logit(p))
 
 
 def neyman_factor(n: np.ndarray) -> np.ndarray:
@@ -116,7 +127,7 @@ def neyman_factor(n: np.ndarray) -> np.ndarray:
 def neyman(p: np.ndarray) -> np.ndarray:
     """Neyman aggregation: the mean log-odds times d(n) (aggutils `neymanAggCalc`)."""
     p = np.atleast_2d(np.asarray(p, float))
-    return expit(neyman_factor(counts(p)) * np.nanmean(logit(p), axis=-1))
+    return expit(neyman_factor(counts(p)) * mean_logit(p))
 
 
 def recency_weights(n: int) -> np.ndarray:

@@ -112,7 +112,7 @@ def build_panel(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, end:
         pm = np.where(valid, val[safe, cols], np.nan)
         latest = np.where(valid, row_t[rows][safe], np.nan)
         qcols = np.full((n_q, w), -1)
-        in_class = (wclass[pair_q] == c)
+        in_class = wclass[pair_q] == c
         qcols[pair_q[in_class], (np.arange(len(pairs)) - q_first_pair[pair_q])[in_class]] = pairs[in_class] % (n_f + 1)
         panel.groups.append(Group(rows, pm, latest, qcols[row_q[rows]]))
     return panel
