@@ -872,7 +872,7 @@ def weekly(
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: md, html.")] = "md,html",
     out: Annotated[Path, typer.Option("--out", help="Folder to write <week>.md / <week>.html into.")] = Path("reports"),
     root: Annotated[Path, typer.Option("--questions", help="Folder of question/scenario files.")] = Path("questions"),
-    crowd: Annotated[str, typer.Option(help="Crowd method: median, geometric, extremized.")] = "median",
+    crowd: Annotated[str, typer.Option(help="Crowd method (aggregate --method), e.g. median or auto.")] = "median",
     as_json: JsonOpt = False,
 ) -> None:
     """The weekly job: record the model's time decay and the crowd aggregate as forecasts, then write the report."""
