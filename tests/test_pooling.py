@@ -90,6 +90,13 @@ def test_metaculus_weights_and_unweighted_reference():
     assert m.weighted_percentile(yes, ones, 75.0)[0] == pytest.approx(0.9)
 
 
+def test_recency_matrix_places_metaculus_weights_by_latest_time():
+    latest = np.array([[3.0, np.nan, 1.0, 2.0], [5.0, 4.0, np.nan, np.nan]])
+    w = m.recency_matrix(latest)
+    assert w[0].tolist() == pytest.approx([1.0, 0.0, *m.recency_weights(3)[:2]])
+    assert w[1].tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
 def test_metaculus_order_is_by_latest_forecast_not_column():
     # the same values, the newest forecast now in column 0: it gets the top weight and moves the median
     p = np.array([[0.6, 0.8, 0.7, 0.5]])

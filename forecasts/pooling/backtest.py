@@ -22,8 +22,8 @@ DESCRIPTIONS = {
     "geometric": "geometric mean of odds",
     "neyman": "mean log-odds extremized by Neyman's d(n) -> sqrt(3)",
     "metaculus": "Metaculus Community Prediction: recency-weighted median",
-    "skill": "skill-weighted geometric mean of odds, fitted capped extremizing",
-    "learned": "skill weights + per-forecaster recalibration + fitted capped extremizing",
+    "skill": "skill- and recency-weighted geometric mean of odds, fitted capped extremizing",
+    "learned": "skill and recency weights + per-forecaster recalibration + fitted capped extremizing",
 }
 BOOTSTRAP = 2000
 LOG_CLIP = 1e-3
@@ -44,7 +44,7 @@ def method_values(panel: Panel, method: str, fits: Fits | None = None) -> np.nda
     def learned(g: Group) -> np.ndarray:
         c = fits.at(panel.row_t[g.rows])
         who = np.maximum(g.who, 0)
-        w = fits.weight[c[:, None], who]
+        w = fits.weight[c[:, None], who] * m.recency_matrix(g.latest)
         crowd = m.counts(g.p) >= 2  # a lone forecaster is recalibrated, not extremized
         if method == "skill":
             return m.weighted_pool(g.p, w, d=np.where(crowd, fits.d_skill[c], 1.0))
@@ -107,7 +107,7 @@ def favoured(rows: list[dict[str, Any]]) -> tuple[str, str]:
 def run(panel: Panel, methods: tuple[str, ...] = METHODS, seed: int = 0, min_forecasters: int = 1,
         since: float = -np.inf) -> dict[str, Any]:  # fmt: skip
     """Backtest the methods on the panel's resolved questions (with >= min_forecasters people, known since)."""
-    fits = fit(panel) if any(x in LEARNED for x in methods) else None
+    fits = fit(panel, min_crowd=min_forecasters) if any(x in LEARNED for x in methods) else None
     scored = (~np.isnan(panel.y)) & (panel.last_row >= 0) & (panel.n_people >= min_forecasters)
     scored &= panel.known >= since
     per = {meth: question_scores(panel, method_values(panel, meth, fits)) for meth in methods}

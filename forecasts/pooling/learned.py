@@ -3,7 +3,8 @@ then, each forecaster's shrunk relative Brier (-> weight), per-forecaster recali
 extremizing factor d. An event at time t uses the newest checkpoint strictly before t; before the first one the
 pool is the plain geometric mean of odds (w = 1, a = 0, b = 1, d = 1).
 
-Training uses each person's last forecast on a resolved question (at its close); recalibration learns from
+The pools weight each standing forecast by its forecaster's skill weight times Metaculus's recency weight
+(the newest forecasts know most). Training uses each person's last forecast on a resolved question (at its close); recalibration learns from
 every such forecast, weights and d only from questions with at least two people (a lone forecaster is no pool,
 and the pool applies d only where at least two people stand). The weight temperature is
 chosen per checkpoint from a small grid by leave-one-question-out Brier, so a forecaster's weight on a training
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasts.pooling.methods import expit, logit, median
+from forecasts.pooling.methods import expit, logit, median, recency_matrix
 from forecasts.pooling.panel import Panel
 
 SHRINK = 5.0  # pseudo-questions of relative Brier 0 added to each forecaster's record
@@ -46,8 +47,9 @@ class Fits:
 
 
 def _training_cells(panel: Panel):
-    """(question, forecaster, probability, outcome) of every person's standing forecast at a resolved close."""
-    qs, fs, ps = [], [], []
+    """(question, forecaster, probability, outcome, relative Brier, recency weight) of every person's standing
+    forecast at a resolved close."""
+    qs, fs, ps, rs = [], [], [], []
     resolved_last = np.zeros(panel.n_rows, bool)
     ok = (panel.last_row >= 0) & ~np.isnan(panel.y)
     resolved_last[panel.last_row[ok]] = True
@@ -63,12 +65,13 @@ def _training_cells(panel: Panel):
         qs.append(np.broadcast_to(qrow[:, None], p.shape)[valid])
         fs.append(who[valid])
         ps.append(p[valid])
+        rs.append(recency_matrix(g.latest[sel])[valid])
     if not qs:
         e = np.zeros(0)
-        return e.astype(int), e.astype(int), e, e, e
-    q, f, p = np.concatenate(qs), np.concatenate(fs), np.concatenate(ps)
+        return e.astype(int), e.astype(int), e, e, e, e
+    q, f, p, r = np.concatenate(qs), np.concatenate(fs), np.concatenate(ps), np.concatenate(rs)
     y = panel.y[q]
-    return q, f, p, y, (p - y) ** 2 - meds[q]
+    return q, f, p, y, (p - y) ** 2 - meds[q], r
 
 
 def _fit_d(x: np.ndarray, y: np.ndarray, qidx: np.ndarray, n_q: int, w: np.ndarray):
@@ -105,11 +108,12 @@ def _recalibrate(x, y, f, n_f, a, b):
     return a, b
 
 
-def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS) -> Fits:
-    """Fit the learned pools at up to max_checkpoints resolution times (evenly spaced in resolution order)."""
+def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2) -> Fits:
+    """Fit the learned pools at up to max_checkpoints resolution times (evenly spaced in resolution order);
+    weights and d learn from questions with at least min_crowd people at close (2, or the backtest's filter)."""
     n_f, n_q = panel.n_forecasters, len(panel.end)
-    q, f, p, y, diff = _training_cells(panel)
-    crowd = np.bincount(q, minlength=n_q)[q] >= 2  # pools (weights, d) learn only from questions with a crowd
+    q, f, p, y, diff, recency = _training_cells(panel)
+    crowd = np.bincount(q, minlength=n_q)[q] >= max(2, min_crowd)  # weights and d learn only where a crowd is
     known_q = np.sort(np.unique(panel.known[q])) if len(q) else np.zeros(0)
     step = max(1, int(np.ceil(len(known_q) / max_checkpoints)))
     times = known_q[step - 1 :: step] if len(known_q) else known_q
@@ -130,14 +134,14 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS) -> Fits:
         m = chunk <= c
         a, b = _recalibrate(x[m], y[m], f[m], n_f, a, b)
         m &= crowd
-        qm, fm, xm, ym = q[m], f[m], x[m], y[m]
+        qm, fm, xm, ym, rm = q[m], f[m], x[m], y[m], recency[m]
         trained[c + 1] = len(np.unique(qm))
         rel = s_diff[c] / (s_n[c] + SHRINK)
         loo = (s_diff[c][fm] - diff[m]) / (s_n[c][fm] - 1 + SHRINK)
         xr = a[fm] + b[fm] * xm
         best = (np.inf, np.inf, 1.0, 1.0)
         for tau in TEMPERATURES:
-            w = np.ones_like(loo) if np.isinf(tau) else np.exp(-np.clip(loo / tau, -20, 20))
+            w = rm if np.isinf(tau) else rm * np.exp(-np.clip(loo / tau, -20, 20))
             d, brier = _fit_d(xm, ym, qm, n_q, w)
             if brier < best[0]:
                 best = (brier, tau, d, _fit_d(xr, ym, qm, n_q, w)[0])

@@ -166,6 +166,23 @@ def metaculus_cp(p: np.ndarray, latest: np.ndarray, percentile: float = 50.0) ->
     return _by_count(p, fn, extra=latest)
 
 
+def recency_matrix(latest: np.ndarray) -> np.ndarray:
+    """Metaculus's recency weight of every standing forecast (0 where none), by the order of latest times."""
+    latest = np.atleast_2d(np.asarray(latest, float))
+    out = np.zeros(latest.shape)
+    n = np.sum(~np.isnan(latest), axis=-1)
+    for k in np.unique(n[n > 0]):
+        rows = np.flatnonzero(n == k)
+        sub = latest[rows]
+        mask = ~np.isnan(sub)
+        times = sub[mask].reshape(len(rows), int(k))
+        rank = np.argsort(np.argsort(times, axis=1, kind="stable"), axis=1, kind="stable")
+        block = np.zeros(sub.shape)
+        block[mask] = recency_weights(int(k))[rank].ravel()
+        out[rows] = block
+    return out
+
+
 def weighted_pool(p: np.ndarray, weights: np.ndarray, a: np.ndarray | float = 0.0, b: np.ndarray | float = 1.0,
                   d: np.ndarray | float = 1.0) -> np.ndarray:  # fmt: skip
     """The learned pool expit(d * sum_f w_f (a_f + b_f logit p_f) / sum_f w_f): recalibrate each forecaster,
