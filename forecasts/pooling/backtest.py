@@ -82,10 +82,12 @@ def bootstrap_interval(diffs: np.ndarray, seed: int = 0, n: int = BOOTSTRAP) -> 
         nan = np.full(diffs.shape[1], np.nan)
         return nan, nan
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_q, size=(n, n_q))
-    counts = np.zeros((n, n_q))
-    np.add.at(counts, (np.repeat(np.arange(n), n_q), draws.ravel()), 1.0)
-    means = counts @ diffs / n_q
+    means = np.empty((n, diffs.shape[1]))
+    for lo in range(0, n, 100):  # in blocks of 100 resamples: a (100 x questions) count matrix at a time
+        k = min(100, n - lo)
+        draws = rng.integers(0, n_q, size=(k, n_q))
+        counts = np.bincount((draws + n_q * np.arange(k)[:, None]).ravel(), minlength=k * n_q).reshape(k, n_q)
+        means[lo : lo + k] = counts @ diffs / n_q
     return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
 
 
