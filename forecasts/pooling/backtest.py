@@ -86,7 +86,8 @@ def bootstrap_interval(diffs: np.ndarray, seed: int = 0, n: int = BOOTSTRAP) -> 
     for lo in range(0, n, 100):  # in blocks of 100 resamples: a (100 x questions) count matrix at a time
         k = min(100, n - lo)
         draws = rng.integers(0, n_q, size=(k, n_q))
-        counts = np.bincount((draws + n_q * np.arange(k)[:, None]).ravel(), minlength=k * n_q).reshape(k, n_q)
+        flat = (draws + n_q * np.arange(k)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=k * n_q).reshape(k, n_q).astype(float)
         means[lo : lo + k] = counts @ diffs / n_q
     return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
 

@@ -41,18 +41,23 @@ def outcome_value(res: dict | None) -> float:
 def load_panel(db: Database, known_by: datetime | None = None, tag: str | None = None) -> PanelData:
     """Every binary question's people forecasts known by `known_by` (recorded and made by then), each question
     scored over [opens_at, min(closes_at, known_at)) and pooled only while it was open and its truth unknown."""
-    from forecasts.questions import all_questions
+    import json
+
     from forecasts.resolution import all_resolutions
 
     known_dt = known_by or now_utc()
     known = to_iso(known_dt)
-    questions = [q for q in all_questions(db, tag) if q.is_binary]
+    sql = "SELECT id, opens_at, closes_at, tags FROM questions WHERE type = 'binary' ORDER BY id"
+    questions = [r for r in db.conn.execute(sql) if tag is None or tag in json.loads(r[3])]
+    ids = [r[0] for r in questions]
     resolved = all_resolutions(db, known_dt)
-    index = {q.id: i for i, q in enumerate(questions)}
-    y = np.array([outcome_value(resolved.get(q.id)) for q in questions])
-    closes = seconds([to_iso(q.closes_at) for q in questions])
-    opens = seconds([to_iso(q.opens_at) for q in questions])
-    known_at = np.array([seconds([resolved[q.id]["known_at"]])[0] if q.id in resolved else np.inf for q in questions])
+    index = {qid: i for i, qid in enumerate(ids)}
+    y = np.array([outcome_value(resolved.get(qid)) for qid in ids])
+    opens = seconds([r[1] for r in questions])
+    closes = seconds([r[2] for r in questions])
+    known_at = np.full(len(ids), np.inf)
+    done = [i for i, qid in enumerate(ids) if qid in resolved]
+    known_at[done] = seconds([resolved[ids[i]]["known_at"] for i in done])
     now = seconds([known])[0]
     end = np.minimum(np.minimum(closes, known_at), now + 1)  # +1: a forecast made at `known` still stands
     y[known_at > now] = np.nan
@@ -71,4 +76,4 @@ def load_panel(db: Database, known_by: datetime | None = None, tag: str | None =
         keep = t >= opens[q]
         q, f, t, p = q[keep], f[keep], t[keep], p[keep]
     panel = build_panel(q, f, t, p, end, y, known_at, n_forecasters=len(names))
-    return PanelData(panel, [qq.id for qq in questions], names)
+    return PanelData(panel, ids, names)

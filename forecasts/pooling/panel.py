@@ -111,10 +111,14 @@ def build_panel(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, end:
         safe = np.where(valid, src, 0)
         pm = np.where(valid, val[safe, cols], np.nan)
         latest = np.where(valid, row_t[rows][safe], np.nan)
-        qcols = np.full((n_q, w), -1)
+        class_q = np.flatnonzero(wclass == c)
+        local_q = np.full(n_q, -1)
+        local_q[class_q] = np.arange(len(class_q))
+        qcols = np.full((len(class_q), w), -1)
         in_class = wclass[pair_q] == c
-        qcols[pair_q[in_class], (np.arange(len(pairs)) - q_first_pair[pair_q])[in_class]] = pairs[in_class] % (n_f + 1)
-        panel.groups.append(Group(rows, pm, latest, qcols[row_q[rows]]))
+        pos = (np.arange(len(pairs)) - q_first_pair[pair_q])[in_class]
+        qcols[local_q[pair_q[in_class]], pos] = pairs[in_class] % (n_f + 1)
+        panel.groups.append(Group(rows, pm, latest, qcols[local_q[row_q[rows]]]))
     return panel
 
 
