@@ -50,6 +50,8 @@ def test_backtest_json_fields_and_determinism(cli, history):
     for r in rows.values():
         assert r["n_questions"] == 80
         assert r["diff_lo"] <= r["diff"] <= r["diff_hi"]
+        assert r["diff_close_lo"] <= r["diff_close"] <= r["diff_close_hi"]
+        assert r["brier_close"] - rows["median"]["brier_close"] == pytest.approx(r["diff_close"])
         assert 0 < r["brier"] < 0.5 and 0 < r["brier_close"] < 0.5 and r["log_loss"] > 0
     assert out["favoured"] in rows and out["why"]
     again = cli.json("aggregate", "--backtest", "--min-forecasters", "3")

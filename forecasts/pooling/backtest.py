@@ -116,9 +116,12 @@ def run(panel: Panel, methods: tuple[str, ...] = METHODS, seed: int = 0, min_for
     per = {meth: question_scores(panel, method_values(panel, meth, fits)) for meth in methods}
     base = per["median"] if "median" in per else question_scores(panel, method_values(panel, "median"))
     qs = np.flatnonzero(scored)
-    diffs = np.column_stack([per[meth]["brier"][qs] - base["brier"][qs] for meth in methods]) if len(qs) else (
-        np.zeros((0, len(methods))))  # fmt: skip
-    lo, hi = bootstrap_interval(diffs, seed)
+    cols = [per[meth][key][qs] - base[key][qs] for key in ("brier", "brier_close") for meth in methods]
+    both = np.column_stack(cols) if len(qs) else np.zeros((0, 2 * len(methods)))
+    lo_all, hi_all = bootstrap_interval(both, seed)  # one set of resamples for both scores
+    k = len(methods)
+    diffs, lo, hi = both[:, :k], lo_all[:k], hi_all[:k]
+    close_diffs, close_lo, close_hi = both[:, k:], lo_all[k:], hi_all[k:]
     rows = []
     for j, meth in enumerate(methods):
         s = per[meth]
@@ -130,6 +133,9 @@ def run(panel: Panel, methods: tuple[str, ...] = METHODS, seed: int = 0, min_for
             "log_loss": None if empty else float(np.mean(s["log_loss"][qs])),
             "diff": None if empty else float(np.mean(diffs[:, j])),
             "diff_lo": None if empty else float(lo[j]), "diff_hi": None if empty else float(hi[j]),
+            "diff_close": None if empty else float(np.mean(close_diffs[:, j])),
+            "diff_close_lo": None if empty else float(close_lo[j]),
+            "diff_close_hi": None if empty else float(close_hi[j]),
         })  # fmt: skip
     choice, why = favoured(rows)
     out: dict[str, Any] = {"n_questions": int(len(qs)), "seed": seed, "bootstrap": BOOTSTRAP, "methods": rows,
