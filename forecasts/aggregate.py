@@ -1,7 +1,9 @@
 """The crowd aggregates: pooled forecasts of the people's standing forecasts, one forecaster per method
 (`crowd` for the median, `crowd-geometric`, `crowd-extremized`), so no two methods ever share a forecaster.
 
-Methods: `median` of probabilities (default), `geometric` mean of odds, and `extremized`: each person's
+Methods: `median` of probabilities (default), `geometric` mean of odds, the binary-only methods of
+forecasts.pooling (mean, trimmed, neyman, metaculus, skill, learned, and `auto`: the one the team's own
+backtest favours, else the median), and `extremized`: each person's
 log-odds recalibrated with their fitted bias a and slope b from a stored skill run, averaged, then
 multiplied by an extremizing factor d fitted on resolved questions. A crowd forecast at moment t uses only
 a skill run whose data ends by t (no look-ahead); without one it falls back to the median and says so.
@@ -21,9 +23,11 @@ from forecasts.bayes.logodds import expit, logit
 from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD_METHODS, ensure_forecaster
+from forecasts.pooling.series import ENGINE_METHODS, crowd_series
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
-POOL_METHODS = ("median", "geometric", "extremized")
+POOL_METHODS = ("median", "mean", "trimmed", "geometric", "neyman", "metaculus", "skill", "learned", "extremized",
+                "auto")  # fmt: skip
 CHANGE_TOL = 1e-9
 P_CLIP = 1e-3
 
@@ -207,9 +211,14 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
     resolved = all_resolutions(db, known_dt)
     runs = skill_runs(db, "calibration", known_dt) if method == "extremized" else []
     existing = _crowd_rows(db, name)
+    engine: dict[str, Any] | None = None
+    if method in ENGINE_METHODS:
+        engine, info = crowd_series(db, method, known_dt)
     out: dict[str, Any] = {
         "method": method, "forecaster": name, "known_by": known, "recorded": 0, "questions": [], "notes": []
     }  # fmt: skip
+    if engine is not None:
+        out.update(info)
     if method == "extremized" and not runs:
         out["notes"].append("no skill run stored yet (run `forecasts skill`): the crowd falls back to the median")
     with write_transaction(db):
@@ -217,7 +226,13 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
             q = questions[qid]
             res = resolved.get(qid)
             end = min(q.closes_at, from_iso(res["known_at"])) if res else q.closes_at
-            times, values, used, notes = pooled_series(rows, q, method, runs, end)
+            if engine is None:
+                times, values, used, notes = pooled_series(rows, q, method, runs, end)
+            elif q.is_binary:
+                times, values, used = engine.get(qid, ([], [], []))
+                notes = []
+            else:
+                times, values, used, notes = [], [], [], [f"{qid}: categorical, {method} pools binary questions only"]
             out["notes"].extend(notes)
             crowd = existing.get(qid, [])
             crowd_times = [t for t, _ in crowd]

@@ -55,6 +55,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "write_calibration_plot": ("forecasts.calibration", "write_plot"),
     # models and the crowd
     "record_crowd": ("forecasts.aggregate", "record_crowd"),
+    "backtest_db": ("forecasts.pooling.series", "backtest_db"),
     "run_posteriors": ("forecasts.bayes.runs", "run_posteriors"),
     "reconstruct": ("forecasts.reconstruct", "reconstruct"),
     "skill_report": ("forecasts.bayes.skill", "skill_report"),

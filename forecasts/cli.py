@@ -874,7 +874,7 @@ def weekly(
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: md, html.")] = "md,html",
     out: Annotated[Path, typer.Option("--out", help="Folder to write <week>.md / <week>.html into.")] = Path("reports"),
     root: Annotated[Path, typer.Option("--questions", help="Folder of question/scenario files.")] = Path("questions"),
-    crowd: Annotated[str, typer.Option(help="Crowd method: median, geometric, extremized.")] = "median",
+    crowd: Annotated[str, typer.Option(help="Crowd method (aggregate --method), e.g. median or auto.")] = "median",
     as_json: JsonOpt = False,
 ) -> None:
     """The weekly job: record the model's time decay and the crowd aggregate as forecasts, then write the report."""
@@ -959,13 +959,21 @@ def skill(
 @app.command()
 @user_errors
 def aggregate(
-    method: Annotated[str, typer.Option(help="median, geometric or extremized.")] = "median",
+    method: Annotated[str, typer.Option(help="A method of docs/aggregation.md, or auto.")] = "median",
+    backtest: Annotated[bool, typer.Option("--backtest", help="Backtest the methods; record nothing.")] = False,
+    tag: Annotated[str | None, typer.Option(help="Backtest only questions with this tag.")] = None,
+    since: Annotated[str | None, typer.Option(help="Backtest only questions resolved since this date.")] = None,
+    min_forecasters: Annotated[int, typer.Option(help="Backtest only questions with this many people.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the backtest's bootstrap.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the crowd's pooled forecasts at each change of the people's forecasts (forecaster `crowd` for the
-    median, `crowd-geometric`, `crowd-extremized`)."""
-    from forecasts.api import record_crowd
+    median, `crowd-<method>` for the others), or with --backtest compare the methods on resolved questions."""
     from forecasts.termtable import Column
+
+    if backtest:
+        return _aggregate_backtest(tag, since, min_forecasters, seed, as_json)
+    from forecasts.api import record_crowd
 
     result = record_crowd(db(), method)
     if as_json:
@@ -978,9 +986,32 @@ def aggregate(
         shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False, "\n") if crowd else "—")
         table.append([r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"])])
     show_table(columns, table, title=f"Crowd ({method})")
+    if "auto" in result:
+        typer.echo(f"auto: {result['auto']['method']}: {result['auto']['why']}")
     for note in result["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(f"recorded {result['recorded']} crowd forecasts")
+
+
+def _aggregate_backtest(tag: str | None, since: str | None, min_forecasters: int, seed: int, as_json: bool) -> None:
+    from forecasts.api import backtest_db
+    from forecasts.termtable import Column, note
+
+    result = backtest_db(db(), tag, since, min_forecasters, seed)
+    if as_json:
+        return emit_json(result)
+    columns = [Column("method"), Column("Brier", right=True), Column("at close", 2, right=True),
+               Column("log loss", 3, right=True), Column("vs median [95%]", 1, right=True)]  # fmt: skip
+
+    def num(x: float | None, fmt: str = ".4f") -> str:
+        return "—" if x is None else format(x, fmt)
+
+    rows = [[r["method"], num(r["brier"]), num(r["brier_close"]), num(r["log_loss"]),
+             f"{num(r['diff'], '+.4f')} [{num(r['diff_lo'], '+.4f')}, {num(r['diff_hi'], '+.4f')}]"]
+            for r in result["methods"]]  # fmt: skip
+    show_table(columns, rows, title=f"Pooling backtest over {result['n_questions']} resolved questions "
+               "(lower is better; time-averaged unless 'at close')")  # fmt: skip
+    typer.echo(note(f"favoured: {result['favoured']}: {result['why']}"))
 
 
 @app.command()

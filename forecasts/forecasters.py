@@ -18,6 +18,7 @@ from forecasts.validation import NAME_PATTERN, check_row
 MODEL = "bayes"
 CROWD = "crowd"
 CROWD_METHODS = {"median": CROWD, "geometric": "crowd-geometric", "extremized": "crowd-extremized"}
+CROWD_METHODS |= {m: f"crowd-{m}" for m in ("mean", "trimmed", "neyman", "metaculus", "skill", "learned", "auto")}
 RECONSTRUCTED = "bayes-reconstructed"  # the model replayed over the evidence history (forecasts.reconstruct)
 RESERVED = {MODEL: "model", RECONSTRUCTED: "model", **{name: "aggregate" for name in CROWD_METHODS.values()}}
 KINDS = ("person", "model", "aggregate")

@@ -180,7 +180,10 @@ def test_a_skill_run_extremizes_the_standing_crowd_without_new_forecasts(db, his
 def test_cli_aggregate_json_and_unknown_method(pack_cli, db_path):
     result = pack_cli("aggregate", "--method", "foo", ok=False)
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: method: 'foo' is not one of median, geometric, extremized"
+    assert result.output.strip() == (
+        "Error: method: 'foo' is not one of median, mean, trimmed, geometric, neyman, metaculus, skill, learned, "
+        "extremized, auto"
+    )
     pack_cli("forecasters", "add", "dana", "eve")
     pack_cli("forecast", "ceasefire-current-lines", "0.3", "--by", "dana")
     pack_cli("forecast", "ceasefire-current-lines", "0.5", "--by", "eve")

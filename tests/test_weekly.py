@@ -28,7 +28,7 @@ def test_weekly_records_model_and_crowd_then_reports(cli, make_question, tmp_pat
 def test_weekly_bad_input_writes_nothing(cli, make_question, tmp_path):
     cli("sync", "--questions", str(make_question("alpha")))
     for args, message in ((["--week", "2026-48"], "week: '2026-48' is not an ISO week"),
-                          (["--crowd", "mean"], "method: 'mean'"),
+                          (["--crowd", "mode"], "method: 'mode'"),
                           (["--format", "pdf"], "format: 'pdf' is not one of md, html")):  # fmt: skip
         result = cli("weekly", "--out", str(tmp_path / "r"), *args, ok=False)
         assert result.exit_code == 1 and message in result.stderr, result.output

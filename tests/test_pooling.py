@@ -1,0 +1,187 @@
+"""Pooling methods against published reference values (FRI aggutils, Metaculus), the standing-forecast panel,
+learned pools without look-ahead, and the backtest's bootstrap and choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pooling_sim import simulate
+
+from forecasts.pooling import backtest, learned
+from forecasts.pooling import methods as m
+from forecasts.pooling.panel import build_panel
+
+# FRI aggutils, tests/testthat/test-agg.R: the shared test vector (its functions are scale-free except Neyman).
+AGGUTILS = np.array([0.1] * 5 + [0.2] * 5 + [0.4] * 5 + [0.5] * 2 + [0.8, 0.9, 1.0])
+
+
+def test_aggutils_trimmed_mean_reference_values():
+    # "Untrimmed, the mean is .36. Trimmed, it's .31875."; trimming 25% from each end leaves .3.
+    assert m.mean(AGGUTILS)[0] == pytest.approx(0.36)
+    assert m.trimmed_mean(AGGUTILS)[0] == pytest.approx(0.31875)
+    assert round(float(m.trimmed_mean(AGGUTILS)[0]), 2) == 0.32
+    assert m.trimmed_mean(AGGUTILS, 0.25)[0] == pytest.approx(0.3)
+
+
+def test_aggutils_complements_sum_to_one():
+    """P(a) + P(not a) = 1 for trim, Neyman and hd_trim (test-agg.R), and for the geometric mean of odds."""
+    for fn in (m.trimmed_mean, m.neyman, m.hd_trimmed_mean, m.median, m.geometric_mean_of_odds):
+        assert fn(AGGUTILS)[0] + fn(1 - AGGUTILS)[0] == pytest.approx(1.0), fn.__name__
+    assert m.geometric_mean_of_odds(np.array([0.7, 0.2, 0.1]))[0] + m.geometric_mean_of_odds(
+        np.array([0.3, 0.8, 0.9]))[0] == pytest.approx(1.0)  # fmt: skip
+    # the same from odds 3/1, 1/2, 5/2: their geometric mean is 15/4 ** (1/3)
+    g = (3.0 * 0.5 * 2.5) ** (1 / 3)
+    odds = np.array([3.0, 0.5, 2.5])
+    assert m.geometric_mean_of_odds(odds / (1 + odds))[0] == pytest.approx(g / (1 + g))
+
+
+def test_aggutils_hd_trim_and_soften_by_hand():
+    # hd_trim, n = 20, p = 0.1: windows of 18 sorted values; [0.1 .. 0.8] is the narrowest (0.7): mean 5.3 / 18.
+    assert m.hd_trimmed_mean(AGGUTILS)[0] == pytest.approx(5.3 / 18)
+    # soften_mean: the mean 0.36 < 0.5, so R's x[ceiling(2):20] drops the lowest value: (7.2 - 0.1) / 19.
+    assert m.soften_mean(AGGUTILS)[0] == pytest.approx(7.1 / 19)
+    assert m.soften_mean(1 - AGGUTILS)[0] == pytest.approx((12.8 - 1.8) / 18)  # mean .64 > .5: x[1:floor(18)]
+    spread = [f(AGGUTILS)[0] for f in (m.trimmed_mean, m.hd_trimmed_mean, m.neyman, m.geometric_mean_of_odds)]
+    assert max(spread) / min(spread) < 10  # "Highest isn't more than 10x lowest"
+
+
+def test_neyman_factor_tends_to_sqrt3():
+    d = m.neyman_factor(np.array([1, 2, 3, 10_000]))
+    assert d[0] == pytest.approx(1.0)
+    assert d[1] == pytest.approx(2 * (np.sqrt(7) - 2))
+    assert d[2] == pytest.approx(3 * (np.sqrt(19) - 2) / 5)
+    assert d[3] == pytest.approx(np.sqrt(3), abs=1e-3)
+    p = np.array([[0.7, 0.8]])
+    assert m.neyman(p)[0] == pytest.approx(m.expit(d[1] * np.mean(m.logit(p))))
+
+
+# Metaculus/metaculus, tests/unit/test_utils/test_the_math/test_aggregations.py (test_RecencyWeightedAggregation
+# and test_UnweightedAggregation): forecast_values are [P(no), P(yes)], one user each, in start-time order.
+METACULUS_RECENCY = [
+    # (P(yes) by start time, centers, lower (25th), upper (75th), weighted mean of P(yes) or None)
+    ([0.5], 0.5, 0.5, 0.5, None),
+    ([0.8, 0.6], 0.7, 0.6, 0.8, None),
+    ([0.8, 0.7, 0.6], 0.7, 0.6, 0.7, 0.6764978623159252),
+    ([0.8, 0.7, 0.5, 0.6], 0.6, 0.5, 0.7, 0.6196126164947732),
+]
+
+
+@pytest.mark.parametrize(("yes", "center", "lower", "upper", "weighted_mean"), METACULUS_RECENCY)
+def test_metaculus_recency_weighted_reference_values(yes, center, lower, upper, weighted_mean):
+    p = np.array([yes, [1 - v for v in yes]])  # P(yes) and P(no) rows: both columns of their test
+    order = np.tile(np.arange(len(yes), dtype=float), (2, 1))
+    assert m.metaculus_cp(p, order).tolist() == pytest.approx([center, 1 - center])
+    assert m.metaculus_cp(p, order, 25.0)[0] == pytest.approx(lower)
+    assert m.metaculus_cp(p, order, 75.0)[0] == pytest.approx(upper)
+    assert m.metaculus_cp(p, order, 25.0)[1] == pytest.approx(1 - upper)  # their P(no) lower bound
+    if weighted_mean is not None:
+        assert np.average(yes, weights=m.recency_weights(len(yes))) == pytest.approx(weighted_mean)
+
+
+def test_metaculus_weights_and_unweighted_reference():
+    # their histogram for three forecasts carries the weights e^(sqrt(k) - sqrt(3)) of the two older ones
+    assert m.recency_weights(3).tolist() == pytest.approx([0.48092170020263214, 0.7277212189012763, 1.0])
+    assert m.recency_weights(2).tolist() == [1.0, 1.0]  # Metaculus: no weights for two or fewer
+    # unweighted (test_UnweightedAggregation): P(yes) 0.9, 0.7, 0.6 -> center 0.7, bounds 0.6 and 0.9
+    yes = np.array([[0.9, 0.7, 0.6]])
+    ones = np.ones((1, 3))
+    assert m.weighted_percentile(yes, ones, 50.0)[0] == pytest.approx(0.7)
+    assert m.weighted_percentile(yes, ones, 25.0)[0] == pytest.approx(0.6)
+    assert m.weighted_percentile(yes, ones, 75.0)[0] == pytest.approx(0.9)
+
+
+def test_recency_matrix_places_metaculus_weights_by_latest_time():
+    latest = np.array([[3.0, np.nan, 1.0, 2.0], [5.0, 4.0, np.nan, np.nan]])
+    w = m.recency_matrix(latest)
+    assert w[0].tolist() == pytest.approx([1.0, 0.0, *m.recency_weights(3)[:2]])
+    assert w[1].tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_metaculus_order_is_by_latest_forecast_not_column():
+    # the same values, the newest forecast now in column 0: it gets the top weight and moves the median
+    p = np.array([[0.6, 0.8, 0.7, 0.5]])
+    assert m.metaculus_cp(p, np.array([[4.0, 1.0, 2.0, 3.0]]))[0] == pytest.approx(0.6)
+    assert m.metaculus_cp(p, np.array([[1.0, 4.0, 3.0, 2.0]]))[0] == pytest.approx(0.7)
+
+
+def test_row_methods_ignore_missing_and_group_by_count():
+    p = np.array([[0.2, np.nan, 0.6, np.nan], [0.1, 0.3, 0.9, 0.5], [np.nan] * 4])
+    assert m.median(p)[:2].tolist() == pytest.approx([0.4, 0.4])
+    assert np.isnan(m.median(p)[2])
+    assert m.trimmed_mean(p)[:2].tolist() == pytest.approx([0.4, 0.45])
+    w = np.array([1.0, 1.0, 1.0, 1.0])
+    assert m.weighted_pool(p, w)[:2] == pytest.approx(m.geometric_mean_of_odds(p)[:2])
+
+
+def test_panel_forward_fills_within_a_question_only():
+    # q0: f0 .2 @0, f1 .6 @1, f0 .4 @2 and again .45 @2 (later wins); q1: f2 .9 @5; q0 ends at 10
+    panel = build_panel(np.array([0, 0, 0, 0, 1]), np.array([0, 1, 0, 0, 2]), np.array([0, 1, 2, 2, 5.0]),
+                        np.array([0.2, 0.6, 0.4, 0.45, 0.9]), np.array([10, 8.0]), np.array([1.0, 0.0]),
+                        np.array([10, 8.0]))  # fmt: skip
+    assert panel.row_q.tolist() == [0, 0, 0, 1]
+    assert panel.duration.tolist() == [1, 1, 8, 3]
+    assert panel.n_people.tolist() == [2, 1]
+    values = backtest.method_values(panel, "median")
+    assert values.tolist() == pytest.approx([0.2, 0.4, 0.525, 0.9])
+    scores = backtest.question_scores(panel, values)
+    assert scores["brier"][0] == pytest.approx((0.8**2 + 0.6**2 + 8 * 0.475**2) / 10)
+    assert scores["brier_close"].tolist() == pytest.approx([0.475**2, 0.81])
+
+
+def test_forecasts_at_or_after_the_end_are_not_pooled():
+    panel = build_panel(np.array([0, 0]), np.array([0, 1]), np.array([0.0, 5.0]), np.array([0.3, 0.9]),
+                        np.array([5.0]), np.array([1.0]), np.array([5.0]))  # fmt: skip
+    assert backtest.method_values(panel, "mean").tolist() == [0.3]
+
+
+def test_learned_pools_never_look_ahead():
+    """Flipping the outcomes known at or after time T changes no pooled value before T."""
+    panel = simulate(n_q=300, seed=4)
+    cut = 10.0 * 150 + 8  # question 150 resolves at cut
+    before = panel.row_t <= cut
+    flipped = simulate(n_q=300, seed=4)
+    later = flipped.known >= cut
+    flipped.y[later] = 1 - flipped.y[later]
+    for method in ("skill", "learned"):
+        a, b = backtest.method_values(panel, method), backtest.method_values(flipped, method)
+        assert np.array_equal(a[before], b[before]), method
+        assert not np.allclose(a[~before], b[~before]), method  # the later fits do use the flipped outcomes
+
+
+def test_learned_fits_use_past_questions_only():
+    panel = simulate(n_q=200, seed=2)
+    fits = learned.fit(panel)
+    for c in range(1, len(fits.times)):
+        assert fits.trained_on[c] == np.sum(panel.known <= fits.times[c])
+    assert np.all(fits.at(panel.row_t) < np.searchsorted(fits.times, panel.row_t, side="left"))
+    assert np.all((fits.d_skill >= learned.D_CAP[0]) & (fits.d_skill <= learned.D_CAP[1]))
+
+
+def test_learned_pool_beats_the_median_on_an_uneven_crowd():
+    result = backtest.run(simulate(), seed=0)
+    rows = {r["method"]: r for r in result["methods"]}
+    assert rows["learned"]["brier"] < rows["median"]["brier"] - 0.008
+    assert rows["learned"]["brier_close"] < rows["median"]["brier_close"] - 0.003
+    assert rows["learned"]["diff_hi"] < 0
+    assert result["favoured"] == "learned"
+    assert "excludes zero" in result["why"]
+
+
+def test_bootstrap_is_seeded_and_brackets_the_mean():
+    rng = np.random.default_rng(0)
+    diffs = rng.normal(-0.01, 0.05, (400, 2))
+    lo, hi = backtest.bootstrap_interval(diffs, seed=7)
+    lo2, hi2 = backtest.bootstrap_interval(diffs, seed=7)
+    assert np.array_equal(lo, lo2) and np.array_equal(hi, hi2)
+    assert np.all(lo < diffs.mean(axis=0)) and np.all(diffs.mean(axis=0) < hi)
+    # the half-width is close to 1.96 standard errors
+    assert (hi - lo)[0] / 2 == pytest.approx(1.96 * diffs[:, 0].std() / 20, rel=0.15)
+
+
+def test_favoured_needs_an_interval_below_zero():
+    base = {"n_questions": 50, "brier": 0.2, "diff": 0.0, "diff_lo": 0.0, "diff_hi": 0.0}
+    rows = [{**base, "method": "median"}, {**base, "method": "mean", "brier": 0.19, "diff": -0.01,
+            "diff_lo": -0.02, "diff_hi": 0.001}]  # fmt: skip
+    assert backtest.favoured(rows)[0] == "median"
+    rows.append({**base, "method": "neyman", "brier": 0.195, "diff": -0.005, "diff_lo": -0.008, "diff_hi": -0.001})
+    assert backtest.favoured(rows)[0] == "neyman"
