@@ -205,7 +205,12 @@ def size_limit_message(path: Path, exc: BaseException) -> str:
 def read_only_message(path: Path, exc: BaseException | None = None) -> str:
     """Which of the file, its folder or its -wal/-shm files refuses writing, and that reading still works."""
     folder = path.parent if str(path.parent) else Path(".")
-    if path.exists() and not os.access(path, os.W_OK):
+    if not path.exists():
+        return (
+            f"db: cannot create {path}: the folder {folder} is read-only; nothing was written. Make the folder "
+            "writable, or pass --db FILE somewhere writable"
+        )
+    if not os.access(path, os.W_OK):
         what, fix = f"{path} is a read-only file", f"make it writable (chmod u+w {path})"
     elif not _writable_folder(path):
         what = f"the folder {folder} is read-only"
