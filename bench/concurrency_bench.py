@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
-def _plain_begin(conn: sqlite3.Connection) -> None:
+def _plain_begin(conn: sqlite3.Connection, path: str = "") -> None:
     conn.execute("BEGIN IMMEDIATE")
 
 

@@ -20,8 +20,9 @@ _FACE: dict[str, tuple[str, str]] = {
     "default_db_path": ("forecasts.db", "default_db_path"),
     "backup_database": ("forecasts.dbtools", "backup_database"),
     "check_file": ("forecasts.dbtools", "check_file"),
-    "file_error": ("forecasts.integrity", "file_error"),
+    "file_error": ("forecasts.db_faults", "file_error"),
     "newer_warning": ("forecasts.integrity", "newer_warning"),
+    "set_lock_timeout": ("forecasts.db_faults", "set_lock_timeout"),
     # sync and questions
     "sync": ("forecasts.sync", "sync"),
     "all_questions": ("forecasts.questions", "all_questions"),

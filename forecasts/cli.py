@@ -45,13 +45,22 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 class State:
     db_path: Path | None = None
     create_db: bool = False
+    command: str = ""  # the running command's function name (set by user_errors)
+
+
+# Commands (by function) that may create the database: sync and the writes; a reading command on a missing one
+# is refused.
+CREATING = {"sync", "questions_new", "evidence_add", "evidence_retract", "evidence_import", "forecasters_add",
+            "forecast", "resolve", "unresolve", "aggregate", "weekly", "import_cmd", "import_dataset_cmd"}  # fmt: skip
 
 
 def db():
-    """Open the database named by --db / FORECASTS_DB (default: the project folder's), migrating it."""
+    """Open the database named by --db / FORECASTS_DB (default: the project folder's), migrating it; only
+    --create-db, sync and the writing commands create a missing one."""
     from forecasts.api import connect, default_db_path
 
-    return connect(State.db_path or default_db_path(State.create_db))
+    create = State.create_db or State.command in CREATING
+    return connect(State.db_path or default_db_path(State.create_db), create=create)
 
 
 @app.callback()
@@ -63,12 +72,24 @@ def main(
     create_db: Annotated[
         bool, typer.Option("--create-db", help="Create db/forecasts.db here even outside a project folder.")
     ] = False,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--lock-timeout",
+            envvar="FORECASTS_LOCK_TIMEOUT",
+            metavar="SECONDS",
+            help="How long a write waits for another writer's lock (default 60).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Forecasting and scenario tracking."""
     State.db_path = db_path
+    from forecasts.api import set_lock_timeout
+
+    set_lock_timeout(lock_timeout)
     show_steps_on_stderr()  # slow steps (PyMC compiles and fits, the weekly job) show a spinner on stderr
     State.create_db = create_db
 
@@ -78,6 +99,7 @@ def user_errors(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        State.command = fn.__name__
         try:
             result = fn(*args, **kwargs)
             _schema_warning()

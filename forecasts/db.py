@@ -16,13 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecasts import integrity
-from forecasts.errors import ForecastsError
+from forecasts import db_faults, integrity
 from forecasts.ledger_tables import OS_USER
 from forecasts.timeutil import now_utc, to_iso
 
 DEFAULT_DB = Path("db") / "forecasts.db"
-BUSY_TIMEOUT_MS = 60_000
 
 # The ledgers of the first schema (m001), append-only: a correction is a new row, never an UPDATE or DELETE. Frozen
 # as a migration is; every append-only table, and what else each records, is in forecasts.ledger_tables.
@@ -45,8 +43,9 @@ class Database:
     """A sqlite3 connection plus the sqlite-utils-style helpers the library uses (`query`, `execute`, `atomic`,
     `table_names`); anything else sqlite-utils offers is reached through `utils`, imported only then."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, read_only: str | None = None) -> None:
         self.conn = conn
+        self.read_only = read_only  # why the file was opened read-only (the refusal writes get), or None
         self._utils: sqlite_utils.Database | None = None
 
     @property
@@ -113,76 +112,154 @@ def default_db_path(create: bool = False) -> Path:
     return project_db_path(create)
 
 
-def connect(path: str | Path | None = None, migrate: bool = True) -> Database:
-    """Open (creating if needed) the database with WAL, foreign keys and a busy timeout."""
-    path = Path(path) if path is not None else default_db_path()
-    if str(path) != ":memory:":
+def connect(path: str | Path | None = None, migrate: bool = True, create: bool = True) -> Database:
+    """Open the database with WAL, foreign keys and a busy timeout, creating it only if `create`.
+
+    A database that cannot be written (a read-only file or folder, a full disk) opens read-only: reading works
+    and writes are refused naming the cause (forecasts.db_faults); nothing is ever called damaged unless
+    SQLite's quick_check finds damage."""
+    path = Path(path) if path is not None else default_db_path(create)
+    if str(path) == ":memory:":
+        return _open(str(path), migrate)
+    if not path.exists():
+        if not create:
+            raise db_faults.DatabaseFault(db_faults.missing_message(path))
         path.parent.mkdir(parents=True, exist_ok=True)
+    reason = db_faults.unwritable(path)  # known before trying: no -wal/-shm files left behind by a doomed open
+    unwritable = reason is not None
+    if reason is None:
+        try:
+            return _open(str(path), migrate)
+        except sqlite3.Error as exc:
+            reason = db_faults.fallback_reason(exc, path)
+            if reason is None:
+                fault = _fault(exc, str(path))
+                raise (fault if fault is not exc else db_faults.DatabaseFault(_unusable(exc, path))) from None
+    for uri in db_faults.read_only_uris(path, immutable_first=unwritable):
+        try:
+            db = _open(uri, migrate, read_only=reason)
+        except sqlite3.Error:
+            continue
+        db_faults.remember_read_only(path, reason)
+        return db
+    raise db_faults.DatabaseFault(reason)
+
+
+def _unusable(exc: sqlite3.Error, path: Path) -> str:
+    """The message for a database that cannot be opened at all."""
+    return db_faults.describe(exc, path) or f"db: {path} is not a usable SQLite database ({exc})"
+
+
+def _open(target: str, migrate: bool, read_only: str | None = None) -> Database:
+    """Connect and set the pragmas; a read-only open (a `file:` URI) skips the writes: WAL switch, migrations."""
+    conn = sqlite3.connect(target, timeout=db_faults.lock_timeout(), isolation_level=None, check_same_thread=False,
+                           uri=read_only is not None)  # fmt: skip
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA busy_timeout = {int(db_faults.lock_timeout() * 1000)}")
+        if read_only is None and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it: REPLACE fires DELETE triggers
-    except sqlite3.DatabaseError as exc:
-        if integrity.is_corruption(exc) and "not a database" not in str(exc):
-            raise integrity.DamagedDatabase(integrity.damaged_message(path, str(exc))) from None
-        raise ForecastsError(f"db: {path} is not a usable SQLite database ({exc})") from None
-    db = Database(conn)
-    if migrate:
-        apply_migrations(db)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # reads the file (and the WAL index) now
+        db = Database(conn, read_only)
+        if read_only is not None:
+            _check_schema_read_only(db, read_only)
+        elif migrate:
+            apply_migrations(db)
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _check_schema_read_only(db: Database, reason: str) -> None:
+    """A read-only database must already have this package's schema (migrating would write)."""
+    if "_migrations" not in db.table_names():
+        raise db_faults.DatabaseFault(f"{reason}. Besides, it has no forecasts schema yet, which needs writing")
+    done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
+    known = [name for name, _ in MIGRATIONS]
+    if integrity.newer_schema(db.conn, done, known) is None and set(known) - done:
+        raise db_faults.DatabaseFault(f"{reason}. Besides, its schema needs upgrading to this forecasts, which writes")
 
 
 @contextlib.contextmanager
 def write_transaction(db: Database) -> Iterator[Database]:
     """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing.
 
-    Refused on a database that is damaged or newer than this package (forecasts.integrity)."""
+    Refused on a database that is damaged, newer than this package (forecasts.integrity) or opened read-only
+    (forecasts.db_faults); a full disk, a lock held too long or an I/O error is told as such."""
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    integrity.before_write(db.conn)
-    _begin_immediate(db.conn)
+    if db.read_only is not None:
+        raise db_faults.DatabaseFault(db.read_only)
+    path = integrity.db_file(db.conn)
+    try:
+        integrity.before_write(db.conn)
+        _begin_immediate(db.conn, path)
+    except sqlite3.Error as exc:
+        fault = _fault(exc, path)
+        if fault is exc:
+            raise
+        raise fault from None
     try:
         yield db
         from forecasts.ledger import chain_pending
 
         chain_pending(db)  # the hash chain over the ledgers, in the same transaction as the rows
+        db.conn.execute("COMMIT")
     except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
-        if integrity.is_corruption(exc):
-            integrity.mark_damaged(integrity.db_file(db.conn), str(exc))
-            raise integrity.DamagedDatabase(integrity.damaged_message(integrity.db_file(db.conn), str(exc))) from None
-        raise
-    else:
-        db.conn.execute("COMMIT")
+        fault = _fault(exc, path) if isinstance(exc, sqlite3.Error) and path != ":memory:" else exc
+        if fault is exc:
+            raise
+        raise fault from None
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, polling every few ms while another writer holds the lock (up to the busy timeout).
+def _fault(exc: sqlite3.Error, path: str) -> BaseException:
+    """The library error for an SQLite failure about the file or machine (the original for anything else)."""
+    if integrity.is_corruption(exc):
+        problems = db_faults.quick_check(Path(path))
+        if problems is not None and problems != ["ok"]:
+            integrity.mark_damaged(path, f"integrity check: {integrity.summary(problems)}")
+            return integrity.DamagedDatabase(integrity.damaged_message(path, integrity.summary(problems)))
+    message = db_faults.describe(exc, path) if path != ":memory:" else None
+    return db_faults.DatabaseFault(message) if message else exc
+
+
+def _begin_immediate(conn: sqlite3.Connection, path: str = "") -> None:
+    """BEGIN IMMEDIATE, polling every few ms while another writer holds the lock (up to the lock timeout),
+    saying on stderr after two seconds that it waits.
 
     SQLite's own busy handler backs off to 100 ms sleeps, so under many concurrent writers a waiter keeps
     missing the short gaps between transactions; a short randomised poll shares the lock fairly.
     """
     import random  # only writers poll (kept off the read-only commands' imports)
 
+    timeout = db_faults.lock_timeout()
     conn.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        start = time.monotonic()
+        noticed = False
         while True:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                waited = time.monotonic() - start
+                if db_faults.primary(exc) not in (db_faults.BUSY, db_faults.LOCKED) or waited > timeout:
                     raise
+                if not noticed and waited >= db_faults.LOCK_NOTICE_AFTER:
+                    from forecasts.progress import note
+
+                    note(db_faults.waiting_notice(path, timeout))
+                    noticed = True
             time.sleep(random.uniform(0.0005, 0.003))
     finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 # Tables whose rows record the operating-system account that wrote them (m010_identity).
@@ -642,6 +719,8 @@ def m060_scenario_file_versions(db: Database) -> None:
 
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
+    if db.read_only is not None:
+        return []  # opened read-only: its schema was checked to be current when it was opened
     db.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     done = {row[0] for row in db.conn.execute("SELECT name FROM _migrations")}
     if integrity.newer_schema(db.conn, done, [name for name, _ in MIGRATIONS]):

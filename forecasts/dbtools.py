@@ -81,7 +81,7 @@ def check_file(path: str | Path | None) -> dict[str, Any]:
     from forecasts.db import connect
 
     try:
-        db = connect(path, migrate=False)
+        db = connect(path, migrate=False, create=False)
     except DamagedDatabase as exc:
         rep = _Report()
         rep.add("error", "integrity", "", None, str(exc))

@@ -15,8 +15,9 @@ from typing import Any
 from forecasts import __version__
 from forecasts.errors import ForecastsError
 
-# Messages of SQLite's corruption and I/O failures (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_IOERR).
-CORRUPTION = ("malformed", "disk i/o error", "not a database", "database corrupt", "file is encrypted")
+# SQLite's damage reports (SQLITE_CORRUPT, SQLITE_NOTADB) by message, for errors without a result code. An I/O
+# error or a full disk is not damage (forecasts.db_faults tells those apart by SQLite's extended result codes).
+CORRUPTION = ("malformed", "not a database", "database corrupt", "file is encrypted")
 _damaged: dict[str, str] = {}  # database file → what was found, for this process
 _checked: set[str] = set()  # database files whose quick_check passed in this process
 _newer: dict[str, str] = {}  # database file → the refusal naming both schema versions
@@ -37,8 +38,13 @@ def db_file(conn: sqlite3.Connection) -> str:
 
 
 def is_corruption(exc: BaseException) -> bool:
-    """Whether an exception is SQLite reporting a damaged file or a failing disk (not a bug in our SQL)."""
-    return isinstance(exc, sqlite3.DatabaseError) and any(s in str(exc).lower() for s in CORRUPTION)
+    """Whether an exception is SQLite reporting a damaged file (not a failing disk, not a bug in our SQL)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    return any(s in str(exc).lower() for s in CORRUPTION)
 
 
 def damaged_message(path: Any, what: str) -> str:
@@ -109,16 +115,3 @@ def _resolved(path: Any) -> str:
 def newer_warning(path: Any) -> str | None:
     """The newer-schema text for the database file at `path` if one was opened in this process, else None."""
     return _newer.get(_resolved(path)) if _newer else None
-
-
-def file_error(exc: sqlite3.DatabaseError, path: Any) -> str | None:
-    """The one-line message for an SQLite error that is about the file, not our SQL (None: a bug, let it raise)."""
-    shown = path if path is not None else _resolved(path)
-    if is_corruption(exc):
-        mark_damaged(_resolved(path), str(exc))
-        return damaged_message(shown, str(exc))
-    if isinstance(exc, sqlite3.OperationalError) and any(
-        s in str(exc) for s in ("unable to open", "readonly", "disk", "full")
-    ):
-        return f"database: {exc}"
-    return None

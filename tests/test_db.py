@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from forecasts.cli import app
 from forecasts.db import MIGRATIONS, apply_migrations, connect, default_db_path
 
 
@@ -36,10 +37,17 @@ def test_forecasts_db_env_var(monkeypatch, tmp_path):
     assert default_db_path() == tmp_path.resolve() / "db" / "forecasts.db"
 
 
-def test_cli_creates_database_on_first_use(cli, db_path):
-    assert not db_path.exists()
-    assert cli.json("status") == []
+def test_reads_never_create_the_database_writes_and_create_db_do(cli, db_path):
+    """A mistyped --db for a reading command is a one-line error naming it and the command that creates one."""
+    result = cli("status", ok=False)
+    assert result.exit_code == 1 and not db_path.exists()
+    assert result.stderr == (f"Error: db: {db_path} does not exist (a reading command creates none); check --db or "
+                             "FORECASTS_DB, or create it with `forecasts sync` (or pass --create-db)\n")  # fmt: skip
+    assert cli.runner.invoke(app, ["--db", str(db_path), "--create-db", "status", "--json"]).stdout.strip() == "[]"
     assert db_path.exists()
+    db_path.unlink()
+    cli("forecasters", "add", "ann")  # a write creates it
+    assert cli.json("forecasters", "list")[0]["id"] == "ann"
 
 
 def test_not_a_database_is_a_clean_error(cli, db_path):

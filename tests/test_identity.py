@@ -105,20 +105,23 @@ def test_default_database_is_the_project_folders(tmp_path: Path, monkeypatch, ma
     (project / "questions").mkdir(parents=True)
     (project / "reports" / "2025").mkdir(parents=True)
     monkeypatch.chdir(project / "reports" / "2025")
-    assert runner.invoke(app, ["status"]).exit_code == 0
+    missing = runner.invoke(app, ["status"])  # a reading command creates no database, even in a project
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr and not (project / "db").exists()
+    write = ["forecasters", "add", "pat"]  # a writing command creates it
+    assert runner.invoke(app, write).exit_code == 0
     assert (project / "db" / "forecasts.db").exists() and not (project / "reports" / "2025" / "db").exists()
     (project / "forecasts.toml").write_text('db = "ledger.db"\n', encoding="utf-8")
-    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert runner.invoke(app, write).exit_code == 0
     assert (project / "ledger.db").exists()
     (project / "forecasts.toml").unlink()  # a pyproject.toml with [tool.forecasts] marks a project too
     other = tmp_path / "other"
     (other / "src").mkdir(parents=True)
     (other / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.forecasts]\ndb = "data/f.db"\n', "utf-8")
     monkeypatch.chdir(other / "src")
-    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert runner.invoke(app, write).exit_code == 0
     assert (other / "data" / "f.db").exists()
     explicit = tmp_path / "explicit.db"
-    assert runner.invoke(app, ["--db", str(explicit), "status"]).exit_code == 0 and explicit.exists()
+    assert runner.invoke(app, ["--db", str(explicit), *write]).exit_code == 0 and explicit.exists()
 
 
 def test_the_login_name_is_the_default_identity_when_registered(qcli, tmp_path, monkeypatch):

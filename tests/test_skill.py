@@ -145,7 +145,7 @@ def test_skill_report_stores_run_and_cli_json(db, cli, history):
     assert bad.exit_code == 1 and bad.output.strip() == "Error: method: 'gibbs' is not one of nuts, advi"
 
 
-def test_skill_without_resolved_questions_is_a_user_error(cli):
+def test_skill_without_resolved_questions_is_a_user_error(cli, db):  # db: an empty database exists
     bad = cli("skill", ok=False)
     assert bad.exit_code == 1 and "no forecasts on resolved binary questions" in bad.output
 
@@ -173,7 +173,7 @@ def test_the_crowd_is_not_pooled_with_the_people_it_summarises(db, history):
     assert "crowd" not in {r["forecaster"] for r in after["forecasters"]}
 
 
-def test_a_seed_out_of_range_is_a_one_line_error(cli) -> None:
+def test_a_seed_out_of_range_is_a_one_line_error(cli, db) -> None:  # db: an empty database exists
     result = cli("skill", "--seed", "-1", ok=False)
     assert result.exit_code == 1 and "seed: -1 must be a whole number from 0 to 4294967295" in result.output
     assert "Traceback" not in result.output
