@@ -259,11 +259,16 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["fine_print"]:
         say(f"\n{bold('Fine print')}\n{prose(q['fine_print'])}")
     prior = q["prior"]
-    shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
-    say(f"\n{bold('Prior')} {shown}  {describe_prior(prior)}")
-    if prior.get("reasoning") and q.get("has_prior", True):
-        say(prose(prior["reasoning"]))
-    say(f"\n{bold('Now')} {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
+    if detail.get("numeric"):  # numeric/date: median (10% to 90%) of the model, the prior and each forecast
+        from forecasts.numeric.show import numeric_lines
+
+        numeric_lines(detail, say, bold, prose)
+    else:
+        shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
+        say(f"\n{bold('Prior')} {shown}  {describe_prior(prior)}")
+        if prior.get("reasoning") and q.get("has_prior", True):
+            say(prose(prior["reasoning"]))
+        say(f"\n{bold('Now')} {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
         r = detail["resolution"]
         say(f"resolved {r['outcome']} (known {r['known_at']}, source {r['source']})")
@@ -290,7 +295,12 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     say(f"\n{bold('Standing forecasts')} ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
         f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
     for f in standing:
-        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
+        if f.get("cdf") is not None:
+            from forecasts.numeric.show import forecast_text
+
+            p = forecast_text(detail, f)
+        else:
+            p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         say(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {f['rationale']}")
     typer.echo(wrapped("\n".join(lines)))
 
@@ -339,6 +349,10 @@ def print_status_table(rows: list[dict], title: str) -> None:
     table = []
     for r in rows:
         binary = r["type"] == "binary"
+        if r.get("numeric"):  # numeric/date: median (10% to 90%)
+            now, prior = r["outcome"] or r["numeric"]["now_text"], r["numeric"]["prior_text"]
+            table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10], prior, r["title"]])
+            continue
         now = fmt_probs(r["probabilities"], binary, "\n")
         if r["outcome"] and r["outcome"] not in r["probabilities"]:
             now = r["outcome"]  # ambiguous or annulled
@@ -524,11 +538,17 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
 # --- forecasts and resolutions ------------------------------------------------------------------
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @user_errors
 def forecast(
+    ctx: typer.Context,
     question: str,
-    probability: Annotated[str, typer.Argument(help="P(yes) in (0,1), or OUTCOME=P,... for categorical.")],
+    probability: Annotated[
+        str | None,
+        typer.Argument(help="P(yes) in (0,1), OUTCOME=P,... for categorical; numeric/date: --p10 V --p90 V ..."),
+    ] = None,
+    below: Annotated[float | None, typer.Option(help="Numeric, open lower bound: percent of mass below it.")] = None,
+    above: Annotated[float | None, typer.Option(help="Numeric, open upper bound: percent of mass above it.")] = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).")
     ] = None,
@@ -543,9 +563,18 @@ def forecast(
     from forecasts.questions import get_question
 
     database = db()
+    q = get_question(database, question)
+    extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args
+    if q.is_numeric or extra or below is not None or above is not None:
+        from forecasts.numeric.submit import describe, submit_percentiles
+
+        if not q.is_numeric:
+            raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
+        by = identify(database, by, new_forecaster)
+        result = submit_percentiles(database, q, extra, below, above, by, rationale)
+        return emit_json(result) if as_json else typer.echo(describe(q, result))
     by = identify(database, by, new_forecaster)
     result = submit_forecast(database, question, probability, by, rationale)
-    q = get_question(database, question)
     result["feedback"] = forecast_feedback(database, q, by, result["id"])
     if as_json:
         return emit_json(result)
@@ -588,7 +617,9 @@ def forecast_list(
         columns.append(Column("rationale", 3, wrap=True, min_width=16))
     table = []
     for f in rows:
-        if f["probability"] is not None:
+        if f.get("cdf") is not None:
+            shown = f"median {f['median']}"
+        elif f["probability"] is not None:
             shown = pct(f["probability"])
         elif full:
             shown = fmt_probs(f["probabilities"], False, "\n")
@@ -606,7 +637,11 @@ def forecast_list(
 def resolve(
     question: str,
     outcome: Annotated[
-        str, typer.Argument(help="yes/no, an outcome name, ambiguous, annulled, or (binary) a probability like 0.37.")
+        str,
+        typer.Argument(
+            help="yes/no, an outcome name, ambiguous, annulled, (binary) a probability like 0.37, (numeric) a value, "
+            "(date) a date, or below/above an open bound."
+        ),
     ],
     known_at: Annotated[str | None, typer.Option(help="When the truth became known (default now).")] = None,
     source: Annotated[str, typer.Option(help="Where the outcome is documented.")] = "",

@@ -88,6 +88,8 @@ def plan(db: Database, now: datetime | None = None) -> list[Planned]:
     resolutions = all_resolutions(db, now)
     out: list[Planned] = []
     for q in all_questions(db):
+        if q.is_numeric:  # the local-level model's track: forecasts.numeric.record
+            continue
         stop = min(q.closes_at, now)
         res = resolutions.get(q.id)
         if res is not None and res["known_at"]:

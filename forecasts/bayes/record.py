@@ -81,7 +81,7 @@ def record_model_forecasts(
     out = []
     with write_transaction(db):
         for q in all_questions(db):
-            if not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
+            if q.is_numeric or not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
                 continue
             qlinks = links.get(q.id, [])
             now_probs = probability_from_links(q, qlinks, at)

@@ -515,7 +515,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
     if start > now:
         raise ForecastsError(f"week: {label} has not started yet (it starts {to_iso(start)}); nothing is known of it")
     week_ago = as_of - WEEK
-    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of}
+    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of and not q.is_numeric}
     links_now, links_prev = load_links(db, as_of, week_ago)
     links_prev = _with_history(links_prev, links_now, week_ago)
     resolutions = all_resolutions(db, as_of)

@@ -1,0 +1,184 @@
+"""Numeric and date questions end to end through the CLI: files, typed percentiles, refusals, resolution, db check.
+
+The questions are small ones of our own (tests/fixtures/numeric): the shapes of the pack's coming territory
+(percent, open upper bound) and ceasefire-date (open upper bound) questions."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forecasts.db import connect
+from forecasts.questions import load_question_file, parse_question
+
+FIXTURES = Path(__file__).parent / "fixtures" / "numeric"
+SCRIPT = Path(sys.executable).parent / "forecasts"
+
+
+@pytest.fixture
+def ncli(cli, tmp_path: Path):
+    root = tmp_path / "questions"
+    shutil.copytree(FIXTURES, root / "t", ignore=shutil.ignore_patterns("*.md"))
+    cli("sync", "--questions", str(root))
+    cli("forecasters", "add", "alice")
+    return cli
+
+
+def count(db_path: Path, sql: str) -> int:
+    db = connect(db_path)
+    try:
+        return db.conn.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_question_files_load() -> None:
+    q = load_question_file(FIXTURES / "territory.toml")
+    assert q.type == "numeric" and q.is_numeric and q.outcomes == ()
+    assert q.numeric == {"range_min": 0.0, "range_max": 40.0, "open_lower_bound": False, "open_upper_bound": True,
+                         "scale": "linear", "zero_point": None, "unit": "%"}  # fmt: skip
+    assert q.prior["kind"] == "normal" and q.prior["mean"] == 19 and q.prior["step_sd"] == 0.05
+    d = load_question_file(FIXTURES / "ceasefire.toml")
+    assert d.type == "date" and d.scale.show(d.numeric["range_min"]) == "2025-06-01"
+    assert d.prior["sd"] == 300 * 86400
+
+
+BASE = {"title": "T", "resolution_criteria": "R", "opens_at": "2025-01-01", "closes_at": "2026-01-01",
+        "resolves_by": "2026-02-01", "type": "numeric", "range_min": 0, "range_max": 10,
+        "prior": {"distribution": "normal", "mean": 5, "sd": 1, "reasoning": "why"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"range_max": -1}, "range_max: must be greater than range_min"),
+        ({"range_min": "ten"}, "range_min: must be a finite number"),
+        ({"scale": "log"}, "zero_point: must lie outside the range"),
+        ({"scale": "cubic"}, "scale: 'cubic' is not one of: linear, log"),
+        ({"zero_point": -1}, "zero_point: only a log axis"),
+        ({"open_upper_bound": "yes"}, "open_upper_bound: must be true or false"),
+        ({"prior": {"distribution": "gamma"}}, "prior.distribution: 'gamma' is not one of"),
+        ({"prior": {"distribution": "normal", "mean": 5, "sd": -1, "reasoning": "r"}}, "prior.sd: must be positive"),
+        ({"prior": {"distribution": "normal", "mean": 5, "sd": 1}}, "prior.reasoning: a numeric prior needs"),
+        ({"outcomes": ["a", "b"]}, "outcomes: numeric questions resolve to a value"),
+        ({"type": "binary", "prior": {"probability": 0.5, "note": "n"}}, "range_min: only numeric and date"),
+        ({"type": "date"}, "range_min: must be a date such as 2027-06-30"),
+    ],
+)
+def test_question_file_refusals(change: dict, message: str) -> None:
+    from forecasts.errors import ForecastsError
+
+    with pytest.raises(ForecastsError, match=message.replace("(", r"\(")):
+        parse_question(BASE | change, "q.toml")
+
+
+def test_log_question_loads() -> None:
+    q = parse_question(BASE | {"scale": "log", "range_min": 1, "range_max": 1000}, "q.toml")
+    assert q.numeric["zero_point"] == 0.0 and q.scale.unscale(10) == pytest.approx(1 / 3)
+
+
+def test_forecast_percentiles_and_json(ncli, db_path: Path) -> None:
+    out = ncli.json("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")
+    assert len(out["cdf"]) == 201 and out["cdf"][0] == 0.0 and out["cdf"][-1] <= 0.999
+    assert out["numeric_input"]["percentiles"] == {"10": "18", "50": "19.5", "90": "21"}
+    assert out["summary"]["median"] == pytest.approx(19.5) and out["summary"]["text"]["p90"] == "21%"
+    text = ncli("forecast", "territory", "--p25", "17", "--p75=20", "--by", "alice").output
+    assert "median 18.5% (10-90%:" in text
+    row = json.loads(ncli("forecast-list", "--question", "territory", "--json").stdout)[-1]
+    assert row["numeric_input"]["percentiles"] == {"25": "17", "75": "20"} and row["median"] == "18.5%"
+    date = ncli.json("forecast", "ceasefire", "--p25", "2026-06-01", "--p75", "2027-06-01", "--above", "20",
+                     "--by", "alice")  # fmt: skip
+    assert "2026-06-01" < date["summary"]["text"]["median"] < "2027-06-01" and date["cdf"][-1] == pytest.approx(0.8)
+    assert count(db_path, "SELECT count(*) FROM forecasts WHERE cdf IS NOT NULL") == 3
+    assert "ok:" in ncli("db", "check").output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--p10", "20", "--p50", "19"], "percentiles: must increase with the percentile"),
+        (["--p10", "18"], "percentiles: give at least two"),
+        (["--p10", "-1", "--p90", "21"], "p10: -1% is not inside the range (0%, 40%); the lower bound is closed"),
+        (["--p10", "18", "--p11", "18.001"], "cdf: must rise by at most 0.2 at every step"),
+        (["--p10", "18", "--p90", "21", "--below", "3"], "below: the lower bound is closed"),
+        (["--p10", "18", "--p90", "abc"], "p90: 'abc' must be a finite number (in %)"),
+        (["--q10", "18"], "percentiles: '--q10' is not a percentile flag"),
+        (["0.3"], "probability: 'territory' is a numeric question: give percentiles"),
+    ],
+)
+def test_forecast_refusals_write_nothing(ncli, db_path: Path, args: list[str], message: str) -> None:
+    result = ncli("forecast", "territory", *args, "--by", "alice", ok=False)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines == [f"Error: {message}" + lines[0][len(message) + 7 :]] and "Traceback" not in result.output
+    assert count(db_path, "SELECT count(*) FROM forecasts") == 0
+
+
+def test_percentiles_on_a_binary_question_are_refused(cli, pack_cli, db_path: Path) -> None:
+    cli("forecasters", "add", "alice")
+    result = cli("forecast", "ceasefire-current-lines", "--p10", "1", "--p90", "2", "--by", "alice", ok=False)
+    assert result.exit_code == 1 and "percentiles and --below/--above are for numeric" in result.output
+
+
+def test_resolution_values_and_bounds(ncli) -> None:
+    assert ncli.json("resolve", "territory", "19.3")["outcome"] == "19.3"
+    assert "outside the closed range" in ncli("resolve", "ceasefire", "2025-01-01", ok=False).output
+    assert ncli.json("resolve", "ceasefire", "2030-01-01")["outcome"] == "2030-01-01T00:00:00Z"
+    ncli("unresolve", "ceasefire")
+    assert ncli.json("resolve", "ceasefire", "above")["outcome"] == "above"
+    ncli("unresolve", "ceasefire")
+    bad = ncli("resolve", "ceasefire", "below", ok=False)
+    assert bad.exit_code == 1 and "closed lower bound" in bad.output
+    assert ncli.json("resolve", "ceasefire", "ambiguous")["scored"] is False
+    assert "ok:" in ncli("db", "check").output
+
+
+def test_status_and_show_give_median_and_interval(ncli) -> None:
+    ncli("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")
+    rows = {r["id"]: r for r in ncli.json("status")}
+    now = rows["territory"]["numeric"]["now"]
+    assert now["p10"] < now["median"] < now["p90"] and now["median"] == pytest.approx(19, abs=0.1)
+    assert rows["territory"]["numeric"]["now_text"].startswith("19")
+    shown = ncli("questions", "show", "territory").output
+    assert "range 0% to 40% (upper bound open), linear axis" in shown
+    assert "alice: 19.5% (18% to 21%)" in shown
+
+
+def test_other_commands_pass_over_numeric_questions(ncli, tmp_path: Path) -> None:
+    """Score, leaderboard, aggregate, weekly and reconstruct run with numeric questions present (resolved too)."""
+    ncli("forecast", "territory", "--p10", "18", "--p90", "21", "--by", "alice")
+    ncli("resolve", "territory", "19.3")
+    for args in (["score"], ["leaderboard"], ["aggregate"], ["reconstruct"],
+                 ["weekly", "--out", str(tmp_path / "rep")]):  # fmt: skip
+        result = ncli(*args, ok=False)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_interactive_numeric_forecast_imports_no_numpy(tmp_path: Path) -> None:
+    """The installed script records a percentile forecast without importing numpy (or pandas, scipy)."""
+    root = tmp_path / "questions"
+    shutil.copytree(FIXTURES, root / "t", ignore=shutil.ignore_patterns("*.md"))
+    env = {k: v for k, v in os.environ.items() if k not in ("FORECASTS_DB", "PYTHONPROFILEIMPORTTIME")}
+    env["FORECASTS_DB"] = str(tmp_path / "team.db")
+
+    def run(*args: str, profile: bool = False) -> subprocess.CompletedProcess:
+        e = env | ({"PYTHONPROFILEIMPORTTIME": "1"} if profile else {})
+        r = subprocess.run([str(SCRIPT), *args], cwd=tmp_path, env=e, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr[-2000:]
+        return r
+
+    run("sync", "--questions", str(root))
+    run("forecasters", "add", "alice")
+    for args in (["forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice"],
+                 ["status"], ["questions", "show", "ceasefire"], ["resolve", "territory", "19.3"]):  # fmt: skip
+        names = set()
+        for line in run(*args, profile=True).stderr.splitlines():
+            if line.startswith("import time:") and line.count("|") == 2:
+                names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+        assert not names & {"numpy", "pandas", "scipy", "pymc", "sqlite_utils"}, (args, names)
