@@ -269,4 +269,10 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
                     "recorded": recorded,
                 }
             )
+        if method == "median":  # numeric and date questions: mean of CDFs and median of quantiles
+            from forecasts.numeric.crowd import record_numeric_crowd
+
+            numeric = [q for q in all_questions(db) if q.is_numeric]
+            out["numeric"] = record_numeric_crowd(db, numeric, known_dt)
+            out["recorded"] += out["numeric"]["recorded"]
     return out

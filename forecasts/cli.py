@@ -632,6 +632,21 @@ def forecast_list(
     show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
+@app.command("numeric-scores")
+@user_errors
+def numeric_scores_command(as_json: JsonOpt = False) -> None:
+    """Scores on resolved numeric and date questions: Metaculus's continuous baseline and peer (time-averaged,
+    with coverage, and spot at the close), CRPS, and each forecaster's PIT calibration (docs/scores.md)."""
+    from forecasts.numeric.scoring import numeric_scores
+    from forecasts.numeric.show import score_table
+
+    result = numeric_scores(db())
+    if as_json:
+        return emit_json(result)
+    columns, rows, caption = score_table(result)
+    show_table(columns, rows, title="Numeric and date questions", caption=caption)
+
+
 @app.command()
 @user_errors
 def resolve(

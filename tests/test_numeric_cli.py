@@ -6,6 +6,7 @@ The questions are small ones of our own (tests/fixtures/numeric): the shapes of 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -182,3 +183,45 @@ def test_interactive_numeric_forecast_imports_no_numpy(tmp_path: Path) -> None:
             if line.startswith("import time:") and line.count("|") == 2:
                 names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
         assert not names & {"numpy", "pandas", "scipy", "pymc", "sqlite_utils"}, (args, names)
+
+
+def test_crowd_records_mean_of_cdfs_and_median_of_quantiles(ncli) -> None:
+    ncli("forecasters", "add", "bob")
+    ncli("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")
+    ncli("forecast", "territory", "--p10", "17", "--p50", "18", "--p90", "25", "--by", "bob")
+    out = ncli.json("aggregate")
+    assert out["numeric"]["recorded"] == 4  # two instants x two crowds
+    rows = {r["forecaster_id"]: r for r in ncli.json("forecast-list", "--question", "territory")}
+    a, b = (rows[w]["cdf"] for w in ("alice", "bob"))
+    assert rows["crowd"]["cdf"] == pytest.approx([(x + y) / 2 for x, y in zip(a, b, strict=True)], abs=1e-9)
+    from forecasts.numeric.cdf import quantile
+    from forecasts.numeric.scale import Scale
+
+    scale = Scale(0, 40, open_upper_bound=True)
+    assert quantile(rows["crowd-quantiles"]["cdf"], scale, 90) == pytest.approx(23.0, abs=0.05)  # (21 + 25) / 2
+    assert quantile(rows["crowd-quantiles"]["cdf"], scale, 50) == pytest.approx(18.75, abs=0.05)
+    assert ncli.json("aggregate")["numeric"]["recorded"] == 0  # nothing new
+    assert "ok:" in ncli("db", "check").output
+
+
+def test_numeric_scores_from_the_store(ncli) -> None:
+    """A lone forecaster's spot baseline is 100 ln(p / (0.95/200)) / 2 with p its mass in the outcome's bucket
+    (one open bound); CRPS over the range width; the PIT is its CDF at the outcome."""
+    from forecasts.numeric.cdf import pmf
+    from forecasts.numeric.scale import Scale
+    from forecasts.numeric.scores import outcome_bucket
+
+    cdf = ncli.json("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")["cdf"]
+    ncli("resolve", "territory", "19.3")
+    out = ncli.json("numeric-scores")
+    [row] = [r for r in out["scores"] if r["forecaster"] == "alice"]
+    bucket = outcome_bucket(Scale(0, 40, open_upper_bound=True), 19.3)
+    assert row["spot_baseline"] == pytest.approx(100 * math.log(pmf(cdf)[bucket] / (0.95 / 200)) / 2)
+    assert 0 < row["baseline_coverage"] < 1 and row["baseline"] == pytest.approx(
+        row["spot_baseline"] * row["baseline_coverage"]
+    )
+    assert row["peer"] == 0 and row["spot_peer"] == 0  # alone: no peers
+    assert row["crps_unit"] == "%" and row["crps_range"] == pytest.approx(row["crps"] / 40)
+    assert row["pit"] == pytest.approx(0.1 + 0.4 * (19.3 - 18) / 1.5, abs=0.01)
+    assert out["calibration"]["alice"]["n"] == 1
+    assert "territory" in ncli("numeric-scores").output

@@ -44,3 +44,21 @@ def forecast_text(detail: dict[str, Any], f: dict[str, Any]) -> str:
     """A standing forecast's median and 10-90% interval."""
     scale = _scale(detail)
     return _interval(scale, summary(f["cdf"], scale))
+
+
+def score_table(result: dict[str, Any]) -> tuple[list, list[list[str]], str]:
+    """Columns, rows and caption of `numeric-scores`: one row per question and forecaster."""
+    from forecasts.termtable import Column
+
+    def num(x: float | None, fmt: str = "{:.1f}") -> str:
+        return "—" if x is None else fmt.format(x)
+
+    columns = [Column("question"), Column("by"), Column("baseline", right=True), Column("peer", right=True),
+               Column("cover", right=True), Column("crps/range", right=True), Column("pit", right=True)]  # fmt: skip
+    rows = [[r["question"], r["forecaster"], num(r["baseline"]), num(r["peer"]), num(r["baseline_coverage"], "{:.0%}"),
+             num(r["crps_range"], "{:.4f}"), num(r["pit"], "{:.2f}")] for r in result["scores"]]  # fmt: skip
+    cal = "; ".join(f"{who}: PIT KS {c['ks_statistic']:.2f} (n {c['n']})" for who, c in result["calibration"].items())
+    caption = ("baseline and peer: Metaculus's continuous log scores, time-averaged over the lifetime (higher is "
+               "better; cover = share of the lifetime); crps/range: CRPS at the close over the range width (lower "
+               "is better). " + (cal or "No resolved numeric question yet."))  # fmt: skip
+    return columns, rows, caption
