@@ -163,7 +163,9 @@ def print_changes(changes: list[dict]) -> None:
     for ch in changes:
         before, after = ch["before"], ch["after"]
         binary = set(before) == {"yes", "no"}
-        if binary:
+        if "numeric_after" in ch:  # numeric/date: the model's median (10% to 90%)
+            typer.echo(f"  {ch['question']}: {ch['numeric_before']} → {ch['numeric_after']}")
+        elif binary:
             from forecasts.numbers import pp
 
             delta = pp(after["yes"] - before["yes"])
@@ -288,6 +290,10 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         mark = " [retracted]" if e["retracted"] else ""
         here = [lk for lk in e["links"] if lk["question"] == q["id"]]
         lrs = "LR " + ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}{lk['lr']:.3g}" for lk in here)
+        if here and "value" in here[0]:  # an observation of a numeric question's quantity
+            from forecasts.numeric.show import observation_text
+
+            lrs = observation_text(detail, here[0])
         others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
         also = f"; also {', '.join(others)}" if others else ""
         say(f"  #{e['id']} {e['observed_at'][:10]} {e['summary']} ({lrs}, r={e['reliability']:.2f}{also}){mark}")

@@ -34,7 +34,7 @@ GRADES = {"neutral": 1.0} | {
 }
 SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
-LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
+LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning", "value", "sd")
 ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "note")  # besides key
 _SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
 
@@ -49,6 +49,8 @@ class LinkSpec:
     log_lr_sd: float = 0.0
     grade: str = ""
     reasoning: str = ""
+    value: Any = None  # numeric/date questions: the observed value (a date as ISO text), with its sd
+    value_sd: float | None = None
 
 
 @dataclass
@@ -172,6 +174,14 @@ def _validate_links(db: Database, links: list[LinkSpec]) -> dict[str, Question]:
     for spec in links:
         q = questions.get(spec.question_id) or get_question(db, spec.question_id)
         questions[q.id] = q
+        if q.is_numeric or spec.value is not None:
+            from forecasts.numeric.observe import check_observation
+
+            check_observation(q, spec)
+            if (q.id, None) in seen:
+                raise ForecastsError(f"value: {q.id} is given twice")
+            seen.add((q.id, None))
+            continue
         if q.is_binary and spec.outcome is not None:
             raise ForecastsError(f"lr: {q.id!r} is binary; give its ratio without an outcome")
         if not q.is_binary:
@@ -222,6 +232,7 @@ def _write_item(db: Database, item: EvidenceItem, recorded_at: str) -> int:
                 "log_lr_sd": spec.log_lr_sd,
                 "grade": spec.grade,
                 "reasoning": spec.reasoning,
+                **({"value": spec.value, "value_sd": spec.value_sd} if spec.value is not None else {}),
             },
         )
     return evidence_id
@@ -241,7 +252,11 @@ def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceIt
         raise ForecastsError(f"observed_at: {to_iso(item.observed_at)} is in the future")
     if not item.links:
         raise ForecastsError("links: an evidence item needs at least one question link")
-    _validate_links(db, item.links)
+    questions = _validate_links(db, item.links)
+    if any(q.is_numeric for q in questions.values()):
+        from forecasts.numeric.observe import stored_links
+
+        item.links = stored_links(questions, item.links)
     return item
 
 
@@ -262,6 +277,11 @@ def _changes(db: Database, qids: list[str], evidence_id: int, now: datetime) -> 
     out = []
     for qid in qids:
         q = get_question(db, qid)
+        if q.is_numeric:
+            from forecasts.numeric.record import change
+
+            out.append(change(db, q, evidence_id, now))
+            continue
         links = grouped.get(qid, [])
         after = probability_from_links(q, links, now)
         before = probability_from_links(q, [lk for lk in links if lk.evidence_id != evidence_id], now)
@@ -315,6 +335,7 @@ def list_evidence(db: Database, question_id: str | None = None, include_retracte
                 "log_lr_sd": lk["log_lr_sd"],
                 "grade": lk["grade"],
                 "reasoning": lk["reasoning"],
+                **({"value": lk["value"], "sd": lk["value_sd"]} if lk.get("value") is not None else {}),
             }
         )
     retracted = {r["evidence_id"]: r for r in db.query("SELECT * FROM evidence_retractions")}
@@ -374,6 +395,10 @@ def _link_from_record(lk: dict[str, Any]) -> LinkSpec:
     if not isinstance(lk, dict) or not lk.get("question"):
         raise ForecastsError("question: each link needs a question id")
     has_lr, has_grade = lk.get("lr") not in (None, ""), lk.get("grade") not in (None, "")
+    if lk.get("value") not in (None, ""):  # an observation of a numeric question's quantity
+        from forecasts.numeric.observe import link_from_record
+
+        return link_from_record(lk, LINK_FIELDS, _check_text(lk.get("reasoning"), "reasoning"))
     if has_lr == has_grade:
         raise ForecastsError(f"lr: link to {lk['question']!r} needs exactly one of lr or grade")
     unknown = [k for k in lk if k not in LINK_FIELDS]

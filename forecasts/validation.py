@@ -345,6 +345,14 @@ def check_evidence_link(row: dict[str, Any], now: datetime | None = None) -> Non
         log_lr(row["log_lr"])
     if "log_lr_sd" in row:
         log_lr_sd(row["log_lr_sd"])
+    if row.get("value") is not None:
+        number(row["value"], "value")
+        if row.get("value_sd") is None or number(row["value_sd"], "value_sd") <= 0:
+            raise ForecastsError("value_sd: an observation needs a positive standard error")
+        if row.get("outcome") is not None or row.get("log_lr", 0.0) != 0.0:
+            raise ForecastsError("value: an observation carries no outcome and a log_lr of 0")
+    elif row.get("value_sd") is not None:
+        raise ForecastsError("value_sd: only an observation (a link with a value) has one")
     _texts(row, ("grade", "reasoning"))
 
 

@@ -225,3 +225,47 @@ def test_numeric_scores_from_the_store(ncli) -> None:
     assert row["pit"] == pytest.approx(0.1 + 0.4 * (19.3 - 18) / 1.5, abs=0.01)
     assert out["calibration"]["alice"]["n"] == 1
     assert "territory" in ncli("numeric-scores").output
+
+
+def test_observations_update_the_model_and_reconstruct_replays_it(ncli, db_path: Path) -> None:
+    """Evidence on a numeric question is an observation (value, sd): the `bayes` forecaster records the Kalman
+    forecast (its median equals the closed form's), and reconstruct replays the prior and each observation."""
+    from forecasts.numeric import kalman
+    from forecasts.numeric.cdf import quantile
+
+    ncli("evidence", "import", str(FIXTURES / "observations.jsonl"))
+    q = load_question_file(FIXTURES / "territory.toml")
+    day = 86400
+    obs = [kalman.Observation(q.opens_at.timestamp() + 14 * day, 18.2, 0.2),
+           kalman.Observation(q.opens_at.timestamp() + 165 * day, 18.6, 0.2)]  # fmt: skip
+    exact = kalman.forecast(q.prior, q.opens_at.timestamp(), q.closes_at.timestamp(), obs)
+    bayes = [r for r in ncli.json("forecast-list", "--question", "territory") if r["forecaster_id"] == "bayes"]
+    assert len(bayes) == 1 and bayes[0]["evidence_ids"] == [1, 2]
+    assert quantile(bayes[0]["cdf"], q.scale, 50) == pytest.approx(exact.mean, abs=0.02)
+    status = {r["id"]: r for r in ncli.json("status")}["territory"]["numeric"]
+    assert status["observations"] == 2 and status["now"]["median"] == pytest.approx(exact.mean, abs=0.02)
+    first = ncli.json("reconstruct")["numeric"]
+    assert first == {"planned": 4, "written": 4}  # each prior at its opening, and the two observations
+    assert ncli.json("reconstruct")["numeric"] == {"planned": 4, "written": 0}  # idempotent
+    shown = ncli("questions", "show", "territory").output
+    assert "value 18.2 ± 0.2" in shown
+    assert "ok:" in ncli("db", "check").output
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        ({"question": "territory", "lr": 2}, "value: 'territory' is a numeric question: give the observed value"),
+        ({"question": "territory", "value": 18.2}, "sd: the observation of 'territory' needs its standard error"),
+        ({"question": "territory", "value": 18.2, "sd": -1}, "sd: -1 must be a positive number"),
+        ({"question": "territory", "value": "x", "sd": 1}, "value: 'x' must be a finite number"),
+        ({"question": "territory", "value": 18, "sd": 1, "lr": 2}, "lr: an observation (value) of 'territory'"),
+        ({"question": "ceasefire", "value": "someday", "sd": 3}, "value: 'someday' is not a date"),
+    ],
+)
+def test_observation_refusals(ncli, db_path: Path, tmp_path: Path, link: dict, message: str) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps({"observed_at": "2025-02-01", "summary": "s", "links": [link]}) + "\n")
+    result = ncli("evidence", "import", str(path), ok=False)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert count(db_path, "SELECT count(*) FROM evidence") == 0

@@ -62,3 +62,11 @@ def score_table(result: dict[str, Any]) -> tuple[list, list[list[str]], str]:
                "better; cover = share of the lifetime); crps/range: CRPS at the close over the range width (lower "
                "is better). " + (cal or "No resolved numeric question yet."))  # fmt: skip
     return columns, rows, caption
+
+
+def observation_text(detail: dict[str, Any], link: dict[str, Any]) -> str:
+    """'value 18.2 ± 0.2' (a date question: the date ± days)."""
+    scale = _scale(detail)
+    sd = f"{link['sd'] / 86400:.3g} days" if scale.is_date else f"{link['sd']:.3g}"
+    value = scale.show(link["value"]) if scale.is_date else f"{link['value']:.6g}"
+    return f"value {value} ± {sd}"
