@@ -296,3 +296,14 @@ def test_kalman_uncertain_drift_learns_the_trend() -> None:
     obs = [kalman.Observation(d * DAY, 0.1 * d, 0.05) for d in range(30)]
     b = kalman.filtered(prior, 0.0, obs)
     assert b.mean[1] == pytest.approx(0.1, abs=0.01)
+
+
+def test_fast_linear_crps_equals_the_general_one() -> None:
+    from forecasts.numeric.scores import crps_linear
+
+    rng = np.random.default_rng(3)
+    raw = np.cumsum(rng.uniform(0.001, 1, (200, 201)), axis=1)
+    cdfs = raw / raw[:, -1:] * rng.uniform(0.9, 1, (200, 1))
+    ys = rng.uniform(-5, 45, 200)  # some beyond the range
+    scale = Scale(0, 40)
+    assert np.allclose(crps_linear(cdfs, ys, 0, 40), crps(cdfs, ys, grid(scale)), rtol=1e-9, atol=1e-9)

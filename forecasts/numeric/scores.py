@@ -252,3 +252,25 @@ def log_scores_batch(cdfs: np.ndarray, buckets: np.ndarray, open_bounds: np.ndar
     p = np.where(b == 0, cdfs[:, 0], np.where(b == n, 1 - cdfs[:, -1], hi - lo))
     base = np.where((b == 0) | (b == n), OUTSIDE_BASELINE, (1 - OUTSIDE_BASELINE * np.asarray(open_bounds)) / (n - 1))
     return 100 * np.log(p / base) / 2
+
+
+def crps_linear(cdfs: np.ndarray, outcomes: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """`crps` on a linear axis (evenly spaced points) in three passes over the CDFs, for scoring many at once:
+    CRPS = int F^2 + (hi - y) - 2 int_y^hi F, each integral exact for F linear between the points."""
+    c = np.asarray(cdfs, dtype=float)
+    n = c.shape[1] - 1
+    h = (hi - lo) / n
+    y = np.clip(np.asarray(outcomes, dtype=float), lo, hi)
+    sq = 2 * np.einsum("ij,ij->i", c, c) - c[:, 0] ** 2 - c[:, -1] ** 2 + np.einsum("ij,ij->i", c[:, :-1], c[:, 1:])
+    int_f2 = h / 3 * sq
+    k = np.clip(np.floor((y - lo) / h).astype(np.int64), 0, n - 1)
+    t = (y - lo) / h - k
+    rows = np.arange(len(c))
+    a, b = c[rows, k], c[rows, k + 1]
+    # one pass: reduceat over [row start, k+1) and [k+1, row end) gives each row's sum right of y's segment
+    c = np.ascontiguousarray(c)
+    starts = rows * (n + 1)
+    sums = np.add.reduceat(c.ravel(), np.stack([starts, starts + k + 1], axis=1).ravel())
+    right = h * (sums[1::2] - (b + c[:, -1]) / 2)  # int from the point after y to hi
+    part = h * (1 - t) * (a + (b - a) * t + b) / 2  # int from y to that point
+    return int_f2 + (hi - y) - 2 * (right + part)
