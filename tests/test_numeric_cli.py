@@ -269,3 +269,24 @@ def test_observation_refusals(ncli, db_path: Path, tmp_path: Path, link: dict, m
     result = ncli("evidence", "import", str(path), ok=False)
     assert result.exit_code == 1 and message in result.output, result.output
     assert count(db_path, "SELECT count(*) FROM evidence") == 0
+
+
+def test_weekly_report_shows_numeric_questions(ncli, tmp_path: Path) -> None:
+    """The report gives the model's median and interval now and a week ago, each person's, the observations,
+    and a fan chart in the HTML (user text escaped)."""
+    ncli("evidence", "import", str(FIXTURES / "observations.jsonl"))
+    ncli("forecast", "territory", "--p10", "18", "--p50", "19", "--p90", "20.5", "--by", "alice",
+         "--rationale", "<b>bold</b>")  # fmt: skip
+    out = tmp_path / "rep"
+    ncli("weekly", "--out", str(out))
+    md = next(out.glob("*.md")).read_text()
+    html = next(out.glob("*.html")).read_text()
+    assert "## Numeric and date questions" in md and "alice: 19% (18% to 20.5%)" in md
+    assert "Observations (2, latest last)" in md and "a week ago: 19% (15.75% to 22.28%)" in md
+    section = html[html.index('<section id="numeric">') :]
+    assert section.count("<svg") == 2 and "<circle" in section and "<polygon" in section
+    assert "Share of Ukraine&#x27;s territory" in section
+    import xml.dom.minidom
+
+    for part in section.split("<svg")[1:]:
+        xml.dom.minidom.parseString("<svg" + part[: part.index("</svg>") + 6])  # well-formed

@@ -614,5 +614,9 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
         "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
     }
+    from forecasts.report.numeric import numeric_blocks  # numeric and date questions: their own section
+
+    numeric = [q for q in all_questions(db, known_by=as_of) if q.is_numeric]
+    report["numeric"] = numeric_blocks(db, numeric, week_ago, as_of)
     report["briefing"] = briefing(report)
     return report
