@@ -72,11 +72,12 @@ NULL = "\\N"
 BOOKKEEPING = {"synced_at", "created_at"}  # stamps that may differ between compatible databases
 FORECAST_COLUMNS = (
     "question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind", "external_id", "source",
+    "cdf",
 )  # fmt: skip
 RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
 FORECASTER_KINDS = ("person", "model", "aggregate")
 FORECAST_FIELDS = ("question_id", "forecaster_id", "made_at", "recorded_at", "probability", "probabilities",
-                   "rationale", "external_id", "source")  # fmt: skip
+                   "rationale", "external_id", "source", "cdf")  # fmt: skip
 FORECASTER_FIELDS = ("id", "kind", "created_at", "source", "external_id")
 BULK_ROWS = 50_000  # from this many rows an import enlarges the page cache and may rebuild the forecasts index
 
@@ -485,6 +486,34 @@ def _question(
     return questions[qid]
 
 
+def _stated(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None, str | None]:
+    """(probability, probabilities JSON, cdf JSON) of a row: a numeric or date question takes only a `cdf` (a JSON
+    list of 201 values, checked with Metaculus's rules), other questions never one."""
+    cdf = rec.get("cdf")
+    if getattr(q, "is_numeric", False):
+        from forecasts.numeric.cdf import check_cdf
+        from forecasts.numeric.scale import Scale
+
+        try:
+            if rec.get("probability") not in (None, "") or rec.get("probabilities") not in (None, ""):
+                raise ForecastsError(f"probability: {q.id!r} is a {q.type} question: give its cdf")
+            if cdf in (None, ""):
+                raise ForecastsError(f"cdf: required for {q.id!r}: a JSON list of 201 values")
+            values = json.loads(cdf) if isinstance(cdf, str) else cdf
+            if not isinstance(values, list):
+                raise ForecastsError("cdf: must be a JSON list of 201 numbers")
+            numeric = q.numeric if isinstance(q.numeric, dict) else json.loads(q.numeric)
+            check_cdf(values, Scale.from_spec(numeric, q.type))
+        except (ValueError, TypeError):
+            raise ForecastsError(f"{where}: cdf: {str(cdf)[:60]!r} is not a JSON list of numbers") from None
+        except ForecastsError as exc:
+            raise ForecastsError(f"{where}: {exc}") from None
+        return None, None, json.dumps([round(float(x), 10) for x in values])
+    if cdf not in (None, ""):
+        raise ForecastsError(f"{where}: cdf: {q.id!r} is a {q.type} question; give probability or probabilities")
+    return (*_probabilities(rec, q, where), None)
+
+
 def _probabilities(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None]:
     p, ps = rec.get("probability"), rec.get("probabilities")
     if q.is_binary and ps in (None, "") and isinstance(p, str | float | int) and not isinstance(p, bool):
@@ -542,16 +571,21 @@ class QuestionInfo:
     outcomes: tuple[str, ...]
     opens_at: str  # stored fixed-width UTC text: string order is time order
     closes_at: str
+    numeric: str = "{}"  # numeric/date questions: the range spec (JSON)
 
     @property
     def is_binary(self) -> bool:
         return self.type == "binary"
 
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("numeric", "date")
+
 
 def question_index(db: Database) -> dict[str, QuestionInfo]:
     """Every question's id, type, outcomes and lifetime (fast: 100,000 questions in a fraction of a second)."""
-    rows = db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")
-    return {r[0]: QuestionInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4]) for r in rows}
+    rows = db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at, numeric FROM questions")
+    return {r[0]: QuestionInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5]) for r in rows}
 
 
 def _iso_when(rec: dict[str, Any], fld: str, where: str) -> str:
@@ -608,7 +642,7 @@ def _import_forecasts(
             raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} closed ({closes})")
         if known_at and made_iso >= known_at:
             raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} was resolved (known_at {known_at})")
-        p, ps = _probabilities(rec, q, where)
+        p, ps, cdf = _stated(rec, q, where)
         rationale = _text(rec, "rationale", where) if rec.get("rationale") else ""
         ext_id = _text(rec, "external_id", where) if rec.get("external_id") else ""
         key = (q.id, name, made_iso)
@@ -617,7 +651,7 @@ def _import_forecasts(
                 f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
             )
         seen[key] = n
-        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source))
+        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source, cdf))
     return write_forecasts(db, path, rows, seen.__getitem__, resolved, new_forecasters, external, now_iso)
 
 
@@ -686,7 +720,8 @@ def write_forecasts(
         with _indexes_built_after(db, "forecasts", len(new)):
             db.conn.executemany(
                 "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-                "rationale, external_id, source, evidence_ids, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+                "rationale, external_id, source, cdf, evidence_ids, os_user) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
                 [(*row, user) for row in new],
             )
     return {
@@ -734,16 +769,20 @@ def _forecaster(
     return name
 
 
-def _same_probabilities(a: tuple[float | None, str | None], b: tuple[float | None, str | None]) -> bool:
-    """Whether two (probability, probabilities JSON) pairs state the same forecast."""
+def _same_probabilities(a: tuple, b: tuple) -> bool:
+    """Whether two (probability, probabilities JSON[, cdf JSON]) tuples state the same forecast."""
+    if a[2:] != b[2:] and json.loads(a[2] or "null") != json.loads(b[2] or "null"):
+        return False
     return a[0] == b[0] and (
         a[1] == b[1] or (a[1] is not None and b[1] is not None and json.loads(a[1]) == json.loads(b[1]))
     )
 
 
-def _shown(stated: tuple[float | None, str | None]) -> str:
-    """A forecast's probabilities for an error message: `0.22` or `{a: 0.1, b: 0.9}`."""
-    p, ps = stated
+def _shown(stated: tuple) -> str:
+    """A forecast's probabilities for an error message: `0.22` or `{a: 0.1, b: 0.9}` (a CDF: its middle value)."""
+    p, ps = stated[:2]
+    if len(stated) > 2 and stated[2] is not None:
+        return f"a CDF with cdf[100] = {json.loads(stated[2])[100]:.6g}"
     if ps is None:
         return repr(p) if p is not None else "none"
     return "{" + ", ".join(f"{o}: {v:.6g}" for o, v in json.loads(ps).items()) + "}"
@@ -757,14 +796,14 @@ def _new_forecasts(
     A forecast is identified by (question, forecaster, made_at): an identical one is a repeat import and is
     skipped, a different one would give the forecaster two forecasts at the same moment, so it is refused.
     """
-    existing: dict[tuple[str, str, str], list[tuple[float | None, str | None]]] = {}
-    sql = """SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+    existing: dict[tuple[str, str, str], list[tuple]] = {}
+    sql = """SELECT question_id, forecaster_id, made_at, probability, probabilities, cdf FROM forecasts
              WHERE question_id IN (SELECT value FROM json_each(?))"""
-    for q, f, made, p, ps in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
-        existing.setdefault((q, f, made), []).append((p, ps))
+    for q, f, made, p, ps, cdf in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
+        existing.setdefault((q, f, made), []).append((p, ps, cdf))
     new = []
     for row in rows:
-        key, stated = row[:3], (row[4], row[5])
+        key, stated = row[:3], (row[4], row[5], row[9] if len(row) > 9 else None)
         recorded = existing.get(key)
         if recorded is None:
             new.append(row)

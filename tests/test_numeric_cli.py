@@ -290,3 +290,33 @@ def test_weekly_report_shows_numeric_questions(ncli, tmp_path: Path) -> None:
 
     for part in section.split("<svg")[1:]:
         xml.dom.minidom.parseString("<svg" + part[: part.index("</svg>") + 6])  # well-formed
+
+
+def test_forecast_files_take_a_cdf_column(ncli, db_path: Path, tmp_path: Path) -> None:
+    """JSONL (a list or JSON text) and CSV (JSON text) rows with `cdf`; re-importing skips; a CDF breaking
+    Metaculus's rules, a cdf on a binary question or a probability on a numeric one is refused, nothing written."""
+    from forecasts.numeric.cdf import cdf_from_percentiles
+    from forecasts.numeric.scale import Scale
+
+    cdf = cdf_from_percentiles(Scale(0, 40, open_upper_bound=True), {10: 18.0, 90: 21.0})
+    row = {"question": "territory", "made_at": "2025-03-01"}
+    rows = [row | {"forecaster": "carol", "cdf": cdf}, row | {"forecaster": "dan", "cdf": json.dumps(cdf)}]
+    path = tmp_path / "f.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert ncli.json("import", str(path))["imported"] == 2
+    assert ncli.json("import", str(path))["imported"] == 0
+    csv_path = tmp_path / "f.csv"
+    csv_path.write_text("question,forecaster,made_at,cdf\n" + f'territory,erin,2025-03-02,"{json.dumps(cdf)}"\n')
+    assert ncli.json("import", str(csv_path))["imported"] == 1
+    stored = {r["forecaster_id"]: r for r in ncli.json("forecast-list", "--question", "territory")}
+    assert stored["carol"]["cdf"] == stored["erin"]["cdf"] == pytest.approx(cdf) and stored["dan"]["median"] == "19.5%"
+    before = count(db_path, "SELECT count(*) FROM forecasts")
+    for bad, message in (
+        ({"question": "territory", "cdf": [0.5] * 201}, "cdf: must rise by at least 5e-05"),
+        ({"question": "territory", "probability": 0.3}, "probability: 'territory' is a numeric question"),
+        ({"question": "territory", "cdf": "[0.1, 0.2"}, "is not a JSON list of numbers"),
+    ):
+        path.write_text(json.dumps({"forecaster": "fay", "made_at": "2025-03-03"} | bad) + "\n")
+        result = ncli("import", str(path), ok=False)
+        assert result.exit_code == 1 and message in result.output, result.output
+    assert count(db_path, "SELECT count(*) FROM forecasts") == before
