@@ -1190,6 +1190,9 @@ def import_dataset_cmd(
         if kind in result:
             r = result[kind]
             typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
+    left = result.get("left_out") or {}
+    typer.echo(f"left out: {sum(left.values())} rows" + (f" ({', '.join(f'{n} {why}' for why, n in left.items())})"
+                                                          if left else ""))  # fmt: skip
 
 
 def run() -> None:
