@@ -400,6 +400,12 @@ def evidence_add(
         typer.Option(help="Verbal grade instead of --lr, e.g. 'strong for' or QUESTION='weak against'."),
     ] = None,
     lr_sd: Annotated[float | None, typer.Option(help="Uncertainty: sd of ln LR (default 0; 0.4 for grades).")] = None,
+    value: Annotated[
+        list[str] | None, typer.Option(help="Numeric/date question: the observed value, V or QUESTION=V (with --sd).")
+    ] = None,
+    sd: Annotated[
+        list[str] | None, typer.Option(help="Standard error of --value: S or QUESTION=S (dates: days).")
+    ] = None,
     source: Annotated[str, typer.Option(help="Who reported it.")] = "",
     url: Annotated[str, typer.Option(help="Link to the source (http/https).")] = "",
     reliability: Annotated[str, typer.Option(help="0-1 or Admiralty grade (A-F, optional 1-6, e.g. B2).")] = "1",
@@ -414,10 +420,15 @@ def evidence_add(
     from forecasts.timeutil import now_utc, parse_datetime
 
     rel, rel_grade = parse_reliability(reliability)
+    observed, rest = [], questions
+    if value or sd:  # observations of numeric/date questions (forecasts.numeric.observe)
+        from forecasts.numeric.observe import observation_specs
+
+        observed, rest = observation_specs(questions, value or [], sd or [], reasoning)
     item = EvidenceItem(
         summary=summary,
         observed_at=parse_datetime(observed_at, "observed_at") if observed_at is not None else now_utc(),
-        links=parse_link_specs(questions, lr or [], grade or [], lr_sd, reasoning),
+        links=observed + (parse_link_specs(rest, lr or [], grade or [], lr_sd, reasoning) if rest else []),
         source=source,
         url=url,
         reliability=rel,

@@ -304,7 +304,9 @@ def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: s
     qids = sorted(
         {r[0] for r in db.conn.execute("SELECT question_id FROM evidence_links WHERE evidence_id = ?", [evidence_id])}
     )
-    before = {qid: p for qid, p in ((c["question"], c["after"]) for c in _changes(db, qids, evidence_id, now))}
+    rows_before = _changes(db, qids, evidence_id, now)
+    before = {c["question"]: c["after"] for c in rows_before}
+    numeric_before = {c["question"]: c["numeric_after"] for c in rows_before if "numeric_after" in c}
     with write_transaction(db):
         insert_row(
             db,
@@ -312,11 +314,14 @@ def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: s
             {"evidence_id": evidence_id, "recorded_at": to_iso(now), "reason": reason, "recorded_by": recorded_by},
         )
         record_evidence_forecasts(db, {qid: [evidence_id] for qid in qids}, now, "retracted")
-    after = {qid: c["before"] for qid, c in ((c["question"], c) for c in _changes(db, qids, evidence_id, now))}
-    return {
-        "evidence_id": evidence_id,
-        "changes": [{"question": q, "before": before[q], "after": after[q]} for q in qids],
-    }
+    after_rows = {c["question"]: c for c in _changes(db, qids, evidence_id, now)}
+    after = {qid: c["before"] for qid, c in after_rows.items()}
+    changes = [{"question": q, "before": before[q], "after": after[q]} for q in qids]
+    for ch in changes:  # numeric/date questions: the model's median (interval) without the item now
+        if "numeric_before" in after_rows[ch["question"]]:
+            ch["numeric_before"], ch["numeric_after"] = numeric_before[ch["question"]], after_rows[ch["question"]][
+                "numeric_before"]  # fmt: skip
+    return {"evidence_id": evidence_id, "changes": changes}
 
 
 def list_evidence(db: Database, question_id: str | None = None, include_retracted: bool = True) -> list[dict[str, Any]]:

@@ -342,3 +342,19 @@ def test_import_dataset_metaculus_numeric_rows(cli, db_path: Path) -> None:
     scores = cli.json("numeric-scores")["scores"]
     assert len({s["forecaster"] for s in scores}) >= 10 and all(s["crps_range"] >= 0 for s in scores)
     assert "ok:" in cli("db", "check").output
+
+
+def test_evidence_add_and_retract_an_observation(ncli, db_path: Path) -> None:
+    added = ncli("evidence", "add", "territory", "--summary", "ISW: 18.9%", "--value", "18.9", "--sd", "0.3",
+                 "--observed-at", "2025-09-01").output  # fmt: skip
+    assert "territory: 19% (15.75% to 22.28%) → 18.9" in added
+    links = ncli.json("evidence", "list")[0]["links"]
+    assert links[0]["value"] == 18.9 and links[0]["sd"] == 0.3 and links[0]["lr"] == 1
+    retracted = ncli("evidence", "retract", "1", "--reason", "wrong map").output
+    assert "→ 19% (15.75% to 22.28%)" in retracted
+    bad = ncli("evidence", "add", "territory", "--summary", "s", "--value", "18.9", ok=False)
+    assert bad.exit_code == 1 and "sd: the observation of 'territory' needs its standard error" in bad.output
+    assert count(db_path, "SELECT count(*) FROM evidence") == 1
+    date = ncli.json("evidence", "add", "ceasefire", "--summary", "s", "--value", "2027-01-01", "--sd", "30")
+    assert date["changes"][0]["numeric_after"].startswith("2027-01")
+    assert "ok:" in ncli("db", "check").output

@@ -61,3 +61,34 @@ def stored_links(questions: dict[str, Any], links: list[Any]) -> list[Any]:
             spec = replace(spec, value=value, value_sd=sd)
         out.append(spec)
     return out
+
+
+def observation_specs(
+    question_ids: list[str], values: list[str], sds: list[str], reasoning: str = ""
+) -> tuple[list[Any], list[str]]:
+    """CLI `--value Q=V` (repeatable) and `--sd S` or `--sd Q=S` -> observation links, and the question ids left
+    for `--lr`/`--grade`."""
+    from forecasts.evidence import LinkSpec
+
+    def pairs(raw: list[str], fld: str) -> dict[str | None, str]:
+        out: dict[str | None, str] = {}
+        for item in raw:
+            qid, sep, v = item.partition("=")
+            key = qid.strip() if sep else None
+            if key is not None and key not in question_ids:
+                raise ForecastsError(f"{fld}: {item!r} names {key!r}, which is not among the questions given")
+            out[key] = (v if sep else qid).strip()
+        return out
+
+    given, errors = pairs(values, "value"), pairs(sds, "sd")
+    if None in given:
+        if len(question_ids) != 1:
+            raise ForecastsError("value: with several questions, give --value QUESTION=VALUE for each")
+        given = {question_ids[0]: given.pop(None)}
+    specs = []
+    for qid, value in given.items():
+        sd = errors.get(qid, errors.get(None))
+        if sd is None:
+            raise ForecastsError(f"sd: the observation of {qid!r} needs its standard error: --sd {qid}=SD")
+        specs.append(LinkSpec(question_id=qid, log_lr=0.0, value=value, value_sd=_sd(sd), reasoning=reasoning))
+    return specs, [q for q in question_ids if q not in given]
