@@ -203,7 +203,7 @@ def export_questions(db: Database, dest: str | Path) -> dict[str, Any]:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(QUESTION_COLUMNS)
             for r in rows:
-                writer.writerow([_csv_text(c, r[c]) for c in QUESTION_COLUMNS])
+                writer.writerow([_csv_text(c, r.get(c)) for c in QUESTION_COLUMNS])
     return {"file": str(path), "questions": len(rows)}
 
 

@@ -358,3 +358,20 @@ def test_evidence_add_and_retract_an_observation(ncli, db_path: Path) -> None:
     date = ncli.json("evidence", "add", "ceasefire", "--summary", "s", "--value", "2027-01-01", "--sd", "30")
     assert date["changes"][0]["numeric_after"].startswith("2027-01")
     assert "ok:" in ncli("db", "check").output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_questions_export_import_round_trip(ncli, tmp_path: Path, suffix: str) -> None:
+    """Numeric and date questions (range, bounds, unit, prior; a date prior's sd back in days) survive
+    `questions export` -> `import` into a fresh database -> `questions export`, byte for byte."""
+    from conftest import Cli
+
+    first = tmp_path / f"q{suffix}"
+    ncli("questions", "export", str(first))
+    other = Cli(tmp_path / "other.db")
+    assert other.json("import", str(first))["imported"] == 2
+    again = tmp_path / f"again{suffix}"
+    other("questions", "export", str(again))
+    assert first.read_bytes() == again.read_bytes()
+    shown = other.json("questions", "show", "ceasefire")["question"]
+    assert shown["numeric"]["open_upper_bound"] is True and shown["prior"]["sd"] == 300 * 86400
