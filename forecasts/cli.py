@@ -574,11 +574,15 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
+    from forecasts.cli_group import click_exc
     from forecasts.feedback import forecast_feedback
     from forecasts.forecasters import identify
     from forecasts.forecasting import submit_forecast
+    from forecasts.numeric.entry import unknown_option
     from forecasts.questions import get_question
 
+    if bogus := unknown_option(ctx.args):  # --pNN pass through; anything else is click's usage error (exit 2)
+        raise click_exc.NoSuchOption(bogus, ctx=ctx)
     database = db()
     q = get_question(database, question)
     extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args

@@ -49,3 +49,22 @@ def build_forecast(
     if above is not None:
         raw["above"] = above
     return cdf, raw
+
+
+def unknown_option(args: list[str]) -> str | None:
+    """The first option among `forecast`'s extra arguments that is not a percentile flag (a value after --pNN may
+    be negative), for click's usage error; None if there is none."""
+    skip = False
+    for token in args:
+        if skip:
+            skip = False
+            continue
+        m = _FLAG.match(token)
+        if m:
+            skip = m.group(2) is None
+        elif token.startswith("-") and not _NUMBER.match(token):
+            return token
+    return None
+
+
+_NUMBER = re.compile(r"^-\d")
