@@ -185,10 +185,26 @@ def test_interactive_numeric_forecast_imports_no_numpy(tmp_path: Path) -> None:
         assert not names & {"numpy", "pandas", "scipy", "pymc", "sqlite_utils"}, (args, names)
 
 
-def test_crowd_records_mean_of_cdfs_and_median_of_quantiles(ncli) -> None:
+def past_forecast(db_path: Path, who: str, made_at: str, table: dict[int, str]) -> list[float]:
+    """A percentile forecast made at a past moment (the CLI stamps now: two calls may share a second)."""
+    from forecasts.forecasting import submit_forecast
+    from forecasts.numeric.entry import build_forecast
+    from forecasts.timeutil import parse_datetime
+
+    db = connect(db_path)
+    try:
+        q = load_question_file(FIXTURES / "territory.toml")
+        cdf, raw = build_forecast(q.scale, table)
+        submit_forecast(db, "territory", None, who, made_at=parse_datetime(made_at), cdf=cdf, numeric_input=raw)
+        return cdf
+    finally:
+        db.close()
+
+
+def test_crowd_records_mean_of_cdfs_and_median_of_quantiles(ncli, db_path: Path) -> None:
     ncli("forecasters", "add", "bob")
-    ncli("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")
-    ncli("forecast", "territory", "--p10", "17", "--p50", "18", "--p90", "25", "--by", "bob")
+    past_forecast(db_path, "alice", "2025-05-01", {10: "18", 50: "19.5", 90: "21"})
+    past_forecast(db_path, "bob", "2025-06-01", {10: "17", 50: "18", 90: "25"})
     out = ncli.json("aggregate")
     assert out["numeric"]["recorded"] == 4  # two instants x two crowds
     rows = {r["forecaster_id"]: r for r in ncli.json("forecast-list", "--question", "territory")}
@@ -204,14 +220,14 @@ def test_crowd_records_mean_of_cdfs_and_median_of_quantiles(ncli) -> None:
     assert "ok:" in ncli("db", "check").output
 
 
-def test_numeric_scores_from_the_store(ncli) -> None:
+def test_numeric_scores_from_the_store(ncli, db_path: Path) -> None:
     """A lone forecaster's spot baseline is 100 ln(p / (0.95/200)) / 2 with p its mass in the outcome's bucket
     (one open bound); CRPS over the range width; the PIT is its CDF at the outcome."""
     from forecasts.numeric.cdf import pmf
     from forecasts.numeric.scale import Scale
     from forecasts.numeric.scores import outcome_bucket
 
-    cdf = ncli.json("forecast", "territory", "--p10", "18", "--p50", "19.5", "--p90", "21", "--by", "alice")["cdf"]
+    cdf = past_forecast(db_path, "alice", "2025-06-01", {10: "18", 50: "19.5", 90: "21"})
     ncli("resolve", "territory", "19.3")
     out = ncli.json("numeric-scores")
     [row] = [r for r in out["scores"] if r["forecaster"] == "alice"]
