@@ -77,7 +77,7 @@ def _people_forecasts(db: Database, known: str):
 
     sql = """SELECT f.id, f.question_id, f.forecaster_id, f.made_at, f.probability, f.probabilities
              FROM forecasts f JOIN forecasters fr ON fr.id = f.forecaster_id
-             WHERE fr.kind = 'person' AND f.recorded_at <= ? AND f.made_at <= ?
+             WHERE fr.kind = 'person' AND f.recorded_at <= ? AND f.made_at <= ? AND f.cdf IS NULL
              ORDER BY f.question_id, f.made_at, f.id"""
     cols = ["id", "question_id", "forecaster_id", "made_at", "probability", "probabilities"]
     return pd.DataFrame(db.conn.execute(sql, [known, known]).fetchall(), columns=cols)
@@ -88,7 +88,7 @@ def _crowd_rows(db: Database, name: str) -> dict[str, list[tuple[str, Any]]]:
 
     out: dict[str, list[tuple[str, Any]]] = {}
     sql = """SELECT question_id, made_at, probability, probabilities FROM forecasts
-             WHERE forecaster_id = ? ORDER BY made_at, id"""
+             WHERE forecaster_id = ? AND cdf IS NULL ORDER BY made_at, id"""
     for qid, made, p, ps in db.conn.execute(sql, [name]):
         out.setdefault(qid, []).append((made, p if p is not None else json.loads(ps)))
     return out
@@ -207,7 +207,7 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
     with write_transaction(db):
         ensure_forecaster(db, name, kind="aggregate")
     people = _people_forecasts(db, known)
-    questions = {q.id: q for q in all_questions(db)}
+    questions = {q.id: q for q in all_questions(db) if not q.is_numeric}  # numeric: forecasts.numeric.crowd
     resolved = all_resolutions(db, known_dt)
     runs = skill_runs(db, "calibration", known_dt) if method == "extremized" else []
     existing = _crowd_rows(db, name)
@@ -223,6 +223,8 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
         out["notes"].append("no skill run stored yet (run `forecasts skill`): the crowd falls back to the median")
     with write_transaction(db):
         for qid, rows in people.groupby("question_id", sort=True):
+            if qid not in questions:  # a numeric question: its crowd is recorded by forecasts.numeric.crowd
+                continue
             q = questions[qid]
             res = resolved.get(qid)
             end = min(q.closes_at, from_iso(res["known_at"])) if res else q.closes_at
@@ -274,4 +276,10 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
                     "recorded": recorded,
                 }
             )
+        if method == "median":  # numeric and date questions: mean of CDFs and median of quantiles
+            from forecasts.numeric.crowd import record_numeric_crowd
+
+            numeric = [q for q in all_questions(db) if q.is_numeric]
+            out["numeric"] = record_numeric_crowd(db, numeric, known_dt)
+            out["recorded"] += out["numeric"]["recorded"]
     return out

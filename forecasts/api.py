@@ -76,6 +76,16 @@ _FACE: dict[str, tuple[str, str]] = {
     # plain values a skin parses from text
     "now_utc": ("forecasts.timeutil", "now_utc"),
     "parse_datetime": ("forecasts.timeutil", "parse_datetime"),
+    # numeric and date questions
+    "unknown_option": ("forecasts.numeric.entry", "unknown_option"),
+    "submit_percentiles": ("forecasts.numeric.submit", "submit_percentiles"),
+    "describe_numeric_forecast": ("forecasts.numeric.submit", "describe"),
+    "observation_specs": ("forecasts.numeric.observe", "observation_specs"),
+    "numeric_scores": ("forecasts.numeric.scoring", "numeric_scores"),
+    "numeric_lines": ("forecasts.numeric.show", "numeric_lines"),
+    "observation_text": ("forecasts.numeric.show", "observation_text"),
+    "forecast_text": ("forecasts.numeric.show", "forecast_text"),
+    "numeric_score_table": ("forecasts.numeric.show", "score_table"),
 }
 
 __all__ = ["ForecastsError", *_FACE]

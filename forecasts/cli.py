@@ -185,7 +185,9 @@ def print_changes(changes: list[dict]) -> None:
     for ch in changes:
         before, after = ch["before"], ch["after"]
         binary = set(before) == {"yes", "no"}
-        if binary:
+        if "numeric_after" in ch:  # numeric/date: the model's median (10% to 90%)
+            typer.echo(f"  {ch['question']}: {ch['numeric_before']} → {ch['numeric_after']}")
+        elif binary:
             from forecasts.numbers import pp
 
             delta = pp(after["yes"] - before["yes"])
@@ -281,11 +283,16 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     if q["fine_print"]:
         say(f"\n{bold('Fine print')}\n{prose(q['fine_print'])}")
     prior = q["prior"]
-    shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
-    say(f"\n{bold('Prior')} {shown}  {describe_prior(prior)}")
-    if prior.get("reasoning") and q.get("has_prior", True):
-        say(prose(prior["reasoning"]))
-    say(f"\n{bold('Now')} {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
+    if detail.get("numeric"):  # numeric/date: median (10% to 90%) of the model, the prior and each forecast
+        from forecasts.api import numeric_lines
+
+        numeric_lines(detail, say, bold, prose)
+    else:
+        shown = fmt_probs(detail["prior"], q["type"] == "binary") if q.get("has_prior", True) else "—"
+        say(f"\n{bold('Prior')} {shown}  {describe_prior(prior)}")
+        if prior.get("reasoning") and q.get("has_prior", True):
+            say(prose(prior["reasoning"]))
+        say(f"\n{bold('Now')} {fmt_probs(detail['probabilities'], q['type'] == 'binary')}")
     if detail["resolution"]:
         r = detail["resolution"]
         say(f"resolved {r['outcome']} (known {r['known_at']}, source {r['source']})")
@@ -305,6 +312,10 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         mark = " [retracted]" if e["retracted"] else ""
         here = [lk for lk in e["links"] if lk["question"] == q["id"]]
         lrs = "LR " + ", ".join(f"{lk['outcome'] + ' ' if lk['outcome'] else ''}{lk['lr']:.3g}" for lk in here)
+        if here and "value" in here[0]:  # an observation of a numeric question's quantity
+            from forecasts.api import observation_text
+
+            lrs = observation_text(detail, here[0])
         others = lr_lines([lk for lk in e["links"] if lk["question"] != q["id"]])
         also = f"; also {', '.join(others)}" if others else ""
         say(f"  #{e['id']} {e['observed_at'][:10]} {e['summary']} ({lrs}, r={e['reliability']:.2f}{also}){mark}")
@@ -312,7 +323,12 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     say(f"\n{bold('Standing forecasts')} ({len(standing)} forecasters, {len(detail['forecasts'])} forecasts "
         f"in all: `forecasts forecast-list --question {q['id']}`)")  # fmt: skip
     for f in standing:
-        p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
+        if f.get("cdf") is not None:
+            from forecasts.api import forecast_text
+
+            p = forecast_text(detail, f)
+        else:
+            p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         say(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {f['rationale']}")
     typer.echo(wrapped("\n".join(lines)))
 
@@ -361,6 +377,10 @@ def print_status_table(rows: list[dict], title: str) -> None:
     table = []
     for r in rows:
         binary = r["type"] == "binary"
+        if r.get("numeric"):  # numeric/date: median (10% to 90%)
+            now, prior = r["outcome"] or r["numeric"]["now_text"], r["numeric"]["prior_text"]
+            table.append([r["id"], r["state"], now, str(r["evidence_count"]), r["closes_at"][:10], prior, r["title"]])
+            continue
         now = fmt_probs(r["probabilities"], binary, "\n")
         if r["outcome"] and r["outcome"] not in r["probabilities"]:
             now = r["outcome"]  # ambiguous or annulled
@@ -402,6 +422,12 @@ def evidence_add(
         typer.Option(help="Verbal grade instead of --lr, e.g. 'strong for' or QUESTION='weak against'."),
     ] = None,
     lr_sd: Annotated[float | None, typer.Option(help="Uncertainty: sd of ln LR (default 0; 0.4 for grades).")] = None,
+    value: Annotated[
+        list[str] | None, typer.Option(help="Numeric/date question: the observed value, V or QUESTION=V (with --sd).")
+    ] = None,
+    sd: Annotated[
+        list[str] | None, typer.Option(help="Standard error of --value: S or QUESTION=S (dates: days).")
+    ] = None,
     source: Annotated[str, typer.Option(help="Who reported it.")] = "",
     url: Annotated[str, typer.Option(help="Link to the source (http/https).")] = "",
     reliability: Annotated[str, typer.Option(help="0-1 or Admiralty grade (A-F, optional 1-6, e.g. B2).")] = "1",
@@ -422,10 +448,15 @@ def evidence_add(
     )
 
     rel, rel_grade = parse_reliability(reliability)
+    observed, rest = [], questions
+    if value or sd:  # observations of numeric/date questions (forecasts.numeric.observe)
+        from forecasts.api import observation_specs
+
+        observed, rest = observation_specs(questions, value or [], sd or [], reasoning)
     item = EvidenceItem(
         summary=summary,
         observed_at=parse_datetime(observed_at, "observed_at") if observed_at is not None else now_utc(),
-        links=parse_link_specs(questions, lr or [], grade or [], lr_sd, reasoning),
+        links=observed + (parse_link_specs(rest, lr or [], grade or [], lr_sd, reasoning) if rest else []),
         source=source,
         url=url,
         reliability=rel,
@@ -551,11 +582,17 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
 # --- forecasts and resolutions ------------------------------------------------------------------
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @user_errors
 def forecast(
+    ctx: typer.Context,
     question: str,
-    probability: Annotated[str, typer.Argument(help="P(yes) in (0,1), or OUTCOME=P,... for categorical.")],
+    probability: Annotated[
+        str | None,
+        typer.Argument(help="P(yes) in (0,1), OUTCOME=P,... for categorical; numeric/date: --p10 V --p90 V ..."),
+    ] = None,
+    below: Annotated[float | None, typer.Option(help="Numeric, open lower bound: percent of mass below it.")] = None,
+    above: Annotated[float | None, typer.Option(help="Numeric, open upper bound: percent of mass above it.")] = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).")
     ] = None,
@@ -564,12 +601,25 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
-    from forecasts.api import forecast_feedback, get_question, identify, submit_forecast
+    from forecasts.api import forecast_feedback, get_question, identify, submit_forecast, unknown_option
+    from forecasts.cli_group import click_exc
 
+    if bogus := unknown_option(ctx.args):  # --pNN pass through; anything else is click's usage error (exit 2)
+        raise click_exc.NoSuchOption(bogus, ctx=ctx)
     database = db()
+    q = get_question(database, question)
+    extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args
+    if q.is_numeric or extra or below is not None or above is not None:
+        from forecasts.api import describe_numeric_forecast as describe
+        from forecasts.api import submit_percentiles
+
+        if not q.is_numeric:
+            raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
+        by = identify(database, by, new_forecaster)
+        result = submit_percentiles(database, q, extra, below, above, by, rationale)
+        return emit_json(result) if as_json else typer.echo(describe(q, result))
     by = identify(database, by, new_forecaster)
     result = submit_forecast(database, question, probability, by, rationale)
-    q = get_question(database, question)
     result["feedback"] = forecast_feedback(database, q, by, result["id"])
     if as_json:
         return emit_json(result)
@@ -612,7 +662,9 @@ def forecast_list(
         columns.append(Column("rationale", 3, wrap=True, min_width=16))
     table = []
     for f in rows:
-        if f["probability"] is not None:
+        if f.get("cdf") is not None:
+            shown = f"median {f['median']}"
+        elif f["probability"] is not None:
             shown = pct(f["probability"])
         elif full:
             shown = fmt_probs(f["probabilities"], False, "\n")
@@ -625,12 +677,31 @@ def forecast_list(
     show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
+@app.command("numeric-scores")
+@user_errors
+def numeric_scores_command(as_json: JsonOpt = False) -> None:
+    """Scores on resolved numeric and date questions: Metaculus's continuous baseline and peer (time-averaged,
+    with coverage, and spot at the close), CRPS, and each forecaster's PIT calibration (docs/scores.md)."""
+    from forecasts.api import numeric_score_table as score_table
+    from forecasts.api import numeric_scores
+
+    result = numeric_scores(db())
+    if as_json:
+        return emit_json(result)
+    columns, rows, caption = score_table(result)
+    show_table(columns, rows, title="Numeric and date questions", caption=caption)
+
+
 @app.command()
 @user_errors
 def resolve(
     question: str,
     outcome: Annotated[
-        str, typer.Argument(help="yes/no, an outcome name, ambiguous, annulled, or (binary) a probability like 0.37.")
+        str,
+        typer.Argument(
+            help="yes/no, an outcome name, ambiguous, annulled, (binary) a probability like 0.37, (numeric) a value, "
+            "(date) a date, or below/above an open bound."
+        ),
     ],
     known_at: Annotated[str | None, typer.Option(help="When the truth became known (default now).")] = None,
     source: Annotated[str, typer.Option(help="Where the outcome is documented.")] = "",
@@ -1188,6 +1259,9 @@ def import_dataset_cmd(
         if kind in result:
             r = result[kind]
             typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
+    left = result.get("left_out") or {}
+    typer.echo(f"left out: {sum(left.values())} rows" + (f" ({', '.join(f'{n} {why}' for why, n in left.items())})"
+                                                          if left else ""))  # fmt: skip
 
 
 def run() -> None:

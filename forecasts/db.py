@@ -717,6 +717,41 @@ def m060_scenario_file_versions(db: Database) -> None:
     _append_only_triggers(db, "scenario_file_versions")
 
 
+# --- migrations of numeric and date questions (m080_*) ----------------------------------------------
+
+_OLD_TYPES = "CHECK (type IN ('binary', 'categorical', 'ordered'))"
+_NEW_TYPES = "CHECK (type IN ('binary', 'categorical', 'ordered', 'numeric', 'date'))"
+
+
+@migration
+def m080_numeric_questions(db: Database) -> None:
+    """Numeric and date questions: questions.type admits them and questions.numeric holds the range, bounds and
+    axis (JSON); a forecast may be a CDF (forecasts.cdf: JSON list of 201 values, Metaculus's form) with the input
+    it was built from (forecasts.numeric_input: JSON, e.g. the percentile table); an evidence link may be an
+    observation of the quantity (evidence_links.value and value_sd, with log_lr 0).
+
+    The type CHECK is widened in place (SQLite's documented writable_schema edit for a loosened constraint, which
+    changes no stored row): rebuilding `questions` would trip the foreign keys of every ledger that points at it."""
+    (sql,) = db.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'questions'").fetchone()
+    if _OLD_TYPES in sql:
+        (version,) = db.conn.execute("PRAGMA schema_version").fetchone()
+        db.conn.execute("PRAGMA writable_schema = ON")
+        try:
+            db.conn.execute(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'questions'",
+                [sql.replace(_OLD_TYPES, _NEW_TYPES)],
+            )
+            db.conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        finally:
+            db.conn.execute("PRAGMA writable_schema = OFF")
+    db.conn.execute("ALTER TABLE questions ADD COLUMN numeric TEXT NOT NULL DEFAULT '{}'")
+    db.conn.execute("ALTER TABLE forecasts ADD COLUMN cdf TEXT")
+    db.conn.execute("ALTER TABLE forecasts ADD COLUMN numeric_input TEXT")
+    # an observation of a numeric question's quantity (question units; dates as Unix seconds), log_lr 0
+    db.conn.execute("ALTER TABLE evidence_links ADD COLUMN value REAL")
+    db.conn.execute("ALTER TABLE evidence_links ADD COLUMN value_sd REAL CHECK (value_sd IS NULL OR value_sd > 0)")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     if db.read_only is not None:

@@ -63,9 +63,10 @@ def check_database(db: Database, integrity: bool = True, migrate: bool = False, 
     _check_triggers(db, rep)
     if values:
         _check_values(db, rep)
+    numeric = "numeric" if _has_column(db, "questions", "numeric") else "'{}'"  # before m080: no numeric questions
     questions = {
-        r[0]: {"type": r[1], "outcomes": _json_list(r[2]), "opens_at": r[3], "closes_at": r[4]}
-        for r in db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")
+        r[0]: {"type": r[1], "outcomes": _json_list(r[2]), "opens_at": r[3], "closes_at": r[4], "numeric": r[5]}
+        for r in db.conn.execute(f"SELECT id, type, outcomes, opens_at, closes_at, {numeric} FROM questions")
     }
     resolved = _check_resolutions(db, questions, rep)
     _check_forecasts(db, questions, resolved, rep)
@@ -189,6 +190,8 @@ def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str,
             if qid in standing:
                 rep.add("error", "resolution_sequence", "resolutions", rid, f"{qid!r} resolved twice without unresolve")
             allowed = set(q["outcomes"]) | {"ambiguous", "annulled"}
+            if q["type"] in ("numeric", "date") and _numeric_outcome_ok(q, outcome):
+                allowed.add(outcome)
             if value is not None and q["type"] == "binary" and outcome == repr(float(value)):
                 allowed.add(outcome)  # resolved to a probability: the outcome text is the value
             if outcome not in allowed:
@@ -203,14 +206,50 @@ def _check_resolutions(db: Database, questions: dict, rep: _Report) -> dict[str,
     return standing
 
 
+def _has_column(db: Database, table: str, column: str) -> bool:
+    return any(r[1] == column for r in db.conn.execute(f'PRAGMA table_info("{table}")'))
+
+
+def _numeric_outcome_ok(q: dict, outcome: str) -> bool:
+    """Whether a stored outcome is one the numeric or date question allows (forecasts.numeric.resolve)."""
+    from forecasts.numeric.resolve import parse_numeric_outcome
+    from forecasts.numeric.scale import Scale
+
+    try:
+        return parse_numeric_outcome(Scale.from_spec(json.loads(q["numeric"]), q["type"]), outcome) == outcome
+    except (ForecastsError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _numeric_problem(q: dict, p: Any, ps: Any, cdf: str | None) -> str | None:
+    """A CDF forecast on a numeric or date question that breaks Metaculus's rules, as `field: problem`."""
+    from forecasts.numeric.cdf import check_cdf
+    from forecasts.numeric.scale import Scale
+
+    if p is not None or ps is not None or cdf is None:
+        return "cdf: a numeric forecast is a CDF (and no probability)"
+    try:
+        check_cdf(json.loads(cdf), Scale.from_spec(json.loads(q["numeric"]), q["type"]))
+    except (ForecastsError, ValueError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
 def _check_forecasts(db: Database, questions: dict, resolved: dict, rep: _Report) -> None:
-    sql = "SELECT id, question_id, made_at, probability, probabilities FROM forecasts ORDER BY id"
-    for fid, qid, made_at, p, ps in db.conn.execute(sql):
+    cdf_col = "cdf" if _has_column(db, "forecasts", "cdf") else "NULL"
+    sql = f"SELECT id, question_id, made_at, probability, probabilities, {cdf_col} FROM forecasts ORDER BY id"
+    for fid, qid, made_at, p, ps, cdf in db.conn.execute(sql):
         q = questions.get(qid)
         if q is None:
             rep.add("error", "unknown_question", "forecasts", fid, f"question_id: {qid!r} does not exist")
             continue
-        if q["type"] == "binary":
+        if q["type"] in ("numeric", "date"):
+            problem = _numeric_problem(q, p, ps, cdf)
+            if problem:
+                rep.add("error", "probability", "forecasts", fid, problem)
+        elif cdf is not None:
+            rep.add("error", "probability", "forecasts", fid, f"cdf: a {q['type']} question takes no CDF")
+        elif q["type"] == "binary":
             if ps is not None or p is None or not (isinstance(p, float | int) and math.isfinite(p) and 0 <= p <= 1):
                 rep.add("error", "probability", "forecasts", fid, f"probability: {p!r} is not in [0, 1]")
         else:
@@ -291,7 +330,10 @@ def _check_links(db: Database, questions: dict, rep: _Report) -> None:
             continue
         if q["type"] == "binary" and outcome is not None:
             rep.add("error", "unknown_outcome", "evidence_links", lid, f"outcome: {outcome!r} on binary {qid!r}")
-        if q["type"] != "binary" and outcome not in q["outcomes"]:
+        if q["type"] in ("numeric", "date"):
+            if outcome is not None:
+                rep.add("error", "unknown_outcome", "evidence_links", lid, f"outcome: {outcome!r} on numeric {qid!r}")
+        elif q["type"] != "binary" and outcome not in q["outcomes"]:
             problem = f"outcome: {outcome!r} not an outcome of {qid!r}"
             rep.add("error", "unknown_outcome", "evidence_links", lid, problem)
         try:

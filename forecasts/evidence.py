@@ -18,6 +18,7 @@ from forecasts import validation
 from forecasts.bayes.record import record_evidence_forecasts
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
+from forecasts.link_spec import LinkSpec
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, get_question
 from forecasts.tabular import read_rows
@@ -34,21 +35,9 @@ GRADES = {"neutral": 1.0} | {
 }
 SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
-LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
+LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning", "value", "sd")
 ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "note")  # besides key
 _SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
-
-
-@dataclass(frozen=True)
-class LinkSpec:
-    """A requested link: ln LR for a question (and outcome, for categorical ones)."""
-
-    question_id: str
-    log_lr: float
-    outcome: str | None = None
-    log_lr_sd: float = 0.0
-    grade: str = ""
-    reasoning: str = ""
 
 
 @dataclass
@@ -172,6 +161,14 @@ def _validate_links(db: Database, links: list[LinkSpec]) -> dict[str, Question]:
     for spec in links:
         q = questions.get(spec.question_id) or get_question(db, spec.question_id)
         questions[q.id] = q
+        if q.is_numeric or spec.value is not None:
+            from forecasts.numeric.observe import check_observation
+
+            check_observation(q, spec)
+            if (q.id, None) in seen:
+                raise ForecastsError(f"value: {q.id} is given twice")
+            seen.add((q.id, None))
+            continue
         if q.is_binary and spec.outcome is not None:
             raise ForecastsError(f"lr: {q.id!r} is binary; give its ratio without an outcome")
         if not q.is_binary:
@@ -222,6 +219,7 @@ def _write_item(db: Database, item: EvidenceItem, recorded_at: str) -> int:
                 "log_lr_sd": spec.log_lr_sd,
                 "grade": spec.grade,
                 "reasoning": spec.reasoning,
+                **({"value": spec.value, "value_sd": spec.value_sd} if spec.value is not None else {}),
             },
         )
     return evidence_id
@@ -241,7 +239,11 @@ def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceIt
         raise ForecastsError(f"observed_at: {to_iso(item.observed_at)} is in the future")
     if not item.links:
         raise ForecastsError("links: an evidence item needs at least one question link")
-    _validate_links(db, item.links)
+    questions = _validate_links(db, item.links)
+    if any(q.is_numeric for q in questions.values()):
+        from forecasts.numeric.observe import stored_links
+
+        item.links = stored_links(questions, item.links)
     return item
 
 
@@ -262,6 +264,11 @@ def _changes(db: Database, qids: list[str], evidence_id: int, now: datetime) -> 
     out = []
     for qid in qids:
         q = get_question(db, qid)
+        if q.is_numeric:
+            from forecasts.numeric.record import change
+
+            out.append(change(db, q, evidence_id, now))
+            continue
         links = grouped.get(qid, [])
         after = probability_from_links(q, links, now)
         before = probability_from_links(q, [lk for lk in links if lk.evidence_id != evidence_id], now)
@@ -284,7 +291,9 @@ def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: s
     qids = sorted(
         {r[0] for r in db.conn.execute("SELECT question_id FROM evidence_links WHERE evidence_id = ?", [evidence_id])}
     )
-    before = {qid: p for qid, p in ((c["question"], c["after"]) for c in _changes(db, qids, evidence_id, now))}
+    rows_before = _changes(db, qids, evidence_id, now)
+    before = {c["question"]: c["after"] for c in rows_before}
+    numeric_before = {c["question"]: c["numeric_after"] for c in rows_before if "numeric_after" in c}
     with write_transaction(db):
         insert_row(
             db,
@@ -292,11 +301,14 @@ def retract_evidence(db: Database, evidence_id: int, reason: str, recorded_by: s
             {"evidence_id": evidence_id, "recorded_at": to_iso(now), "reason": reason, "recorded_by": recorded_by},
         )
         record_evidence_forecasts(db, {qid: [evidence_id] for qid in qids}, now, "retracted")
-    after = {qid: c["before"] for qid, c in ((c["question"], c) for c in _changes(db, qids, evidence_id, now))}
-    return {
-        "evidence_id": evidence_id,
-        "changes": [{"question": q, "before": before[q], "after": after[q]} for q in qids],
-    }
+    after_rows = {c["question"]: c for c in _changes(db, qids, evidence_id, now)}
+    after = {qid: c["before"] for qid, c in after_rows.items()}
+    changes = [{"question": q, "before": before[q], "after": after[q]} for q in qids]
+    for ch in changes:  # numeric/date questions: the model's median (interval) without the item now
+        if "numeric_before" in after_rows[ch["question"]]:
+            ch["numeric_before"], ch["numeric_after"] = numeric_before[ch["question"]], after_rows[ch["question"]][
+                "numeric_before"]  # fmt: skip
+    return {"evidence_id": evidence_id, "changes": changes}
 
 
 def list_evidence(db: Database, question_id: str | None = None, include_retracted: bool = True) -> list[dict[str, Any]]:
@@ -315,6 +327,7 @@ def list_evidence(db: Database, question_id: str | None = None, include_retracte
                 "log_lr_sd": lk["log_lr_sd"],
                 "grade": lk["grade"],
                 "reasoning": lk["reasoning"],
+                **({"value": lk["value"], "sd": lk["value_sd"]} if lk.get("value") is not None else {}),
             }
         )
     retracted = {r["evidence_id"]: r for r in db.query("SELECT * FROM evidence_retractions")}
@@ -374,6 +387,10 @@ def _link_from_record(lk: dict[str, Any]) -> LinkSpec:
     if not isinstance(lk, dict) or not lk.get("question"):
         raise ForecastsError("question: each link needs a question id")
     has_lr, has_grade = lk.get("lr") not in (None, ""), lk.get("grade") not in (None, "")
+    if lk.get("value") not in (None, ""):  # an observation of a numeric question's quantity
+        from forecasts.numeric.observe import link_from_record
+
+        return link_from_record(lk, LINK_FIELDS, _check_text(lk.get("reasoning"), "reasoning"))
     if has_lr == has_grade:
         raise ForecastsError(f"lr: link to {lk['question']!r} needs exactly one of lr or grade")
     unknown = [k for k in lk if k not in LINK_FIELDS]

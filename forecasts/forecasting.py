@@ -82,15 +82,20 @@ def parse_outcome_probabilities(q: Question, text: str, typed: bool = False) -> 
 def submit_forecast(
     db: Database,
     question_id: str,
-    probability: str | float | dict[str, float],
+    probability: str | float | dict[str, float] | None,
     by: str,
     rationale: str = "",
     made_at: datetime | None = None,
     kind: str = "person",
     evidence_ids: list[int] | None = None,
     backfill: bool = False,
+    cdf: list[float] | None = None,
+    numeric_input: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Record a forecast; refuse it on a resolved or closed question, or with a malformed probability.
+
+    A numeric or date question takes `cdf` (201 values, checked with Metaculus's rules) instead of a probability,
+    and keeps `numeric_input` (what it was built from, e.g. the percentile table) beside it.
 
     `backfill` (model/aggregate forecasters only): a resolved question still accepts a forecast made
     before the truth was known, so a computed forecaster can be recorded for moments it missed.
@@ -107,7 +112,17 @@ def submit_forecast(
     if made >= q.closes_at:
         raise ForecastsError(f"question: {q.id!r} closed at {to_iso(q.closes_at)}; forecasts are no longer accepted")
     rationale = text(rationale, "rationale")
-    if q.is_binary:
+    row_cdf = None
+    if q.is_numeric:
+        from forecasts.numeric.cdf import check_cdf
+
+        if cdf is None:
+            raise ForecastsError(f"probability: {q.id!r} is a {q.type} question: give percentiles, e.g. --p10 --p90")
+        check_cdf(cdf, q.scale)
+        row_p, row_ps, row_cdf = None, None, json.dumps([round(float(x), 10) for x in cdf])
+    elif cdf is not None or probability is None:
+        raise ForecastsError(f"probability: {q.id!r} is a {q.type} question: give a probability, not percentiles")
+    elif q.is_binary:
         # an aggregate of imported forecasts may be exactly 0 or 1 (everyone said so); people type (0, 1)
         row_p, row_ps = parse_probability(probability, typed=True, closed=kind == "aggregate"), None  # type: ignore[arg-type]
     else:
@@ -133,8 +148,10 @@ def submit_forecast(
                 "probabilities": row_ps,
                 "rationale": rationale or "",
                 "evidence_ids": json.dumps(sorted(evidence_ids or [])),
+                **({"cdf": row_cdf, "numeric_input": json.dumps(numeric_input or {}, sort_keys=True)}
+                   if row_cdf is not None else {}),
             },
-        )
+        )  # fmt: skip
     return {
         "id": fid,
         "question": q.id,
@@ -142,6 +159,7 @@ def submit_forecast(
         "made_at": to_iso(made),
         "probability": row_p,
         "probabilities": json.loads(row_ps) if row_ps else None,
+        **({"cdf": json.loads(row_cdf), "numeric_input": numeric_input or {}} if row_cdf is not None else {}),
     }
 
 
@@ -168,11 +186,29 @@ def list_forecasts(
         params.append(get_forecaster(db, by)["id"])  # names ignore case: --by Alice lists alice's
     sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"
     out = []
+    numeric: dict[str, Question] = {}
     for row in db.query(sql, params):
         row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
         row["evidence_ids"] = json.loads(row["evidence_ids"])
+        if row.get("cdf") is not None:
+            _numeric_fields(db, row, numeric)
         out.append(row)
     return out
+
+
+def _numeric_fields(db: Database, row: dict[str, Any], questions: dict[str, Question]) -> None:
+    """A CDF forecast row: parse cdf and numeric_input, add its median and 10-90% interval as text."""
+    from forecasts.numeric.status import interval_text
+
+    q = questions.get(row["question_id"]) or questions.setdefault(
+        row["question_id"], get_question(db, row["question_id"])
+    )
+    from forecasts.numeric.cdf import summary
+
+    row["cdf"] = json.loads(row["cdf"])
+    row["numeric_input"] = json.loads(row["numeric_input"]) if row.get("numeric_input") else None
+    s = summary(row["cdf"], q.scale)
+    row["median"], row["interval"] = q.scale.show(s["median"]), interval_text(q, s)
 
 
 def standing_forecasts(
@@ -187,5 +223,7 @@ def standing_forecasts(
     latest: dict[str, dict[str, Any]] = {}
     for row in db.query(sql + " ORDER BY made_at, id", params):
         row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
+        if row.get("cdf") is not None:
+            row["cdf"] = json.loads(row["cdf"])
         latest[row["forecaster_id"]] = row
     return latest

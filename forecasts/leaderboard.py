@@ -57,6 +57,7 @@ def scored_questions(
     }
     wanted = set(_tag_list(tag))
     qs = [get_question(db, question, known_by)] if question else all_questions(db, known_by=known_by)
+    qs = [q for q in qs if not q.is_numeric]  # numeric questions: forecasts.numeric.scores
     if wanted:
         qs = [q for q in qs if wanted & set(q.tags)]
     return [q for q in qs if q.id in resolutions], resolutions

@@ -13,11 +13,13 @@ from typing import Any
 
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
+from forecasts.numeric.spec import NUMERIC_FIELDS, NUMERIC_TYPES, parse_prior, parse_spec
 from forecasts.timeutil import from_iso, parse_datetime, to_iso
 from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, FileErrors
 from forecasts.validation import text as checked_text
 
 QUESTION_TYPES = ("binary", "categorical", "ordered")
+ALL_TYPES = QUESTION_TYPES + NUMERIC_TYPES  # numeric and date questions: forecasts.numeric
 BINARY_OUTCOMES = ("yes", "no")
 # Outcome names appear in CLI arguments (`forecast Q a=0.3,b=0.7`, `--lr Q:OUTCOME=2`): no separators or spaces
 # (OUTCOME_PATTERN, like ID_PATTERN, lives in forecasts.validation with the other rules).
@@ -25,7 +27,7 @@ OUTCOME_CHARS = "letters, digits, '-', '_' and '.'"
 KNOWN_FIELDS = {
     "id", "title", "type", "outcomes", "description", "resolution_criteria", "fine_print",
     "tags", "opens_at", "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends",
-    "external_id", "source",
+    "external_id", "source", *NUMERIC_FIELDS,
 }  # fmt: skip
 NO_PRIOR = "none"  # prior kind of a question imported without one: the model does not forecast it
 
@@ -52,6 +54,19 @@ class Question:
     bin_ends: tuple[datetime, ...] = ()  # "when" questions: end of each outcome's window but the last
     external_id: str = ""  # the id this question has where it came from (an import), kept for joins
     source: str = ""  # where it came from: forecastbench, metaculus, predictionbook, a file's name...
+    numeric: dict[str, Any] = field(default_factory=dict, compare=False)  # numeric/date: range, bounds, axis, unit
+
+    @property
+    def is_numeric(self) -> bool:
+        """A numeric or date question: forecast as a CDF (forecasts.numeric), resolved to a value."""
+        return self.type in NUMERIC_TYPES
+
+    @property
+    def scale(self) -> Any:
+        """The axis of a numeric or date question (forecasts.numeric.scale.Scale)."""
+        from forecasts.numeric.scale import Scale
+
+        return Scale.from_spec(self.numeric, self.type)
 
     @property
     def is_binary(self) -> bool:
@@ -93,6 +108,7 @@ class Question:
             "external_id": self.external_id,
             "source": self.source,
             "has_prior": self.has_prior,
+            "numeric": self.numeric,
         }
 
 
@@ -274,8 +290,8 @@ def parse_question(data: dict, path: str) -> Question:
     if not (isinstance(qid, str) and ID_PATTERN.match(qid)):
         errs.add("id", f"{qid!r} must be a slug: lowercase letters, digits and '-', max 80 chars")
     qtype = data.get("type", "binary")
-    if qtype not in QUESTION_TYPES:
-        errs.add("type", f"{qtype!r} is not one of: {', '.join(QUESTION_TYPES)}")
+    if qtype not in ALL_TYPES:
+        errs.add("type", f"{qtype!r} is not one of: {', '.join(ALL_TYPES)}")
     title = _text(data, "title", errs, required=True)
     criteria = _text(data, "resolution_criteria", errs, required=True)
     description = _text(data, "description", errs, required=False)
@@ -292,7 +308,19 @@ def parse_question(data: dict, path: str) -> Question:
     deadline = data.get("deadline_question", False)
     if not isinstance(deadline, bool):
         errs.add("deadline_question", "must be true or false")
-    if qtype == "binary":
+    numeric: dict[str, Any] = {}
+    outcomes: list = []
+    if qtype in NUMERIC_TYPES:
+        if "outcomes" in data:
+            errs.add("outcomes", f"{qtype} questions resolve to a value, not an outcome name; remove this field")
+        if deadline:
+            errs.add("deadline_question", "only binary questions can be deadline questions")
+        numeric = parse_spec(data, qtype, errs.add)
+    elif extra := [k for k in NUMERIC_FIELDS if k in data]:
+        errs.add(extra[0], "only numeric and date questions take a range, bounds, scale or unit")
+    if qtype in NUMERIC_TYPES:
+        pass  # no outcome names: a numeric or date question resolves to a value
+    elif qtype == "binary":
         outcomes = list(BINARY_OUTCOMES)
         if "outcomes" in data:
             errs.add("outcomes", "binary questions have the outcomes yes/no; remove this field")
@@ -314,8 +342,12 @@ def parse_question(data: dict, path: str) -> Question:
     prior: dict[str, Any] = {}
     if not isinstance(raw_prior, dict):
         errs.add("prior", "is required: a [prior] table (base rate with reference class, Beta, or point)")
+    elif raw_prior.get("kind") == NO_PRIOR and qtype in NUMERIC_TYPES:
+        prior = {"kind": NO_PRIOR, "reasoning": str(raw_prior.get("note", "")) or "no prior given"}
     elif raw_prior.get("kind") == NO_PRIOR:
         prior = _no_prior(raw_prior, outcomes, errs)
+    elif qtype in NUMERIC_TYPES:
+        prior = parse_prior(raw_prior, qtype, numeric, errs.add)
     elif qtype == "binary":
         prior = _beta_prior(raw_prior, errs)
     elif outcomes:
@@ -330,6 +362,7 @@ def parse_question(data: dict, path: str) -> Question:
         description=description, fine_print=fine_print, tags=tuple(tags),
         deadline_question=bool(deadline), source_file=path, bin_ends=bin_ends,
         content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16], external_id=external_id, source=source,
+        numeric=numeric,
     )  # fmt: skip
 
 
@@ -385,10 +418,10 @@ def _row(q: Question, synced_at: str) -> dict[str, Any]:
         "bin_ends": json.dumps(d["bin_ends"]),
         "external_id": q.external_id,
         "source": q.source,
+        "numeric": json.dumps(q.numeric, sort_keys=True),
     }  # fmt: skip
 
 
-# What existing rows depend on: outcome names (forecasts, evidence links, resolutions) and the scored lifetime.
 def _from_row(row: dict) -> Question:
     return Question(
         id=row["id"], title=row["title"], type=row["type"], outcomes=tuple(json.loads(row["outcomes"])),
@@ -399,6 +432,7 @@ def _from_row(row: dict) -> Question:
         source_file=row["source_file"], content_hash=row["content_hash"],
         bin_ends=tuple(from_iso(d) for d in json.loads(row.get("bin_ends") or "[]")),
         external_id=row.get("external_id") or "", source=row.get("source") or "",
+        numeric=json.loads(row.get("numeric") or "{}"),
     )  # fmt: skip
 
 

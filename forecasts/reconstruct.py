@@ -88,6 +88,8 @@ def plan(db: Database, now: datetime | None = None) -> list[Planned]:
     resolutions = all_resolutions(db, now)
     out: list[Planned] = []
     for q in all_questions(db):
+        if q.is_numeric:  # the local-level model's track: forecasts.numeric.record
+            continue
         stop = min(q.closes_at, now)
         res = resolutions.get(q.id)
         if res is not None and res["known_at"]:
@@ -100,7 +102,8 @@ def plan(db: Database, now: datetime | None = None) -> list[Planned]:
 def _standing_rows(db: Database) -> dict[tuple[str, str], dict[str, float]]:
     """The reconstructed forecaster's recorded value at each (question, made_at): the last row written there."""
     rows = db.conn.execute(
-        "SELECT question_id, made_at, probability, probabilities FROM forecasts WHERE forecaster_id = ? ORDER BY id",
+        "SELECT question_id, made_at, probability, probabilities FROM forecasts WHERE forecaster_id = ? "
+        "AND cdf IS NULL ORDER BY id",
         [RECONSTRUCTED],
     ).fetchall()
     out: dict[tuple[str, str], dict[str, float]] = {}
@@ -159,12 +162,16 @@ def reconstruct(db: Database) -> dict[str, Any]:
                             rationale=f"{MARK} correction: the replayed history no longer records a forecast here",
                             evidence_ids=list(before[-1].evidence_ids))  # fmt: skip
             corrected += 1
+        from forecasts.numeric.record import reconstruct_numeric
+
+        numeric = reconstruct_numeric(db, list(questions.values()), now)
     return {
         "forecaster": RECONSTRUCTED,
         "planned": len(planned),
         "written": written,
         "corrected": corrected,
         "questions": len({p.question for p in planned}),
+        "numeric": numeric,
         "first": to_iso(planned[0].made_at) if planned else None,
         "last": to_iso(planned[-1].made_at) if planned else None,
     }

@@ -92,6 +92,10 @@ def parse_outcome(q: Question, text: Any) -> tuple[str, float | None]:
     (a market's value at close): "0.37" is stored with value 0.37; 0 and 1 are the outcomes no and yes."""
     if isinstance(text, bool):
         raise ForecastsError(f"outcome: {text!r} is not allowed for {q.id!r}")
+    if q.is_numeric:
+        from forecasts.numeric.resolve import parse_numeric_outcome
+
+        return parse_numeric_outcome(q.scale, text, q.id), None
     if isinstance(text, int | float):
         text = repr(float(text))
     outcome = (text or "").strip() if isinstance(text, str) else ""

@@ -43,6 +43,9 @@ def question_status(db: Database, at: datetime | None = None, tag: str | None = 
         qlinks = links.get(q.id, [])
         res = resolved.get(q.id)
         state = lifecycle_state(q, res, at)
+        if q.is_numeric:
+            rows.append(_numeric_row(db, q, res, state, at, qlinks))
+            continue
         rows.append(
             {
                 "id": q.id,
@@ -63,6 +66,18 @@ def question_status(db: Database, at: datetime | None = None, tag: str | None = 
     return rows
 
 
+def _numeric_row(db: Database, q: Question, res: dict | None, state: str, at: datetime, qlinks: list) -> dict:
+    """A numeric or date question's status row: no outcome probabilities; the median and interval instead."""
+    from forecasts.numeric.status import numeric_state
+
+    return {
+        "id": q.id, "title": q.title, "type": q.type, "state": state, "outcome": res["outcome"] if res else None,
+        "prior": {}, "probabilities": {}, "numeric": numeric_state(db, q, at),
+        "evidence_count": len({lk.evidence_id for lk in qlinks}), "closes_at": to_iso(q.closes_at),
+        "tags": list(q.tags), "has_prior": q.has_prior, "external_id": q.external_id, "source": q.source,
+    }  # fmt: skip
+
+
 def question_detail(db: Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
     """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution."""
     from forecasts import versions
@@ -76,11 +91,19 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
     links = active_links(db, at, [q.id]).get(q.id, [])
     res = resolution_state(db, q.id, at)
     state = lifecycle_state(q, res, at)
+    if q.is_numeric:
+        from forecasts.numeric.status import numeric_state
+
+        numeric = numeric_state(db, q, at)
+        prior, probs = {}, {}
+    else:
+        numeric, prior, probs = None, q.prior_probabilities(), settled(q, res, probability_from_links(q, links, at))
     return {
         "question": q.to_dict(),
         "state": state,
-        "prior": q.prior_probabilities(),
-        "probabilities": settled(q, res, probability_from_links(q, links, at)),
+        "prior": prior,
+        "probabilities": probs,
+        "numeric": numeric,
         "resolution": res,
         "resolution_history": resolution_history(db, q.id, known_by=at),
         "versions": versions.history(db, q.id, known_by=at),

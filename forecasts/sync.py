@@ -15,7 +15,7 @@ from forecasts.questions import Question, _from_row, _row, load_questions
 from forecasts.timeutil import from_iso, now_utc, to_iso
 from forecasts.validation import check_row
 
-FROZEN_ONCE_REFERENCED = ("type", "outcomes", "bin_ends")
+FROZEN_ONCE_REFERENCED = ("type", "outcomes", "bin_ends", "numeric")
 FROZEN_ONCE_RESOLVED = ("opens_at", "closes_at")
 
 

@@ -25,7 +25,8 @@ MAX_ABS_LOG_LR = math.log(MAX_LR)
 MAX_LOG_LR_SD = 10.0
 MAX_ROWID = 2**63 - 1  # SQLite's INTEGER range: a larger id cannot exist and cannot even be asked for
 STORED_SUM_TOLERANCE = 1e-6  # stored categorical probabilities are normalised
-QUESTION_TYPES = ("binary", "categorical", "ordered")
+QUESTION_TYPES = ("binary", "categorical", "ordered", "numeric", "date")
+NUMERIC_TYPES = ("numeric", "date")
 BINARY_OUTCOMES = ("yes", "no")
 UNSCORED = ("ambiguous", "annulled")
 FORECASTER_KINDS = ("person", "model", "aggregate")
@@ -244,7 +245,9 @@ def check_question(row: dict[str, Any], now: datetime | None = None) -> None:
             raise ForecastsError("outcomes: must be distinct names, not ambiguous or annulled")
         if qtype == "binary" and tuple(outcomes) != BINARY_OUTCOMES:
             raise ForecastsError(f"outcomes: a binary question has the outcomes yes, no, not {_shown(outcomes)}")
-        if qtype and qtype != "binary" and len(outcomes) < 2:
+        if qtype in NUMERIC_TYPES and outcomes:
+            raise ForecastsError(f"outcomes: a {qtype} question has no outcome names, not {_shown(outcomes)}")
+        if qtype and qtype != "binary" and qtype not in NUMERIC_TYPES and len(outcomes) < 2:
             raise ForecastsError("outcomes: a categorical question needs at least two outcomes")
     if "tags" in row:
         _tag_list(row["tags"])
@@ -258,6 +261,16 @@ def check_question(row: dict[str, Any], now: datetime | None = None) -> None:
             raise ForecastsError(f"deadline_question: {_shown(row['deadline_question'])} must be 0 or 1")
         if row["deadline_question"] == 1 and qtype not in (None, "binary"):
             raise ForecastsError("deadline_question: only binary questions can be deadline questions")
+    if "numeric" in row and row["numeric"] is not None:
+        spec = json_text(row["numeric"], "numeric", dict)
+        if qtype in NUMERIC_TYPES or (qtype is None and spec):
+            from forecasts.numeric.spec import check_stored_spec
+
+            check_stored_spec(spec)
+        elif spec:
+            raise ForecastsError("numeric: only numeric and date questions have a range")
+    elif qtype in NUMERIC_TYPES and "numeric" in row:
+        raise ForecastsError("numeric: a numeric or date question needs its range")
     if "prior" in row:
         _check_prior(json_text(row["prior"], "prior", dict), qtype, outcomes)
     if "bin_ends" in row and row["bin_ends"] is not None:
@@ -282,6 +295,12 @@ def _check_prior(prior: dict[str, Any], qtype: str | None, outcomes: list[str] |
     for fld in ("reference", "reasoning"):
         if fld in prior:
             text(prior[fld], f"prior.{fld}")
+    if qtype in NUMERIC_TYPES or (qtype is None and kind in ("normal", "lognormal", "uniform")):
+        _choice(kind, "prior.kind", ("normal", "lognormal", "uniform", "none"))
+        for key, value in prior.items():
+            if key not in ("kind", "reference", "reasoning"):
+                number(value, f"prior.{key}")
+        return
     if qtype == "binary" or (qtype is None and kind in ("beta", "point")):
         _choice(kind, "prior.kind", ("beta", "point", "none"))
         if kind == "beta":
@@ -341,6 +360,14 @@ def check_evidence_link(row: dict[str, Any], now: datetime | None = None) -> Non
         log_lr(row["log_lr"])
     if "log_lr_sd" in row:
         log_lr_sd(row["log_lr_sd"])
+    if row.get("value") is not None:
+        number(row["value"], "value")
+        if row.get("value_sd") is None or number(row["value_sd"], "value_sd") <= 0:
+            raise ForecastsError("value_sd: an observation needs a positive standard error")
+        if row.get("outcome") is not None or row.get("log_lr", 0.0) != 0.0:
+            raise ForecastsError("value: an observation carries no outcome and a log_lr of 0")
+    elif row.get("value_sd") is not None:
+        raise ForecastsError("value_sd: only an observation (a link with a value) has one")
     _texts(row, ("grade", "reasoning"))
 
 
@@ -363,9 +390,20 @@ def check_forecast(row: dict[str, Any], now: datetime | None = None) -> None:
     if "forecaster_id" in row:
         forecaster_name(row["forecaster_id"])
     _stamps(row, ("made_at", "recorded_at"), now)
-    p, ps = row.get("probability"), row.get("probabilities")
-    if ("probability" in row or "probabilities" in row) and (p is None) == (ps is None):
-        raise ForecastsError("probability: give either probability (binary) or probabilities (categorical)")
+    p, ps, cdf = row.get("probability"), row.get("probabilities"), row.get("cdf")
+    given = sum(v is not None for v in (p, ps, cdf))
+    if ("probability" in row or "probabilities" in row or "cdf" in row) and given != 1:
+        raise ForecastsError(
+            "probability: give one of probability (binary), probabilities (categorical) or cdf (numeric)"
+        )
+    if cdf is not None:
+        values = json_text(cdf, "cdf", list)
+        if len(values) != 201 or not all(0.0 <= number(v, "cdf") <= 1.0 for v in values):
+            raise ForecastsError("cdf: must be a JSON list of 201 numbers from 0 to 1")
+        if any(b < a for a, b in zip(values, values[1:], strict=False)):
+            raise ForecastsError("cdf: must not decrease")
+    if row.get("numeric_input") is not None:
+        json_text(row["numeric_input"], "numeric_input", dict)
     if p is not None:
         probability(p, closed=True)
     if ps is not None:
@@ -391,7 +429,8 @@ def check_resolution(row: dict[str, Any], now: datetime | None = None) -> None:
     action = _choice(row["action"], "action", ("resolve", "unresolve")) if "action" in row else None
     when = _stamps(row, ("known_at", "recorded_at"), now)
     if action == "resolve":
-        outcome_name(row.get("outcome"))
+        if not (isinstance(row.get("outcome"), str) and _STORED_TS.match(row["outcome"])):  # a date question's date
+            outcome_name(row.get("outcome"))
         if "known_at" not in when:
             raise ForecastsError("known_at: is required on a resolution")
         if row.get("value") is not None:

@@ -59,6 +59,12 @@ def record_evidence_forecasts(
             q = get_question(db, qid)
             if not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
                 continue
+            if q.is_numeric:  # the local-level model (forecasts.numeric.record)
+                from forecasts.numeric.record import record_numeric_model
+
+                ids = sorted(set(evidence_by_question[qid]))
+                out.append(record_numeric_model(db, q, at, ids, f"evidence {', '.join(f'#{i}' for i in ids)} {action}"))
+                continue
             probs = probability_from_links(q, grouped.get(qid, []), at)
             ids = sorted(set(evidence_by_question[qid]))
             label = ", ".join(f"#{i}" for i in ids) if len(ids) <= 20 else f"#{ids[0]}…#{ids[-1]} ({len(ids)} items)"
@@ -82,6 +88,12 @@ def record_model_forecasts(
     with write_transaction(db):
         for q in all_questions(db):
             if not q.has_prior or not is_open(db, q, at):  # no prior: the model does not forecast it
+                continue
+            if q.is_numeric:  # time alone does not move the local-level forecast: record it once
+                from forecasts.numeric.record import has_model_forecast, record_numeric_model
+
+                if not has_model_forecast(db, q.id):
+                    out.append(record_numeric_model(db, q, at, [], f"first record at {to_iso(at)}"))
                 continue
             qlinks = links.get(q.id, [])
             now_probs = probability_from_links(q, qlinks, at)

@@ -28,7 +28,7 @@ def open_questions(db: Database, at: datetime) -> list[Question]:
     """Questions open at `at` (opened, not closed, not resolved) with a prior: the ones `posterior --all` updates."""
     from forecasts.bayes.record import is_open
 
-    return [q for q in all_questions(db) if q.has_prior and is_open(db, q, at)]
+    return [q for q in all_questions(db) if q.has_prior and not q.is_numeric and is_open(db, q, at)]
 
 
 def trust_factors(db: Database, at: datetime, evidence_ids: list[int]) -> tuple[float, dict[int, float]]:

@@ -118,6 +118,7 @@ def _checked(db: Database, path: Path, df: Any, pd: Any) -> dict[str, Any] | Non
     if len(position) < n:  # a forecaster with two forecasts on a question at one instant
         return None
     out = list(zip(qcol, names, made_list, [now_iso] * n, p.astype(float).tolist(), [None] * n,
-                   text["rationale"].tolist(), text["external_id"].tolist(), sources, strict=True))  # fmt: skip
+                   text["rationale"].tolist(), text["external_id"].tolist(), sources, [None] * n,
+                   strict=True))  # fmt: skip
     return write_forecasts(db, path, out, position.__getitem__, resolved, new_forecasters,
                            external, now_iso)  # fmt: skip

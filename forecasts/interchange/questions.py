@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,12 @@ from forecasts.versions import record_first_versions
 QUESTION_COLUMNS = (
     "id", "external_id", "source", "title", "type", "outcomes", "opens_at", "closes_at", "resolves_by",
     "resolution_criteria", "description", "fine_print", "tags", "deadline_question", "bin_ends", "prior",
+    "range_min", "range_max", "open_lower_bound", "open_upper_bound", "scale", "zero_point", "unit",
 )  # fmt: skip
 JSON_COLUMNS = ("outcomes", "tags", "bin_ends", "prior")  # JSON text in CSV cells; JSON values in JSONL
 COMPARED = ("title", "type", "outcomes", "description", "resolution_criteria", "fine_print", "tags", "opens_at",
-            "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends", "external_id", "source")  # fmt: skip
+            "closes_at", "resolves_by", "deadline_question", "prior", "bin_ends", "external_id", "source",
+            "numeric")  # fmt: skip
 
 
 def is_questions_file(columns: list[str]) -> bool:
@@ -50,11 +53,16 @@ def _cell(rec: dict[str, Any], col: str, where: str) -> Any:
             return json.loads(value)
         except json.JSONDecodeError:
             raise ForecastsError(f"{where}: {col}: {value[:80]!r} is not valid JSON") from None
-    if col == "deadline_question" and isinstance(value, str):
+    if col in ("deadline_question", "open_lower_bound", "open_upper_bound") and isinstance(value, str):
         flag = value.strip().lower()
         if flag not in ("true", "false", "1", "0", "yes", "no"):
-            raise ForecastsError(f"{where}: deadline_question: {value!r} must be true or false")
+            raise ForecastsError(f"{where}: {col}: {value!r} must be true or false")
         return flag in ("true", "1", "yes")
+    if col in ("range_min", "range_max", "zero_point") and isinstance(value, str):
+        try:  # a number in a CSV cell (a date question's range stays text: an ISO date)
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 
@@ -134,12 +142,17 @@ def import_questions(
     return {"kind": "questions", "file": str(path), "imported": len(new), "skipped_existing": len(rows) - len(new)}
 
 
-def prior_input(prior: dict[str, Any]) -> dict[str, Any] | None:
+def prior_input(prior: dict[str, Any], qtype: str = "binary") -> dict[str, Any] | None:
     """The [prior] table that reproduces a stored prior (None for a question without one)."""
     kind = prior.get("kind")
     keep = {k: prior[k] for k in ("reference", "reasoning") if prior.get(k)}
     if kind == NO_PRIOR:
         return None
+    if kind in ("normal", "lognormal", "uniform"):  # numeric/date: dates stay Unix seconds, sd back to days
+        out = {k: v for k, v in prior.items() if k not in ("kind", "reference", "reasoning")}
+        if qtype == "date" and "sd" in out:
+            out["sd"] = out["sd"] / 86400.0
+        return {"distribution": kind, **out, **keep}
     if kind == "point":
         return {"probability": prior["probability"], **keep}
     if kind == "dirichlet":
@@ -158,8 +171,20 @@ def question_record(q: Question) -> dict[str, Any]:
         "outcomes": None if q.is_binary else list(q.outcomes), "opens_at": d["opens_at"], "closes_at": d["closes_at"],
         "resolves_by": d["resolves_by"], "resolution_criteria": q.resolution_criteria,
         "description": q.description, "fine_print": q.fine_print, "tags": list(q.tags),
-        "deadline_question": q.deadline_question, "bin_ends": d["bin_ends"] or None, "prior": prior_input(q.prior),
+        "deadline_question": q.deadline_question, "bin_ends": d["bin_ends"] or None,
+        "prior": prior_input(q.prior, q.type), **_numeric_fields(q),
     }  # fmt: skip
+
+
+def _numeric_fields(q: Question) -> dict[str, Any]:
+    """A numeric or date question's range, bounds, axis and unit as a file gives them (dates as ISO text)."""
+    if not q.is_numeric:
+        return {}
+    spec = q.numeric
+    show = (lambda x: to_iso(datetime.fromtimestamp(x, UTC))) if q.type == "date" else (lambda x: x)
+    return {"outcomes": None, "range_min": show(spec["range_min"]), "range_max": show(spec["range_max"]),
+            "open_lower_bound": spec["open_lower_bound"], "open_upper_bound": spec["open_upper_bound"],
+            "scale": spec["scale"], "zero_point": spec["zero_point"], "unit": spec["unit"] or None}  # fmt: skip
 
 
 def export_questions(db: Database, dest: str | Path) -> dict[str, Any]:
@@ -178,7 +203,7 @@ def export_questions(db: Database, dest: str | Path) -> dict[str, Any]:
             writer = csv.writer(fh, lineterminator="\r\n")
             writer.writerow(QUESTION_COLUMNS)
             for r in rows:
-                writer.writerow([_csv_text(c, r[c]) for c in QUESTION_COLUMNS])
+                writer.writerow([_csv_text(c, r.get(c)) for c in QUESTION_COLUMNS])
     return {"file": str(path), "questions": len(rows)}
 
 

@@ -78,6 +78,7 @@ NULL = "\\N"
 BOOKKEEPING = {"synced_at", "created_at"}  # stamps that may differ between compatible databases
 FORECAST_COLUMNS = (
     "question", "forecaster", "made_at", "probability", "probabilities", "rationale", "kind", "external_id", "source",
+    "cdf",
 )  # fmt: skip
 RESOLUTION_COLUMNS = ("question", "outcome", "known_at", "source", "note", "recorded_by")
 
@@ -459,6 +460,34 @@ def _when(rec: dict[str, Any], fld: str, where: str) -> datetime:
         raise ForecastsError(f"{where}: {exc}") from None
 
 
+def _stated(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None, str | None]:
+    """(probability, probabilities JSON, cdf JSON) of a row: a numeric or date question takes only a `cdf` (a JSON
+    list of 201 values, checked with Metaculus's rules), other questions never one."""
+    cdf = rec.get("cdf")
+    if getattr(q, "is_numeric", False):
+        from forecasts.numeric.cdf import check_cdf
+        from forecasts.numeric.scale import Scale
+
+        try:
+            if rec.get("probability") not in (None, "") or rec.get("probabilities") not in (None, ""):
+                raise ForecastsError(f"probability: {q.id!r} is a {q.type} question: give its cdf")
+            if cdf in (None, ""):
+                raise ForecastsError(f"cdf: required for {q.id!r}: a JSON list of 201 values")
+            values = json.loads(cdf) if isinstance(cdf, str) else cdf
+            if not isinstance(values, list):
+                raise ForecastsError("cdf: must be a JSON list of 201 numbers")
+            numeric = q.numeric if isinstance(q.numeric, dict) else json.loads(q.numeric)
+            check_cdf(values, Scale.from_spec(numeric, q.type))
+        except (ValueError, TypeError):
+            raise ForecastsError(f"{where}: cdf: {str(cdf)[:60]!r} is not a JSON list of numbers") from None
+        except ForecastsError as exc:
+            raise ForecastsError(f"{where}: {exc}") from None
+        return None, None, json.dumps([round(float(x), 10) for x in values])
+    if cdf not in (None, ""):
+        raise ForecastsError(f"{where}: cdf: {q.id!r} is a {q.type} question; give probability or probabilities")
+    return (*_probabilities(rec, q, where), None)
+
+
 def _probabilities(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None]:
     p, ps = rec.get("probability"), rec.get("probabilities")
     if q.is_binary and ps in (None, "") and isinstance(p, str | float | int) and not isinstance(p, bool):
@@ -561,7 +590,7 @@ def _import_forecasts(
             raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} closed ({closes})")
         if known_at and made_iso >= known_at:
             raise ForecastsError(f"{where}: made_at: {made_iso} is after {q.id!r} was resolved (known_at {known_at})")
-        p, ps = _probabilities(rec, q, where)
+        p, ps, cdf = _stated(rec, q, where)
         rationale = record_text(rec, "rationale", where) if rec.get("rationale") else ""
         ext_id = record_text(rec, "external_id", where) if rec.get("external_id") else ""
         key = (q.id, name, made_iso)
@@ -570,7 +599,7 @@ def _import_forecasts(
                 f"{where}: made_at: {name} already has a forecast on {q.id} at {key[2]} (line {seen[key]})"
             )
         seen[key] = n
-        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source))
+        rows.append((q.id, name, made_iso, now_iso, p, ps, rationale, ext_id, source, cdf))
     return write_forecasts(db, path, rows, seen.__getitem__, resolved, new_forecasters, external, now_iso)
 
 

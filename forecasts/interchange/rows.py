@@ -25,7 +25,7 @@ FORECASTER_KINDS = ("person", "model", "aggregate")
 
 
 FORECAST_FIELDS = ("question_id", "forecaster_id", "made_at", "recorded_at", "probability", "probabilities",
-                   "rationale", "external_id", "source")  # fmt: skip
+                   "rationale", "external_id", "source", "cdf")  # fmt: skip
 
 
 FORECASTER_FIELDS = ("id", "kind", "created_at", "source", "external_id")
@@ -70,16 +70,21 @@ class QuestionInfo:
     outcomes: tuple[str, ...]
     opens_at: str  # stored fixed-width UTC text: string order is time order
     closes_at: str
+    numeric: str = "{}"  # numeric/date questions: the range spec (JSON)
 
     @property
     def is_binary(self) -> bool:
         return self.type == "binary"
 
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("numeric", "date")
+
 
 def question_index(db: Database) -> dict[str, QuestionInfo]:
     """Every question's id, type, outcomes and lifetime (fast: 100,000 questions in a fraction of a second)."""
-    rows = db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at FROM questions")
-    return {r[0]: QuestionInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4]) for r in rows}
+    rows = db.conn.execute("SELECT id, type, outcomes, opens_at, closes_at, numeric FROM questions")
+    return {r[0]: QuestionInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5]) for r in rows}
 
 
 @contextlib.contextmanager
@@ -147,7 +152,8 @@ def write_forecasts(
         with _indexes_built_after(db, "forecasts", len(new)):
             db.conn.executemany(
                 "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
-                "rationale, external_id, source, evidence_ids, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+                "rationale, external_id, source, cdf, evidence_ids, os_user) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
                 [(*row, user) for row in new],
             )
     return {
@@ -195,16 +201,20 @@ def row_forecaster(
     return name
 
 
-def _same_probabilities(a: tuple[float | None, str | None], b: tuple[float | None, str | None]) -> bool:
-    """Whether two (probability, probabilities JSON) pairs state the same forecast."""
+def _same_probabilities(a: tuple, b: tuple) -> bool:
+    """Whether two (probability, probabilities JSON[, cdf JSON]) tuples state the same forecast."""
+    if a[2:] != b[2:] and json.loads(a[2] or "null") != json.loads(b[2] or "null"):
+        return False
     return a[0] == b[0] and (
         a[1] == b[1] or (a[1] is not None and b[1] is not None and json.loads(a[1]) == json.loads(b[1]))
     )
 
 
-def _shown(stated: tuple[float | None, str | None]) -> str:
-    """A forecast's probabilities for an error message: `0.22` or `{a: 0.1, b: 0.9}`."""
-    p, ps = stated
+def _shown(stated: tuple) -> str:
+    """A forecast's probabilities for an error message: `0.22` or `{a: 0.1, b: 0.9}` (a CDF: its middle value)."""
+    p, ps = stated[:2]
+    if len(stated) > 2 and stated[2] is not None:
+        return f"a CDF with cdf[100] = {json.loads(stated[2])[100]:.6g}"
     if ps is None:
         return repr(p) if p is not None else "none"
     return "{" + ", ".join(f"{o}: {v:.6g}" for o, v in json.loads(ps).items()) + "}"
@@ -218,14 +228,14 @@ def _new_forecasts(
     A forecast is identified by (question, forecaster, made_at): an identical one is a repeat import and is
     skipped, a different one would give the forecaster two forecasts at the same moment, so it is refused.
     """
-    existing: dict[tuple[str, str, str], list[tuple[float | None, str | None]]] = {}
-    sql = """SELECT question_id, forecaster_id, made_at, probability, probabilities FROM forecasts
+    existing: dict[tuple[str, str, str], list[tuple]] = {}
+    sql = """SELECT question_id, forecaster_id, made_at, probability, probabilities, cdf FROM forecasts
              WHERE question_id IN (SELECT value FROM json_each(?))"""
-    for q, f, made, p, ps in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
-        existing.setdefault((q, f, made), []).append((p, ps))
+    for q, f, made, p, ps, cdf in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
+        existing.setdefault((q, f, made), []).append((p, ps, cdf))
     new = []
     for row in rows:
-        key, stated = row[:3], (row[4], row[5])
+        key, stated = row[:3], (row[4], row[5], row[9] if len(row) > 9 else None)
         recorded = existing.get(key)
         if recorded is None:
             new.append(row)

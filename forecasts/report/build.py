@@ -492,7 +492,7 @@ def build_report(
     as_of = end - timedelta(seconds=1)
     now = now_utc()
     week_ago = as_of - WEEK
-    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of}
+    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of and not q.is_numeric}
     links_now, links_prev = load_links(db, as_of, week_ago)
     links_prev = _with_history(links_prev, links_now, week_ago)
     resolutions = all_resolutions(db, as_of)
@@ -592,5 +592,9 @@ def build_report(
         "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
     }
+    from forecasts.report.numeric import numeric_blocks  # numeric and date questions: their own section
+
+    numeric = [q for q in all_questions(db, known_by=as_of) if q.is_numeric]
+    report["numeric"] = numeric_blocks(db, numeric, week_ago, as_of)
     report["briefing"] = briefing(report)
     return report

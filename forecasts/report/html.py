@@ -487,6 +487,10 @@ def render_html(r: dict[str, Any]) -> str:
         parts.append('<p class="muted">No open questions.</p>')
     parts += [_question(b) for b in r["questions"]]
     parts.append("</section>")
+    if r.get("numeric"):
+        from forecasts.report.numeric import html_section
+
+        parts.append(html_section(r["numeric"]))
     parts += [_evidence(r), _closing_and_stale(r)] + ([_edits(r)] if r.get("question_edits") else [])
     parts += [_resolved(r), _leaderboard(r), _full_histories(r)]
     parts += ["</main>", "</body>", "</html>"]

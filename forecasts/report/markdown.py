@@ -208,6 +208,10 @@ def render_markdown(r: dict[str, Any]) -> str:
         out += ["No open questions.", ""]
     for b in r["questions"]:
         out += _question(b)
+    if r.get("numeric"):
+        from forecasts.report.numeric import markdown_lines
+
+        out += markdown_lines(r["numeric"], md)
     out += ["## Evidence logged this week", "",
             "Items recorded this week (recorded time), in order of observation; Observed is when the news became "
             "known.", ""]  # fmt: skip

@@ -40,6 +40,11 @@ def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
     out: dict[str, Any] = {"source": source, "files": [str(p) for p in paths]}
     with write_transaction(db):
         for kind, path, rows in batches:
+            if kind == "left_out":  # rows a reader could not import, by reason
+                for _n, counts in rows:
+                    for why, n in counts.items():
+                        out.setdefault("left_out", {})[why] = out.get("left_out", {}).get(why, 0) + n
+                continue
             if rows:
                 result = import_records(db, kind, path, rows)
                 totals = out.setdefault(kind, {"imported": 0, "skipped_existing": 0})
