@@ -36,7 +36,7 @@ SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
 LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning")
 ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "note")  # besides key
-_SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
+_SPEC = re.compile(r"\A(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)\Z")
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,12 @@ def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceIt
         raise ForecastsError(f"observed_at: {to_iso(item.observed_at)} is in the future")
     if not item.links:
         raise ForecastsError("links: an evidence item needs at least one question link")
-    _validate_links(db, item.links)
+    for q in _validate_links(db, item.links).values():
+        if item.observed_at < q.opens_at:  # news from before a question opened belongs in its prior
+            raise ForecastsError(
+                f"observed_at: {to_iso(item.observed_at)} is before {q.id!r} opened at {to_iso(q.opens_at)}; "
+                "evidence from before a question opens belongs in its prior"
+            )
     return item
 
 

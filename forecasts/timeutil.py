@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from forecasts.errors import ForecastsError
 
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_ISO_WEEK = re.compile(r"\A(\d{4})-W(\d{2})\Z", re.ASCII)
 # A date with an offset but no time ('2025-01-01+05:00'): Python would read the offset as a time of day (05:00).
 _DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})([+-]\d{2}:?\d{2}(?::?\d{2})?)$")
 _DATE_THEN_MORE = re.compile(r"^\d{4}-\d{2}-\d{2}(.)")

@@ -9,7 +9,6 @@ Pure Python on purpose: interactive commands import this module, so no pandas or
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.safejson import loads
+from forecasts.safetext import control_problem
 from forecasts.timeutil import YEARS, now_utc
 
 MAX_TEXT = 10_000  # characters in any text a person writes (summary, rationale, title, ...) on every path
@@ -29,11 +30,11 @@ QUESTION_TYPES = ("binary", "categorical", "ordered")
 BINARY_OUTCOMES = ("yes", "no")
 UNSCORED = ("ambiguous", "annulled")
 FORECASTER_KINDS = ("person", "model", "aggregate")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-OUTCOME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_STORED_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+ID_PATTERN = re.compile(r"\A[a-z0-9][a-z0-9-]{0,79}\Z")
+OUTCOME_PATTERN = re.compile(r"\A[A-Za-z0-9._-]+\Z")
+NAME_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+_STORED_TS = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z", re.ASCII)
+_URL = re.compile(r"\Ahttps?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
 
 
 def _shown(value: Any) -> str:
@@ -46,7 +47,8 @@ def _shown(value: Any) -> str:
 
 
 def text(value: Any, fld: str, required: bool = False) -> str:
-    """Free text: at most MAX_TEXT characters, no NUL bytes; stripped. The one text rule of every path."""
+    """Free text: at most MAX_TEXT characters, no control characters but newline and tab (forecasts.safetext);
+    stripped. The one text rule of every path."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -55,6 +57,9 @@ def text(value: Any, fld: str, required: bool = False) -> str:
         raise ForecastsError(f"{fld}: must not contain NUL characters")
     if len(value) > MAX_TEXT:
         raise ForecastsError(f"{fld}: is {len(value)} characters; the limit is {MAX_TEXT}")
+    problem = control_problem(value, fld)
+    if problem:
+        raise ForecastsError(problem)
     value = value.strip()
     if required and not value:
         raise ForecastsError(f"{fld}: is required and must not be empty")
@@ -159,10 +164,7 @@ def json_text(value: Any, fld: str, kind: type) -> Any:
     """A JSON column: text that parses to a `kind` (list or dict)."""
     if not isinstance(value, str):
         raise ForecastsError(f"{fld}: {_shown(value)} must be JSON text")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise ForecastsError(f"{fld}: {_shown(value)} is not valid JSON") from None
+    parsed = loads(value, fld)
     if not isinstance(parsed, kind):
         name = "a list" if kind is list else "an object"
         raise ForecastsError(f"{fld}: {_shown(value)} must be a JSON {name}")

@@ -55,4 +55,5 @@ def write_report(
         path = out_dir / f"{data['week']}.{fmt}"
         path.write_text(renderers[fmt](data), encoding="utf-8", newline="\n")
         files.append(str(path))
-    return {"week": data["week"], "as_of": data["as_of"], "files": files, "summary": data["summary"]}
+    head = data["head"]  # the ledgers' head as of the report (docs/publishing.md)
+    return {"week": data["week"], "as_of": data["as_of"], "files": files, "summary": data["summary"], "head": head}

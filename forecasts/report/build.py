@@ -22,6 +22,7 @@ from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
+from forecasts.head import ledger_head
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import history
@@ -613,6 +614,7 @@ def build_report(db: Database, week: str | None = None, questions_root: str | Pa
         "resolved": resolved,
         "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
+        "head": ledger_head(db, as_of),  # the ledgers' head over the rows recorded by as_of (docs/publishing.md)
     }
     report["briefing"] = briefing(report)
     return report
