@@ -155,11 +155,11 @@ def _check_tags(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        value = value.split(";")
+        value = value.split(";")  # `a; b`: the spaces around each tag are the separator's
     if not isinstance(value, list):
         raise ForecastsError(f'tags: {value!r} must be a list of text, e.g. ["kremlin", "terms"] (or text like a;b)')
-    tags = [_check_text(tag, f"tags[{i}]") for i, tag in enumerate(value)]
-    return [tag for tag in tags if tag]
+    tags = [tag.strip(" ") if isinstance(tag, str) else tag for tag in value]  # spaces only: a newline is refused
+    return [validation.tag(tag, f"tags[{i}]") for i, tag in enumerate(tags) if tag != ""]
 
 
 def _check_url(url: str) -> str:

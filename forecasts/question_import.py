@@ -46,7 +46,7 @@ def _cell(rec: dict[str, Any], col: str, where: str) -> Any:
         return None
     if col in JSON_COLUMNS and isinstance(value, str):
         if col == "tags" and not value.lstrip().startswith("["):
-            return [t.strip() for t in value.split(",") if t.strip()]  # `a, b` as well as ["a", "b"]
+            return [t.strip(" ") for t in value.split(",") if t.strip(" ")]  # `a, b` as well as ["a", "b"]
         return loads(value, f"{where}: {col}")
     if col == "deadline_question" and isinstance(value, str):
         flag = value.strip().lower()

@@ -1,14 +1,15 @@
 """Control characters in user text: refused at input (only newline and tab may appear), and anything already
 stored (an older database, an import from before the rule) shown neutralised as a visible escape such as `\\x1b`,
-so a summary can never set a terminal's title, hide a hyperlink or smuggle ESC and BEL bytes into a report."""
+(a CRLF line end is a newline), so a summary can never set a terminal's title, hide a hyperlink or smuggle ESC and BEL bytes into a report."""
 
 from __future__ import annotations
 
 import re
 
-# C0 controls except tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates (text that
+# C0 controls except tab and newline (a carriage return only as part of a CRLF line end: alone it lets a line
+# overwrite itself on a terminal), DEL, C1 controls, and the bidirectional overrides and isolates (text that
 # displays in another order than it reads).
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 
 
 def control_problem(value: str, fld: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from forecasts.safejson import loads
 from forecasts.safetext import control_problem
 from forecasts.timeutil import YEARS, now_utc
 
+MAX_TAG = 200  # characters in one tag
 MAX_TEXT = 10_000  # characters in any text a person writes (summary, rationale, title, ...) on every path
 MAX_LR = 1e6  # a single item moving the odds by more than a million to one is a typo
 MAX_ABS_LOG_LR = math.log(MAX_LR)
@@ -33,6 +35,7 @@ FORECASTER_KINDS = ("person", "model", "aggregate")
 ID_PATTERN = re.compile(r"\A[a-z0-9][a-z0-9-]{0,79}\Z")
 OUTCOME_PATTERN = re.compile(r"\A[A-Za-z0-9._-]+\Z")
 NAME_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+LOGIN_PATTERN = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}\Z")
 _STORED_TS = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z", re.ASCII)
 _URL = re.compile(r"\Ahttps?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
 
@@ -171,6 +174,22 @@ def json_text(value: Any, fld: str, kind: type) -> Any:
     return parsed
 
 
+def bare(value: Any, fld: str) -> Any:
+    """An id, name or choice given as text must be the whole text: no space, tab or newline around it."""
+    if isinstance(value, str) and value != value.strip():
+        raise ForecastsError(f"{fld}: {_shown(value)} has spaces or a line break around it; give the value alone")
+    return value
+
+
+def login(value: Any, fld: str = "login") -> str:
+    """An operating-system login: 1-64 ASCII letters, digits, '_', '.', '-', '@' or backslash (DOMAIN\\user)."""
+    if not (isinstance(value, str) and LOGIN_PATTERN.fullmatch(value)):
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} must be a login: 1-64 ASCII letters, digits, '_', '.', '-', '@' or '\\'"
+        )
+    return value
+
+
 def question_id(value: Any, fld: str = "question_id") -> str:
     if not (isinstance(value, str) and ID_PATTERN.match(value)):
         raise ForecastsError(f"{fld}: {_shown(value)} must be a slug: lowercase letters, digits and '-', max 80 chars")
@@ -205,10 +224,23 @@ def _stamps(row: dict[str, Any], fields: tuple[str, ...], now: datetime | None) 
     return {fld: stored_timestamp(row[fld], fld, now) for fld in fields if fld in row and row[fld] is not None}
 
 
+def tag(value: Any, fld: str = "tag") -> str:
+    """A tag: one line of text, at most MAX_TAG characters, no control or invisible (format) characters, nothing
+    around it (a tag may be any language's words: Metaculus project titles are tags)."""
+    text(value, fld, required=True)
+    bare(value, fld)
+    if len(value) > MAX_TAG or "\n" in value or "\t" in value or any(unicodedata.category(c) == "Cf" for c in value):
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} must be one line of at most {MAX_TAG} visible characters (no tab, newline or "
+            "zero-width character)"
+        )
+    return value
+
+
 def _tag_list(value: Any, fld: str = "tags") -> list[str]:
     tags = json_text(value, fld, list)
-    for i, tag in enumerate(tags):
-        text(tag, f"{fld}[{i}]", required=True)
+    for i, t in enumerate(tags):
+        tag(t, f"{fld}[{i}]")
     return tags
 
 
@@ -296,6 +328,8 @@ def check_forecaster(row: dict[str, Any], now: datetime | None = None) -> None:
     if "kind" in row:
         _choice(row["kind"], "kind", FORECASTER_KINDS)
     _texts(row, ("external_id", "source"))
+    if row.get("login"):
+        login(row["login"])
     _stamps(row, ("created_at",), now)
 
 

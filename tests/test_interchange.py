@@ -37,7 +37,7 @@ def _populate(db, tmp_path: Path) -> None:
                 links=[LinkSpec("open-q", 0.1 + 0.2 * i), LinkSpec("cat-q", -0.3, outcome="late", log_lr_sd=0.4)],
                 source=text,
                 reliability=0.1 + 0.2,
-                tags=["a", text],
+                tags=["a", " ".join(text.splitlines())],  # a tag is one line (issue 30); texts keep their breaks
             ),
         )
     retract_evidence(db, 2, "duplicate report", "carol")
@@ -280,8 +280,9 @@ def test_cli_round_trip(tmp_path: Path, cli) -> None:
 
 
 def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path, pack_db) -> None:
-    """JSON allows raw U+2028/U+0085 inside strings: a JSONL reader must split on newlines only."""
-    summary = "first\u2028second\x85third"
+    """JSON allows raw U+2028/U+2029 inside strings: a JSONL reader must split on newlines only (U+0085, a C1
+    control character, is refused since issue 30)."""
+    summary = "first\u2028second\u2029third"
     ev = tmp_path / "ev.jsonl"
     rec = {"observed_at": "2024-06-01", "summary": summary, "links": [{"question": "closed-q", "lr": 2}]}
     ev.write_text(json.dumps(rec, ensure_ascii=False) + "\r\n", encoding="utf-8")
