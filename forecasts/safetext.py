@@ -1,6 +1,7 @@
-"""Control characters in user text: refused at input (only newline and tab may appear), and anything already
-stored (an older database, an import from before the rule) shown neutralised as a visible escape such as `\\x1b`,
-(a CRLF line end is a newline), so a summary can never set a terminal's title, hide a hyperlink or smuggle ESC and BEL bytes into a report."""
+"""Control characters in user text: refused at input (only newline and tab may appear; a CRLF line end counts as
+a newline), and anything already stored (an older database, an import from before the rule) shown neutralised as
+a visible escape such as `\\x1b`, so a summary can never set a terminal's title, hide a hyperlink or smuggle ESC
+and BEL bytes into a report."""
 
 from __future__ import annotations
 
