@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from forecasts import cliparams
-from forecasts.cli_group import OneLineErrorGroup, version_callback
+from forecasts.cli_group import NumberArgsCommand, OneLineErrorGroup, version_callback
 from forecasts.errors import ForecastsError
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
 from forecasts.safetext import neutral
@@ -525,7 +525,7 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
 # --- forecasts and resolutions ------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=NumberArgsCommand)  # `forecast Q -0.1`: out of range, not option -0
 @user_errors
 def forecast(
     question: str,
@@ -602,7 +602,7 @@ def forecast_list(
     show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
-@app.command()
+@app.command(cls=NumberArgsCommand)  # `forecast Q -0.1`: out of range, not option -0
 @user_errors
 def resolve(
     question: str,
