@@ -804,6 +804,7 @@ def _import_resolutions(
         raw = rec.get("outcome")
         if not (isinstance(raw, int | float) and not isinstance(raw, bool)):
             raw = _text(rec, "outcome", where, required=True)
+            _bare(rec, "outcome", where)
         try:
             outcome, value = parse_outcome(q, raw)
         except ForecastsError as exc:

@@ -15,7 +15,7 @@ from forecasts.errors import ForecastsError
 from forecasts.grammar import probability_text
 from forecasts.questions import Question, get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
-from forecasts.validation import UNSCORED, text
+from forecasts.validation import UNSCORED, bare, text
 
 
 def _short_text(value: str | None, fld: str) -> str:
@@ -95,7 +95,9 @@ def parse_outcome(q: Question, text: Any) -> tuple[str, float | None]:
         raise ForecastsError(f"outcome: {text!r} is not allowed for {q.id!r}")
     if isinstance(text, int | float):
         text = repr(float(text))
-    outcome = (text or "").strip() if isinstance(text, str) else ""
+    if isinstance(text, str):
+        bare(text, "outcome")  # the whole text is the choice: `yes\n` or ` 0.5` is refused, not trimmed
+    outcome = (text or "") if isinstance(text, str) else ""
     if q.is_binary:
         outcome = outcome.lower()
         r = _number(outcome)
