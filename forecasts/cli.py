@@ -22,7 +22,7 @@ from forecasts import cliparams
 from forecasts.cli_group import NumberArgsCommand, OneLineErrorGroup, version_callback
 from forecasts.errors import ForecastsError
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
-from forecasts.safetext import neutral
+from forecasts.safetext import json_safe, neutral
 
 cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
 
@@ -120,7 +120,8 @@ def _schema_warning() -> None:
 
 def emit_json(obj: Any) -> None:
     """Print strict JSON: NaN and infinities (no value) become null, which every JSON reader accepts."""
-    typer.echo(json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False))
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False)
+    typer.echo(json_safe(text))  # stored C1 or bidi characters as \u escapes: the same JSON, inert on a terminal
 
 
 def _finite(obj: Any) -> Any:

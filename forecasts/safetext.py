@@ -32,3 +32,9 @@ def escape_char(c: str) -> str:
 def neutral(text: str) -> str:
     """`text` with every control character (other than newline and tab) replaced by its visible escape."""
     return CONTROL.sub(lambda m: escape_char(m.group()), text) if CONTROL.search(text) else text
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the control characters JSON leaves raw (DEL, C1, bidi overrides) written as \\uXXXX escapes:
+    the same JSON value, inert on a terminal."""
+    return CONTROL.sub(lambda m: "\\r" if m.group() == "\r" else f"\\u{ord(m.group()):04x}", text)

@@ -914,7 +914,9 @@ def test_stored_control_characters_are_shown_neutralised(env, tmp_path: Path) ->
     out = tmp_path / "reports"
     made = json.loads(run(db_path, "report", "--out", str(out), "--json").stdout)  # this week: the item is in it
     md, html = (Path(f).read_text(encoding="utf-8") for f in made["files"])
-    for text in (listed, md, html):
+    as_json = run(db_path, "evidence", "list", "--json").stdout
+    assert json.loads(as_json)[0]["summary"] == "old \x1b]0;pwned\x07 \x9b31m \u202e"  # the same value, escaped
+    for text in (listed, md, html, as_json):
         assert not any(c in text for c in "\x1b\x07\x9b\u202e")
     assert "\\x1b" in listed and "\\x9b" in listed and "\\x1b]0;pwned\\x07" in html  # the terminal may wrap it
     assert "\\\\x1b\\]0;pwned\\\\x07" in md  # Markdown escapes the backslash and bracket: it shows as \x1b]0;pwned\x07

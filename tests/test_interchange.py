@@ -199,7 +199,7 @@ HEADER = "question,forecaster,made_at,probability\n"
         ("open-q,al,2024-02-01,1.0000001", r"f.csv:3: probability: '1.0000001' must be a number from 0 to 1"),
         ("open-q,al,2024-02-01,1.5", r"f.csv:3: probability: '1.5' must be"),
         ("open-q,al,2024-02-01,-0.1", r"f.csv:3: probability: '-0.1' must be"),
-        ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' must be"),
+        ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' is not a probability"),  # issue 30: grammar message
         ("open-q,al,2024-02-01,.5", r"f.csv:3: probability: '.5' is not a probability"),  # issue 30: 50% is read
         ("open-q,al,20/01/2025,0.3", r"f.csv:3: made_at: '20/01/2025' is not a date"),
         ("open-q,al,2025-13-01,0.3", r"f.csv:3: made_at: '2025-13-01' is not a date"),
