@@ -157,9 +157,12 @@ def _walk(conn: Any, table: str, want: dict[str, Any]) -> str | None:
         if first_bad is None and row[-1] != prev:
             first_bad = last  # the row whose stored digest no longer matches: changed, or chained outside
     if n < want["rows"]:
+        has = f"the head has {want['rows']} rows up to #{want['last_id']}"
+        if n == 0:
+            return f"no rows remain but {has}: every row was cut"
         return (
-            f"the chain ends at row #{last} ({n} rows) but the head has {want['rows']} rows up to "
-            f"#{want['last_id']}: rows cut from the tail, the first missing one after #{last}"
+            f"the chain ends at row #{last} ({n} rows) but {has}: rows cut from the tail, the first missing one "
+            f"after #{last}"
         )
     if last != want["last_id"]:
         return (

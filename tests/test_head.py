@@ -158,3 +158,24 @@ def test_an_altered_head_is_refused(ledger, tmp_path):
     path.write_text(json.dumps(head))
     result = ledger("db", "check", "--against", str(path), ok=False)
     assert "overall digest does not match its tables" in result.stderr
+
+
+def test_the_head_of_an_old_report_catches_a_cut_tail(ledger, db_path, tmp_path):
+    """The issue's closing condition: a report written earlier catches the newest rows cut from the database."""
+    week = ledger.json("report", "--out", str(tmp_path / "reports"))
+    ledger("forecast", "beta", "0.45", "--by", "bob")  # recorded after the report: passes
+    for f in week["files"]:
+        assert ledger("db", "check", "--against", f).exit_code == 0
+    conn = sqlite3.connect(db_path)
+    guards = drop_guards(conn, "evidence_links", DIGEST_TABLE)
+    conn.execute("DELETE FROM evidence_links")  # the newest (only) link and its digest: the chain inside stays valid
+    conn.execute(f"DELETE FROM {DIGEST_TABLE} WHERE tbl = 'evidence_links'")
+    for sql in guards:
+        conn.execute(sql)
+    conn.commit()
+    for f in week["files"]:
+        result = ledger("db", "check", "--against", f, ok=False)
+        lines = [x for x in result.stderr.splitlines() if x.startswith("error: head:")]
+        assert result.exit_code == 1 and lines == [
+            "error: head: evidence_links: no rows remain but the head has 1 rows up to #1: every row was cut"
+        ]
