@@ -20,8 +20,9 @@ import typer
 
 from forecasts import cliparams
 from forecasts.api import ForecastsError
-from forecasts.cli_group import OneLineErrorGroup, version_callback
+from forecasts.cli_group import NumberArgsCommand, OneLineErrorGroup, version_callback
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
+from forecasts.safetext import json_safe, neutral
 
 cliparams.install()  # str/int/float/Path options without pydantic: interactive commands start fast
 
@@ -124,7 +125,7 @@ def user_errors(fn: Callable) -> Callable:
         for line in message.splitlines() or [""]:
             if len(line) > 1000:  # a huge input echoed back: keep the field and the rule, not the megabyte
                 line = f"{line[:400]} … {line[-400:]}"
-            typer.echo(f"Error: {line}", err=True)
+            typer.echo(f"Error: {neutral(line)}", err=True)
         raise typer.Exit(1) from None
 
     return wrapper
@@ -141,7 +142,8 @@ def _schema_warning() -> None:
 
 def emit_json(obj: Any) -> None:
     """Print strict JSON: NaN and infinities (no value) become null, which every JSON reader accepts."""
-    typer.echo(json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False))
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False)
+    typer.echo(json_safe(text))  # stored C1 or bidi characters as \u escapes: the same JSON, inert on a terminal
 
 
 def _finite(obj: Any) -> Any:
@@ -692,7 +694,7 @@ def numeric_scores_command(as_json: JsonOpt = False) -> None:
     show_table(columns, rows, title="Numeric and date questions", caption=caption)
 
 
-@app.command()
+@app.command(cls=NumberArgsCommand)  # `resolve Q -0.5`: out of range, not option -0
 @user_errors
 def resolve(
     question: str,
@@ -1172,23 +1174,52 @@ app.add_typer(db_app, name="db")
 @db_app.command("check")
 @user_errors
 def db_check_cmd(
-    strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False, as_json: JsonOpt = False
+    strict: Annotated[bool, typer.Option(help="Also fail on warnings.")] = False,
+    against: Annotated[
+        Path | None, typer.Option(help="A report or saved head (db head --json): the chains must pass through it.")
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
     from forecasts.api import check_file
 
+    against_result = None
+    if against is not None:  # the published head first (docs/publishing.md): a file it cannot read stops here
+        from forecasts.api import check_file_against
+
+        against_result = check_file_against(db(), against)
     report = check_file(State.db_path)  # integrity first, then migrations and the rules
     failed = not report["ok"] or (strict and bool(report["warnings"]))
+    if against_result is not None:
+        report["against"] = against_result
+        failed = failed or not against_result["ok"]
     if as_json:
         emit_json(report)
     else:
+        for line in against_result["failures"] if against_result else []:
+            typer.echo(f"error: head: {line}", err=True)
         for p in report["errors"] + report["warnings"]:
             where = f"{p['table']} #{p['id']}" if p["id"] is not None else p["table"] or "database"
             typer.echo(f"{p['severity']}: {p['check']}: {where}: {p['problem']}", err=p["severity"] == "error")
         counts = ", ".join(f"{k} {v}" for k, v in report["problem_counts"].items()) or "none"
-        typer.echo(f"{'FAILED' if failed else 'ok'}: {sum(report['rows'].values())} rows checked; problems: {counts}")
+        passes = f"; passes through the head in {against}" if against_result and against_result["ok"] else ""
+        typer.echo(f"{'FAILED' if failed else 'ok'}: {sum(report['rows'].values())} rows checked; problems: {counts}"
+                   f"{passes}")  # fmt: skip
     if failed:
         raise typer.Exit(1)
+
+
+@db_app.command("head")
+@user_errors
+def db_head_cmd(as_json: JsonOpt = False) -> None:
+    """Each hash-chained table's rows and head digest, and one digest over all: publish it (docs/publishing.md)."""
+    from forecasts.api import head_lines, ledger_head
+
+    head = ledger_head(db())
+    if as_json:
+        return emit_json(head)
+    for line in head_lines(head):
+        typer.echo(line)
 
 
 @db_app.command("backup")

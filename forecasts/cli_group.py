@@ -54,3 +54,21 @@ def version_callback(value: bool) -> None:
 
         typer.echo(f"forecasts {__version__}")
         raise typer.Exit(0)
+
+
+class NumberArgsCommand(typer.core.TyperCommand):
+    """A command whose arguments may be negative numbers (`forecast Q -0.1` is then out of range, not the unknown
+    option `-0`); any other unknown option is still refused as `No such option`."""
+
+    NEGATIVE = ("-0", "-1", "-2", "-3", "-4", "-5", "-6", "-7", "-8", "-9", "-.")
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        known = {o for p in self.get_params(ctx) for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and not arg.startswith(self.NEGATIVE) and name not in known:
+                raise click_exc.NoSuchOption(name, ctx=ctx)
+        ctx.ignore_unknown_options = True  # what is left over is a negative number: an argument
+        return super().parse_args(ctx, args)

@@ -37,7 +37,7 @@ SOURCE_GRADES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
 INFO_GRADES = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2, "6": 0.5}
 LINK_FIELDS = ("question", "outcome", "lr", "grade", "lr_sd", "reasoning", "value", "sd")
 ITEM_FIELDS = ("observed_at", "summary", "source", "url", "reliability", "recorded_by", "tags", "note")  # besides key
-_SPEC = re.compile(r"^(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)$")
+_SPEC = re.compile(r"\A(?:(?P<q>[a-z0-9][a-z0-9-]*)(?::(?P<o>[^=]+))?=)?(?P<v>.+)\Z")
 
 
 @dataclass
@@ -144,11 +144,11 @@ def _check_tags(value: Any) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        value = value.split(";")
+        value = value.split(";")  # `a; b`: the spaces around each tag are the separator's
     if not isinstance(value, list):
         raise ForecastsError(f'tags: {value!r} must be a list of text, e.g. ["kremlin", "terms"] (or text like a;b)')
-    tags = [_check_text(tag, f"tags[{i}]") for i, tag in enumerate(value)]
-    return [tag for tag in tags if tag]
+    tags = [tag.strip(" ") if isinstance(tag, str) else tag for tag in value]  # spaces only: a newline is refused
+    return [validation.tag(tag, f"tags[{i}]") for i, tag in enumerate(tags) if tag != ""]
 
 
 def _check_url(url: str) -> str:
@@ -240,6 +240,12 @@ def validate_item(db: Database, item: EvidenceItem, now: datetime) -> EvidenceIt
     if not item.links:
         raise ForecastsError("links: an evidence item needs at least one question link")
     questions = _validate_links(db, item.links)
+    for q in questions.values():
+        if item.observed_at < q.opens_at:  # news from before a question opened belongs in its prior
+            raise ForecastsError(
+                f"observed_at: {to_iso(item.observed_at)} is before {q.id!r} opened at {to_iso(q.opens_at)}; "
+                "evidence from before a question opens belongs in its prior"
+            )
     if any(q.is_numeric for q in questions.values()):
         from forecasts.numeric.observe import stored_links
 

@@ -71,8 +71,10 @@ def ensure_forecaster(db: Any, name: str, kind: str = "person") -> str:
 
 
 def _login_ok(login: str) -> bool:
-    """An operating-system login name: 1-64 characters, no spaces or control characters."""
-    return 0 < len(login) <= 64 and not any(c.isspace() or ord(c) < 32 for c in login)
+    """An operating-system login name: the whole text matches validation.LOGIN_PATTERN (no look-alikes or spaces)."""
+    from forecasts.validation import LOGIN_PATTERN
+
+    return bool(LOGIN_PATTERN.fullmatch(login))
 
 
 def add_forecasters(db: Any, names: list[str], login: str = "") -> dict[str, Any]:

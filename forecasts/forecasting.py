@@ -10,6 +10,7 @@ from typing import Any
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import ensure_forecaster, get_forecaster
+from forecasts.grammar import PROBABILITY, RULE, too_small
 from forecasts.probability_text import EXAMPLE, read_probability
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
@@ -20,25 +21,23 @@ SUM_TOLERANCE = 0.01
 
 
 def parse_probability(value: str | float, fld: str = "probability", typed: bool = False, closed: bool = False) -> float:
-    """A probability strictly between 0 and 1 (no NaN, no JSON true); `typed` by a person, it may also be a percentage
-    (35%); closed=True also accepts exactly 0 and 1, as imported data may state them (the interactive `forecast`
-    command keeps the open interval)."""
-    if typed:
-        p = read_probability(value)
-        if not (math.isfinite(p) and (0.0 <= p <= 1.0 if closed else 0.0 < p < 1.0)):
-            raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
-        return p
-    try:
-        p = math.nan if isinstance(value, bool) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        p = math.nan
-    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
-        p = math.nan
-    if closed and p == 0.0 and not written_as_zero(value):
-        raise ForecastsError(f"{fld}: {value!r} is too small for a float and would be stored as 0; write 0")
+    """A probability strictly between 0 and 1 (closed=True: also exactly 0 and 1, as imported data may state them;
+    the interactive `forecast` command keeps the open interval). Text follows the one grammar of every path
+    (forecasts.grammar: `0.35` or `35%`); a number must be finite and not too small for a float. `typed` only
+    changes the example in the message."""
+    p = read_probability(value)
+    if isinstance(value, str) and math.isnan(p):
+        small = PROBABILITY.fullmatch(value) and any(c in "123456789" for c in value.lower().split("e")[0])
+        if small and abs(float(value.rstrip("%"))) < 1:
+            raise ForecastsError(f"{fld}: {value!r} is too small for a float and would be stored as 0; write 0")
+        raise ForecastsError(f"{fld}: {value!r} is not a probability; write {RULE} (not .5, +0.5, 1e-400 or spaces)")
+    if isinstance(value, float) and too_small(value):
+        raise ForecastsError(f"{fld}: {value!r} is too small for a float; write 0")
     if closed and math.isfinite(p) and 0.0 <= p <= 1.0:
         return p
     if not (math.isfinite(p) and 0.0 < p < 1.0):
+        if typed:
+            raise ForecastsError(f"{fld}: {value!r} must be strictly between 0 and 1, or 0% and 100% (e.g. {EXAMPLE})")
         rule = "from 0 to 1" if closed else "strictly between 0 and 1"
         raise ForecastsError(f"{fld}: {value!r} must be a number {rule} (e.g. 0.35)")
     return p
@@ -69,7 +68,7 @@ def parse_outcome_probabilities(q: Question, text: str, typed: bool = False) -> 
             )
         if name in probs:
             raise ForecastsError(f"probability: outcome {name!r} given twice")
-        probs[name] = parse_probability(value, f"probability[{name}]", typed)
+        probs[name] = parse_probability(value.strip(" "), f"probability[{name}]", typed)  # `a = 0.2, b = 0.8`
     missing = [o for o in q.outcomes if o not in probs]
     if missing:
         raise ForecastsError(f"probability: missing outcomes {', '.join(missing)}")

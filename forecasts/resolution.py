@@ -12,9 +12,10 @@ from typing import Any
 
 from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
+from forecasts.grammar import probability_text
 from forecasts.questions import Question, get_question
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
-from forecasts.validation import UNSCORED, text
+from forecasts.validation import UNSCORED, bare, text
 
 
 def _short_text(value: str | None, fld: str) -> str:
@@ -98,7 +99,9 @@ def parse_outcome(q: Question, text: Any) -> tuple[str, float | None]:
         return parse_numeric_outcome(q.scale, text, q.id), None
     if isinstance(text, int | float):
         text = repr(float(text))
-    outcome = (text or "").strip() if isinstance(text, str) else ""
+    if isinstance(text, str):
+        bare(text, "outcome")  # the whole text is the choice: `yes\n` or ` 0.5` is refused, not trimmed
+    outcome = (text or "") if isinstance(text, str) else ""
     if q.is_binary:
         outcome = outcome.lower()
         r = _number(outcome)
@@ -117,13 +120,11 @@ def parse_outcome(q: Question, text: Any) -> tuple[str, float | None]:
 
 
 def _number(text: str) -> float | None:
-    """The text as a float if it is written as a plain number (no nan/inf words, no percent), else None."""
+    """The text as a probability in the one grammar of every path (forecasts.grammar: `0.37`, `37%`), else None
+    (`1e-400`, `.5` or `+0.5` is then not an allowed outcome, the same refusal as in a file)."""
     if not text or not (text[0].isdigit() or text[0] in "+-."):
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    return probability_text(text)
 
 
 def check_deadline_no(q: Question, outcome: str, known: datetime) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.safejson import loads
 
 # The csv module refuses fields over 128 KiB, so a long text failed there on CSV but was judged by the text rule
 # (forecasts.validation.MAX_TEXT) on every other path; with no field limit CSV meets the same rule, and an
@@ -44,10 +44,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
         for n, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ForecastsError(f"{path}:{n}: json: {exc.msg} (column {exc.colno})") from None
+            rec = loads(line, f"{path}:{n}: json")
             if not isinstance(rec, dict):
                 raise ForecastsError(f"{path}:{n}: json: each line must be an object")
             columns.extend(k for k in rec if k not in columns)

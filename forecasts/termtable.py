@@ -12,6 +12,8 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
+from forecasts.safetext import neutral
+
 GAP = 2  # spaces between columns
 PIPED_WIDTH = 80
 
@@ -84,6 +86,7 @@ def layout(columns: list[Column], rows: list[list[str]], width: int) -> tuple[li
 
 
 def _lines(text: str, width: int, wrap: bool) -> list[str]:
+    text = neutral(text)  # a stored control character prints as its escape, never reaches the terminal
     if not wrap:
         return text.splitlines() or [""]
     out: list[str] = []

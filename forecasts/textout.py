@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 
+from forecasts.safetext import neutral
 from forecasts.termtable import terminal_width
 
 
@@ -22,7 +23,7 @@ def wrapped(text: str, width: int | None = None) -> str:
     """Each line of `text` wrapped at spaces to `width`; an indented line's continuation is indented two more."""
     width = width or terminal_width()
     out = []
-    for line in (text or "").split("\n"):
+    for line in neutral(text or "").split("\n"):  # stored control characters print as escapes
         indent = line[: len(line) - len(line.lstrip(" "))]
         out.append(
             textwrap.fill(

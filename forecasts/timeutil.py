@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from forecasts.errors import ForecastsError
 
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# Dates and times on every path: YYYY-MM-DD, optionally THH:MM[:SS[.ffffff]], optionally Z or ±HH:MM (a date
+# alone may carry an offset: midnight there). ASCII digits, upper-case T and Z, nothing around it. Not accepted:
+# 20250601, a space for T, 2025-W23 (weeks are their own grammar), offsets with seconds, more than 6 decimals.
+DATE_GRAMMAR = re.compile(
+    r"\A\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}:\d{2})?\Z", re.ASCII
+)
+# A public dataset's timestamp (Metaculus: `2025-03-12 22:00:00+00`, PredictionBook: `2011-05-25 04:53:51+00:00`,
+# nanoseconds): only dataset adapters read it, and turn it into the grammar above (source_iso).
+_SOURCE_STAMP = re.compile(
+    r"\A(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,6})\d*)?(Z|[+-]\d{2}(?::?\d{2})?)?\Z", re.ASCII
+)
+_ISO_WEEK = re.compile(r"\A(\d{4})-W(\d{2})\Z", re.ASCII)
 # A date with an offset but no time ('2025-01-01+05:00'): Python would read the offset as a time of day (05:00).
 _DATE_WITH_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})([+-]\d{2}:?\d{2}(?::?\d{2})?)$")
 _DATE_THEN_MORE = re.compile(r"^\d{4}-\d{2}-\d{2}(.)")
@@ -26,8 +38,12 @@ def parse_datetime(value: str | datetime | date, field: str = "date") -> datetim
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
     else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
+        text = str(value)
+        if not DATE_GRAMMAR.fullmatch(text):  # the one date grammar of every path (docs/formats.md)
+            raise ForecastsError(
+                f"{field}: {value!r} is not a date; use ISO-8601, e.g. 2025-01-20 or 2025-01-20T14:30:00Z"
+            )
+        if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         dated = _DATE_WITH_OFFSET.match(text)
         if dated:  # midnight at that offset, e.g. 2025-01-01+05:00 is 2024-12-31T19:00:00Z
@@ -46,6 +62,18 @@ def parse_datetime(value: str | datetime | date, field: str = "date") -> datetim
     if not YEARS[0] <= dt.year <= YEARS[1]:  # year 0001 or 9999 is a typo, and near the ends UTC can overflow
         raise ForecastsError(f"{field}: {value!r} is outside the years {YEARS[0]}-{YEARS[1]}; e.g. 2025-01-20")
     return dt.astimezone(UTC)
+
+
+def source_iso(value: Any) -> Any:
+    """A public dataset's timestamp in the one date grammar (a space for T, `+00` for `+00:00`, nanoseconds cut
+    to microseconds); anything else unchanged, for the usual check to refuse with file and line."""
+    m = _SOURCE_STAMP.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        return value
+    day, clock, frac, zone = m.groups()
+    if zone and zone != "Z":
+        zone = zone[:3] + ":" + (zone[3:].lstrip(":") or "00")
+    return f"{day}T{clock}{'.' + frac if frac else ''}{zone or ''}"
 
 
 def to_iso(dt: datetime) -> str:
@@ -74,7 +102,7 @@ def iso_week(value: str | None, field: str = "week") -> tuple[str, datetime, dat
     if value is None:
         y, w, _ = now_utc().isocalendar()
         value = f"{y}-W{w:02d}"
-    m = _ISO_WEEK.match(value.strip())
+    m = _ISO_WEEK.fullmatch(value)
     if not m:
         raise ForecastsError(f"{field}: {value!r} is not an ISO week; use YYYY-Www, e.g. 2026-W48")
     year, week = int(m.group(1)), int(m.group(2))

@@ -9,16 +9,19 @@ Pure Python on purpose: interactive commands import this module, so no pandas or
 
 from __future__ import annotations
 
-import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.safejson import loads
+from forecasts.safetext import control_problem
 from forecasts.timeutil import YEARS, now_utc
 
+MAX_TAG = 200  # characters in one tag
 MAX_TEXT = 10_000  # characters in any text a person writes (summary, rationale, title, ...) on every path
 MAX_LR = 1e6  # a single item moving the odds by more than a million to one is a typo
 MAX_ABS_LOG_LR = math.log(MAX_LR)
@@ -30,11 +33,12 @@ NUMERIC_TYPES = ("numeric", "date")
 BINARY_OUTCOMES = ("yes", "no")
 UNSCORED = ("ambiguous", "annulled")
 FORECASTER_KINDS = ("person", "model", "aggregate")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-OUTCOME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_STORED_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+ID_PATTERN = re.compile(r"\A[a-z0-9][a-z0-9-]{0,79}\Z")
+OUTCOME_PATTERN = re.compile(r"\A[A-Za-z0-9._-]+\Z")
+NAME_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+LOGIN_PATTERN = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}\Z")
+_STORED_TS = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z", re.ASCII)
+_URL = re.compile(r"\Ahttps?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
 
 
 class FileErrors:
@@ -62,7 +66,8 @@ def _shown(value: Any) -> str:
 
 
 def text(value: Any, fld: str, required: bool = False) -> str:
-    """Free text: at most MAX_TEXT characters, no NUL bytes; stripped. The one text rule of every path."""
+    """Free text: at most MAX_TEXT characters, no control characters but newline and tab (forecasts.safetext);
+    stripped. The one text rule of every path."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -71,6 +76,9 @@ def text(value: Any, fld: str, required: bool = False) -> str:
         raise ForecastsError(f"{fld}: must not contain NUL characters")
     if len(value) > MAX_TEXT:
         raise ForecastsError(f"{fld}: is {len(value)} characters; the limit is {MAX_TEXT}")
+    problem = control_problem(value, fld)
+    if problem:
+        raise ForecastsError(problem)
     value = value.strip()
     if required and not value:
         raise ForecastsError(f"{fld}: is required and must not be empty")
@@ -175,14 +183,27 @@ def json_text(value: Any, fld: str, kind: type) -> Any:
     """A JSON column: text that parses to a `kind` (list or dict)."""
     if not isinstance(value, str):
         raise ForecastsError(f"{fld}: {_shown(value)} must be JSON text")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise ForecastsError(f"{fld}: {_shown(value)} is not valid JSON") from None
+    parsed = loads(value, fld)
     if not isinstance(parsed, kind):
         name = "a list" if kind is list else "an object"
         raise ForecastsError(f"{fld}: {_shown(value)} must be a JSON {name}")
     return parsed
+
+
+def bare(value: Any, fld: str) -> Any:
+    """An id, name or choice given as text must be the whole text: no space, tab or newline around it."""
+    if isinstance(value, str) and value != value.strip():
+        raise ForecastsError(f"{fld}: {_shown(value)} has spaces or a line break around it; give the value alone")
+    return value
+
+
+def login(value: Any, fld: str = "login") -> str:
+    """An operating-system login: 1-64 ASCII letters, digits, '_', '.', '-', '@' or backslash (DOMAIN\\user)."""
+    if not (isinstance(value, str) and LOGIN_PATTERN.fullmatch(value)):
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} must be a login: 1-64 ASCII letters, digits, '_', '.', '-', '@' or '\\'"
+        )
+    return value
 
 
 def question_id(value: Any, fld: str = "question_id") -> str:
@@ -219,10 +240,23 @@ def _stamps(row: dict[str, Any], fields: tuple[str, ...], now: datetime | None) 
     return {fld: stored_timestamp(row[fld], fld, now) for fld in fields if fld in row and row[fld] is not None}
 
 
+def tag(value: Any, fld: str = "tag") -> str:
+    """A tag: one line of text, at most MAX_TAG characters, no control or invisible (format) characters, nothing
+    around it (a tag may be any language's words: Metaculus project titles are tags)."""
+    text(value, fld, required=True)
+    bare(value, fld)
+    if len(value) > MAX_TAG or "\n" in value or "\t" in value or any(unicodedata.category(c) == "Cf" for c in value):
+        raise ForecastsError(
+            f"{fld}: {_shown(value)} must be one line of at most {MAX_TAG} visible characters (no tab, newline or "
+            "zero-width character)"
+        )
+    return value
+
+
 def _tag_list(value: Any, fld: str = "tags") -> list[str]:
     tags = json_text(value, fld, list)
-    for i, tag in enumerate(tags):
-        text(tag, f"{fld}[{i}]", required=True)
+    for i, t in enumerate(tags):
+        tag(t, f"{fld}[{i}]")
     return tags
 
 
@@ -328,6 +362,8 @@ def check_forecaster(row: dict[str, Any], now: datetime | None = None) -> None:
     if "kind" in row:
         _choice(row["kind"], "kind", FORECASTER_KINDS)
     _texts(row, ("external_id", "source"))
+    if row.get("login"):
+        login(row["login"])
     _stamps(row, ("created_at",), now)
 
 

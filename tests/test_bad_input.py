@@ -70,7 +70,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     header = "question,forecaster,made_at,probability\n"
     for name, row in {
         "f_p.csv": "open-q,al,2024-06-01,1.5",
-        "f_pct.csv": "open-q,al,2024-06-01,50%",
+        "f_pct.csv": "open-q,al,2024-06-01,50 %",  # issue 30: 50% is read everywhere; 50 % is not
         "f_q.csv": "nope-q,al,2024-06-01,0.3",
         "f_date.csv": "open-q,al,2025-13-01,0.3",
         "f_closed.csv": "closed-q,al,2025-06-01,0.3",
@@ -125,10 +125,9 @@ def test_categorical_probability(env, p: str) -> None:
     assert_refused(env, ["forecast", "cat-q", f"early={p},middle=0.5,late=0.25", "--by", "al"], "probability")
 
 
-def test_negative_probability_is_a_usage_error_or_refused(env) -> None:
-    # `forecast` passes unknown options through (numeric questions take --p1 .. --p99), so -0.1 reaches the
-    # probability rule instead of click's "No such option"
-    assert_refused(env, ["forecast", "open-q", "-0.1", "--by", "al"], "probability")
+def test_negative_probability_is_refused_as_out_of_range(env) -> None:
+    """Issue 30 changed this on purpose: `-0.1` is the probability (out of range), not an unknown option `-0`."""
+    assert_refused(env, ["forecast", "open-q", "-0.1", "--by", "al"], "probability: '-0.1' must be strictly between")
     assert_refused(env, ["forecast", "open-q", "--by", "al", "--", "-0.1"], "probability")
 
 

@@ -54,7 +54,8 @@ def test_percent_and_fraction_are_the_same_forecast(cli, make_question) -> None:
     cli("forecasters", "add", "al")
     assert cli.json("forecast", "alpha", "12%", "--by", "al")["probability"] == pytest.approx(0.12)
     assert cli.json("forecast", "alpha", "0.12", "--by", "al")["probability"] == pytest.approx(0.12)
-    assert cli.json("forecast", "alpha", " 12.5 % ", "--by", "al")["probability"] == pytest.approx(0.125)
+    assert cli.json("forecast", "alpha", "12.5%", "--by", "al")["probability"] == pytest.approx(0.125)
+    assert "is not a probability" in cli("forecast", "alpha", " 12.5 % ", "--by", "al", ok=False).stderr  # issue 30
     out = cli.json("forecast", "cat", "a=30%,b=0.7", "--by", "al")
     assert out["probabilities"] == pytest.approx({"a": 0.3, "b": 0.7})
 

@@ -141,8 +141,8 @@ def test_predictionbook_csv_imports_and_time_averages_revisions(cli) -> None:
     out = cli.json("import-dataset", "predictionbook", str(PREDICTIONBOOK))
     assert (out["questions"]["imported"], out["forecasts"]["imported"], out["resolutions"]["imported"]) == (4, 15, 4)
     gwern = next(s for s in cli.json("score", "--question", "21903"))
-    t0, t1, t2 = (parse_datetime(t).timestamp() for t in ("2013-10-30 02:16:35Z", "2013-11-10 23:58:04Z",
-                                                          "2014-10-30 02:16:35Z"))  # fmt: skip
+    t0, t1, t2 = (parse_datetime(t).timestamp() for t in ("2013-10-30T02:16:35Z", "2013-11-10T23:58:04Z",
+                                                          "2014-10-30T02:16:35Z"))  # fmt: skip
     expected = ((0.7 - 1) ** 2 * (t1 - t0) + (0.8 - 1) ** 2 * (t2 - t1)) / (t2 - t0)
     assert gwern["brier"] == pytest.approx(expected, abs=1e-12)
     names = {s["forecaster_id"] for s in cli.json("score", "--question", "2721")}

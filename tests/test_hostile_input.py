@@ -784,3 +784,222 @@ def test_forecast_property_refused_or_clean(env, tmp_path_factory, probability: 
         return
     TRIED[("commands: forecast (property)", f"refused (exit {result.exit_code})")] += 1
     assert result.exit_code in (1, 2) and dump(db_path) == before
+
+
+# --- issue 30: whole strings, control characters, nesting, evidence before opening, one grammar -----------
+
+LOOK_ALIKES = ["\u0430", "\u0435", "\u043e", "\uff41", "\u200b", "\ufeff", "\u0660"]  # Cyrillic а е о, ａ, ZWSP, BOM, ٠
+ESCAPES = {
+    "osc-title": "x\x1b]0;pwned\x07y",
+    "osc8-link": "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+    "csi": "red \x1b[31m text",
+    "c1-csi": "a\x9b31mb",
+    "bell": "ding\x07",
+    "carriage-return": "safe\roverwritten",
+    "bidi": "abc\u202edcba",
+}
+
+
+def _mutations(base: str) -> st.SearchStrategy[str]:
+    """`base` with a trailing newline, whitespace around it, or one character swapped for / joined by a look-alike."""
+    around = st.sampled_from([base + "\n", base + "\r\n", " " + base, base + " ", "\t" + base, base + "\u00a0"])
+    swapped = st.tuples(st.integers(0, len(base) - 1), st.sampled_from(LOOK_ALIKES)).map(
+        lambda t: base[: t[0]] + t[1] + base[t[0] + 1 :]
+    )
+    joined = st.tuples(st.integers(0, len(base)), st.sampled_from(LOOK_ALIKES)).map(
+        lambda t: base[: t[0]] + t[1] + base[t[0] :]
+    )
+    return around | swapped | joined
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_id_name_login_and_choice_is_a_whole_string(data) -> None:
+    """Each pattern matched with fullmatch/\\Z: a valid value with a newline, whitespace or a look-alike is refused
+    by the one validation every path uses (a `$` pattern took `alice\\n` for a second forecaster)."""
+    from forecasts import validation
+    from forecasts.grammar import probability_text
+    from forecasts.timeutil import iso_week
+
+    checks = [
+        ("open-q", validation.question_id),
+        ("alice", validation.forecaster_name),
+        ("alice", validation.login),
+        ("late", validation.outcome_name),
+        ("2025-W10", iso_week),
+        ("2025-06-01", parse_datetime),
+    ]
+    base, check = data.draw(st.sampled_from(checks))
+    bad = data.draw(_mutations(base))
+    with pytest.raises(ForecastsError):
+        check(bad)
+    assert probability_text(data.draw(_mutations("0.25"))) is None  # the probability grammar too
+    tag = data.draw(st.sampled_from(["\n", "\r\n", "\t", "\u200b", "\ufeff", "\u202e"]))
+    with pytest.raises(ForecastsError):
+        validation.tag(data.draw(st.sampled_from([f"kremlin{tag}", f"{tag}kremlin", f"kre{tag}mlin"])))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_mutations("alice"), qid=_mutations("newq"))
+def test_look_alike_names_and_ids_are_refused_on_the_command_line(env, tmp_path_factory, name: str, qid: str) -> None:
+    refused("commands", env["db"], ["forecasters", "add", name], "name")
+    refused("commands", env["db"], ["forecasters", "add", "zed", "--login", name], "login")
+    refused("commands", env["db"], ["forecast", qid, "0.3", "--by", "al"], "question")
+    folder = tmp_path_factory.mktemp("new")
+    result = run(env["db"], "questions", "new", qid, "--questions", str(folder))
+    assert result.exit_code != 0 and "Traceback" not in result.output and not list(folder.iterdir())
+
+
+def test_a_name_with_a_line_break_in_a_forecasts_file_is_not_a_second_forecaster(env, tmp_path: Path) -> None:
+    for fmt, cell in (("csv", '"alice\n"'), ("csv", " alice"), ("jsonl", "alice\n")):
+        path = tmp_path / f"f.{fmt}"
+        if fmt == "csv":
+            text = f"question,forecaster,made_at,probability\nopen-q,{cell},2024-06-02,0.3\n"
+            path.write_text(text, encoding="utf-8")
+        else:
+            rec = {"question": "open-q", "forecaster": cell, "made_at": "2024-06-02", "probability": 0.3}
+            path.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+        refused("forecast-file", env["db"], ["import", str(path)], "forecaster")
+
+
+CONTROL_COMMANDS = [
+    (lambda v: _ev("--lr", "2", "--summary", v), "summary"),
+    (lambda v: _ev("--lr", "2", "--source", v), "source"),
+    (lambda v: _ev("--lr", "2", "--reasoning", v), "reasoning"),
+    (lambda v: _ev("--lr", "2", "--tag", v), "tags"),
+    (lambda v: ["forecast", "open-q", "0.3", "--by", "al", "--rationale", v], "rationale"),
+    (lambda v: ["resolve", "open-q", "yes", "--source", v], "source"),
+    (lambda v: ["resolve", "open-q", "yes", "--note", v], "note"),
+    (lambda v: ["evidence", "retract", "1", "--reason", v], "reason"),
+]
+
+
+@pytest.mark.parametrize("kind", list(ESCAPES))
+@pytest.mark.parametrize(("make", "field"), CONTROL_COMMANDS, ids=[f for _, f in CONTROL_COMMANDS])
+def test_control_characters_are_refused_naming_the_field(env, make, field: str, kind: str) -> None:
+    line = refused("commands", env["db"], make(ESCAPES[kind]), field)
+    assert "control character" in line and "\x1b" not in line and "\x07" not in line and "\x9b" not in line
+
+
+@pytest.mark.parametrize("kind", ["osc-title", "c1-csi", "carriage-return"])
+def test_control_characters_in_files_are_refused(env, tmp_path: Path, kind: str) -> None:
+    bad = ESCAPES[kind]
+    ev = tmp_path / "e.jsonl"
+    ev.write_text(json.dumps(_jsonl_item({**GOOD_ITEM, "summary": bad})) + "\n", encoding="utf-8")
+    refused("evidence-file", env["db"], ["evidence", "import", str(ev)], "summary")
+    f = tmp_path / "f.jsonl"
+    rec = {"question": "open-q", "forecaster": "al", "made_at": "2024-06-02", "probability": 0.3, "rationale": bad}
+    f.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    refused("forecast-file", env["db"], ["import", str(f)], "rationale")
+    r = tmp_path / "r.jsonl"
+    r.write_text(json.dumps({"question": "open-q", "outcome": "yes", "known_at": "2025-01-01", "note": bad}) + "\n",
+                 encoding="utf-8")  # fmt: skip
+    refused("forecast-file", env["db"], ["import", str(r)], "note")
+
+
+def test_stored_control_characters_are_shown_neutralised(env, tmp_path: Path) -> None:
+    """A summary stored before the rule (an older database) reaches no terminal, Markdown or HTML raw."""
+    db_path = tmp_path / "old.db"
+    with sqlite3.connect(env["db"]) as src, sqlite3.connect(db_path) as dst:
+        src.backup(dst)
+    args = ["evidence", "add", "open-q", "--summary", "placeholder", "--lr", "2", "--json"]
+    added = json.loads(run(db_path, *args).stdout)
+    conn = sqlite3.connect(db_path)  # observed now, so this week's report lists it
+    conn.execute("DROP TRIGGER evidence_no_update")
+    conn.execute("UPDATE evidence SET summary = ? WHERE id = ?",
+                 ["old \x1b]0;pwned\x07 \x9b31m \u202e", added["evidence_id"]])  # fmt: skip
+    conn.commit()
+    conn.close()
+    listed = run(db_path, "evidence", "list").stdout
+    out = tmp_path / "reports"
+    made = json.loads(run(db_path, "report", "--out", str(out), "--json").stdout)  # this week: the item is in it
+    md, html = (Path(f).read_text(encoding="utf-8") for f in made["files"])
+    as_json = run(db_path, "evidence", "list", "--json").stdout
+    assert json.loads(as_json)[0]["summary"] == "old \x1b]0;pwned\x07 \x9b31m \u202e"  # the same value, escaped
+    for text in (listed, md, html, as_json):
+        assert not any(c in text for c in "\x1b\x07\x9b\u202e")
+    assert "\\x1b" in listed and "\\x9b" in listed and "\\x1b]0;pwned\\x07" in html  # the terminal may wrap it
+    assert "\\\\x1b\\]0;pwned\\\\x07" in md  # Markdown escapes the backslash and bracket: it shows as \x1b]0;pwned\x07
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("where", ["evidence-jsonl", "forecast-jsonl", "resolution-jsonl", "json-cell", "head"])
+def test_deeply_nested_json_is_one_line_not_a_recursion_error(env, tmp_path: Path, where: str) -> None:
+    if where == "evidence-jsonl":
+        path, args, field = tmp_path / "e.jsonl", ["evidence", "import"], "json"
+        path.write_text('{"summary": "s", "links": ' + DEEP + "}\n", encoding="utf-8")
+    elif where == "forecast-jsonl":
+        path, args, field = tmp_path / "f.jsonl", ["import"], "nested"
+        path.write_text('{"question": "cat-q", "forecaster": "al", "made_at": "2024-06-02", "probabilities": '
+                        + DEEP + "}\n", encoding="utf-8")  # fmt: skip
+    elif where == "resolution-jsonl":
+        path, args, field = tmp_path / "r.jsonl", ["import"], "nested"
+        path.write_text('{"question": "open-q", "outcome": ' + DEEP + ', "known_at": "2025-01-01"}\n', encoding="utf-8")
+    elif where == "json-cell":
+        path, args, field = tmp_path / "e.csv", ["evidence", "import"], "tags"
+        row = {**GOOD_ITEM, "tags": "[" * 5000 + "]" * 5000}
+        path.write_text(_csv_text([row]), encoding="utf-8")
+    else:
+        path, args, field = tmp_path / "head.json", ["db", "check", "--against"], "against"
+        path.write_text(DEEP, encoding="utf-8")
+    line = refused("json", env["db"], [*args, str(path)], field)
+    assert "nested" in line
+
+
+def test_evidence_observed_before_its_question_opened_is_refused(env, tmp_path: Path) -> None:
+    line = refused("commands", env["db"], _ev("--lr", "2", observed="2020-01-01"), "observed_at")
+    assert "opened at 2024-01-01T00:00:00Z" in line
+    ev = tmp_path / "e.jsonl"
+    ev.write_text(json.dumps(_jsonl_item({**GOOD_ITEM, "observed_at": "2020-06-01"})) + "\n", encoding="utf-8")
+    assert "opened at 2024-01-01T00:00:00Z" in refused("evidence-file", env["db"], ["evidence", "import", str(ev)],
+                                                       "observed_at")  # fmt: skip
+
+
+BAD_PROBABILITIES = ["1e-400", "5e-324", "\u0660.\u0665", "\uff10.\uff15", "0.2_5", ".5", "+0.5", " 0.5", "0.5 ",
+                     "0x1p-1"]  # fmt: skip
+BAD_DATES = ["20250601", "2025-06-01 12:00", "2025-W23", "2025-06-01t12:00:00z", "2025-06-01T12:00:00+02:00:30",
+             "2025-06-01T12:00:00.123456789Z", "\uff12025-06-01", " 2025-06-01"]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", BAD_PROBABILITIES)
+def test_one_probability_grammar_on_every_path(env, tmp_path: Path, value: str) -> None:
+    refused("commands", env["db"], ["forecast", "open-q", value, "--by", "al"], "probability")
+    refused("commands", env["db"], ["resolve", "open-q", value], "outcome")
+    f = tmp_path / "f.csv"
+    f.write_text(_csv_text([{"question": "open-q", "forecaster": "al", "made_at": "2024-06-02", "probability": value}]),
+                 encoding="utf-8")  # fmt: skip
+    refused("forecast-file", env["db"], ["import", str(f)], "probability")
+    r = tmp_path / "r.csv"
+    r.write_text(_csv_text([{"question": "open-q", "outcome": value, "known_at": "2025-01-01"}]), encoding="utf-8")
+    refused("forecast-file", env["db"], ["import", str(r)], "outcome")
+    if value in ("1e-400", "5e-324"):  # as JSON numbers, not strings
+        j = tmp_path / "f.jsonl"
+        j.write_text(f'{{"question": "open-q", "forecaster": "al", "made_at": "2024-06-02", "probability": {value}}}\n',
+                     encoding="utf-8")  # fmt: skip
+        refused("forecast-file", env["db"], ["import", str(j)], "too small")
+
+
+@pytest.mark.parametrize("value", BAD_DATES)
+def test_one_date_grammar_on_every_path(env, tmp_path: Path, value: str) -> None:
+    refused("commands", env["db"], _ev("--lr", "2", observed=value), "observed_at")
+    refused("commands", env["db"], ["resolve", "open-q", "yes", "--known-at", value], "known_at")
+    f = tmp_path / "f.csv"
+    f.write_text(_csv_text([{"question": "open-q", "forecaster": "al", "made_at": value, "probability": "0.3"}]),
+                 encoding="utf-8")  # fmt: skip
+    refused("forecast-file", env["db"], ["import", str(f)], "made_at")
+    ev = tmp_path / "e.jsonl"
+    ev.write_text(json.dumps(_jsonl_item({**GOOD_ITEM, "observed_at": value})) + "\n", encoding="utf-8")
+    refused("evidence-file", env["db"], ["evidence", "import", str(ev)], "observed_at")
+
+
+def test_the_forms_the_grammars_keep_are_accepted(tmp_path: Path) -> None:
+    db_path = tmp_path / "ok.db"
+    accepted("commands", db_path, ["sync", "--questions", str(write_pack(tmp_path))])
+    accepted("commands", db_path, ["forecasters", "add", "al"])
+    for p in ("0.25", "25%", "2.5e-01"):
+        accepted("commands", db_path, ["forecast", "open-q", p, "--by", "al"])
+    for d in ("2024-06-01", "2024-06-01T12:00", "2024-06-01T12:00:00.5+02:00", "2024-06-01+05:00"):
+        accepted("commands", db_path, _ev("--lr", "2", observed=d))
+    accepted("commands", db_path, ["resolve", "closed-q", "37%", "--known-at", "2024-12-01T00:00:00Z"])

@@ -45,7 +45,7 @@ def _populate(db, tmp_path: Path) -> None:
                 links=[LinkSpec("open-q", 0.1 + 0.2 * i), LinkSpec("cat-q", -0.3, outcome="late", log_lr_sd=0.4)],
                 source=text,
                 reliability=0.1 + 0.2,
-                tags=["a", text],
+                tags=["a", " ".join(text.splitlines())],  # a tag is one line (issue 30); texts keep their breaks
             ),
         )
     retract_evidence(db, 2, "duplicate report", "carol")
@@ -207,8 +207,8 @@ HEADER = "question,forecaster,made_at,probability\n"
         ("open-q,al,2024-02-01,1.0000001", r"f.csv:3: probability: '1.0000001' must be a number from 0 to 1"),
         ("open-q,al,2024-02-01,1.5", r"f.csv:3: probability: '1.5' must be"),
         ("open-q,al,2024-02-01,-0.1", r"f.csv:3: probability: '-0.1' must be"),
-        ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' must be"),
-        ("open-q,al,2024-02-01,50%", r"f.csv:3: probability: '50%' must be"),
+        ("open-q,al,2024-02-01,NaN", r"f.csv:3: probability: 'NaN' is not a probability"),  # issue 30: grammar message
+        ("open-q,al,2024-02-01,.5", r"f.csv:3: probability: '.5' is not a probability"),  # issue 30: 50% is read
         ("open-q,al,20/01/2025,0.3", r"f.csv:3: made_at: '20/01/2025' is not a date"),
         ("open-q,al,2025-13-01,0.3", r"f.csv:3: made_at: '2025-13-01' is not a date"),
         ("open-q,al,2025-01-01T00:00:00+25:00,0.3", r"f.csv:3: made_at: .* is not a date"),
@@ -288,8 +288,9 @@ def test_cli_round_trip(tmp_path: Path, cli) -> None:
 
 
 def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path, pack_db) -> None:
-    """JSON allows raw U+2028/U+0085 inside strings: a JSONL reader must split on newlines only."""
-    summary = "first\u2028second\x85third"
+    """JSON allows raw U+2028/U+2029 inside strings: a JSONL reader must split on newlines only (U+0085, a C1
+    control character, is refused since issue 30)."""
+    summary = "first\u2028second\u2029third"
     ev = tmp_path / "ev.jsonl"
     rec = {"observed_at": "2024-06-01", "summary": summary, "links": [{"question": "closed-q", "lr": 2}]}
     ev.write_text(json.dumps(rec, ensure_ascii=False) + "\r\n", encoding="utf-8")

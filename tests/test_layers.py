@@ -95,13 +95,15 @@ def test_no_import_cycles():
 
 
 # The command line's own helpers: presentation (tables, text, numbers as shown, score headers), argument parsing,
-# the command group and the progress spinner. Everything else it reaches through forecasts.api.
+# the command group, the progress spinner and the neutralising of control characters in what it prints.
+# Everything else it reaches through forecasts.api.
 CLI_HELPERS = {
     "forecasts.api",
     "forecasts.cli_group",
     "forecasts.cliparams",
     "forecasts.numbers",
     "forecasts.progress",
+    "forecasts.safetext",
     "forecasts.score_labels",
     "forecasts.termtable",
     "forecasts.textout",

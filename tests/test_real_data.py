@@ -133,7 +133,7 @@ def test_resolve_to_a_probability_from_the_cli_scores_against_it(qcli, tmp_path:
     assert qcli.json("db", "check")["ok"]
 
 
-@pytest.mark.parametrize("bad", ["1.5", "1.0000001", "nan", "37%", "maybe"])
+@pytest.mark.parametrize("bad", ["1.5", "1.0000001", "nan", ".37", "1e-400", "maybe"])  # issue 30: 37% is read
 def test_resolving_to_a_bad_number_is_refused_naming_the_field(qcli, bad: str) -> None:
     result = qcli("resolve", "bin-a", bad, "--known-at", "2024-01-11", ok=False)
     assert result.exit_code == 1

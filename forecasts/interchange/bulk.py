@@ -10,11 +10,13 @@ runs, so error messages and results are the same either way; only the time diffe
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
+from forecasts.grammar import PROBABILITY_SOURCE
 from forecasts.timeutil import YEARS, now_utc, to_iso
 
 PLAIN_COLUMNS = {"question", "forecaster", "made_at", "probability", "source", "external_id", "rationale"}
@@ -107,7 +109,10 @@ def _checked(db: Database, path: Path, df: Any, pd: Any) -> dict[str, Any] | Non
                                                                                rows["known"]))  # fmt: skip
     if not ((made_v <= now_iso) & (made_v >= opens) & (made_v < closes) & (made_v < known_at)).all():
         return None
-    p = pd.to_numeric(text["probability"], errors="coerce")
+    if not text["probability"].str.fullmatch(PROBABILITY_SOURCE, flags=re.ASCII).all():
+        return None  # outside the one probability grammar: the per-row path names the line and the rule
+    p = pd.to_numeric(text["probability"].str.rstrip("%"), errors="coerce")
+    p = p.where(~text["probability"].str.endswith("%"), p / 100.0)
     if p.isna().any() or not ((p >= 0.0) & (p <= 1.0)).all():
         return None
     zero = (p == 0.0).to_numpy()

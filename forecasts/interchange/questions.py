@@ -21,6 +21,7 @@ from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
 from forecasts.questions import NO_PRIOR, Question, _from_row, _row, all_questions, parse_question
+from forecasts.safejson import loads
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import check_row
 from forecasts.versions import record_first_versions
@@ -48,11 +49,8 @@ def _cell(rec: dict[str, Any], col: str, where: str) -> Any:
         return None
     if col in JSON_COLUMNS and isinstance(value, str):
         if col == "tags" and not value.lstrip().startswith("["):
-            return [t.strip() for t in value.split(",") if t.strip()]  # `a, b` as well as ["a", "b"]
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            raise ForecastsError(f"{where}: {col}: {value[:80]!r} is not valid JSON") from None
+            return [t.strip(" ") for t in value.split(",") if t.strip(" ")]  # `a, b` as well as ["a", "b"]
+        return loads(value, f"{where}: {col}")
     if col in ("deadline_question", "open_lower_bound", "open_upper_bound") and isinstance(value, str):
         flag = value.strip().lower()
         if flag not in ("true", "false", "1", "0", "yes", "no"):

@@ -46,6 +46,7 @@ import csv
 import json
 import re
 import sqlite3
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,8 +59,10 @@ from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
 from forecasts.forecasters import os_user
 from forecasts.forecasting import SUM_TOLERANCE, parse_probability, written_as_zero
+from forecasts.grammar import probability_text
 from forecasts.interchange.questions import import_questions, is_questions_file
 from forecasts.interchange.rows import (
+    bare_cell,
     checked_record,
     question_index,
     record_text,
@@ -491,12 +494,11 @@ def _stated(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str 
 def _probabilities(rec: dict[str, Any], q: Any, where: str) -> tuple[float | None, str | None]:
     p, ps = rec.get("probability"), rec.get("probabilities")
     if q.is_binary and ps in (None, "") and isinstance(p, str | float | int) and not isinstance(p, bool):
-        try:  # the common case, a plain number from 0 to 1 (NaN fails the comparison); else the full check below
-            value = float(p)
-            if 0.0 < value <= 1.0 or (value == 0.0 and written_as_zero(p)):
-                return value, None
-        except ValueError:
-            pass
+        # the common case, a plain number from 0 to 1 in the one grammar (NaN fails the comparison); else the full
+        # check below, which names the problem
+        value = probability_text(p) if isinstance(p, str) else float(p)
+        if value is not None and (sys.float_info.min <= value <= 1.0 or (value == 0.0 and written_as_zero(p))):
+            return value, None
     p = None if p == "" else p
     ps = None if ps == "" else ps
     try:
@@ -618,6 +620,7 @@ def _import_resolutions(
         raw = rec.get("outcome")
         if not (isinstance(raw, int | float) and not isinstance(raw, bool)):
             raw = record_text(rec, "outcome", where, required=True)
+            bare_cell(rec, "outcome", where)
         try:
             outcome, value = parse_outcome(q, raw)
         except ForecastsError as exc:

@@ -41,6 +41,14 @@ def record_text(rec: dict[str, Any], fld: str, where: str, required: bool = Fals
         raise ForecastsError(f"{where}: {exc}") from None
 
 
+def bare_cell(rec: dict[str, Any], fld: str, where: str) -> None:
+    """An id or name cell is the whole cell: `eve\\n` or ` eve` is refused, not quietly made `eve`."""
+    try:
+        validation.bare(rec.get(fld), fld)
+    except ForecastsError as exc:
+        raise ForecastsError(f"{where}: {exc}".removeprefix(": ")) from None
+
+
 def checked_record(where: str, table: str, row: dict[str, Any], now: datetime) -> None:
     """The record type's one validation (forecasts.validation), with the file and line in front."""
     try:
@@ -54,6 +62,7 @@ def row_question(
 ) -> Question:
     """The row's question: our id, or (with ids) the external id of a question imported from `source`."""
     qid = record_text(rec, "question", where, required=True)
+    bare_cell(rec, "question", where)
     if qid not in questions and ids is not None:
         qid = ids.find(source, qid) or ids.find_any(qid) or qid
     if qid not in questions:
@@ -179,6 +188,7 @@ def row_forecaster(
     a name registered in another case is that forecaster), registering a new one; refuses reserved names and a
     kind that contradicts the recorded one. `canonical` maps lowercased names to registered ones."""
     original = record_text(rec, "forecaster", where, required=True)
+    bare_cell(rec, "forecaster", where)
     name = original
     if source or not NAME_PATTERN.match(original):  # kept as external_id; a valid name stays the name
         if len(original) > 200:

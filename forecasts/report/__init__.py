@@ -84,4 +84,5 @@ def write_checked_report(db: Database, options: ReportOptions) -> dict[str, Any]
         path = options.out / f"{data['week']}.{fmt}"
         path.write_text(renderers[fmt](data), encoding="utf-8", newline="\n")
         files.append(str(path))
-    return {"week": data["week"], "as_of": data["as_of"], "files": files, "summary": data["summary"]}
+    head = data["head"]  # the ledgers' head as of the report (docs/publishing.md)
+    return {"week": data["week"], "as_of": data["as_of"], "files": files, "summary": data["summary"], "head": head}

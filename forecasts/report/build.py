@@ -23,6 +23,7 @@ from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD
+from forecasts.head import ledger_head
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report.briefing import briefing
@@ -591,6 +592,7 @@ def build_report(
         "resolved": resolved,
         "question_edits": [e for e in edits_between(db, week_ago, as_of) if e["question_id"] in questions],
         "leaderboard": _leaderboard(db, as_of),
+        "head": ledger_head(db, as_of),  # the ledgers' head over the rows recorded by as_of (docs/publishing.md)
     }
     from forecasts.report.numeric import numeric_blocks  # numeric and date questions: their own section
 

@@ -10,7 +10,7 @@ from typing import Any
 from forecasts import numbers
 from forecasts.numbers import count, fixed  # noqa: F401 (count: the renderers import it from here)
 
-SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+SAFE_URL = re.compile(r"\Ahttps?://[^\s<>\"'`\\]+\Z", re.IGNORECASE)
 
 
 def pct(p: float | None) -> str:

@@ -14,13 +14,14 @@ from typing import Any
 import forecasts.report.plots as plots
 from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
 from forecasts.report.labels import human, meaning
+from forecasts.safetext import neutral
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
 def e(text: Any) -> str:
     """Escape any value for HTML text or attribute context."""
-    return escape(str(text if text is not None else ""), quote=True)
+    return escape(neutral(str(text if text is not None else "")), quote=True)
 
 
 def link(label: str, url: str | None) -> str:
@@ -235,6 +236,22 @@ def _trajectory_plot(b: dict[str, Any]) -> str:
     label = f"Full history of {b['id']} since {day(b['opens_at'])}: fast path with 90% band and evidence markers"
     top = _axis_top(max((v for s in t["series"] for v in s["hi"]), default=1.0))
     return plots.trajectory_svg(label, t["times"], series, t["markers"], y_max=top)
+
+
+def _head(head: dict[str, Any]) -> str:
+    """The ledger head as of the report (docs/publishing.md): `forecasts db check --against` this file later."""
+    from forecasts.head import head_line
+
+    rows = ""
+    for t, v in sorted(head["tables"].items()):
+        last, short = (f"#{v['last_id']}", v["digest"][:16]) if v["rows"] else ("", "")
+        rows += f"<tr><td>{e(t)}</td><td>{v['rows']}</td><td>{last}</td><td><code>{e(short)}</code></td></tr>"
+    return (
+        '<section id="ledger-head"><h2>Ledger head</h2><p class="legend">The hash chains\' heads over the rows '
+        "recorded by the as-of time. Keep this file: <code>forecasts db check --against</code> it later shows whether "
+        "the records still pass through this head.</p><table><thead><tr><th>Table</th><th>Rows</th><th>Last row</th>"
+        f"<th>Head</th></tr></thead><tbody>{rows}</tbody></table><pre>{e(head_line(head))}</pre></section>"
+    )
 
 
 def _full_histories(r: dict[str, Any]) -> str:
@@ -492,7 +509,7 @@ def render_html(r: dict[str, Any]) -> str:
 
         parts.append(html_section(r["numeric"]))
     parts += [_evidence(r), _closing_and_stale(r)] + ([_edits(r)] if r.get("question_edits") else [])
-    parts += [_resolved(r), _leaderboard(r), _full_histories(r)]
+    parts += [_resolved(r), _leaderboard(r), _full_histories(r)] + ([_head(r["head"])] if r.get("head") else [])
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 

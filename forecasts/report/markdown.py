@@ -7,6 +7,7 @@ from typing import Any
 
 from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
 from forecasts.report.labels import human, meaning
+from forecasts.safetext import neutral
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LEADING = re.compile(r"^([-+#=])")
@@ -15,7 +16,7 @@ _LEADING = re.compile(r"^([-+#=])")
 def md(text: Any) -> str:
     """Escape user text for Markdown: HTML characters as entities, Markdown punctuation with backslashes,
     and newlines folded, so the text stays one inert table cell or paragraph."""
-    s = " ".join(str(text if text is not None else "").split())
+    s = " ".join(neutral(str(text if text is not None else "")).split())
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
     s = _LEADING.sub(r"\\\1", s)
@@ -301,4 +302,26 @@ def render_markdown(r: dict[str, Any]) -> str:
                         f"uncertainty {cell(m.get('uncertainty'))}.", ""]  # fmt: skip
     else:
         out += [md(lb["note"] or "No calibration data yet."), ""]
+    if r.get("head"):
+        out += _head(r["head"])
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _head(head: dict[str, Any]) -> list[str]:
+    """The ledger head as of the report (docs/publishing.md): `forecasts db check --against` this file later."""
+    from forecasts.head import head_line
+
+    rows = [[t, str(v["rows"]), f"#{v['last_id']}" if v["rows"] else "", f"`{v['digest'][:16]}`" if v["rows"] else ""]
+            for t, v in sorted(head["tables"].items())]  # fmt: skip
+    return [
+        "## Ledger head",
+        "",
+        "The hash chains' heads over the rows recorded by the as-of time. Keep this file: "
+        "`forecasts db check --against` it later shows whether the records still pass through this head.",
+        "",
+        *table(["Table", "Rows", "Last row", "Head"], rows),
+        "```",
+        head_line(head),
+        "```",
+        "",
+    ]

@@ -21,9 +21,11 @@ from typing import Any
 
 from forecasts.errors import ForecastsError
 from forecasts.tabular import read_rows
-from forecasts.timeutil import to_iso
+from forecasts.timeutil import source_iso, to_iso
 
 SOURCE = "metaculus"
+STAMPS = ("published_at", "scheduled_close_time", "actual_close_time", "scheduled_resolve_time",
+          "actual_resolve_time", "forecast_timestamp")  # fmt: skip
 REQUIRED = ("question_id", "question_title", "forecaster", "forecast_timestamp", "probability_yes", "published_at")
 Rows = list[tuple[int, dict[str, Any]]]
 
@@ -37,6 +39,8 @@ def read(paths: list[Path]) -> list[tuple[str, Path, Rows]]:
         if missing:
             raise ForecastsError(f"{path}:1: {missing[0]}: required column of a Metaculus forecast export")
         binary = [(n, r) for n, r in records if (r.get("type") or "binary") in ("binary", *NUMERIC)]
+        for _n, r in binary:  # `2025-03-12 22:00:00+00` → the one date grammar (docs/formats.md)
+            r.update({c: source_iso(r[c]) for c in STAMPS if r.get(c)})
         left_out: dict[str, int] = {}
         for _n, r in records:
             if (r.get("type") or "binary") not in ("binary", *NUMERIC):

@@ -15,7 +15,7 @@ from typing import Any
 
 from forecasts.errors import ForecastsError
 from forecasts.tabular import read_rows
-from forecasts.timeutil import parse_datetime, to_iso
+from forecasts.timeutil import parse_datetime, source_iso, to_iso
 
 SOURCE = "predictionbook"
 OUTCOMES = {"yes": "yes", "right": "yes", "true": "yes", "1": "yes", "no": "no", "wrong": "no", "false": "no",
@@ -25,7 +25,7 @@ Rows = list[tuple[int, dict[str, Any]]]
 
 def _when(value: Any, fld: str, where: str) -> str:
     try:
-        return to_iso(parse_datetime(str(value or ""), fld))
+        return to_iso(parse_datetime(source_iso(str(value or "")), fld))
     except ForecastsError as exc:
         raise ForecastsError(f"{where}: {exc}") from None
 
