@@ -1136,6 +1136,11 @@ def import_dataset_cmd(
             typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
 
 
+from forecasts.cli_server import register as _register_server  # noqa: E402 (needs the helpers above)
+
+_register_server(app, user_errors, db, emit_json)  # users, tokens, serve, login
+
+
 def run() -> None:
     """Console-script entry point."""
     sys.exit(app())

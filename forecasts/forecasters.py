@@ -7,6 +7,7 @@ that is a registered name. Every written row also records the OS account that wr
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import getpass
 import os
@@ -24,9 +25,20 @@ RESERVED = {MODEL: "model", RECONSTRUCTED: "model", **{name: "aggregate" for nam
 KINDS = ("person", "model", "aggregate")
 
 
-@functools.cache
+# The account a team server is writing for (forecasts.server): rows it writes record `web:NAME`, not the OS account
+# of the server process. Set per request; empty everywhere else.
+ACTING_ACCOUNT: contextvars.ContextVar[str] = contextvars.ContextVar("acting_account", default="")
+
+
 def os_user() -> str:
-    """The operating-system account running this process (recorded beside every written row)."""
+    """The account writing: the OS account running this process, or `web:NAME` for a team server's request."""
+    acting = ACTING_ACCOUNT.get()
+    return f"web:{acting}" if acting else _process_user()
+
+
+@functools.cache
+def _process_user() -> str:
+    """The operating-system account running this process."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name and no passwd entry (some containers)
