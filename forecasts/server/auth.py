@@ -13,7 +13,8 @@ from typing import Any
 SESSION_COOKIE = "fc_session"
 CSRF_COOKIE = "fc_csrf"
 SESSION_SECONDS = 7 * 86400
-FAILED_LIMIT = 5
+FAILED_LIMIT = 5  # per name
+FAILED_LIMIT_ADDRESS = 20  # per client address (a team behind one NAT shares it)
 FAILED_WINDOW = 15 * 60
 
 
@@ -60,7 +61,8 @@ def csrf_ok(cookie: str | None, field: str | None) -> bool:
 
 
 class SignInLimiter:
-    """At most FAILED_LIMIT failed sign-ins per FAILED_WINDOW seconds per client address and per name."""
+    """At most FAILED_LIMIT failed sign-ins per FAILED_WINDOW seconds per name (FAILED_LIMIT_ADDRESS per client
+    address)."""
 
     def __init__(self) -> None:
         self._failures: dict[str, list[float]] = {}
@@ -74,7 +76,8 @@ class SignInLimiter:
     def blocked(self, address: str, name: str) -> bool:
         now = time.time()
         with self._lock:
-            return any(len(self._recent(k, now)) >= FAILED_LIMIT for k in (f"ip:{address}", f"name:{name.lower()}"))
+            return (len(self._recent(f"ip:{address}", now)) >= FAILED_LIMIT_ADDRESS
+                    or len(self._recent(f"name:{name.lower()}", now)) >= FAILED_LIMIT)  # fmt: skip
 
     def failed(self, address: str, name: str) -> None:
         now = time.time()

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, quote
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from forecasts.errors import ForecastsError
@@ -187,8 +187,8 @@ async def report_file(request: Request) -> Response:
     await run_in_threadpool(_user, request)
     week, _, fmt = request.path_params["name"].rpartition(".")
     path = lib.weekly_report_file(folder, week, fmt)
-    if fmt == "md":
-        return PlainTextResponse(path.read_text(encoding="utf-8"))
+    if fmt == "md":  # shown escaped in a page (the markdown may quote what users typed)
+        return render(request, "report_md.html", week=week, text=path.read_text(encoding="utf-8"))
     return FileResponse(path, media_type="text/html", headers={"Content-Security-Policy": "script-src 'none'"})
 
 

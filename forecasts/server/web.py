@@ -65,11 +65,11 @@ def user_of(request: Request, pages: bool = False) -> dict[str, Any] | None:
     ctx = request.app.state.ctx
     token = auth.bearer(request.headers)
     if token is not None:
+        request.state.by_token = True
         with ctx.store.reading() as db:
             user = lib.authenticate(db, token)
         if user is None:
             raise Refused(401, "token", "missing, unknown or revoked token")
-        request.state.by_token = True
         return user
     request.state.by_token = False
     if pages:
