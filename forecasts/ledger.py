@@ -21,6 +21,7 @@ CHAINED_TABLES = (
     "resolutions",
     "question_versions",
     "scenario_file_versions",
+    "comments",  # the team server's comment threads (m070_comments)
 )
 DIGEST_TABLE = "ledger_digests"
 
