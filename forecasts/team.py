@@ -73,9 +73,10 @@ def closing_soon(rows: list[dict[str, Any]], days: int = CLOSING_SOON_DAYS) -> l
 
 
 def my_page(db: Database, name: str) -> dict[str, Any]:
-    """A person's standing forecasts, their scores on resolved questions and their calibration summary."""
+    """A person's standing forecasts, their scores on resolved questions and their calibration table (the
+    forecasts standing at each scored question's close, in percent bins)."""
     from forecasts.forecasting import list_forecasts
-    from forecasts.leaderboard import records, score_table
+    from forecasts.leaderboard import calibration, records, score_table
     from forecasts.status import standing_forecasts
 
     mine = list_forecasts(db, by=name)
@@ -85,10 +86,11 @@ def my_page(db: Database, name: str) -> dict[str, Any]:
     standing = [standing_forecasts(fs)[-1] for fs in by_question.values()]
     try:
         scores = records(score_table(db, by=name))
+        calib = calibration(db, name)["table"]
     except ForecastsError:
-        scores = []
+        scores, calib = [], []
     return {"name": name, "forecasts": sorted(standing, key=lambda f: f["made_at"], reverse=True),
-            "n_forecasts": len(mine), "scores": scores}  # fmt: skip
+            "n_forecasts": len(mine), "scores": scores, "calibration": calib}  # fmt: skip
 
 
 def weekly_reports(folder: Path) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import sqlite3
+import time
 from urllib.parse import quote
 
 import pytest
@@ -303,3 +304,15 @@ def test_pages_need_a_session_or_a_token(srv):
     assert srv.call("GET", "/questions/talks", token="bogus")[0] == 401
     status, _, text = srv.call("GET", "/", "carol")
     assert status == 200 and 'id="closing-soon"' in text and "Closing soon?" in text
+
+
+def test_my_page_shows_scores_and_calibration_after_a_resolution(srv):
+    assert srv.json("POST", "/api/forecasts", "alice", {"question": "soon", "probability": 0.72})[0] == 201
+    time.sleep(1.1)  # timestamps are to the second: the forecast must stand before the truth is known
+    assert srv.json("POST", "/api/questions/soon/resolve", "carol", {"outcome": "yes"})[0] == 201
+    text = srv.call("GET", "/users/alice", "alice")[2]
+    calibration = text[text.index('id="calibration"') :]
+    assert "72.0%" in calibration and "100.0%" in calibration  # mean forecast, observed
+    scores = text[text.index('id="scores"') : text.index('id="calibration"')]
+    assert "soon" in scores and "0.078" in scores  # Brier (1 - 0.72)^2 = 0.0784
+    assert srv.json("GET", "/api/scores?by=alice", "alice")[1]["items"][0]["question_id"] == "soon"
