@@ -13,7 +13,7 @@ from typing import Any
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.feedback import HIDE_CROWD_TAG
-from forecasts.timeutil import from_iso, now_utc, to_iso
+from forecasts.timeutil import now_utc, to_iso
 
 CLOSING_SOON_DAYS = 14
 WEEK_FILE = r"^\d{4}-W\d{2}\.(md|html)$"
@@ -45,21 +45,33 @@ def question_chart(db: Database, q: Any, forecasts: list[dict[str, Any]], resolu
     return chart(q, _arrays(q, links), rows, probability_from_links(q, links, now), now, resolution)
 
 
-def question_view(db: Database, question_id: str, viewer: str) -> dict[str, Any]:
-    """questions show's detail, the comments and the chart, with others' forecasts removed while hidden."""
-    from forecasts.accounts import list_comments
+def visible_detail(db: Database, question_id: str, viewer: str, kinds: bool = False) -> dict[str, Any]:
+    """`questions show`'s detail as `viewer` may see it: while the crowd is hidden from them, only their own and
+    the model's forecasts (then `crowd_hidden` is true). With `kinds`, each forecast carries its forecaster's kind."""
     from forecasts.questions import get_question
-    from forecasts.status import question_detail, standing_forecasts
+    from forecasts.status import question_detail
 
     detail = question_detail(db, question_id)
+    kind_of = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
+    if crowd_hidden(db, get_question(db, question_id), viewer):
+        mine_or_model = (viewer, *(name for name, kind in kind_of.items() if kind == "model"))
+        detail["forecasts"] = [f for f in detail["forecasts"] if f["forecaster_id"] in mine_or_model]
+        detail["crowd_hidden"] = True
+    if kinds:
+        for f in detail["forecasts"]:
+            f["kind"] = kind_of.get(f["forecaster_id"], "person")
+    return detail
+
+
+def question_view(db: Database, question_id: str, viewer: str) -> dict[str, Any]:
+    """The question page: the visible detail, the standing forecasts, the comments and the chart."""
+    from forecasts.accounts import list_comments
+    from forecasts.questions import get_question
+    from forecasts.status import standing_forecasts
+
+    detail = visible_detail(db, question_id, viewer, kinds=True)
     q = get_question(db, question_id)
-    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
-    for f in detail["forecasts"]:
-        f["kind"] = kinds.get(f["forecaster_id"], "person")
-    hidden = crowd_hidden(db, q, viewer)
-    if hidden:
-        detail["forecasts"] = [f for f in detail["forecasts"] if f["forecaster_id"] == viewer or f["kind"] == "model"]
-    detail["crowd_hidden"] = hidden
+    detail["crowd_hidden"] = detail.get("crowd_hidden", False)
     detail["standing"] = standing_forecasts(detail["forecasts"])
     detail["comments"] = list_comments(db, q.id)
     detail["chart"] = question_chart(db, q, detail["forecasts"], detail["resolution"])
@@ -116,7 +128,3 @@ def weekly_report_file(folder: Path, week: str, fmt: str) -> Path:
     if not path.is_file():
         raise ForecastsError(f"week: no {fmt} report for {week}")
     return path
-
-
-def parse_time(value: str) -> Any:
-    return from_iso(value)

@@ -20,6 +20,7 @@ list_comments = accounts.list_comments
 
 # what pages show
 question_view = team.question_view
+question_detail = team.visible_detail
 closing_soon = team.closing_soon
 my_page = team.my_page
 weekly_reports = team.weekly_reports
@@ -52,20 +53,6 @@ def status(db: Any, tag: str | None = None) -> list[dict[str, Any]]:
     from forecasts.status import question_status
 
     return question_status(db, tag=tag)
-
-
-def question_detail(db: Any, question_id: str, viewer: str) -> dict[str, Any]:
-    """questions show's detail, others' forecasts removed while the crowd is hidden from the viewer."""
-    from forecasts.questions import get_question
-    from forecasts.status import question_detail as detail_of
-
-    detail = detail_of(db, question_id)
-    if team.crowd_hidden(db, get_question(db, question_id), viewer):
-        kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
-        detail["forecasts"] = [f for f in detail["forecasts"]
-                               if f["forecaster_id"] == viewer or kinds.get(f["forecaster_id"]) == "model"]  # fmt: skip
-        detail["crowd_hidden"] = True
-    return detail
 
 
 def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
