@@ -316,3 +316,49 @@ def test_my_page_shows_scores_and_calibration_after_a_resolution(srv):
     scores = text[text.index('id="scores"') : text.index('id="calibration"')]
     assert "soon" in scores and "0.078" in scores  # Brier (1 - 0.72)^2 = 0.0784
     assert srv.json("GET", "/api/scores?by=alice", "alice")[1]["items"][0]["question_id"] == "soon"
+
+
+def test_forecasts_serve_runs_the_app_over_the_database(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from server_harness import free_port, question_files
+
+    from forecasts.questions import sync
+
+    db_path = tmp_path / "db" / "forecasts.db"
+    db = connect(db_path)
+    sync(db, question_files(tmp_path / "questions"))
+    accounts.add_user(db, "alice")
+    token = accounts.create_token(db, "alice")["token"]
+    db.close()
+    port = free_port()
+    script = Path(sys.executable).parent / "forecasts"
+    env = {k: v for k, v in os.environ.items() if k not in ("FORECASTS_SERVER", "FORECASTS_TOKEN")}
+    proc = subprocess.Popen([str(script), "--db", str(db_path), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first == {"serving": f"http://127.0.0.1:{port}/", "db": str(db_path.resolve())}
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/questions?limit=1",
+                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    assert json.loads(resp.read())["total"] == 5
+                    break
+            except ConnectionRefusedError:
+                time.sleep(0.1)
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError):
+                    raise
+                time.sleep(0.1)
+        else:
+            raise AssertionError("forecasts serve did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(10)
