@@ -82,5 +82,7 @@ class SignInLimiter:
     def failed(self, address: str, name: str) -> None:
         now = time.time()
         with self._lock:
+            if len(self._failures) > 10_000:  # many names tried: forget the ones outside the window
+                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < FAILED_WINDOW}
             for k in (f"ip:{address}", f"name:{name.lower()}"):
                 self._recent(k, now).append(now)
