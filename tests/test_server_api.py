@@ -316,6 +316,12 @@ def test_my_page_shows_scores_and_calibration_after_a_resolution(srv):
     scores = text[text.index('id="scores"') : text.index('id="calibration"')]
     assert "soon" in scores and "0.078" in scores  # Brier (1 - 0.72)^2 = 0.0784
     assert srv.json("GET", "/api/scores?by=alice", "alice")[1]["items"][0]["question_id"] == "soon"
+    status, calib = srv.json("GET", "/api/calibration/alice", "bob")
+    assert status == 200 and calib["n_questions"] == 1 and calib["table"][0]["mean_forecast"] == pytest.approx(0.72)
+    assert srv.json("GET", "/api/calibration/nobody", "bob")[0] == 404
+    assert srv.json("GET", "/api/calibration/" + quote("x' OR 1=1--"), "bob")[0] == 400
+    names = {f["id"]: f["kind"] for f in srv.json("GET", "/api/forecasters", "bob")[1]}
+    assert names["alice"] == "person" and names["bayes"] == "model"
 
 
 def test_forecasts_serve_runs_the_app_over_the_database(tmp_path):

@@ -19,6 +19,7 @@ from forecasts.server.web import (
     as_self,
     page,
     paging,
+    person_name,
     plain,
     question_id,
     require_user,
@@ -149,6 +150,15 @@ async def scores(request: Request) -> JSONResponse:
     return reply(page(rows, limit, offset))
 
 
+async def forecasters(request: Request) -> JSONResponse:
+    return reply(await read(request, lambda db, u: lib.forecasters(db)))
+
+
+async def calibration(request: Request) -> JSONResponse:
+    name = person_name(request.path_params["name"])
+    return reply(await read(request, lambda db, u: lib.calibration(db, name)))
+
+
 async def reports(request: Request) -> JSONResponse:
     folder = request.app.state.ctx.reports
     return reply(await read(request, lambda db, u: lib.weekly_reports(folder)))
@@ -188,5 +198,7 @@ ROUTES = [
     Route("/api/leaderboard", leaderboard),
     Route("/api/scores", scores),
     Route("/api/reports", reports),
+    Route("/api/forecasters", forecasters),
+    Route("/api/calibration/{name}", calibration),
     Route("/api/users", users, methods=["GET", "POST"]),
 ]

@@ -149,6 +149,18 @@ def scores(db: Any, by: str | None, tag: list[str] | None, question: str | None)
     return records(score_table(db, by=by, tag=tag or None, question=question))
 
 
+def forecasters(db: Any) -> list[dict[str, Any]]:
+    from forecasts.forecasters import list_forecasters
+
+    return list_forecasters(db)
+
+
+def calibration(db: Any, name: str) -> dict[str, Any]:
+    from forecasts.leaderboard import calibration as calibration_of
+
+    return calibration_of(db, name)
+
+
 def reports_folder(db_path: Path) -> Path:
     """Where the weekly job writes reports: the project's reports/ folder beside db/."""
     return db_path.resolve().parent.parent / "reports"

@@ -76,6 +76,9 @@ SCHEMA: dict[str, Any] = {
                                                                                          "adjusted"]}}])},
         "/api/scores": {"get": _op("Scores on resolved questions", [_TAG, _Q, {"name": "by", "in": "query",
                                                                               "schema": _S}], paged=True)},
+        "/api/forecasters": {"get": _op("Registered forecasters (forecasters list --json)")},
+        "/api/calibration/{name}": {"get": _op("A forecaster's calibration (calibration NAME --json)", [
+            {"name": "name", "in": "path", "required": True, "schema": _S}])},
         "/api/reports": {"get": _op("Weekly reports on the server (week, formats)")},
         "/api/users": {"get": _op("Accounts (admin)"), "post": _op("Add an account (admin)", None, _obj(
             name=_S, role={"enum": ["forecaster", "curator", "admin"]}), ok="201")},
