@@ -64,6 +64,13 @@ def db():
     return connect(State.db_path or default_db_path(State.create_db), create=create)
 
 
+def server():
+    """The team server this command goes to (FORECASTS_SERVER, or `forecasts login` when no --db), or None."""
+    from forecasts.client import remote
+
+    return remote(local_db=State.db_path is not None)
+
+
 @app.callback()
 def main(
     db_path: Annotated[
@@ -240,7 +247,8 @@ def questions_list(
     """Every question with its state and current probability."""
     from forecasts.api import question_status
 
-    rows = question_status(db(), tag=tag)
+    remote = server()
+    rows = remote.get_all("/api/status", tag=tag) if remote else question_status(db(), tag=tag)
     if as_json:
         return emit_json(rows)
     print_status_table(rows, "Questions")
@@ -266,7 +274,8 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
     from forecasts.api import latest_per_forecaster, question_detail
 
-    detail = question_detail(db(), question_id)
+    remote = server()
+    detail = remote.get(f"/api/questions/{remote.q(question_id)}") if remote else question_detail(db(), question_id)
     if as_json:
         return emit_json(detail)
     from forecasts.textout import bold, wrapped  # plain text: a summary's "[brackets]" print as typed
@@ -399,7 +408,8 @@ def status(
     """Every question's state and current fast-path probability."""
     from forecasts.api import question_status
 
-    rows = question_status(db(), tag=tag)
+    remote = server()
+    rows = remote.get_all("/api/status", tag=tag) if remote else question_status(db(), tag=tag)
     if as_json:
         return emit_json(rows)
     print_status_table(rows, "Status")
@@ -449,6 +459,16 @@ def evidence_add(
         parse_reliability,
     )
 
+    remote = server()
+    if remote:
+        result = remote.post("/api/evidence", {
+            "questions": questions, "summary": summary, "observed_at": observed_at, "lr": lr or [],
+            "grade": grade or [], "lr_sd": lr_sd, "source": source, "url": url, "reliability": reliability, "by": by,
+            "reasoning": reasoning, "tags": tag or []})  # fmt: skip
+        if as_json:
+            return emit_json(result)
+        typer.echo(f"logged evidence #{result['evidence_id']}")
+        return print_changes(result["changes"])
     rel, rel_grade = parse_reliability(reliability)
     observed, rest = [], questions
     if value or sd:  # observations of numeric/date questions (forecasts.numeric.observe)
@@ -485,7 +505,8 @@ def evidence_list(
     from forecasts.api import list_evidence
     from forecasts.termtable import Column
 
-    rows = list_evidence(db(), question)
+    remote = server()
+    rows = remote.get_all("/api/evidence", question=question) if remote else list_evidence(db(), question)
     if as_json:
         return emit_json(rows)
     columns = [Column("id", right=True), Column("observed", 2), Column("summary", wrap=True, min_width=18),
@@ -524,8 +545,13 @@ def evidence_retract(
     """Retract an evidence item (a new row; the original stays in the ledger)."""
     from forecasts.api import identify, retract_evidence
 
-    database = db()
-    result = retract_evidence(database, evidence_id, reason, identify(database, by, required=False, fld="recorded_by"))
+    remote = server()
+    if remote:
+        result = remote.post(f"/api/evidence/{evidence_id}/retract", {"reason": reason, "by": by})
+    else:
+        database = db()
+        who = identify(database, by, required=False, fld="recorded_by")
+        result = retract_evidence(database, evidence_id, reason, who)
     if as_json:
         return emit_json(result)
     typer.echo(f"retracted evidence #{evidence_id}")
@@ -608,36 +634,44 @@ def forecast(
 
     if bogus := unknown_option(ctx.args):  # --pNN pass through; anything else is click's usage error (exit 2)
         raise click_exc.NoSuchOption(bogus, ctx=ctx)
-    database = db()
-    q = get_question(database, question)
-    extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args
-    if q.is_numeric or extra or below is not None or above is not None:
-        from forecasts.api import describe_numeric_forecast as describe
-        from forecasts.api import submit_percentiles
+    remote = server()
+    if remote:  # the server writes as the token's user; --by naming someone else is refused there
+        if ctx.args or below is not None or above is not None:
+            raise ForecastsError("probability: numeric forecasts are not yet available from a team server")
+        result = remote.post("/api/forecasts", {"question": question, "probability": probability,
+                                                "rationale": rationale, "by": by})  # fmt: skip
+    else:
+        database = db()
+        q = get_question(database, question)
+        extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args
+        if q.is_numeric or extra or below is not None or above is not None:
+            from forecasts.api import describe_numeric_forecast as describe
+            from forecasts.api import submit_percentiles
 
-        if not q.is_numeric:
-            raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
+            if not q.is_numeric:
+                raise ForecastsError(
+                    f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric"
+                )
+            by = identify(database, by, new_forecaster)
+            result = submit_percentiles(database, q, extra, below, above, by, rationale)
+            return emit_json(result) if as_json else typer.echo(describe(q, result))
         by = identify(database, by, new_forecaster)
-        result = submit_percentiles(database, q, extra, below, above, by, rationale)
-        return emit_json(result) if as_json else typer.echo(describe(q, result))
-    by = identify(database, by, new_forecaster)
-    result = submit_forecast(database, question, probability, by, rationale)
-    result["feedback"] = forecast_feedback(database, q, by, result["id"])
+        result = submit_forecast(database, question, probability, by, rationale)
+        result["feedback"] = forecast_feedback(database, q, by, result["id"])
     if as_json:
         return emit_json(result)
-    shown = (
-        pct(result["probability"]) if result["probability"] is not None else fmt_probs(result["probabilities"], False)
-    )
-    typer.echo(f"forecast #{result['id']}: {by} on {question}: {shown}")
+    binary = result["probability"] is not None
+    shown = pct(result["probability"]) if binary else fmt_probs(result["probabilities"], False)
+    typer.echo(f"forecast #{result['id']}: {result['forecaster']} on {question}: {shown}")
     fb = result["feedback"]
-    prev = f"{fmt_probs(fb['previous'], q.is_binary)} ({fb['previous_made_at'][:10]})" if fb["previous"] else "none"
+    prev = f"{fmt_probs(fb['previous'], binary)} ({fb['previous_made_at'][:10]})" if fb["previous"] else "none"
     if fb["crowd_hidden"]:
         crowd = "hidden on this question (tag hide-crowd)"
     elif fb["crowd"] is None:
         crowd = "no one else has forecast yet"
     else:
         n = fb["crowd_people"]
-        crowd = f"{fmt_probs(fb['crowd'], q.is_binary)} (median of {n} other{'s' if n != 1 else ''})"
+        crowd = f"{fmt_probs(fb['crowd'], binary)} (median of {n} other{'s' if n != 1 else ''})"
     typer.echo(f"  your previous: {prev}; crowd: {crowd}")
 
 
@@ -655,7 +689,11 @@ def forecast_list(
     from forecasts.api import list_forecasts
     from forecasts.termtable import Column
 
-    rows = list_forecasts(db(), question, by, tag=tag, people=people)
+    remote = server()
+    if remote and (tag or people):
+        raise ForecastsError("tag: --tag and --people are not yet available from a team server; filter the --json")
+    rows = (remote.get_all("/api/forecasts", question=question, by=by) if remote
+            else list_forecasts(db(), question, by, tag=tag, people=people))  # fmt: skip
     if as_json:
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
@@ -715,9 +753,14 @@ def resolve(
     from forecasts.api import identify
     from forecasts.api import resolve as resolve_question
 
-    database = db()
-    who = identify(database, by, required=False)
-    result = resolve_question(database, question, outcome, known_at, source, note, who)
+    remote = server()
+    if remote:
+        result = remote.post(f"/api/questions/{remote.q(question)}/resolve", {
+            "outcome": outcome, "known_at": known_at, "source": source, "note": note, "by": by})  # fmt: skip
+    else:
+        database = db()
+        who = identify(database, by, required=False)
+        result = resolve_question(database, question, outcome, known_at, source, note, who)
     if as_json:
         return emit_json(result)
     typer.echo(f"resolved {question}: {result['outcome']} (known {result['known_at']})")
@@ -735,8 +778,12 @@ def unresolve(
     from forecasts.api import identify
     from forecasts.api import unresolve as unresolve_question
 
-    database = db()
-    result = unresolve_question(database, question, note, identify(database, by, required=False))
+    remote = server()
+    if remote:
+        result = remote.post(f"/api/questions/{remote.q(question)}/unresolve", {"note": note, "by": by})
+    else:
+        database = db()
+        result = unresolve_question(database, question, note, identify(database, by, required=False))
     if as_json:
         return emit_json(result)
     typer.echo(f"unresolved {question} (was {result['previous_outcome']})")
@@ -1293,6 +1340,11 @@ def import_dataset_cmd(
     left = result.get("left_out") or {}
     typer.echo(f"left out: {sum(left.values())} rows" + (f" ({', '.join(f'{n} {why}' for why, n in left.items())})"
                                                           if left else ""))  # fmt: skip
+
+
+from forecasts.cli_server import register as _register_server  # noqa: E402 (needs the helpers above)
+
+_register_server(app, user_errors, db, emit_json)  # users, tokens, serve, login
 
 
 def run() -> None:

@@ -752,6 +752,51 @@ def m080_numeric_questions(db: Database) -> None:
     db.conn.execute("ALTER TABLE evidence_links ADD COLUMN value_sd REAL CHECK (value_sd IS NULL OR value_sd > 0)")
 
 
+# --- migrations of the team server (m070_*) -----------------------------------------------------------
+
+
+@migration
+def m070_accounts(db: Database) -> None:
+    """Accounts for the team server (forecasts.accounts): a user is a registered person with a role and an optional
+    password hash (scrypt); API tokens are stored only as their SHA-256, revocable (a revoked row is kept)."""
+    db.conn.execute(
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY REFERENCES forecasters(id),
+            role TEXT NOT NULL CHECK (role IN ('forecaster', 'curator', 'admin')),
+            password_hash TEXT NOT NULL DEFAULT '',  -- 'scrypt$n$r$p$salt$hash' or '' (no web sign-in)
+            created_at TEXT NOT NULL,
+            os_user TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.conn.execute(
+        """CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY,
+            user TEXT NOT NULL REFERENCES users(name),
+            token_hash TEXT NOT NULL UNIQUE,   -- sha256 hex of the token; the token itself is never stored
+            label TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            revoked_at TEXT                    -- NULL while valid
+        )"""
+    )
+    db.conn.execute("CREATE INDEX tokens_user ON tokens(user)")
+
+
+@migration
+def m070_comments(db: Database) -> None:
+    """A comment thread per question (append-only: a comment is never edited or deleted)."""
+    db.conn.execute(
+        """CREATE TABLE comments (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT NOT NULL REFERENCES questions(id),
+            author TEXT NOT NULL REFERENCES forecasters(id),
+            created_at TEXT NOT NULL,
+            body TEXT NOT NULL
+        )"""
+    )
+    db.conn.execute("CREATE INDEX comments_question ON comments(question_id, id)")
+    _append_only_triggers(db, "comments")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Apply every migration not yet recorded in `_migrations`; return the names applied."""
     if db.read_only is not None:

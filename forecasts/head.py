@@ -28,6 +28,7 @@ _KNOWN_AT = {
     "resolutions": ("resolutions t", "t.recorded_at"),
     "question_versions": ("question_versions t", "t.synced_at"),
     "scenario_file_versions": ("scenario_file_versions t", "t.synced_at"),
+    "comments": ("comments t", "t.created_at"),
 }
 _HEX = r"[0-9a-f]{64}"
 _ENTRY = re.compile(rf"([a-z_]+)=(\d{{1,12}}),(\d{{1,12}}),({_HEX}|-)")

@@ -28,6 +28,8 @@ LEDGER_TABLES = (
     LedgerTable("skill_runs", append_only=True, os_user=False, chained=False),
     LedgerTable("scenario_runs", append_only=True, os_user=False, chained=False),
     LedgerTable("ledger_digests", append_only=True, os_user=False, chained=False),
+    LedgerTable("comments", append_only=True, os_user=False, chained=True),  # the team server's threads (m070)
+    LedgerTable("users", append_only=False, os_user=True, chained=False),  # accounts: a role may change
 )
 
 APPEND_ONLY = tuple(t.name for t in LEDGER_TABLES if t.append_only)

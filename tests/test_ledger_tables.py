@@ -31,5 +31,6 @@ def test_the_store_and_the_chain_read_the_registry():
             "resolutions",
             "question_versions",
             "scenario_file_versions",
+            "comments",
         )
     )  # the order the chain walks them and `db check` reports them

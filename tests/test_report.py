@@ -322,10 +322,8 @@ def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path
     assert Path(out["files"][1]).read_text(encoding="utf-8").count("<svg") >= 9
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); .ci/run installs it"
-)
 def test_html_renders_in_headless_chromium(world, root, tmp_path):
+    assert CHROMIUM is not None, "chromium is not installed: apt-get install chromium (.ci/run installs it)"
     files = write_report(world, WEEK, "html", tmp_path / "reports", root)["files"]
     page = Path(files[0]).resolve()
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

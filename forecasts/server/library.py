@@ -1,0 +1,166 @@
+"""The one door from the web layer to the library: every function the server calls, in one place (all through
+forecasts.api). Arguments are the JSON values a client sent; results are JSON-ready dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from forecasts.api import (
+    add_comment,
+    add_user,
+    authenticate,
+    check_password,
+    closing_soon,
+    list_comments,
+    list_users,
+    may,
+    my_page,
+    question_view,
+    visible_detail,
+    weekly_report_file,
+    weekly_reports,
+)
+from forecasts.errors import ForecastsError
+
+# accounts and comments, and what pages show: re-exported from forecasts.api for the web layer
+__all__ = ["add_comment", "add_user", "authenticate", "check_password", "closing_soon", "list_comments", "list_users",
+           "may", "my_page", "question_view", "question_detail", "weekly_report_file", "weekly_reports"]  # fmt: skip
+question_detail = visible_detail
+
+
+def _text(body: dict[str, Any], key: str, default: str = "") -> str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ForecastsError(f"{key}: must be text, not {type(value).__name__}")
+    return value
+
+
+def _texts(body: dict[str, Any], key: str) -> list[str]:
+    """A list of strings; a single string or number counts as a list of one."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) and not isinstance(v, bool)
+                                              for v in value):  # fmt: skip
+        raise ForecastsError(f"{key}: must be a list of text")
+    return [str(v) for v in value]
+
+
+def status(db: Any, tag: str | None = None) -> list[dict[str, Any]]:
+    from forecasts.api import question_status
+
+    return question_status(db, tag=tag)
+
+
+def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`forecast` as `user`: probability is a number or percentage text (binary), OUTCOME=P,... text or an
+    {outcome: p} object (categorical, ordered); the result carries the same feedback as the CLI's."""
+    from forecasts.api import forecast_feedback, get_question, submit_forecast
+
+    qid = _text(body, "question")
+    raw = body.get("probability")
+    if isinstance(raw, dict):
+        if not all(isinstance(k, str) and isinstance(v, int | float | str) and not isinstance(v, bool)
+                   for k, v in raw.items()):  # fmt: skip
+            raise ForecastsError("probability: an object of OUTCOME: number")
+        raw = ",".join(f"{k}={v}" for k, v in raw.items())
+    elif isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ForecastsError("probability: a number in (0, 1), a percentage, or OUTCOME=P,... for categorical")
+    result = submit_forecast(db, qid, str(raw), user, _text(body, "rationale"))
+    result["feedback"] = forecast_feedback(db, get_question(db, qid), user, result["id"])
+    return result
+
+
+def list_forecasts(db: Any, question: str | None, by: str | None) -> list[dict[str, Any]]:
+    from forecasts.api import list_forecasts as listed
+
+    return listed(db, question, by)
+
+
+def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`evidence add` as `user`: the same fields as the CLI's options (lr and grade as lists of its specs)."""
+    from forecasts.api import EvidenceItem, add_evidence, now_utc, parse_datetime, parse_link_specs, parse_reliability
+
+    lr_sd = body.get("lr_sd")
+    if lr_sd is not None and (isinstance(lr_sd, bool) or not isinstance(lr_sd, int | float)):
+        raise ForecastsError("lr_sd: must be a number")
+    reliability = body.get("reliability", "1")
+    if isinstance(reliability, bool) or not isinstance(reliability, int | float | str):
+        raise ForecastsError("reliability: 0-1 or an Admiralty grade such as B2")
+    rel, rel_grade = parse_reliability(str(reliability))
+    observed = _text(body, "observed_at")
+    item = EvidenceItem(
+        summary=_text(body, "summary"),
+        observed_at=parse_datetime(observed, "observed_at") if observed else now_utc(),
+        links=parse_link_specs(
+            _texts(body, "questions"), _texts(body, "lr"), _texts(body, "grade"), lr_sd, _text(body, "reasoning")
+        ),  # fmt: skip
+        source=_text(body, "source"),
+        url=_text(body, "url"),
+        reliability=rel,
+        reliability_grade=rel_grade,
+        recorded_by=user,
+        tags=_texts(body, "tags"),
+    )
+    return add_evidence(db, item)
+
+
+def list_evidence(db: Any, question: str | None) -> list[dict[str, Any]]:
+    from forecasts.api import list_evidence as listed
+
+    return listed(db, question)
+
+
+def retract_evidence(db: Any, user: str, evidence_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    from forecasts.api import retract_evidence as retract
+
+    return retract(db, evidence_id, _text(body, "reason"), user)
+
+
+def resolve(db: Any, user: str, question_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    from forecasts.api import resolve as resolve_question
+
+    known = _text(body, "known_at") or None
+    return resolve_question(db, question_id, _text(body, "outcome"), known, _text(body, "source"),
+                            _text(body, "note"), user)  # fmt: skip
+
+
+def unresolve(db: Any, user: str, question_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    from forecasts.api import unresolve as unresolve_question
+
+    return unresolve_question(db, question_id, _text(body, "note"), user)
+
+
+def leaderboard(db: Any, tag: list[str] | None, min_questions: int, rank_by: str) -> list[dict[str, Any]]:
+    from forecasts.api import leaderboard as board
+    from forecasts.api import records
+
+    return records(board(db, tag=tag or None, min_questions=min_questions, rank_by=rank_by))
+
+
+def scores(db: Any, by: str | None, tag: list[str] | None, question: str | None) -> list[dict[str, Any]]:
+    from forecasts.api import records, score_table
+
+    return records(score_table(db, by=by, tag=tag or None, question=question))
+
+
+def forecasters(db: Any) -> list[dict[str, Any]]:
+    from forecasts.api import list_forecasters
+
+    return list_forecasters(db)
+
+
+def calibration(db: Any, name: str) -> dict[str, Any]:
+    from forecasts.api import calibration as calibration_of
+
+    return calibration_of(db, name)
+
+
+def reports_folder(db_path: Path) -> Path:
+    """Where the weekly job writes reports: the project's reports/ folder beside db/."""
+    return db_path.resolve().parent.parent / "reports"
