@@ -207,7 +207,10 @@ def test_report_contents(world, root):
     assert [(s["question"], s["forecaster"]) for s in r["stale"]] == [("alpha-deal", "alice"), ("gamma-when", "bob")]
     assert [c["id"] for c in r["closing"]] == ["beta-vote"]
     assert [x["id"] for x in r["resolved"]["rows"]] == ["delta-old"]
-    assert r["movers"][0]["id"] in {"alpha-deal", "beta-vote"}
+    # a resolution recorded this week is a move from last week's on-record value to the outcome
+    assert [m["id"] for m in r["movers"]] == ["delta-old", "alpha-deal", "beta-vote"]
+    assert r["movers"][0]["resolved"]["outcome"] == "yes" and r["movers"][0]["now"] == 1.0
+    assert r["movers"][0]["resolved"]["known_this_week"] is False  # known 2025-02-25, recorded this week
     interval = alpha["interval"]
     assert interval["lo"]["yes"] < alpha["now"]["yes"] < interval["hi"]["yes"]
 
