@@ -239,8 +239,10 @@ def questions_new(
 def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
     from forecasts.status import question_detail, standing_forecasts
+    from forecasts.visibility import current_viewer
 
-    detail = question_detail(db(), question_id)
+    database = db()
+    detail = question_detail(database, question_id, viewer=current_viewer(database))
     if as_json:
         return emit_json(detail)
     from forecasts.textout import bold, wrapped  # plain text: a summary's "[brackets]" print as typed
@@ -292,6 +294,8 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
     for f in standing:
         p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         say(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {f['rationale']}")
+    if detail["forecasts_hidden"]:
+        say(f"  ({detail['forecasts_hidden']} forecasts by others hidden (tag hide-crowd) until you forecast)")
     typer.echo(wrapped("\n".join(lines)))
 
 
@@ -573,13 +577,25 @@ def forecast_list(
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
     people: Annotated[bool, typer.Option("--people", help="Only people (not the model or the crowd).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Every outcome and the rationale (several lines each).")] = False,
+    include_replays: Annotated[
+        bool, typer.Option("--include-replays", help="Also the model's replayed history (bayes-reconstructed).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
+    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full.
+
+    Example: forecasts forecast-list --by alice --full
+    """
     from forecasts.forecasting import list_forecasts
     from forecasts.termtable import Column
+    from forecasts.visibility import current_viewer, visible, without_replays
 
-    rows = list_forecasts(db(), question, by, tag=tag, people=people)
+    database = db()
+    rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),
+                           current_viewer(database))  # fmt: skip
+    replayed = 0
+    if not include_replays and (by or "").lower() != "bayes-reconstructed":
+        rows, replayed = without_replays(rows)
     if as_json:
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
@@ -598,6 +614,12 @@ def forecast_list(
         made = f["made_at"][:16].replace("T", " ") if full else f["made_at"][:10]
         table.append([str(f["id"]), made, f["question_id"], f["forecaster_id"], shown, f["rationale"]])
     caption = "" if full else "categorical: the likeliest outcome; --full for every outcome and the rationale"
+    notes = [caption] if caption else []
+    if replayed:
+        notes.append(f"{replayed} replayed model forecasts left out (--include-replays)")
+    if hidden:
+        notes.append(f"{hidden} hidden (tag hide-crowd) until you forecast")
+    caption = "; ".join(notes)
     show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
@@ -682,8 +704,9 @@ def score(
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
-    keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
-    priority = {"brier": 0, "coverage": 4, "relative_brier": 1, "peer": 2, "brier_fixed_lifetime": 5}
+    keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
+    priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
+                "brier_fixed_lifetime": 5}  # fmt: skip
     columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
                *[Column(header(k), priority[k], right=True) for k in keys]]  # fmt: skip
     table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
@@ -696,13 +719,17 @@ def score(
 def leaderboard(
     tag: TagsOpt = None,
     min_questions: Annotated[int, typer.Option(help="Leave out forecasters with fewer scored questions.")] = 1,
-    rank_by: Annotated[str, typer.Option(help="relative (Fatebook), peer (Metaculus) or adjusted (Brier).")] = (
-        "relative"
-    ),
+    rank_by: Annotated[
+        str, typer.Option(help="own (relative Brier over each one's own period), relative (Fatebook), peer "
+                          "(Metaculus) or adjusted (Brier).")
+    ] = "own",
     at_close: Annotated[bool, typer.Option(help="Show the spot scores at close instead of time-averages.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasters ranked by mean relative Brier over resolved questions (fair across question sets)."""
+    """People ranked by mean relative Brier over their own forecasting period; the model and aggregates after them.
+
+    Example: forecasts leaderboard --min-questions 5 --rank-by peer
+    """
     from forecasts.leaderboard import leaderboard as board
     from forecasts.leaderboard import records
     from forecasts.score_labels import header
@@ -711,9 +738,9 @@ def leaderboard(
     rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
-    keys = ["relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
+    keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
-    columns = [Column("#", right=True), Column("forecaster"), Column("kind", 5),
+    columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
                Column(header("n_questions"), right=True),
                *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
     table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
