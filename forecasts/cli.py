@@ -965,6 +965,8 @@ def skill(
     result = skill_report(db(), draws=draws, tune=tune, chains=chains, seed=seed, method=method)
     if as_json:
         return emit_json(result)
+    if not result.get("fitted", True):
+        return typer.echo(note(result["reason"]))
     columns = [Column("forecaster"), Column("forecasts (questions)", 3, short="n"), Column("slope b"),
                Column("bias a", 1), Column("expected Brier", 2)]  # fmt: skip
     rows = [[r["forecaster"], f"{r['n_forecasts']} ({r['n_questions']})", _ci(r["slope"]), _ci(r["bias"]),

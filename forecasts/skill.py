@@ -521,6 +521,13 @@ def skill_runs(db: Database, model: str = "calibration", known_by: datetime | No
     return [r | {"summary": json.loads(r["summary"]), "settings": json.loads(r["settings"])} for r in rows]
 
 
+NOTHING_TO_FIT = (
+    "nothing to fit yet: skill learns calibration from forecasts on resolved yes/no questions, and none are on "
+    "record; forecast binary questions (`forecasts forecast QUESTION 30%`), resolve them as they settle "
+    "(`forecasts resolve QUESTION yes|no`), then run `forecasts skill` again"
+)
+
+
 def skill_report(
     db: Database,
     known_by: datetime | None = None,
@@ -544,8 +551,8 @@ def skill_report(
     as_of = known_by or now_utc()
     # people and the model; aggregates (crowd) are functions of people's forecasts and would count them twice
     df = resolved_binary_forecasts(db, as_of, kinds=FITTED_KINDS)
-    if df.empty:
-        raise ForecastsError("skill: no forecasts on resolved binary questions yet; resolve some questions first")
+    if df.empty:  # an empty state, not a mistake: say what the fit needs and what to do next
+        return {"fitted": False, "as_of": to_iso(as_of), "forecasters": [], "run_id": None, "reason": NOTHING_TO_FIT}
     names, qids, f_idx, q_idx, x, y = encode(df)
     fit = fit_calibration(
         f_idx,
