@@ -704,6 +704,11 @@ def score(
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
+    if not rows:
+        from forecasts.empty_states import why_empty
+        from forecasts.textout import wrapped
+
+        return typer.echo(wrapped(why_empty(db(), by)))
     keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
     priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
                 "brier_fixed_lifetime": 5}  # fmt: skip
@@ -738,6 +743,12 @@ def leaderboard(
     rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
+    if not rows:
+        from forecasts.empty_states import why_empty
+        from forecasts.textout import wrapped
+
+        return typer.echo(wrapped(why_empty(db()) if min_questions <= 1 else
+                          f"No forecaster has {min_questions} scored questions yet (--min-questions)."))  # fmt: skip
     keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
     columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
@@ -764,6 +775,11 @@ def calibration(
     from forecasts.termtable import Column, note
 
     result = calibrate(db(), name, tag=tag)
+    if not result["table"] and not as_json:
+        from forecasts.empty_states import why_empty
+        from forecasts.textout import wrapped
+
+        typer.echo(wrapped(why_empty(db(), name)))
     if plot is not None:
         result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
     if as_json:
