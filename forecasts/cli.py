@@ -20,6 +20,7 @@ import typer
 
 from forecasts import cliparams
 from forecasts.cli_group import OneLineErrorGroup, version_callback
+from forecasts.cli_help import add_examples, complete_forecaster, complete_question
 from forecasts.errors import ForecastsError
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
 
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,
 )
+QuestionArg = Annotated[str, typer.Argument(help="Question id.", autocompletion=complete_question)]
 questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
@@ -236,7 +238,7 @@ def questions_new(
 
 @questions_app.command("show")
 @user_errors
-def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
+def questions_show(question_id: QuestionArg, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
     from forecasts.status import question_detail, standing_forecasts
     from forecasts.visibility import current_viewer
@@ -531,10 +533,15 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
 @app.command()
 @user_errors
 def forecast(
-    question: str,
+    question: QuestionArg,
     probability: Annotated[str, typer.Argument(help="P(yes) in (0,1), or OUTCOME=P,... for categorical.")],
     by: Annotated[
-        str | None, typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).")
+        str | None,
+        typer.Option(
+            "--by",
+            help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).",
+            autocompletion=complete_forecaster,
+        ),
     ] = None,
     rationale: Annotated[str, typer.Option(help="Why.")] = "",
     new_forecaster: Annotated[bool, typer.Option("--new-forecaster", help="Register --by if it is new.")] = False,
@@ -573,7 +580,9 @@ def forecast(
 @user_errors
 def forecast_list(
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Only this forecaster.", autocompletion=complete_forecaster)
+    ] = None,
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
     people: Annotated[bool, typer.Option("--people", help="Only people (not the model or the crowd).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Every outcome and the rationale (several lines each).")] = False,
@@ -582,10 +591,7 @@ def forecast_list(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full.
-
-    Example: forecasts forecast-list --by alice --full
-    """
+    """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
     from forecasts.forecasting import list_forecasts
     from forecasts.termtable import Column
     from forecasts.visibility import current_viewer, visible, without_replays
@@ -626,7 +632,7 @@ def forecast_list(
 @app.command()
 @user_errors
 def resolve(
-    question: str,
+    question: QuestionArg,
     outcome: Annotated[
         str, typer.Argument(help="yes/no, an outcome name, ambiguous, annulled, or (binary) a probability like 0.37.")
     ],
@@ -651,7 +657,7 @@ def resolve(
 @app.command()
 @user_errors
 def unresolve(
-    question: str,
+    question: QuestionArg,
     note: Annotated[str, typer.Option(help="Why it is reopened.")] = "",
     by: Annotated[str, typer.Option("--by", help="Who reopens it.")] = "",
     as_json: JsonOpt = False,
@@ -691,7 +697,9 @@ TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions
 @app.command()
 @user_errors
 def score(
-    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Only this forecaster.", autocompletion=complete_forecaster)
+    ] = None,
     tag: TagsOpt = None,
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
     as_json: JsonOpt = False,
@@ -725,16 +733,16 @@ def leaderboard(
     tag: TagsOpt = None,
     min_questions: Annotated[int, typer.Option(help="Leave out forecasters with fewer scored questions.")] = 1,
     rank_by: Annotated[
-        str, typer.Option(help="own (relative Brier over each one's own period), relative (Fatebook), peer "
-                          "(Metaculus) or adjusted (Brier).")
+        str,
+        typer.Option(
+            help="own (relative Brier over each one's own period), relative (Fatebook), peer "
+            "(Metaculus) or adjusted (Brier)."
+        ),
     ] = "own",
     at_close: Annotated[bool, typer.Option(help="Show the spot scores at close instead of time-averages.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """People ranked by mean relative Brier over their own forecasting period; the model and aggregates after them.
-
-    Example: forecasts leaderboard --min-questions 5 --rank-by peer
-    """
+    """People ranked by mean relative Brier over their own forecasting period; the model and aggregates after them."""
     from forecasts.leaderboard import leaderboard as board
     from forecasts.leaderboard import records
     from forecasts.score_labels import header
@@ -763,7 +771,7 @@ def leaderboard(
 @app.command()
 @user_errors
 def calibration(
-    name: Annotated[str, typer.Argument(help="Forecaster name.")],
+    name: Annotated[str, typer.Argument(help="Forecaster name.", autocompletion=complete_forecaster)],
     tag: TagsOpt = None,
     plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram (.svg or .png).")] = None,
     as_json: JsonOpt = False,
@@ -843,7 +851,9 @@ def print_posterior(res: dict) -> None:
 @app.command()
 @user_errors
 def posterior(
-    question: Annotated[str | None, typer.Argument(help="Question id (or --all).")] = None,
+    question: Annotated[
+        str | None, typer.Argument(help="Question id (or --all).", autocompletion=complete_question)
+    ] = None,
     all_open: Annotated[bool, typer.Option("--all", help="Every open question, with a progress bar.")] = False,
     draws: Annotated[int, typer.Option(help="Draws per chain after tuning.")] = 1000,
     tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
@@ -1179,6 +1189,9 @@ def import_dataset_cmd(
         if kind in result:
             r = result[kind]
             typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
+
+
+add_examples(app)  # every command's --help ends with an example to copy (forecasts/cli_help.py)
 
 
 def run() -> None:
