@@ -9,7 +9,7 @@ from typing import Any
 TOP_MOVERS = 3
 WHY_ITEMS = 3
 TOP_LEADERS = 3
-LEADER_SCORES = ("relative_brier", "brier")  # shown beside each leader when present
+LEADER_SCORES = ("relative_brier_own", "brier")  # shown beside each leader when present
 
 
 def _why(block: dict[str, Any], outcome: str) -> list[dict[str, Any]]:

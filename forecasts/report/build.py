@@ -21,14 +21,14 @@ import numpy as np
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import CROWD
+from forecasts.forecasters import CROWD, MODEL, RECONSTRUCTED
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report import history
 from forecasts.report import trajectory as tr
 from forecasts.report.briefing import briefing
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
-from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
+from forecasts.score_labels import DERIVED_SCORE_FIELDS, REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
 from forecasts.timeutil import from_iso, iso_week, now_utc, to_iso
 from forecasts.versions import edits_between
@@ -243,6 +243,7 @@ def _question_block(
             "rationale": f["rationale"],
         }
         for name, f in sorted(standing.items())
+        if not _superseded(name, standing)
     ]
     return {
         "id": q.id,
@@ -264,6 +265,17 @@ def _question_block(
         "week_evidence": [],
         "chart": history.chart(q, arrays, rows or [], now, as_of),
     }
+
+
+def _superseded(name: str, standing: dict[str, dict[str, Any]]) -> bool:
+    """One row per forecaster kind: the replay is left out where the live model stands (it is the model's history,
+    not a second model), and a `crowd` row older than some person's forecast is left out (the report shows the
+    people's median instead, see _crowd)."""
+    if name == RECONSTRUCTED:
+        return MODEL in standing
+    if name == CROWD:
+        return any(f["kind"] == "person" and f["made_at"] > standing[name]["made_at"] for f in standing.values())
+    return False
 
 
 def _delta(q_block: dict[str, Any]) -> tuple[str, float] | None:
@@ -522,7 +534,7 @@ def _resolved(
     """Questions whose resolution was recorded this week, with each forecaster's scores on them."""
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
     score_table = _optional("forecasts.leaderboard", "score_table")
-    described = described_scores(SCORE_FIELDS) if score_table else {}
+    described = described_scores(SCORE_FIELDS | DERIVED_SCORE_FIELDS) if score_table else {}
     described["forecaster_id"] = "forecaster"
     out = []
     for r in week:
