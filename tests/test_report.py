@@ -317,7 +317,8 @@ def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path
     assert out["summary"]["history_recorded_this_week"]["items"] >= 40
     for qid in ("ceasefire-current-lines", "nato-renunciation", "general-ceasefire"):
         assert f"### {qid}:" in text
-    assert "### talks-start: 2025-04-to-2025-12" in text and "bayes-reconstructed" in text  # resolved and scored
+    # resolved and scored: the model (its replayed history folded into `bayes`, one row) is in the score table
+    assert "### talks-start: 2025-04-to-2025-12" in text and "| bayes |" in text
     assert "Evidence logged this week" in text
     assert "What moved, and why" in text and "Evidence logged this week" in text
     assert text.index("## This week in brief") < text.index("## Open questions")
