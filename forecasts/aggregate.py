@@ -220,7 +220,8 @@ def record_crowd(db: Database, method: str = "median", known_by: datetime | None
     if engine is not None:
         out.update(info)
     if method == "extremized" and not runs:
-        out["notes"].append("no skill run stored yet (run `forecasts skill`): the crowd falls back to the median")
+        out["notes"].append("no skill run stored yet, so the crowd falls back to the median; `forecasts skill` fits "
+                            "one once people have forecast yes/no questions that have resolved")  # fmt: skip
     with write_transaction(db):
         for qid, rows in people.groupby("question_id", sort=True):
             if qid not in questions:  # a numeric question: its crowd is recorded by forecasts.numeric.crowd

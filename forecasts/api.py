@@ -89,6 +89,13 @@ _FACE: dict[str, tuple[str, str]] = {
     "observation_text": ("forecasts.numeric.show", "observation_text"),
     "forecast_text": ("forecasts.numeric.show", "forecast_text"),
     "numeric_score_table": ("forecasts.numeric.show", "score_table"),
+    # tab completion and what a viewer may see
+    "question_ids_starting": ("forecasts.completion", "question_ids_starting"),
+    "forecaster_names_starting": ("forecasts.completion", "forecaster_names_starting"),
+    "current_viewer": ("forecasts.visibility", "current_viewer"),
+    "why_empty": ("forecasts.empty_states", "why_empty"),
+    "visible": ("forecasts.visibility", "visible"),
+    "without_replays": ("forecasts.visibility", "without_replays"),
     # the team server: accounts, comments and what its pages show
     "authenticate": ("forecasts.accounts", "authenticate"),
     "check_password": ("forecasts.accounts", "check_password"),

@@ -117,7 +117,11 @@ def write_plot(rows: list[dict[str, Any]], path: Path, title: str = "Calibration
         from forecasts.report.plots import calibration_svg
 
         points = [(r["mean_forecast"], r["observed"], r["n"], r["ci95_low"], r["ci95_high"]) for r in rows]
-        path.write_text(calibration_svg(title, [(title, points)]) + "\n", encoding="utf-8")
+        svg = calibration_svg(title, [(title, points)])
+        if not points:  # an empty diagram says why rather than showing bare axes
+            svg = svg.replace("</svg>", '<text x="50%" y="50%" text-anchor="middle" font-size="13" fill="#475569">'
+                              "No resolved forecasts yet: nothing to plot</text></svg>", 1)  # fmt: skip
+        path.write_text(svg + "\n", encoding="utf-8")
         return path
     import matplotlib
 

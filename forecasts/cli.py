@@ -21,6 +21,7 @@ import typer
 from forecasts import cliparams
 from forecasts.api import ForecastsError
 from forecasts.cli_group import NumberArgsCommand, OneLineErrorGroup, version_callback
+from forecasts.cli_help import add_examples, complete_forecaster, complete_question
 from forecasts.progress import show_on_stderr as show_steps_on_stderr
 from forecasts.safetext import json_safe, neutral
 
@@ -33,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,
 )
+QuestionArg = Annotated[str, typer.Argument(help="Question id.", autocompletion=complete_question)]
 questions_app = typer.Typer(help="Browse the question bank.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Log, list, retract and import evidence.", no_args_is_help=True)
 app.add_typer(questions_app, name="questions")
@@ -270,12 +272,17 @@ def questions_new(
 
 @questions_app.command("show")
 @user_errors
-def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
+def questions_show(question_id: QuestionArg, as_json: JsonOpt = False) -> None:
     """One question in full: criteria, prior, probability, evidence and forecasts."""
-    from forecasts.api import latest_per_forecaster, question_detail
+    from forecasts.api import current_viewer, latest_per_forecaster, question_detail
 
     remote = server()
-    detail = remote.get(f"/api/questions/{remote.q(question_id)}") if remote else question_detail(db(), question_id)
+    if remote:
+        detail = remote.get(f"/api/questions/{remote.q(question_id)}")
+        detail.setdefault("forecasts_hidden", 0)
+    else:
+        database = db()
+        detail = question_detail(database, question_id, viewer=current_viewer(database))
     if as_json:
         return emit_json(detail)
     from forecasts.textout import bold, wrapped  # plain text: a summary's "[brackets]" print as typed
@@ -341,6 +348,8 @@ def questions_show(question_id: str, as_json: JsonOpt = False) -> None:
         else:
             p = pct(f["probability"]) if f["probability"] is not None else fmt_probs(f["probabilities"], False)
         say(f"  {f['made_at'][:16]} {f['forecaster_id']}: {p}  {f['rationale']}")
+    if detail["forecasts_hidden"]:
+        say(f"  ({detail['forecasts_hidden']} forecasts by others hidden (tag hide-crowd) until you forecast)")
     typer.echo(wrapped("\n".join(lines)))
 
 
@@ -614,7 +623,7 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
 @user_errors
 def forecast(
     ctx: typer.Context,
-    question: str,
+    question: QuestionArg,
     probability: Annotated[
         str | None,
         typer.Argument(help="P(yes) in (0,1), OUTCOME=P,... for categorical; numeric/date: --p10 V --p90 V ..."),
@@ -622,7 +631,12 @@ def forecast(
     below: Annotated[float | None, typer.Option(help="Numeric, open lower bound: percent of mass below it.")] = None,
     above: Annotated[float | None, typer.Option(help="Numeric, open upper bound: percent of mass above it.")] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).")
+        str | None,
+        typer.Option(
+            "--by",
+            help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).",
+            autocompletion=complete_forecaster,
+        ),
     ] = None,
     rationale: Annotated[str, typer.Option(help="Why.")] = "",
     new_forecaster: Annotated[bool, typer.Option("--new-forecaster", help="Register --by if it is new.")] = False,
@@ -679,21 +693,33 @@ def forecast(
 @user_errors
 def forecast_list(
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Only this forecaster.", autocompletion=complete_forecaster)
+    ] = None,
     tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
     people: Annotated[bool, typer.Option("--people", help="Only people (not the model or the crowd).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Every outcome and the rationale (several lines each).")] = False,
+    include_replays: Annotated[
+        bool, typer.Option("--include-replays", help="Also the model's replayed history (bayes-reconstructed).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
-    from forecasts.api import list_forecasts
+    from forecasts.api import current_viewer, list_forecasts, visible, without_replays
     from forecasts.termtable import Column
 
     remote = server()
     if remote and (tag or people):
         raise ForecastsError("tag: --tag and --people are not yet available from a team server; filter the --json")
-    rows = (remote.get_all("/api/forecasts", question=question, by=by) if remote
-            else list_forecasts(db(), question, by, tag=tag, people=people))  # fmt: skip
+    hidden = replayed = 0
+    if remote:
+        rows = remote.get_all("/api/forecasts", question=question, by=by)
+    else:
+        database = db()
+        rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),
+                               current_viewer(database))  # fmt: skip
+    if not include_replays and (by or "").lower() != "bayes-reconstructed":
+        rows, replayed = without_replays(rows)
     if as_json:
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
@@ -714,6 +740,12 @@ def forecast_list(
         made = f["made_at"][:16].replace("T", " ") if full else f["made_at"][:10]
         table.append([str(f["id"]), made, f["question_id"], f["forecaster_id"], shown, f["rationale"]])
     caption = "" if full else "categorical: the likeliest outcome; --full for every outcome and the rationale"
+    notes = [caption] if caption else []
+    if replayed:
+        notes.append(f"{replayed} replayed model forecasts left out (--include-replays)")
+    if hidden:
+        notes.append(f"{hidden} hidden (tag hide-crowd) until you forecast")
+    caption = "; ".join(notes)
     show_table(columns, table, title=f"Forecasts ({len(rows)}, oldest first)", caption=caption)
 
 
@@ -735,7 +767,7 @@ def numeric_scores_command(as_json: JsonOpt = False) -> None:
 @app.command(cls=NumberArgsCommand)  # `resolve Q -0.5`: out of range, not option -0
 @user_errors
 def resolve(
-    question: str,
+    question: QuestionArg,
     outcome: Annotated[
         str,
         typer.Argument(
@@ -769,7 +801,7 @@ def resolve(
 @app.command()
 @user_errors
 def unresolve(
-    question: str,
+    question: QuestionArg,
     note: Annotated[str, typer.Option(help="Why it is reopened.")] = "",
     by: Annotated[str, typer.Option("--by", help="Who reopens it.")] = "",
     as_json: JsonOpt = False,
@@ -813,7 +845,9 @@ TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions
 @app.command()
 @user_errors
 def score(
-    by: Annotated[str | None, typer.Option("--by", help="Only this forecaster.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Only this forecaster.", autocompletion=complete_forecaster)
+    ] = None,
     tag: TagsOpt = None,
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
     as_json: JsonOpt = False,
@@ -826,8 +860,14 @@ def score(
     rows = records(score_table(db(), by=by, tag=tag, question=question))
     if as_json:
         return emit_json(rows)
-    keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
-    priority = {"brier": 0, "coverage": 4, "relative_brier": 1, "peer": 2, "brier_fixed_lifetime": 5}
+    if not rows:
+        from forecasts.api import why_empty
+        from forecasts.textout import wrapped
+
+        return typer.echo(wrapped(why_empty(db(), by)))
+    keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
+    priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
+                "brier_fixed_lifetime": 5}  # fmt: skip
     columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
                *[Column(header(k), priority[k], right=True) for k in keys]]  # fmt: skip
     table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
@@ -840,13 +880,17 @@ def score(
 def leaderboard(
     tag: TagsOpt = None,
     min_questions: Annotated[int, typer.Option(help="Leave out forecasters with fewer scored questions.")] = 1,
-    rank_by: Annotated[str, typer.Option(help="relative (Fatebook), peer (Metaculus) or adjusted (Brier).")] = (
-        "relative"
-    ),
+    rank_by: Annotated[
+        str,
+        typer.Option(
+            help="own (relative Brier over each one's own period), relative (Fatebook), peer "
+            "(Metaculus) or adjusted (Brier)."
+        ),
+    ] = "own",
     at_close: Annotated[bool, typer.Option(help="Show the spot scores at close instead of time-averages.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forecasters ranked by mean relative Brier over resolved questions (fair across question sets)."""
+    """People ranked by mean relative Brier over their own forecasting period; the model and aggregates after them."""
     from forecasts.api import leaderboard as board
     from forecasts.api import records
     from forecasts.score_labels import header
@@ -855,9 +899,15 @@ def leaderboard(
     rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
-    keys = ["relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
+    if not rows:
+        from forecasts.api import why_empty
+        from forecasts.textout import wrapped
+
+        return typer.echo(wrapped(why_empty(db()) if min_questions <= 1 else
+                          f"No forecaster has {min_questions} scored questions yet (--min-questions)."))  # fmt: skip
+    keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
-    columns = [Column("#", right=True), Column("forecaster"), Column("kind", 5),
+    columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
                Column(header("n_questions"), right=True),
                *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
     table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
@@ -869,7 +919,7 @@ def leaderboard(
 @app.command()
 @user_errors
 def calibration(
-    name: Annotated[str, typer.Argument(help="Forecaster name.")],
+    name: Annotated[str, typer.Argument(help="Forecaster name.", autocompletion=complete_forecaster)],
     tag: TagsOpt = None,
     plot: Annotated[Path | None, typer.Option(help="Write a reliability diagram (.svg or .png).")] = None,
     as_json: JsonOpt = False,
@@ -881,6 +931,11 @@ def calibration(
     from forecasts.termtable import Column, note
 
     result = calibrate(db(), name, tag=tag)
+    if not result["table"] and not as_json:
+        from forecasts.api import why_empty
+        from forecasts.textout import wrapped
+
+        typer.echo(wrapped(why_empty(db(), name)))
     if plot is not None:
         result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
     if as_json:
@@ -924,14 +979,16 @@ def print_posterior(res: dict) -> None:
                         f"{h['window_days']:.0f} days left"))  # fmt: skip
     typer.echo("")
     if res["contributions"]:
+        from forecasts.numbers import signed
+
         columns = [Column("evidence"), Column("summary", 3, wrap=True, min_width=20), Column("log-odds", 1),
                    Column("pp", 2)]  # fmt: skip
         rows = []
         for c in res["contributions"]:
             summary = c["summary"] if len(c["summary"]) <= 80 else c["summary"][:79] + "…"
             rows.append([f"#{c['evidence_id']}", summary,
-                         "\n".join(f"{o} {v:+.2f}" for o, v in c["log_odds"].items()),
-                         "\n".join(f"{o} {v:+.1f}" for o, v in c["pp"].items() if o != "no")])  # fmt: skip
+                         "\n".join(f"{o} {signed(v, 2)}" for o, v in c["log_odds"].items()),
+                         "\n".join(f"{o} {signed(v, 1)}" for o, v in c["pp"].items() if o != "no")])  # fmt: skip
         show_table(columns, rows, title="Evidence contributions (mean r·ln LR in log-odds; pp: percentage points "
                    "each outcome would lose without the item)")  # fmt: skip
     else:
@@ -944,7 +1001,9 @@ def print_posterior(res: dict) -> None:
 @app.command()
 @user_errors
 def posterior(
-    question: Annotated[str | None, typer.Argument(help="Question id (or --all).")] = None,
+    question: Annotated[
+        str | None, typer.Argument(help="Question id (or --all).", autocompletion=complete_question)
+    ] = None,
     all_open: Annotated[bool, typer.Option("--all", help="Every open question, with a progress bar.")] = False,
     draws: Annotated[int, typer.Option(help="Draws per chain after tuning.")] = 1000,
     tune: Annotated[int, typer.Option(help="Tuning steps per chain.")] = 1000,
@@ -1082,6 +1141,8 @@ def skill(
     result = skill_report(db(), draws=draws, tune=tune, chains=chains, seed=seed, method=method)
     if as_json:
         return emit_json(result)
+    if not result.get("fitted", True):
+        return typer.echo(note(result["reason"]))
     columns = [Column("forecaster"), Column("forecasts (questions)", 3, short="n"), Column("slope b"),
                Column("bias a", 1), Column("expected Brier", 2)]  # fmt: skip
     rows = [[r["forecaster"], f"{r['n_forecasts']} ({r['n_questions']})", _ci(r["slope"]), _ci(r["bias"]),
@@ -1345,6 +1406,9 @@ def import_dataset_cmd(
 from forecasts.cli_server import register as _register_server  # noqa: E402 (needs the helpers above)
 
 _register_server(app, user_errors, db, emit_json)  # users, tokens, serve, login
+
+
+add_examples(app)  # every command's --help ends with an example to copy (forecasts/cli_help.py)
 
 
 def run() -> None:

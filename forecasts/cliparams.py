@@ -24,6 +24,7 @@ def install() -> None:
         from typer import core
     except ImportError:  # pragma: no cover - typer without runtime coercion
         return
+    _flags_take_no_value(core)
     original = getattr(core, "build_runtime_param", None)
     if FastParam is None or original is None or getattr(original, "forecasts_fast", False):
         return
@@ -36,6 +37,20 @@ def install() -> None:
 
     build.forecasts_fast = True  # type: ignore[attr-defined]
     core.build_runtime_param = build
+
+
+def _flags_take_no_value(core: Any) -> None:
+    """Help shows no `<bool>` after a flag such as --json (typer's rich help prints one, as if it took a value)."""
+    option = getattr(core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if shown is None or getattr(shown, "forecasts_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.forecasts_flags = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
 
 
 def _leaf(annotation: Any) -> Any:

@@ -343,12 +343,15 @@ def _check_links(db: Database, questions: dict, rep: _Report) -> None:
 
 
 def backup_database(db: Database, dest: str | Path) -> dict[str, Any]:
-    """Copy the live database to a new file with SQLite's online backup API; never overwrite a file."""
+    """Copy the live database to a new file with SQLite's online backup API (its folder made if missing); never
+    overwrite a file."""
     dest = Path(dest)
     if dest.exists():
         raise ForecastsError(f"file: {dest} already exists; choose a new backup file name")
-    if not dest.parent.is_dir():
-        raise ForecastsError(f"file: directory {dest.parent} does not exist")
+    try:  # a new backups/ folder is made, as `export --out` makes its folder
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise ForecastsError(f"file: cannot create the directory {dest.parent}") from None
     partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
     try:

@@ -116,7 +116,11 @@ def get_forecaster(db: Any, name: str) -> dict:
     """One forecaster by name (any case), or a user error listing the known ones."""
     found = _registered(db, name or "")
     if found is None:
-        raise ForecastsError(f"forecaster: unknown name {name!r}; known: {', '.join(known_names(db)) or 'none yet'}")
+        from forecasts.suggest import did_you_mean
+
+        known = known_names(db)
+        hint = did_you_mean(name, known, "forecasts forecasters list") if known else "known: none yet"
+        raise ForecastsError(f"forecaster: unknown name {name!r}; {hint}")
     row = db.conn.execute("SELECT id, kind, created_at FROM forecasters WHERE id = ?", [found[0]]).fetchone()
     return {"id": row[0], "kind": row[1], "created_at": row[2]}
 

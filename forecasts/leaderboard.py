@@ -18,14 +18,15 @@ from forecasts import calibration as cal
 from forecasts import fixed_effects, scoring
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import get_forecaster
+from forecasts.forecasters import MODEL, RECONSTRUCTED, get_forecaster
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
 from forecasts.score_labels import LEADERBOARD_FIELDS, described
 from forecasts.timeutil import now_utc, to_iso
 
 LEADERBOARD_COLUMNS = described(LEADERBOARD_FIELDS)  # field -> "Header: description" (score_labels)
-RANK_ORDER = {"relative": ("relative_brier", True), "peer": ("peer", False), "adjusted": ("brier_adjusted", True)}
+RANK_ORDER = {"own": ("relative_brier_own", True), "relative": ("relative_brier", True), "peer": ("peer", False),
+              "adjusted": ("brier_adjusted", True)}  # fmt: skip
 
 
 def _tag_list(tag: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -119,6 +120,21 @@ def load_frames(
     return fframe.drop(columns="probs"), qframe, people(db)
 
 
+def one_model(fframe: pd.DataFrame) -> pd.DataFrame:
+    """One model row per question: the replay (`bayes-reconstructed`) stands in for `bayes` before the live model's
+    first forecast on the question, and is relabelled `bayes`; the replay's rows after it are dropped. The model is
+    `bayes` in every combined table (the replay is its history onboarded late, not a second forecaster)."""
+    replay = fframe["forecaster_id"] == RECONSTRUCTED
+    if not replay.any():
+        return fframe
+    live = fframe[fframe["forecaster_id"] == MODEL].groupby("question_id")["made_at"].min()
+    first_live = fframe["question_id"].map(live).astype(float)
+    keep = ~replay | first_live.isna() | (fframe["made_at"] < first_live)
+    out = fframe[keep].copy()
+    out.loc[out["forecaster_id"] == RECONSTRUCTED, "forecaster_id"] = MODEL
+    return out.sort_values(["question_id", "forecaster_id", "made_at", "seq"], kind="stable").reset_index(drop=True)
+
+
 def people(db: Database) -> set[str]:
     """Forecasters of kind person: they alone form the median Brier and the geometric mean (the model and
     aggregates are scored against them, never counted in them)."""
@@ -131,15 +147,26 @@ def score_table(
     by: str | None = None,
     tag: str | list[str] | tuple[str, ...] | None = None,
     question: str | None = None,
+    replays: bool | None = None,
 ) -> pd.DataFrame:
-    """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS)."""
+    """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS and
+    DERIVED_SCORE_FIELDS). Unless `replays` (default: only when `by` names the replay), the model's replay is
+    folded into `bayes` (one_model), so every table has one model row."""
     known_by = known_by or now_utc()
     if by is not None:
         by = get_forecaster(db, by)["id"]  # the registered name, whatever case was typed
+    if replays is None:
+        replays = by == RECONSTRUCTED
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag, question)
     fframe, qframe, crowd = load_frames(db, known_by, questions, resolutions)
+    if not replays:
+        fframe = one_model(fframe)
     table = scoring.score_forecasts(fframe, qframe, crowd_members=crowd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cover = table["coverage"].to_numpy(dtype=float)
+        own = np.where(cover > 0, table["relative_brier"].to_numpy(dtype=float) / np.where(cover > 0, cover, 1), np.nan)
+    table.insert(table.columns.get_loc("relative_brier"), "relative_brier_own", own)
     meta = qframe.set_index("question_id")
     table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
     table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
@@ -155,11 +182,13 @@ def leaderboard(
     known_by: datetime | None = None,
     tag: str | list[str] | tuple[str, ...] | None = None,
     min_questions: int = 1,
-    rank_by: str = "relative",
+    rank_by: str = "own",
 ) -> pd.DataFrame:
     """Per forecaster with at least `min_questions` scored questions: means over their questions and the
-    difficulty-adjusted Brier (fields: LEADERBOARD_FIELDS), ranked by mean relative Brier (or `rank_by`
-    peer / adjusted). Means of per-question relative and peer scores are comparable across question sets."""
+    difficulty-adjusted Brier (fields: LEADERBOARD_FIELDS), ranked by mean relative Brier over each one's own
+    period (or `rank_by` relative / peer / adjusted); people first, then the model and aggregates, so a model's
+    head start never ranks it above a person. Means of per-question relative and peer scores are comparable
+    across question sets."""
     if rank_by not in RANK_ORDER:
         raise ForecastsError(f"rank-by: {rank_by!r} must be one of {', '.join(RANK_ORDER)}")
     if min_questions < 1:
@@ -172,7 +201,7 @@ def leaderboard(
         np.array([kinds.get(w, "person") == "person" for w in who], dtype=bool),
     )  # fmt: skip
     grouped = table.groupby("forecaster_id", sort=True, observed=True)
-    means = ("relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage")
+    means = ("relative_brier_own", "relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage")
     board = pd.DataFrame(
         {
             "forecaster": grouped.size().index.astype(str),
@@ -185,7 +214,9 @@ def leaderboard(
     board.insert(1, "kind", [kinds.get(f, "person") for f in board["forecaster"]])
     board = board[board["n_questions"] >= min_questions]
     key, ascending = RANK_ORDER[rank_by]
-    board = board.sort_values([key, "forecaster"], ascending=[ascending, True], kind="stable", na_position="last")
+    board = board.assign(_apart=board["kind"] != "person")
+    board = board.sort_values(["_apart", key, "forecaster"], ascending=[True, ascending, True], kind="stable",
+                              na_position="last").drop(columns="_apart")  # fmt: skip
     board = board.reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board[list(LEADERBOARD_COLUMNS)]
@@ -211,6 +242,8 @@ def calibration(
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
     fframe, qframe, members = load_frames(db, known_by, questions, resolutions)
+    if name != RECONSTRUCTED:
+        fframe = one_model(fframe)  # `bayes` is the model with its replayed history, as in every table
     by_value = [q.id for q in questions if resolutions[q.id].get("value") is not None]
     left_out = _forecast_on(db, name, by_value, known_by)
     questions = [q for q in questions if resolutions[q.id].get("value") is None]

@@ -449,7 +449,7 @@ def all_questions(db: Database, tag: str | None = None, known_by: datetime | Non
 
 
 def get_question(db: Database, question_id: str, known_by: datetime | None = None) -> Question:
-    """One question by id (with `known_by`: in the version synced by then), or a user error that lists the known ids."""
+    """One question by id (with `known_by`: in the version synced by then), or a user error suggesting close ids."""
     if known_by is not None:
         from forecasts.versions import rows_as_of
 
@@ -457,7 +457,10 @@ def get_question(db: Database, question_id: str, known_by: datetime | None = Non
     else:
         rows = list(db.query("SELECT * FROM questions WHERE id = ?", [question_id]))
     if not rows:
+        from forecasts.suggest import did_you_mean
+
         known = [r["id"] for r in db.query("SELECT id FROM questions ORDER BY id")]
-        hint = f"known ids: {', '.join(known)}" if known else "no questions yet: run `forecasts sync`"
+        hint = did_you_mean(question_id, known, "forecasts questions list") if known else (
+            "no questions yet: run `forecasts sync`")  # fmt: skip
         raise ForecastsError(f"question: unknown id {question_id!r}; {hint}")
     return _from_row(rows[0])

@@ -60,12 +60,30 @@ SCORE_FIELDS: dict[str, tuple[str, str]] = {
     "baseline_close": ("Baseline at close (Metaculus)", "Metaculus baseline score of the forecast standing at close"),
 }
 
+# derived per question × forecaster by leaderboard.score_table (not a kernel column)
+DERIVED_SCORE_FIELDS: dict[str, tuple[str, str]] = {
+    "relative_brier_own": (
+        "Relative Brier (own period)",
+        "your Brier minus the people's median Brier over the time your forecasts stood (relative Brier ÷ "
+        "coverage): the days before your first forecast are not filled with the people's; negative beats them",
+    ),
+}
+
 # across questions (leaderboard.leaderboard / `forecasts leaderboard`)
 LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
-    "rank": ("Rank", "rank by the ranking score (1 = best); people, the model and aggregates together"),
+    "rank": (
+        "Rank",
+        "rank by the ranking score (1 = best); people first, then the model and aggregates, so no model ranks "
+        "above a person by a head start",
+    ),
     "forecaster": ("Forecaster", "forecaster"),
     "kind": ("Kind", "person, model or aggregate (only people form the median and geometric mean)"),
     "n_questions": ("Questions", "resolved questions scored (count)"),
+    "relative_brier_own": (
+        "Relative Brier (own period)",
+        "mean relative Brier over the time each forecaster's forecasts stood (the headline; negative beats the "
+        "people)",
+    ),
     "relative_brier": (
         "Relative Brier (Fatebook)",
         "mean relative Brier over the questions (negative beats the people)",
@@ -86,7 +104,7 @@ LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
     "coverage": ("Coverage", "mean share of the scored spans with a standing forecast (0–1)"),
 }
 
-RANKINGS = {"relative": "relative_brier", "peer": "peer", "adjusted": "brier_adjusted"}
+RANKINGS = {"own": "relative_brier_own", "relative": "relative_brier", "peer": "peer", "adjusted": "brier_adjusted"}
 
 # calibration (Murphy decomposition of the forecasts standing at close, categorical outcomes unfolded)
 CALIBRATION_FIELDS: dict[str, tuple[str, str]] = {
@@ -98,13 +116,13 @@ CALIBRATION_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 # what the report's table of a resolved question shows, in order
-REPORT_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "brier", "coverage", "relative_brier", "peer",
-                       "brier_close", "brier_fixed_lifetime")  # fmt: skip
+REPORT_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "brier", "coverage", "relative_brier_own", "relative_brier",
+                       "peer", "brier_close", "brier_fixed_lifetime")  # fmt: skip
 
 
 def header(field: str) -> str:
     """The column header of a score field (the field name itself when it is not a score)."""
-    for table in (SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
+    for table in (SCORE_FIELDS, DERIVED_SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
         if field in table:
             return table[field][0]
     return field

@@ -78,13 +78,18 @@ def _numeric_row(db: Database, q: Question, res: dict | None, state: str, at: da
     }  # fmt: skip
 
 
-def question_detail(db: Database, question_id: str, at: datetime | None = None) -> dict[str, Any]:
-    """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution."""
+def question_detail(
+    db: Database, question_id: str, at: datetime | None = None, viewer: str | None = None
+) -> dict[str, Any]:
+    """Everything about one question: definition, prior, probability now, evidence, forecasts, resolution.
+
+    With `viewer`, the forecasts are those that viewer may see (hide-crowd; `forecasts_hidden` counts the rest)."""
     from forecasts import versions
     from forecasts.evidence import list_evidence
     from forecasts.forecasting import list_forecasts
     from forecasts.questions import get_question
     from forecasts.resolution import resolution_history, resolution_state
+    from forecasts.visibility import visible
 
     at = at or now_utc()
     q = get_question(db, question_id)
@@ -98,6 +103,9 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
         prior, probs = {}, {}
     else:
         numeric, prior, probs = None, q.prior_probabilities(), settled(q, res, probability_from_links(q, links, at))
+    shown, withheld = list_forecasts(db, q.id), 0
+    if viewer is not None:
+        shown, withheld = visible(db, shown, viewer)
     return {
         "question": q.to_dict(),
         "state": state,
@@ -108,7 +116,8 @@ def question_detail(db: Database, question_id: str, at: datetime | None = None) 
         "resolution_history": resolution_history(db, q.id, known_by=at),
         "versions": versions.history(db, q.id, known_by=at),
         "evidence": list_evidence(db, q.id),
-        "forecasts": list_forecasts(db, q.id),
+        "forecasts": shown,
+        "forecasts_hidden": withheld,
     }
 
 

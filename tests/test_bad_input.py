@@ -270,7 +270,7 @@ def test_resolve_dates(env, when: str) -> None:
         (["questions", "show", "nope-q"], "question"),
         (["questions", "show", SQL], "question"),
         (["db", "backup", "{db}"], "file"),  # refuses to overwrite (here: the database itself)
-        (["db", "backup", "{root}/nowhere/b.db"], "file"),
+        (["db", "backup", "{db}/b.db"], "file"),  # a file where its folder would be (a missing folder is made)
         (["export", "--format", "xml", "--out", "{root}/x"], "format"),
         (["export", "--out", "{db}"], "out"),
         (["import", "{root}/missing.csv"], "file"),

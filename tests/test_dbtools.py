@@ -113,8 +113,11 @@ def test_backup_copies_and_never_overwrites(tmp_path: Path, pack_db, cli) -> Non
     assert dump(tmp_path / "b.db") == dump(tmp_path / "p.db")
     with pytest.raises(ForecastsError, match=r"file: .*b.db already exists"):
         backup_database(pack_db, tmp_path / "b.db")
-    with pytest.raises(ForecastsError, match=r"file: directory .* does not exist"):
-        backup_database(pack_db, tmp_path / "nowhere" / "c.db")
+    # a missing folder is made (the README's `db backup backups/DATE.db` on a fresh clone); a file in the way is not
+    assert backup_database(pack_db, tmp_path / "nowhere" / "c.db")["bytes"] > 0
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ForecastsError, match=r"file: cannot create the directory"):
+        backup_database(pack_db, tmp_path / "afile" / "c.db")
     cli.db_path = tmp_path / "p.db"
     assert "backed up to" in cli("db", "backup", str(tmp_path / "c.db")).stdout
     assert cli("db", "backup", str(tmp_path / "c.db"), ok=False).stderr.startswith("Error: file: ")

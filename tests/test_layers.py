@@ -101,6 +101,7 @@ CLI_HELPERS = {
     "forecasts.api",
     "forecasts.cli_group",
     "forecasts.cliparams",
+    "forecasts.cli_help",  # --help examples and completion callbacks (names through forecasts.api)
     "forecasts.client",  # the command line's transport to a team server (urllib, no library code)
     "forecasts.numbers",
     "forecasts.progress",
@@ -109,7 +110,13 @@ CLI_HELPERS = {
     "forecasts.termtable",
     "forecasts.textout",
 }
-CLI_MODULES = ("forecasts.cli", "forecasts.cli_group", "forecasts.cliparams", "forecasts.cli_server")
+CLI_MODULES = (
+    "forecasts.cli",
+    "forecasts.cli_group",
+    "forecasts.cliparams",
+    "forecasts.cli_server",
+    "forecasts.cli_help",
+)
 SKINS = {"forecasts.server.app"}  # `forecasts serve` starts the web skin, the other front end over the same face
 
 

@@ -253,7 +253,7 @@ def test_min_questions_tags_and_scores_at_close(uneven):
     assert "close" in at_close and "close" not in uneven("leaderboard").stdout.split("Relative")[0]
     assert at_close != uneven("leaderboard").stdout
     bad = uneven("leaderboard", "--rank-by", "raw", ok=False)
-    assert bad.exit_code == 1 and "rank-by: 'raw' must be one of relative, peer, adjusted" in bad.output
+    assert bad.exit_code == 1 and "rank-by: 'raw' must be one of own, relative, peer, adjusted" in bad.output
 
 
 def test_calibration_reports_the_leaderboards_numbers(uneven):

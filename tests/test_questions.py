@@ -87,7 +87,7 @@ def test_show_unknown_question_is_a_one_line_error(cli, make_question):
     cli("sync", "--questions", str(make_question("alpha")))
     result = cli("questions", "show", "nope", ok=False)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: question: unknown id 'nope'; known ids: alpha"
+    assert result.stderr.strip() == "Error: question: unknown id 'nope'; known: alpha"
 
 
 def test_show_prints_criteria_prior_and_probability(cli, make_question):

@@ -208,7 +208,10 @@ def test_report_contents(world, root):
     assert [(s["question"], s["forecaster"]) for s in r["stale"]] == [("alpha-deal", "alice"), ("gamma-when", "bob")]
     assert [c["id"] for c in r["closing"]] == ["beta-vote"]
     assert [x["id"] for x in r["resolved"]["rows"]] == ["delta-old"]
-    assert r["movers"][0]["id"] in {"alpha-deal", "beta-vote"}
+    # a resolution recorded this week is a move from last week's on-record value to the outcome
+    assert [m["id"] for m in r["movers"]] == ["delta-old", "alpha-deal", "beta-vote"]
+    assert r["movers"][0]["resolved"]["outcome"] == "yes" and r["movers"][0]["now"] == 1.0
+    assert r["movers"][0]["resolved"]["known_this_week"] is False  # known 2025-02-25, recorded this week
     interval = alpha["interval"]
     assert interval["lo"]["yes"] < alpha["now"]["yes"] < interval["hi"]["yes"]
 
@@ -315,7 +318,8 @@ def test_readme_flow_gives_a_meaningful_report(pack_cli, questions_dir, tmp_path
     assert out["summary"]["history_recorded_this_week"]["items"] >= 40
     for qid in ("ceasefire-current-lines", "nato-renunciation", "general-ceasefire"):
         assert f"### {qid}:" in text
-    assert "### talks-start: 2025-04-to-2025-12" in text and "bayes-reconstructed" in text  # resolved and scored
+    # resolved and scored: the model (its replayed history folded into `bayes`, one row) is in the score table
+    assert "### talks-start: 2025-04-to-2025-12" in text and "| bayes |" in text
     assert "Evidence logged this week" in text
     assert "What moved, and why" in text and "Evidence logged this week" in text
     assert text.index("## This week in brief") < text.index("## Open questions")

@@ -145,9 +145,12 @@ def test_skill_report_stores_run_and_cli_json(db, cli, history):
     assert bad.exit_code == 1 and bad.output.strip() == "Error: method: 'gibbs' is not one of nuts, advi"
 
 
-def test_skill_without_resolved_questions_is_a_user_error(cli, db):  # db: an empty database exists
-    bad = cli("skill", ok=False)
-    assert bad.exit_code == 1 and "no forecasts on resolved binary questions" in bad.output
+def test_skill_without_resolved_questions_says_what_it_needs(cli, db):  # db: an empty database exists
+    # an empty state, not a user mistake (was exit 1): a new team learns what to do next, and nothing is stored
+    out = cli("skill")
+    assert "nothing to fit yet" in out.stdout and "forecasts resolve" in out.stdout
+    data = cli.json("skill")
+    assert data["fitted"] is False and data["forecasters"] == [] and data["run_id"] is None
 
 
 def test_skill_runs_are_append_only(db):

@@ -106,10 +106,10 @@ def test_score_tables_fit_80_columns(team, args: list[str]) -> None:
     if args[0] == "score":
         assert "ceasefire-current-lines" in found
         for row in cli.json("score"):
-            assert fixed(row["relative_brier"], 3) in stdout  # numbers whole, never folded
+            assert fixed(row["relative_brier_own"], 3) in stdout  # the headline whole, never folded
     if args[0] == "leaderboard":
         for row in cli.json("leaderboard"):
-            assert fixed(row["relative_brier"], 3) in stdout  # the ranking score whole, never folded
+            assert fixed(row["relative_brier_own"], 3) in stdout  # the ranking score whole, never folded
 
 
 def test_questions_show_names_the_question_of_every_likelihood_ratio(team) -> None:

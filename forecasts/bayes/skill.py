@@ -458,6 +458,13 @@ def crowd_extremizing(df, a_mean: dict[str, float], b_mean: dict[str, float], de
     return {"d": d, "sd": sd, "n_questions": len(grouped)}, len(grouped)
 
 
+NOTHING_TO_FIT = (
+    "nothing to fit yet: skill learns calibration from forecasts on resolved yes/no questions, and none are on "
+    "record; forecast binary questions (`forecasts forecast QUESTION 30%`), resolve them as they settle "
+    "(`forecasts resolve QUESTION yes|no`), then run `forecasts skill` again"
+)
+
+
 def skill_report(
     db: Database,
     known_by: datetime | None = None,
@@ -481,8 +488,8 @@ def skill_report(
     as_of = known_by or now_utc()
     # people and the model; aggregates (crowd) are functions of people's forecasts and would count them twice
     df = resolved_binary_forecasts(db, as_of, kinds=FITTED_KINDS)
-    if df.empty:
-        raise ForecastsError("skill: no forecasts on resolved binary questions yet; resolve some questions first")
+    if df.empty:  # an empty state, not a mistake: say what the fit needs and what to do next
+        return {"fitted": False, "as_of": to_iso(as_of), "forecasters": [], "run_id": None, "reason": NOTHING_TO_FIT}
     names, qids, f_idx, q_idx, x, y = encode(df)
     fit = fit_calibration(
         f_idx,

@@ -127,6 +127,20 @@ def trust_data(db: Database, known_by: datetime | None = None):
     return meta.join(wide), list(wide.columns)
 
 
+def _resolved_not_yes_no(db: Database, known_by: datetime) -> list[tuple[str, int]]:
+    """(question, evidence items) of resolved questions with evidence that trust cannot learn from (not yes/no)."""
+    from forecasts.questions import all_questions
+    from forecasts.resolution import all_resolutions
+
+    resolved = all_resolutions(db, known_by)
+    links = active_links(db, known_by, list(resolved)) if resolved else {}
+    return [
+        (q.id, len({lk.evidence_id for lk in links.get(q.id, [])}))
+        for q in all_questions(db)
+        if q.id in resolved and links.get(q.id) and (not q.is_binary or resolved[q.id]["outcome"] not in ("yes", "no"))
+    ]
+
+
 def fit_trust(
     db: Database, known_by: datetime | None = None, per_source: bool = True, store: bool = True
 ) -> dict[str, Any]:
@@ -147,9 +161,15 @@ def fit_trust(
         "sources": [],
     }
     if len(data) < MIN_QUESTIONS:
+        others = _resolved_not_yes_no(db, as_of)
+        unused = (
+            f"; not used: {', '.join(f'{qid} ({n} items)' for qid, n in others)}, resolved but not yes/no (the "
+            "scale is learnt from yes/no questions, whose ratios bear on one outcome)"
+            if others else ""
+        )  # fmt: skip
         result["verdict"] = (
-            f"not enough data yet ({count(len(data), 'resolved question')} with evidence; "
-            f"need {MIN_QUESTIONS}): scale 1"
+            f"not enough data yet ({count(len(data), 'resolved yes/no question')} with evidence; "
+            f"need {MIN_QUESTIONS}){unused}: scale 1"
         )
     else:
         shifts = data[source_names].to_numpy(float)

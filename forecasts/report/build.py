@@ -22,14 +22,14 @@ import forecasts.report.trajectory as tr
 from forecasts.bayes.interval import monte_carlo_posterior
 from forecasts.db import Database
 from forecasts.errors import ForecastsError
-from forecasts.forecasters import CROWD
+from forecasts.forecasters import CROWD, MODEL, RECONSTRUCTED
 from forecasts.head import ledger_head
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report.briefing import briefing
 from forecasts.report.recap import history_ids, recap
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
-from forecasts.score_labels import REPORT_SCORE_FIELDS, SCORE_FIELDS
+from forecasts.score_labels import DERIVED_SCORE_FIELDS, REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
 from forecasts.timeutil import from_iso, iso_week, now_utc, started_week, to_iso
 from forecasts.versions import edits_between
@@ -45,6 +45,7 @@ MOVERS = 5
 HISTORY_LAG = WEEK  # an item recorded this week but observed this long before the week began is history (backfill)
 CALIBRATION_SERIES = 6
 TREND_WEEKS = 8
+EVIDENCE_STALE_DAYS = 14  # the brief warns when the newest evidence on record is older than this at the week's end
 
 
 def week_bounds(week: str | None) -> tuple[str, datetime, datetime]:
@@ -188,9 +189,12 @@ def _question_block(
     week_ago: datetime,
     as_of: datetime,
     rows: list[dict[str, Any]] | None = None,
+    prev_q: Question | None = None,
 ) -> dict[str, Any]:
     now = probability_from_links(q, links, as_of)
-    before = probability_from_links(q, prev_links, week_ago) if q.opens_at <= week_ago else None
+    # a week ago: exactly what last week's report showed (the question version and evidence on record then);
+    # a question not on record then has no previous value (new, not a move)
+    before = probability_from_links(prev_q, prev_links, week_ago) if prev_q and prev_q.opens_at <= week_ago else None
     # the chart's value a week ago: today's evidence placed at observation dates (differs when items were late)
     before_observed = probability_from_links(q, links, week_ago) if before is not None else None
     times = np.linspace(q.opens_at.timestamp(), as_of.timestamp(), TRAJECTORY_POINTS)
@@ -224,6 +228,7 @@ def _question_block(
             "rationale": f["rationale"],
         }
         for name, f in sorted(standing.items())
+        if not _superseded(name, standing)
     ]
     return {
         "id": q.id,
@@ -245,6 +250,17 @@ def _question_block(
         "week_evidence": [],
         "chart": history.chart(q, arrays, rows or [], now, as_of),
     }
+
+
+def _superseded(name: str, standing: dict[str, dict[str, Any]]) -> bool:
+    """One row per forecaster kind: the replay is left out where the live model stands (it is the model's history,
+    not a second model), and a `crowd` row older than some person's forecast is left out (the report shows the
+    people's median instead, see _crowd)."""
+    if name == RECONSTRUCTED:
+        return MODEL in standing
+    if name == CROWD:
+        return any(f["kind"] == "person" and f["made_at"] > standing[name]["made_at"] for f in standing.values())
+    return False
 
 
 def _delta(q_block: dict[str, Any]) -> tuple[str, float] | None:
@@ -323,6 +339,16 @@ def _history_this_week(db: Database, week_ago: datetime, as_of: datetime) -> dic
     return {"items": row[0], "first_observed": row[1], "last_observed": row[2]}
 
 
+def _recorded_late(db: Database, week_ago: datetime, as_of: datetime) -> dict[str, Any]:
+    """Evidence recorded this week but observed before the week began: old news, however it is listed."""
+    row = db.conn.execute(
+        "SELECT COUNT(*), MIN(observed_at), MAX(observed_at) FROM evidence "
+        "WHERE recorded_at > ? AND recorded_at <= ? AND observed_at <= ?",
+        [to_iso(week_ago), to_iso(as_of), to_iso(week_ago)],
+    ).fetchone()
+    return {"items": row[0], "first_observed": row[1], "last_observed": row[2]}
+
+
 def _with_history(
     links_prev: dict[str, list[Link]], links_now: dict[str, list[Link]], week_ago: datetime
 ) -> dict[str, list[Link]]:
@@ -334,6 +360,52 @@ def _with_history(
         extra = [lk for lk in links_now.get(qid, []) if lk.recorded_at > week_ago and lk.observed_at <= cut]
         out[qid] = links_prev.get(qid, []) + [lk for lk in extra if lk.evidence_id not in seen]
     return out
+
+
+def _resolved_moves(
+    questions: dict[str, Question],
+    questions_prev: dict[str, Question],
+    links_prev: dict[str, list[Link]],
+    rows: list[dict[str, Any]],
+    week_ago: datetime,
+) -> list[dict[str, Any]]:
+    """Questions resolved (recorded) this week as moves from last week's value to the outcome: a resolution is
+    often the week's largest move. A question not on record a week ago has no previous value and is not a move."""
+    out = []
+    for x in rows:
+        prev_q = questions_prev.get(x["id"])
+        q = questions[x["id"]]
+        if not x["scored"] or prev_q is None or prev_q.opens_at > week_ago:
+            continue
+        before = probability_from_links(prev_q, links_prev.get(x["id"], []), week_ago)
+        outcome = "yes" if q.is_binary else x["outcome"]
+        if outcome not in before:
+            continue
+        now = 1.0 if outcome == x["outcome"] else 0.0 if x["outcome"] in q.outcomes else None
+        if now is None:  # a binary question resolved to a probability (a market's value)
+            try:
+                now = float(x["outcome"])
+            except ValueError:
+                continue
+        out.append({"id": x["id"], "title": x["title"], "outcome": outcome, "before": before[outcome], "now": now,
+                    "delta": now - before[outcome], "resolved": {"outcome": x["outcome"], "known_at": x["known_at"],
+                                 "known_this_week": bool(x["known_at"]) and x["known_at"] > to_iso(week_ago)},
+                    "late_evidence_pp": None})  # fmt: skip
+    return out
+
+
+def _newest_evidence(
+    links_now: dict[str, list[Link]], questions: dict[str, Question], as_of: datetime
+) -> dict[str, Any] | None:
+    """The most recent observation date among the evidence on record (not retracted), and its age at the as-of
+    time: a brief with no recent evidence says how old its news is (stale beyond EVIDENCE_STALE_DAYS)."""
+    dates = [lk.observed_at for qid, lks in links_now.items() if qid in questions for lk in lks]
+    if not dates:
+        return None
+    newest = max(dates)
+    age = (as_of - newest).total_seconds() / 86400.0
+    return {"observed_at": to_iso(newest), "age_days": age, "stale": age > EVIDENCE_STALE_DAYS,
+            "stale_days": EVIDENCE_STALE_DAYS}  # fmt: skip
 
 
 def _retractions(db: Database, week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
@@ -378,6 +450,16 @@ def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
         rows = scenario_probabilities(db, known_by=as_of, root=root)
         weeks = [as_of - WEEK * k for k in range(TREND_WEEKS - 1, -1, -1)]
         trend = scenario_trend(db, weeks, root=root) if rows else []
+        # last week's report's own scenario values, only if it had scenarios (files synced by then)
+        week_ago = as_of - WEEK
+        had = bool(rows) and scenarios_defined(db, root, week_ago)
+        previous = (
+            {r["id"]: float(r["probability"]) for r in scenario_probabilities(db, known_by=week_ago, root=root)}
+            if had
+            else {}
+        )
+        shown_weeks = {to_iso(w) for w in weeks if scenarios_defined(db, root, w)}
+        trend = [w for w in trend if w["known_by"] in shown_weeks]  # no trend point before scenarios were on record
     except ForecastsError as exc:
         return {"available": True, "note": f"Scenario probabilities could not be computed: {exc}", "rows": [],
                 "trend": []}  # fmt: skip
@@ -388,6 +470,7 @@ def _scenarios(db: Database, as_of: datetime, root: Path) -> dict[str, Any]:
             "probability": float(r["probability"]),
             "interval": list(r["interval"]) if r.get("interval") is not None else None,
             "independent": r.get("independent_probability"),
+            "previous": previous.get(r["id"]),
             "signposts": [
                 {"what": sp.get("question") or ("tag " + str(sp.get("tag", ""))), "direction": sp.get("direction", ""),
                  "movement": sp.get("movement", ""), "signal": sp.get("signal", "")}
@@ -437,7 +520,7 @@ def _resolved(
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
     from forecasts.leaderboard import score_table
 
-    described = described_scores(SCORE_FIELDS)
+    described = described_scores(SCORE_FIELDS | DERIVED_SCORE_FIELDS)
     described["forecaster_id"] = "forecaster"
     out = []
     for r in week:
@@ -494,8 +577,9 @@ def build_report(
     now = now_utc()
     week_ago = as_of - WEEK
     questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of and not q.is_numeric}
+    questions_prev = {q.id: q for q in all_questions(db, known_by=week_ago) if not q.is_numeric}
     links_now, links_prev = load_links(db, as_of, week_ago)
-    links_prev = _with_history(links_prev, links_now, week_ago)
+    links_late = _with_history(links_prev, links_now, week_ago)  # on record a week ago + history recorded since
     resolutions = all_resolutions(db, as_of)
     forecast_rows = _load_forecasts(db, as_of)
     standing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -517,6 +601,7 @@ def build_report(
             week_ago,
             as_of,
             by_question[qid],
+            questions_prev.get(qid),
         )
         for qid in open_ids
     }
@@ -531,12 +616,18 @@ def build_report(
     for b in blocks.values():
         d = _delta(b)
         # time alone (deadline decay, a time window running out) is not a move: the week-ago evidence, now
-        still = probability_from_links(questions[b["id"]], links_prev.get(b["id"], []), as_of)
+        q = questions[b["id"]]
+        still = probability_from_links(q, links_prev.get(b["id"], []), as_of)
         if d is not None and abs(d[1]) >= 5e-4 and abs(b["now"][d[0]] - still[d[0]]) >= 5e-4:
+            late = probability_from_links(q, links_late.get(b["id"], []), as_of)[d[0]] - still[d[0]]
             movers.append({"id": b["id"], "title": b["title"], "outcome": d[0], "before": b["before"][d[0]],
-                           "now": b["now"][d[0]], "delta": d[1]})  # fmt: skip
+                           "now": b["now"][d[0]], "delta": d[1], "resolved": None,
+                           "late_evidence_pp": late if abs(late) >= 5e-4 else None})  # fmt: skip
+    resolved = _resolved(db, questions, resolutions, week_ago, as_of)
+    movers += _resolved_moves(questions, questions_prev, links_prev, resolved["rows"], week_ago)
     movers.sort(key=lambda m: (-abs(m["delta"]), m["id"]))
-    new_this_week = [b["id"] for b in blocks.values() if b["before"] is None]
+    new_this_week = [b["id"] for b in blocks.values() if b["before"] is None and questions[b["id"]].opens_at > week_ago]
+    added_this_week = [b["id"] for b in blocks.values() if b["before"] is None and b["id"] not in new_this_week]
     closing = [
         {"id": qid, "title": questions[qid].title, "closes_at": to_iso(questions[qid].closes_at),
          "days_left": (questions[qid].closes_at - as_of).total_seconds() / 86400.0, "now": blocks[qid]["now"],
@@ -552,7 +643,6 @@ def build_report(
     ]
     stale = [s for qid in open_ids for s in _stale(questions[qid], standing[qid], as_of)]
     made_this_week = [f for f in forecast_rows if f["made_at"] > to_iso(week_ago)]
-    resolved = _resolved(db, questions, resolutions, week_ago, as_of)
     for x in resolved["rows"]:  # each resolved question's chart, with the resolution marked
         q = questions[x["id"]]
         final = probability_from_links(q, links_now.get(q.id, []), as_of)
@@ -574,8 +664,12 @@ def build_report(
             "model_forecasts_this_week": sum(1 for f in made_this_week if f["kind"] != "person"),
             "resolved_this_week": len(resolved["rows"]),
             "new_this_week": new_this_week,
+            "added_this_week": sorted(added_this_week),
             "history_recorded_this_week": _history_this_week(db, week_ago, as_of),
             "history_recap": recap(questions, arrays, sorted(open_ids), history_ids(db, week_ago, as_of, HISTORY_LAG)),
+            "evidence_observed_this_week": sum(1 for x in week_evidence if x["observed_at"] > to_iso(week_ago)),
+            "evidence_recorded_late": _recorded_late(db, week_ago, as_of),
+            "newest_evidence": _newest_evidence(links_now, questions, as_of),
         },
         "movers": movers[:MOVERS],
         "scenarios": _scenarios(db, as_of, Path(questions_root)),

@@ -72,6 +72,11 @@ def _clip(steps: list[list[float]], start: float) -> list[list[float]]:
     return ([[start, before[-1][1]]] if before else []) + after
 
 
+def _upto(steps: list[list[float]], end: float) -> list[list[float]]:
+    """Steps up to `end` (a forecast made after the resolution was known is not drawn past it)."""
+    return [s for s in steps if s[0] <= end]
+
+
 def y_top(values: list[float]) -> float:
     """The smallest of a few round axis tops that leaves headroom above the data (1.0 at most)."""
     top = max(values, default=0.0) * HEADROOM
@@ -92,12 +97,13 @@ def chart(
     resolved_at = None
     if resolution is not None and resolution.get("known_at"):
         resolved_at = min(from_iso(resolution["known_at"]).timestamp(), end)
-    start = max(q.opens_at.timestamp(), (as_of - timedelta(weeks=WINDOW_WEEKS)).timestamp())
+        end = max(resolved_at, q.opens_at.timestamp() + 1.0)  # every line stops at the resolution
+    start = max(q.opens_at.timestamp(), end - timedelta(weeks=WINDOW_WEEKS).total_seconds())
     times = np.linspace(start, end, MODEL_POINTS)
     model = tr.path(q, arrays, times)[:, q.outcomes.index(outcome)]
-    people = {n: _clip(s, start) for n, s in people_steps(q, forecasts, outcome).items()}
+    people = {n: _clip(_upto(s, end), start) for n, s in people_steps(q, forecasts, outcome).items()}
     people = {n: s for n, s in people.items() if s}
-    crowd = _clip(crowd_steps(people_steps(q, forecasts, outcome)), start)
+    crowd = _clip(_upto(crowd_steps(people_steps(q, forecasts, outcome)), end), start)
     res = None
     if resolved_at is not None:
         value = 1.0 if resolution["outcome"] == outcome else 0.0 if resolution["outcome"] in q.outcomes else None

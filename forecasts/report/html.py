@@ -104,6 +104,8 @@ def _briefing(r: dict[str, Any]) -> str:
         f"({s['model_forecasts_this_week']} by the model/aggregates); "
         f"{count(s['resolved_this_week'], 'question')} resolved.</p>"
     )
+    if br.get("facts"):
+        out.append('<ul class="facts">' + "".join(f"<li>{e(x)}</li>" for x in br["facts"]) + "</ul>")
     out.append("<h3>What moved, and why</h3>")
     if br["movers"]:
         out.append('<ol class="movers">')
@@ -119,7 +121,11 @@ def _briefing(r: dict[str, Any]) -> str:
                 out.append("<ul>" + "".join(
                     f"<li>#{x['id']} {e(clip(x['summary']))} <span{_delta_class(x['pp'])}>({pp(x['pp'])})</span></li>"
                     for x in m["why"]) + "</ul>")  # fmt: skip
-            else:
+            if m.get("resolved"):
+                late = "" if m["resolved"]["known_this_week"] else "; known before this week, only recorded now"
+                out.append(f'<p class="muted">Resolved {e(m["resolved"]["outcome"])} (known '
+                           f'{day(m["resolved"]["known_at"])}{late}).</p>')  # fmt: skip
+            elif not m["why"]:
                 out.append('<p class="muted">No new evidence on it this week: the change is time passing '
                            "(a deadline question's window shrinking) or a retraction.</p>")  # fmt: skip
             if m["late_evidence_pp"] is not None:
@@ -137,7 +143,7 @@ def _briefing(r: dict[str, Any]) -> str:
     out.append("<h3>Scenarios</h3>")
     if br["scenarios"]:
         rows = [[f'<a href="#scenarios">{e(x["id"])}</a> {e(x["title"])}', f"<strong>{pct(x['probability'])}</strong>",
-                 "—" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
+                 "new" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
         out.append(table(["Scenario", "Probability", "Change this week"], rows, {1, 2}))
     else:
         out.append(f'<p class="muted">{e(br["scenario_note"])}</p>')
@@ -145,7 +151,8 @@ def _briefing(r: dict[str, Any]) -> str:
     if br["resolved"]:
         items = [
             f'<li><a href="#r-{e(x["id"])}"><span class="qid">{e(x["id"])}</span></a>: '
-            f"<strong>{e(x['outcome'])}</strong> (known {day(x['known_at'])}) — {e(x['title'])}</li>"
+            f"<strong>{e(x['outcome'])}</strong> (known {day(x['known_at'])}"
+            f"{'' if x['known_this_week'] else '; known before this week, only recorded now'}) — {e(x['title'])}</li>"
             for x in br["resolved"]
         ]
         out.append("<ul>" + "".join(items) + "</ul>")

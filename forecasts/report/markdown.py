@@ -81,6 +81,7 @@ def _briefing(r: dict[str, Any]) -> list[str]:
         f"model/aggregates); {count(s['resolved_this_week'], 'question')} resolved. Probabilities on this page are "
         "as on record at the end of each week (recorded time)."
     )
+    out += [""] + [f"- {md(x)}" for x in br.get("facts", [])]
     out += ["", "### What moved, and why", ""]
     if br["movers"]:
         for i, m in enumerate(br["movers"], 1):
@@ -88,7 +89,11 @@ def _briefing(r: dict[str, Any]) -> list[str]:
             out.append(f"{i}. **{md(m['id'])}**{label}: {pct(m['before'])} → **{pct(m['now'])}** "
                        f"({pp(100 * m['delta'])}) — {md(m['title'])}")  # fmt: skip
             out += [f"   - \\#{x['id']} {md(clip(x['summary']))} ({pp(x['pp'])})" for x in m["why"]]
-            if not m["why"]:
+            if m.get("resolved"):
+                late = "" if m["resolved"]["known_this_week"] else "; known before this week, only recorded now"
+                known = day(m["resolved"]["known_at"])
+                out.append(f"   - resolved {md(m['resolved']['outcome'])} (known {known}{late})")
+            elif not m["why"]:
                 out.append("   - no new evidence on it this week: time passing or a retraction")
             if m["late_evidence_pp"] is not None:
                 out.append(f"   - {pp(100 * m['late_evidence_pp'])} of the change comes from evidence observed before "
@@ -101,12 +106,13 @@ def _briefing(r: dict[str, Any]) -> list[str]:
     out += ["", "### Scenarios", ""]
     if br["scenarios"]:
         rows = [[f"**{md(x['id'])}** {md(x['title'])}", pct(x["probability"]),
-                 "—" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
+                 "new" if x["change"] is None else pp(100 * x["change"])] for x in br["scenarios"]]  # fmt: skip
         out += table(["Scenario", "Probability", "Change this week"], rows)
     else:
         out += [md(br["scenario_note"]), ""]
     out += ["### Resolved this week", ""]
-    out += [f"- **{md(x['id'])}**: {md(x['outcome'])} (known {day(x['known_at'])}) — {md(x['title'])}"
+    out += [f"- **{md(x['id'])}**: {md(x['outcome'])} (known {day(x['known_at'])}"
+            f"{'' if x['known_this_week'] else '; known before this week, only recorded now'}) — {md(x['title'])}"
             for x in br["resolved"]] or ["None."]  # fmt: skip
     out += ["", "### Leaderboard (top)", ""]
     if br["leaders"]:
