@@ -222,7 +222,8 @@ def test_leaderboard_ranks_by_relative_brier_not_raw_brier(uneven):
     assert board["ann"]["relative_brier"] == pytest.approx((2 * -0.0075 + 2 * -0.055) / 4)
     assert board["lucky"]["relative_brier"] == pytest.approx(0.0125)
     assert board["ann"]["brier_adjusted"] < board["lucky"]["brier_adjusted"]
-    adjusted = [r["forecaster"] for r in uneven.json("leaderboard", "--rank-by", "adjusted", "--min-questions", "1") if r["kind"] == "person"]
+    ranked = uneven.json("leaderboard", "--rank-by", "adjusted", "--min-questions", "1")
+    adjusted = [r["forecaster"] for r in ranked if r["kind"] == "person"]
     assert adjusted == ["ann", "lucky", "bob"]
     assert board["ann"]["n_questions"] == 4 and board["lucky"]["n_questions"] == 2
     assert board["ann"]["n_questions_adjusted"] == 4 and board["bayes"]["n_questions_adjusted"] == 2
