@@ -1127,15 +1127,14 @@ def import_dataset_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a public dataset's questions, forecasts and resolutions in one transaction (docs/imports.md)."""
+    from forecasts.api import dataset_summary
     from forecasts.api import load_dataset as load
 
     result = load(db(), source, files)
     if as_json:
         return emit_json(result)
-    for kind in ("questions", "forecasts", "resolutions"):
-        if kind in result:
-            r = result[kind]
-            typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
+    for line in dataset_summary(result):
+        typer.echo(line)
 
 
 def run() -> None:

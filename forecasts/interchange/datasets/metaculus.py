@@ -3,10 +3,13 @@ analysis files give them) as import rows.
 
 Columns read: question_id, question_title, post_id, forecaster (username), forecast_id, forecast_timestamp,
 probability_yes, resolution, published_at (open), scheduled_close_time, actual_close_time,
-scheduled_resolve_time, actual_resolve_time, type. Binary questions only (other types are counted and left out).
+scheduled_resolve_time, actual_resolve_time, type. Binary questions only (rows of other types, multiple choice,
+numeric, date, ..., are counted and left out per type).
 A question opens at published_at and closes at actual_close_time (the window Metaculus scores); it resolves at
-actual_resolve_time. Our timestamps have whole seconds: two forecasts by one forecaster within the same second
-keep the later one (counted). Ids: question "<question_id>", forecast "<forecast_id>", source "metaculus".
+actual_resolve_time. Our timestamps have whole seconds: of two or more forecasts by one forecaster on one question
+within the same second the last (by timestamp, then file order) is kept and the others counted as merged; the
+PredictionBook reader applies the same rule. Ids: question "<question_id>", forecast "<forecast_id>", source
+"metaculus".
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.interchange.datasets.tally import Tally
 from forecasts.tabular import read_rows
 
 SOURCE = "metaculus"
@@ -22,15 +26,24 @@ REQUIRED = ("question_id", "question_title", "forecaster", "forecast_timestamp",
 Rows = list[tuple[int, dict[str, Any]]]
 
 
-def read(paths: list[Path]) -> list[tuple[str, Path, Rows]]:
+def read(paths: list[Path], tally: Tally | None = None) -> list[tuple[str, Path, Rows]]:
     """Question, forecast and resolution rows from one or more Metaculus per-forecast CSV files."""
+    tally = tally or Tally()
     batches: list[tuple[str, Path, Rows]] = []
     for path in paths:
         columns, records = read_rows(path)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             raise ForecastsError(f"{path}:1: {missing[0]}: required column of a Metaculus forecast export")
+        tally.read("forecasts", len(records))
         binary = [(n, r) for n, r in records if (r.get("type") or "binary") == "binary"]
+        other: dict[str, str] = {}
+        for _n, r in records:
+            if (r.get("type") or "binary") != "binary":
+                tally.left_out("forecasts", f"on a {r['type']} question (only binary questions are imported)")
+                other[str(r["question_id"]).strip()] = str(r["type"])
+        for qtype in other.values():
+            tally.left_out("questions", f"{qtype} question (only binary questions are imported)")
         questions: dict[str, tuple[int, dict[str, Any]]] = {}
         resolutions: dict[str, tuple[int, dict[str, Any]]] = {}
         for n, r in binary:
@@ -59,8 +72,12 @@ def read(paths: list[Path]) -> list[tuple[str, Path, Rows]]:
                 "external_id": str(r.get("forecast_id") or ""),
             }  # fmt: skip
             second = str(r["forecast_timestamp"])[:19]
+            if (row["question"], row["forecaster"], second) in latest:
+                tally.merged("forecasts", "same forecaster, question and second: the last kept")
             latest[(row["question"], row["forecaster"], second)] = (n, row)
         forecasts = sorted(latest.values(), key=lambda item: item[0])
+        tally.read("questions", len(questions) + len(other))
+        tally.read("resolutions", len(resolutions))
         batches += [
             ("questions", path, sorted(questions.values(), key=lambda item: item[0])),
             ("forecasts", path, forecasts),
