@@ -82,3 +82,77 @@ def test_market_closing_in_2525_is_imported_and_scored(cli, db) -> None:
     assert [(r["question_id"], r["forecaster_id"]) for r in rows] == [(far["id"], "ann")]
     assert rows[0]["brier"] == pytest.approx((0.3 - 0.46171071420000004) ** 2)
     assert [r["forecaster"] for r in cli.json("leaderboard")] == ["ann"]
+
+
+# --- PredictionBook ---------------------------------------------------------------------------------------
+
+PB = Path(__file__).resolve().parent / "fixtures" / "predictionbook" / "history_excerpt.csv"
+
+
+def test_predictionbook_exact_duplicate_rows_are_kept_once_and_counted(cli) -> None:
+    out = cli.json("import-dataset", "predictionbook", str(PB))
+    assert out["forecasts"]["read"] == 8 and out["forecasts"]["imported"] == 7
+    assert out["forecasts"]["merged"] == {"exact duplicate row: kept once": 1}
+    glenn = [f for f in cli.json("questions", "show", "387")["forecasts"] if f["forecaster_id"] == "Glenn"]
+    assert [f["probability"] for f in glenn] == [0.55]
+
+
+def test_predictionbook_judged_before_a_deadline_to_come_resolves_after_its_last_forecast(cli) -> None:
+    out = cli.json("import-dataset", "predictionbook", str(PB))
+    assert out["questions"]["notes"] == {
+        "judged before its deadline (still to come): closed one second after the last forecast": 1}  # fmt: skip
+    q = cli.json("questions", "show", "22680")["question"]
+    assert q["closes_at"] == "2014-06-29T02:55:56Z"
+    assert [r["outcome"] for r in cli.json("status") if r["id"] == "22680"] == ["no"]
+
+
+def test_predictionbook_deadlines_outside_the_years_are_set_aside_and_counted(cli, tmp_path: Path) -> None:
+    text = PB.read_text(encoding="utf-8").replace("2009-09-07 12:00:00+00:00", "0139-09-07 12:00:00+00:00")
+    bad = tmp_path / "pb.csv"
+    bad.write_text(text.replace("2914-12-31 23:00:00+00:00", "9999-12-31 23:00:00+00:00"), encoding="utf-8")
+    out = cli.json("import-dataset", "predictionbook", str(bad))
+    assert out["questions"]["imported"] == 2
+    assert out["questions"]["notes"]["deadline outside the years 1900-2999: closed after the last forecast"] == 2
+    assert cli.json("questions", "show", "387")["question"]["closes_at"] == "2009-08-31T03:04:34Z"
+
+
+def test_predictionbook_and_metaculus_keep_the_last_of_same_second_forecasts(cli, tmp_path: Path) -> None:
+    lines = PB.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, lines[3].replace(",0.55,", ",0.6,"))  # after his duplicate: the same second, another probability
+    pb = tmp_path / "pb.csv"
+    pb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = cli.json("import-dataset", "predictionbook", str(pb))
+    assert out["forecasts"]["merged"] == {"exact duplicate row: kept once": 1,
+                                          "same user, question and second: the last kept": 1}  # fmt: skip
+    glenn = [f for f in cli.json("questions", "show", "387")["forecasts"] if f["forecaster_id"] == "Glenn"]
+    assert [f["probability"] for f in glenn] == [0.6]
+    # the Metaculus reader: a second forecast by pasta on 35387 in the same second (later by 0.1 s) replaces it
+    lines = METACULUS.read_text(encoding="utf-8").splitlines()
+    again = lines[1].replace("0.046,,,2025-03-14 22:12:07.763148+00", "0.5,,,2025-03-14 22:12:07.863148+00")
+    mc = tmp_path / "metaculus.csv"
+    mc.write_text("\n".join([*lines, again.replace("28036612,", "28036613,", 1)]) + "\n", encoding="utf-8")
+    out = cli.json("import-dataset", "metaculus", str(mc))
+    assert out["forecasts"]["merged"] == {"same forecaster, question and second: the last kept": 1}
+    pasta = [f["probability"] for f in cli.json("questions", "show", "35387")["forecasts"]
+             if f["forecaster_id"] == "pasta" and f["made_at"] == "2025-03-14T22:12:07Z"]  # fmt: skip
+    assert pasta == [0.5]
+
+
+# --- Metaculus --------------------------------------------------------------------------------------------
+
+METACULUS = Path(__file__).resolve().parent / "fixtures" / "metaculus" / "pro_forecasts_q1_excerpt.csv"
+OTHER_TYPES = METACULUS.with_name("pro_forecasts_q1_other_types.csv")
+
+
+def test_metaculus_rows_of_other_question_types_are_counted_as_left_out(cli) -> None:
+    out = cli.json("import-dataset", "metaculus", str(METACULUS), str(OTHER_TYPES))
+    assert out["forecasts"]["read"] == 83 + 34 and out["forecasts"]["imported"] == 83
+    assert out["forecasts"]["left_out"] == {
+        "on a multiple_choice question (only binary questions are imported)": 18,
+        "on a numeric question (only binary questions are imported)": 16,
+    }
+    assert out["questions"]["read"] == 6 and out["questions"]["imported"] == 4
+    assert out["questions"]["left_out"] == {"multiple_choice question (only binary questions are imported)": 1,
+                                            "numeric question (only binary questions are imported)": 1}  # fmt: skip
+    result = cli("import-dataset", "metaculus", str(METACULUS))
+    assert "forecasts: 83 read, 0 imported, 83 already present" in result.output

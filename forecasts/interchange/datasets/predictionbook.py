@@ -10,7 +10,8 @@ PredictionBook's public history has deadlines from year 139 to 9999 (typos and "
 years we accept (timeutil.YEARS) is set aside, counted, and the question closes one second after its last forecast.
 Rows that repeat another exactly (question, user, second, probability) are kept once and counted. Of several
 forecasts by one user on one question within one second the last in the file is kept and the others counted as
-merged, as the Metaculus reader does.
+merged, as the Metaculus reader does. A prediction judged before a deadline still to come (the data has no time of
+judgement) closes and resolves one second after its last forecast (counted).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from forecasts.errors import ForecastsError
 from forecasts.interchange.datasets.tally import Tally
 from forecasts.tabular import read_rows
-from forecasts.timeutil import YEARS, parse_datetime, to_iso
+from forecasts.timeutil import YEARS, now_utc, parse_datetime, to_iso
 
 SOURCE = "predictionbook"
 OUTCOMES = {"yes": "yes", "right": "yes", "true": "yes", "1": "yes", "no": "no", "wrong": "no", "false": "no",
@@ -89,10 +90,15 @@ def read(paths: list[Path], tally: Tally | None = None) -> list[tuple[str, Path,
         questions: Rows = []
         resolutions: Rows = []
         tally.read("questions", len(spans))
+        now = to_iso(now_utc())
         tally.read("resolutions", sum(1 for s in spans.values() if s["outcome"]))
         for qid, s in spans.items():
             after_last = to_iso(parse_datetime(s["last"], "timestamp") + timedelta(seconds=1))
             closes = max(s["known"] or after_last, after_last)
+            if s["outcome"] and closes > now:  # judged before a deadline still to come: when is not in the data
+                tally.note("questions", "judged before its deadline (still to come): closed one second after the "
+                                        "last forecast")  # fmt: skip
+                closes = after_last
             questions.append((s["n"], {
                 "external_id": qid, "source": SOURCE, "title": s["text"], "type": "binary", "opens_at": s["first"],
                 "closes_at": closes, "resolution_criteria": "As judged on PredictionBook.", "tags": [SOURCE],
