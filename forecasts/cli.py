@@ -697,8 +697,10 @@ def score(
 @user_errors
 def leaderboard(
     tag: TagsOpt = None,
-    min_questions: Annotated[int | None, typer.Option(help="Leave out forecasters with fewer scored questions "
-                                                       "(default 1; 5 with --rank-by adjusted).")] = None,
+    min_questions: Annotated[
+        int | None,
+        typer.Option(help="Leave out forecasters with fewer scored questions (default 1; 5 with --rank-by adjusted)."),
+    ] = None,
     rank_by: Annotated[str, typer.Option(help="relative (Fatebook), peer (Metaculus) or adjusted (Brier).")] = (
         "relative"
     ),

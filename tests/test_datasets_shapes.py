@@ -156,3 +156,12 @@ def test_metaculus_rows_of_other_question_types_are_counted_as_left_out(cli) -> 
                                             "numeric question (only binary questions are imported)": 1}  # fmt: skip
     result = cli("import-dataset", "metaculus", str(METACULUS))
     assert "forecasts: 83 read, 0 imported, 83 already present" in result.output
+
+
+def test_predictionbook_outcome_may_be_ambiguous(cli, tmp_path: Path) -> None:
+    text = PB.read_text(encoding="utf-8").replace(",no,2009-09-07", ",ambiguous,2009-09-07")
+    pb = tmp_path / "pb.csv"
+    pb.write_text(text, encoding="utf-8")
+    cli.json("import-dataset", "predictionbook", str(pb))
+    assert {r["id"]: r["outcome"] for r in cli.json("status")} == {"387": "ambiguous", "22680": "no"}
+    assert {r["question_id"] for r in cli.json("score")} == {"22680"}  # ambiguous questions are not scored
