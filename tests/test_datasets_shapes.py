@@ -165,3 +165,16 @@ def test_predictionbook_outcome_may_be_ambiguous(cli, tmp_path: Path) -> None:
     cli.json("import-dataset", "predictionbook", str(pb))
     assert {r["id"]: r["outcome"] for r in cli.json("status")} == {"387": "ambiguous", "22680": "no"}
     assert {r["question_id"] for r in cli.json("score")} == {"22680"}  # ambiguous questions are not scored
+
+
+def test_resolution_dated_after_today_is_left_out_and_counted(cli, tmp_path: Path) -> None:
+    """One published row (Polymarket, resolved, dated 2026-12-31 in the 2026-03-01 set) was dated after the
+    day it was read; such a row waits for its date rather than be refused as known in the future."""
+    files = []
+    for p in map(Path, ROUNDS):
+        copy = tmp_path / p.name
+        copy.write_text(p.read_text(encoding="utf-8").replace('"2026-08-20"', '"2999-01-01"'), encoding="utf-8")
+        files.append(str(copy))
+    out = cli.json("import-dataset", "forecastbench", *files)
+    assert out["resolutions"]["imported"] == 3
+    assert out["resolutions"]["left_out"] == {"resolution date still to come (import the set again after it)": 2}

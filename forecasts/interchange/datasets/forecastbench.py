@@ -10,7 +10,8 @@ each forecast and resolution set goes with the question set of its due date.
 Resolutions: `resolved_to` 0 or 1 is no or yes; anything between (a market not yet resolved, scored against its
 value on the resolution date, as ForecastBench does) is a resolution to that probability. A market listed once
 per horizon with the same value is one resolution (the first row; the rest counted as merged); different values
-are an error naming both records. Forecasts of exactly 0 or 1 are kept as given. Combination questions (two ids)
+are an error naming both records; a row dated after today (a market resolved before its listed date) is left
+out, counted, until that date. Forecasts of exactly 0 or 1 are kept as given. Combination questions (two ids)
 are counted and left out. A background longer than the text limit is split: the description holds its start and
 says so, the fine print the rest. Error positions are the record's place (1-based) in the file's JSON list.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 from forecasts.errors import ForecastsError
 from forecasts.interchange.datasets.tally import Tally
+from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import MAX_TEXT
 
 SOURCE = "forecastbench"
@@ -201,6 +203,7 @@ def _resolutions(path: Path, rset: dict[str, Any], wanted: dict[str, Any], due: 
     """Resolutions of the imported questions; resolved_to strictly between 0 and 1 is a probability. A market's
     repeated rows (one per horizon) that agree are one resolution; disagreeing ones are an error naming both."""
     rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    now = to_iso(now_utc())
     tally.read("resolutions", len(rset["resolutions"]))
     for n, r in enumerate(rset["resolutions"], 1):
         key = _key(r, _date(r.get("resolution_date")), due)
@@ -209,10 +212,13 @@ def _resolutions(path: Path, rset: dict[str, Any], wanted: dict[str, Any], due: 
             tally.left_out("resolutions", "combination question (not imported)")
             continue
         if key not in wanted:
-            tally.left_out("resolutions", "question not imported (no forecast on it in the files given)")
+            tally.left_out("resolutions", "question not imported (not in the sets given, or no forecast on it)")
             continue
         if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
             tally.left_out("resolutions", "resolved_to is not a number")
+            continue
+        if (_date(r.get("resolution_date")) or "") > now:
+            tally.left_out("resolutions", "resolution date still to come (import the set again after it)")
             continue
         if key in rows:
             first_n, first = rows[key]
