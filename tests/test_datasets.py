@@ -102,7 +102,7 @@ def test_forecastbench_bad_record_names_file_and_position_and_writes_nothing(cli
     files = [f for f in FB_FILES if "individual" not in f] + [str(bad)]
     result = cli("import-dataset", "forecastbench", *files, ok=False)
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: {bad}:5: probability: 1.2 must be a number from 0 to 1 (e.g. 0.35)"
+    assert result.stderr.strip() == f"Error: {bad}: record 5: probability: 1.2 must be a number from 0 to 1 (e.g. 0.35)"
     assert cli.json("status") == []
 
 

@@ -178,3 +178,16 @@ def test_resolution_dated_after_today_is_left_out_and_counted(cli, tmp_path: Pat
     out = cli.json("import-dataset", "forecastbench", *files)
     assert out["resolutions"]["imported"] == 3
     assert out["resolutions"]["left_out"] == {"resolution date still to come (import the set again after it)": 2}
+
+
+def test_errors_inside_a_json_set_name_the_record(cli, tmp_path: Path) -> None:
+    """A forecaster twice on one question in one set: the import's own message names records, not lines."""
+    data = json.loads(Path(HUMAN[1]).read_text())
+    data["forecasts"].insert(3, {**data["forecasts"][0], "forecast": 0.5})
+    bad = tmp_path / "forecasts.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    result = cli("import-dataset", "forecastbench", HUMAN[0], str(bad), ok=False)
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert message.startswith(f"Error: {bad}: record 4: made_at: SbZAVaBSo6 already has a forecast on ")
+    assert message.endswith("(record 1)") and "line" not in message

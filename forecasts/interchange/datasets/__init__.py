@@ -3,6 +3,7 @@ rows of the `forecasts import` formats, which `load` imports in one transaction 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
             totals = out.setdefault(kind, {"read": 0, "rows": 0, "imported": 0, "skipped_existing": 0})
             totals["rows"] += len(rows)
             if rows:
-                result = import_records(db, kind, path, rows)
+                try:
+                    result = import_records(db, kind, path, rows)
+                except ForecastsError as exc:
+                    raise _in_records(exc, path) if path.suffix.lower() == ".json" else exc from None
                 for k in ("imported", "skipped_existing"):
                     totals[k] += result[k]
     for kind in ("questions", "forecasts", "resolutions"):
@@ -57,6 +61,14 @@ def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
         totals = out.setdefault(kind, {"read": 0, "rows": 0, "imported": 0, "skipped_existing": 0})
         totals.update(counts)
     return out
+
+
+def _in_records(exc: ForecastsError, path: Path) -> ForecastsError:
+    """The error with JSON positions named as records: `file: record N:`, not `file:N:` or `line N` (a
+    JSON set's rows are the records of its list, counted from 1)."""
+    text = re.sub(rf"^{re.escape(str(path))}:(\d+):", lambda m: f"{path}: record {m[1]}:", str(exc))
+    text = re.sub(r"\bon line (\d+)", r"at record \1", text)
+    return ForecastsError(re.sub(r"\bline (\d+)", r"record \1", text))
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
