@@ -72,6 +72,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "export": ("forecasts.interchange.roundtrip", "export"),
     "import_path": ("forecasts.interchange.roundtrip", "import_path"),
     "load_dataset": ("forecasts.interchange.datasets", "load"),
+    "dataset_summary": ("forecasts.interchange.datasets", "summary_lines"),
     # forecasters and accounts
     "add_forecasters": ("forecasts.forecasters", "add_forecasters"),
     "list_forecasters": ("forecasts.forecasters", "list_forecasters"),

@@ -879,7 +879,10 @@ def score(
 @user_errors
 def leaderboard(
     tag: TagsOpt = None,
-    min_questions: Annotated[int, typer.Option(help="Leave out forecasters with fewer scored questions.")] = 1,
+    min_questions: Annotated[
+        int | None,
+        typer.Option(help="Leave out forecasters with fewer scored questions (default 1; 5 with --rank-by adjusted)."),
+    ] = None,
     rank_by: Annotated[
         str,
         typer.Option(
@@ -903,7 +906,7 @@ def leaderboard(
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
 
-        return typer.echo(wrapped(why_empty(db()) if min_questions <= 1 else
+        return typer.echo(wrapped(why_empty(db()) if (min_questions or 1) <= 1 else
                           f"No forecaster has {min_questions} scored questions yet (--min-questions)."))  # fmt: skip
     keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
@@ -1389,18 +1392,14 @@ def import_dataset_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a public dataset's questions, forecasts and resolutions in one transaction (docs/imports.md)."""
+    from forecasts.api import dataset_summary
     from forecasts.api import load_dataset as load
 
     result = load(db(), source, files)
     if as_json:
         return emit_json(result)
-    for kind in ("questions", "forecasts", "resolutions"):
-        if kind in result:
-            r = result[kind]
-            typer.echo(f"{kind}: {r['imported']} imported, {r['skipped_existing']} already present")
-    left = result.get("left_out") or {}
-    typer.echo(f"left out: {sum(left.values())} rows" + (f" ({', '.join(f'{n} {why}' for why, n in left.items())})"
-                                                          if left else ""))  # fmt: skip
+    for line in dataset_summary(result):
+        typer.echo(line)
 
 
 from forecasts.cli_server import register as _register_server  # noqa: E402 (needs the helpers above)

@@ -22,11 +22,14 @@ from forecasts.forecasters import MODEL, RECONSTRUCTED, get_forecaster
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
 from forecasts.score_labels import LEADERBOARD_FIELDS, described
-from forecasts.timeutil import now_utc, to_iso
+from forecasts.timeutil import from_iso, now_utc, to_iso
 
 LEADERBOARD_COLUMNS = described(LEADERBOARD_FIELDS)  # field -> "Header: description" (score_labels)
 RANK_ORDER = {"own": ("relative_brier_own", True), "relative": ("relative_brier", True), "peer": ("peer", False),
               "adjusted": ("brier_adjusted", True)}  # fmt: skip
+# default --min-questions per ranking: the adjusted Brier of a forecaster with one or two questions is mostly their
+# questions' difficulty estimate (it can be negative), so a ranking by it needs a few questions (issue 25)
+DEFAULT_MIN_QUESTIONS = {"own": 1, "relative": 1, "peer": 1, "adjusted": 5}
 
 
 def _tag_list(tag: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -80,9 +83,9 @@ def load_frames(
                 "outcome_index": 0 if value is not None else q.outcomes.index(r["outcome"]),
                 "outcome_value": float("nan") if value is None else float(value),
                 "outcome": r["outcome"],
-                "opens_at": pd.Timestamp(q.opens_at),
-                "closes_at": pd.Timestamp(q.closes_at),
-                "known_at": pd.Timestamp(r["known_at"]),
+                "opens_at": q.opens_at.timestamp(),  # float seconds: nanoseconds end at 2262 (issue 25)
+                "closes_at": q.closes_at.timestamp(),
+                "known_at": from_iso(r["known_at"]).timestamp(),
             }
         )
     qframe = pd.DataFrame(
@@ -181,16 +184,18 @@ def leaderboard(
     db: Database,
     known_by: datetime | None = None,
     tag: str | list[str] | tuple[str, ...] | None = None,
-    min_questions: int = 1,
+    min_questions: int | None = None,
     rank_by: str = "own",
 ) -> pd.DataFrame:
-    """Per forecaster with at least `min_questions` scored questions: means over their questions and the
-    difficulty-adjusted Brier (fields: LEADERBOARD_FIELDS), ranked by mean relative Brier over each one's own
-    period (or `rank_by` relative / peer / adjusted); people first, then the model and aggregates, so a model's
-    head start never ranks it above a person. Means of per-question relative and peer scores are comparable
-    across question sets."""
+    """Per forecaster with at least `min_questions` scored questions (default DEFAULT_MIN_QUESTIONS[rank_by]):
+    means over their questions and the difficulty-adjusted Brier (fields: LEADERBOARD_FIELDS), ranked by mean
+    relative Brier over each one's own period (or `rank_by` relative / peer / adjusted); people first, then the
+    model and aggregates, so a model's head start never ranks it above a person. Means of per-question relative
+    and peer scores are comparable across question sets."""
     if rank_by not in RANK_ORDER:
         raise ForecastsError(f"rank-by: {rank_by!r} must be one of {', '.join(RANK_ORDER)}")
+    if min_questions is None:
+        min_questions = DEFAULT_MIN_QUESTIONS[rank_by]
     if min_questions < 1:
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
     table = score_table(db, known_by, tag=tag)
@@ -241,6 +246,10 @@ def calibration(
     name = get_forecaster(db, name)["id"]  # the registered name, whatever case was typed
     _check_tag(db, tag)
     questions, resolutions = scored_questions(db, known_by, tag)
+    # only the questions this forecaster forecast: a question's scores depend on its own forecasts alone, so this
+    # gives the same numbers as scoring everyone (issue 25: 3.5 s a call on 63k forecasts)
+    theirs = _forecast_questions(db, name, known_by)
+    questions = [q for q in questions if q.id in theirs]
     fframe, qframe, members = load_frames(db, known_by, questions, resolutions)
     if name != RECONSTRUCTED:
         fframe = one_model(fframe)  # `bayes` is the model with its replayed history, as in every table
@@ -266,6 +275,13 @@ def calibration(
         "by_tag": by_tag,
         "scores": _clean(_mean_scores(scoring.score_forecasts(fframe, qframe, crowd_members=members), name)),
     }
+
+
+def _forecast_questions(db: Database, name: str, known_by: datetime) -> set[str]:
+    """Ids of the questions on which `name` had a forecast recorded and made by `known_by`."""
+    stamp = to_iso(known_by)
+    sql = "SELECT DISTINCT question_id FROM forecasts WHERE forecaster_id = ? AND recorded_at <= ? AND made_at <= ?"
+    return {qid for (qid,) in db.conn.execute(sql, [name, stamp, stamp])}
 
 
 def _mean_scores(table: pd.DataFrame, name: str) -> dict[str, float]:

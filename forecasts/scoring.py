@@ -87,12 +87,14 @@ def uninformed_brier(qtype: str, k: int, outcome_index: int = 0) -> float:
 
 
 def to_seconds(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Float seconds since the epoch from float seconds or (naive = UTC, or aware) datetime64 values."""
+    """Float seconds since the epoch from float seconds or (naive = UTC, or aware) datetime64 values.
+
+    Microsecond integers (±290,000 years), never nanoseconds, which overflow after 2262-04-11 (issue 25)."""
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     if pd.api.types.is_numeric_dtype(s.dtype):
         return s.to_numpy(dtype=float)
     dt = pd.to_datetime(s, utc=True)
-    secs = dt.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
+    secs = dt.dt.tz_convert(None).to_numpy().astype("datetime64[us]").astype(np.int64) / 1e6
     return np.where(dt.isna().to_numpy(), np.nan, secs)
 
 

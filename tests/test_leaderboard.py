@@ -222,7 +222,8 @@ def test_leaderboard_ranks_by_relative_brier_not_raw_brier(uneven):
     assert board["ann"]["relative_brier"] == pytest.approx((2 * -0.0075 + 2 * -0.055) / 4)
     assert board["lucky"]["relative_brier"] == pytest.approx(0.0125)
     assert board["ann"]["brier_adjusted"] < board["lucky"]["brier_adjusted"]
-    adjusted = [r["forecaster"] for r in uneven.json("leaderboard", "--rank-by", "adjusted") if r["kind"] == "person"]
+    ranked = uneven.json("leaderboard", "--rank-by", "adjusted", "--min-questions", "1")
+    adjusted = [r["forecaster"] for r in ranked if r["kind"] == "person"]
     assert adjusted == ["ann", "lucky", "bob"]
     assert board["ann"]["n_questions"] == 4 and board["lucky"]["n_questions"] == 2
     assert board["ann"]["n_questions_adjusted"] == 4 and board["bayes"]["n_questions_adjusted"] == 2
@@ -279,3 +280,40 @@ def test_team_size_scoring_does_not_load_numba(scored):
 def test_score_and_calibration_take_a_name_in_any_case(scored):
     assert scored.json("score", "--by", "BOB") == scored.json("score", "--by", "bob") != []
     assert scored.json("calibration", "Bob")["scores"] == scored.json("calibration", "bob")["scores"]
+
+
+def test_question_closing_in_2525_is_scored_everywhere(cli, db, tmp_path):
+    """Issue 25: close dates after 2262-04-11 overflowed nanoseconds and the question vanished from the scores."""
+    root = tmp_path / "qs"
+    root.mkdir()
+    write_question(root, "far", days=(datetime(2525, 1, 1, tzinfo=UTC) - T0).days)
+    write_question(root, "near")
+    cli("sync", "--questions", str(root))
+    for qid in ("far", "near"):
+        for n, who in enumerate(("ann", "bob", "cy", "dee", "eve")):
+            submit_forecast(db, qid, 0.6 + 0.05 * n, who, made_at=T0 + timedelta(days=1))
+        cli("resolve", qid, "yes", "--known-at", "2025-01-13")
+    rows = rows_by(cli.json("score"))
+    assert {q for q, _ in rows} == {"far", "near"}
+    # resolved early at the same instant: the same forecasts on both score the same
+    assert rows[("far", "ann")]["brier"] == pytest.approx(rows[("near", "ann")]["brier"])
+    assert rows[("far", "ann")]["brier"] == pytest.approx(0.16)
+    board = {r["forecaster"]: r for r in cli.json("leaderboard")}
+    assert board["ann"]["n_questions"] == 2
+    assert calibration(db, "ann")["n_questions"] == 2
+
+
+def test_adjusted_ranking_leaves_out_forecasters_with_few_questions_by_default(scored):
+    """Issue 25: --rank-by adjusted defaults to at least 5 questions; relative keeps everyone with one."""
+    assert scored.json("leaderboard", "--rank-by", "adjusted") == []
+    assert len(scored.json("leaderboard")) == 2
+    assert len(scored.json("leaderboard", "--rank-by", "adjusted", "--min-questions", "1")) == 2
+
+
+def test_calibration_of_one_forecaster_equals_scoring_everyone(scored, db):
+    """calibration NAME scores only that forecaster's questions; its scores match the leaderboard's means."""
+    board = {r["forecaster"]: r for r in scored.json("leaderboard")}
+    for name in ("ann", "bob"):
+        got = calibration(db, name)["scores"]
+        assert got["relative_brier"] == pytest.approx(board[name]["relative_brier"])
+        assert got["brier"] == pytest.approx(board[name]["brier"])

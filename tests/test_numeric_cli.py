@@ -347,9 +347,12 @@ def test_import_dataset_metaculus_numeric_rows(cli, db_path: Path) -> None:
     multiple-choice rows are left out and counted; outcomes beyond the range become `above`."""
     out = cli.json("import-dataset", "metaculus", str(METACULUS))
     assert out["questions"]["imported"] == 2 and out["forecasts"]["imported"] == 55
-    assert out["left_out"] == {"rows of multiple_choice questions": 48,
-                               "forecast rows whose CDF breaks Metaculus's current rules": 1}  # fmt: skip
-    assert "left out: 49 rows" in cli("import-dataset", "metaculus", str(METACULUS)).output
+    assert out["forecasts"]["left_out"] == {
+        "on a multiple_choice question (binary, numeric and date questions are imported)": 48,
+        "CDF breaks Metaculus's current rules (made under other bounds)": 1,
+    }
+    again = cli("import-dataset", "metaculus", str(METACULUS)).output
+    assert "48 left out: on a multiple_choice question" in again and "1 left out: CDF breaks" in again
     rows = {r["external_id"]: r for r in cli.json("status")}
     assert rows["34489"]["outcome"] == "above" and rows["34725"]["outcome"] == "34.0"
     q = cli.json("questions", "show", rows["34725"]["id"])["question"]

@@ -653,3 +653,11 @@ def test_forecasts_made_once_the_truth_was_known_are_not_scored():
     )
     assert sorted(out.index.get_level_values("forecaster_id")) == ["ann", "carol"]
     assert out.loc[("q", "carol"), "brier_close"] == pytest.approx(0.25)  # the day-5 forecast is not the spot one
+
+
+def test_to_seconds_past_2262():
+    """Nanosecond datetimes end at 2262-04-11; to_seconds must not wrap around (issue 25)."""
+    from forecasts.scoring import to_seconds
+
+    got = to_seconds(pd.Series([pd.Timestamp("2525-01-01", tz="UTC"), pd.Timestamp("2025-01-01", tz="UTC")]))
+    assert got.tolist() == [17514144000.0, 1735689600.0]

@@ -6,10 +6,12 @@ probability_yes, resolution, published_at (open), scheduled_close_time, actual_c
 scheduled_resolve_time, actual_resolve_time, type; for numeric and date questions also continuous_cdf, range_min,
 range_max, open_lower_bound, open_upper_bound, zero_point (a log axis). Binary, numeric and date questions are
 imported; other types (multiple choice, discrete) and CDFs that break Metaculus's current rules (older forecasts
-made under other bounds) are left out and counted (`left_out`).
+made under other bounds) are left out and counted per type.
 A question opens at published_at and closes at actual_close_time (the window Metaculus scores); it resolves at
-actual_resolve_time. Our timestamps have whole seconds: two forecasts by one forecaster within the same second
-keep the later one (counted). Ids: question "<question_id>", forecast "<forecast_id>", source "metaculus".
+actual_resolve_time. Our timestamps have whole seconds: of two or more forecasts by one forecaster on one question
+within the same second the last (by timestamp, then file order) is kept and the others counted as merged; the
+PredictionBook reader applies the same rule. Ids: question "<question_id>", forecast "<forecast_id>", source
+"metaculus".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasts.errors import ForecastsError
+from forecasts.interchange.datasets.tally import Tally
 from forecasts.tabular import read_rows
 from forecasts.timeutil import source_iso, to_iso
 
@@ -30,21 +33,29 @@ REQUIRED = ("question_id", "question_title", "forecaster", "forecast_timestamp",
 Rows = list[tuple[int, dict[str, Any]]]
 
 
-def read(paths: list[Path]) -> list[tuple[str, Path, Rows]]:
+def read(paths: list[Path], tally: Tally | None = None) -> list[tuple[str, Path, Rows]]:
     """Question, forecast and resolution rows from one or more Metaculus per-forecast CSV files."""
+    tally = tally or Tally()
     batches: list[tuple[str, Path, Rows]] = []
     for path in paths:
         columns, records = read_rows(path)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             raise ForecastsError(f"{path}:1: {missing[0]}: required column of a Metaculus forecast export")
-        binary = [(n, r) for n, r in records if (r.get("type") or "binary") in ("binary", *NUMERIC)]
+        tally.read("forecasts", len(records))
+        imported_types = ("binary", *NUMERIC)
+        binary = [(n, r) for n, r in records if (r.get("type") or "binary") in imported_types]
         for _n, r in binary:  # `2025-03-12 22:00:00+00` → the one date grammar (docs/formats.md)
             r.update({c: source_iso(r[c]) for c in STAMPS if r.get(c)})
-        left_out: dict[str, int] = {}
+        other: dict[str, str] = {}
         for _n, r in records:
-            if (r.get("type") or "binary") not in ("binary", *NUMERIC):
-                left_out[f"rows of {r['type']} questions"] = left_out.get(f"rows of {r['type']} questions", 0) + 1
+            if (r.get("type") or "binary") not in imported_types:
+                tally.left_out(
+                    "forecasts", f"on a {r['type']} question (binary, numeric and date questions are imported)"
+                )
+                other[str(r["question_id"]).strip()] = str(r["type"])
+        for qtype in other.values():
+            tally.left_out("questions", f"{qtype} question (binary, numeric and date questions are imported)")
         questions: dict[str, tuple[int, dict[str, Any]]] = {}
         resolutions: dict[str, tuple[int, dict[str, Any]]] = {}
         for n, r in binary:
@@ -78,20 +89,21 @@ def read(paths: list[Path]) -> list[tuple[str, Path, Rows]]:
                 del row["probability"]
                 row["cdf"] = r.get("continuous_cdf") or ""
                 if not _valid_cdf(r):
-                    left_out["forecast rows whose CDF breaks Metaculus's current rules"] = (
-                        left_out.get("forecast rows whose CDF breaks Metaculus's current rules", 0) + 1
-                    )
+                    tally.left_out("forecasts", "CDF breaks Metaculus's current rules (made under other bounds)")
                     continue
             second = str(r["forecast_timestamp"])[:19]
+            if (row["question"], row["forecaster"], second) in latest:
+                tally.merged("forecasts", "same forecaster, question and second: the last kept")
             latest[(row["question"], row["forecaster"], second)] = (n, row)
         forecasts = sorted(latest.values(), key=lambda item: item[0])
+        tally.read("questions", len(questions) + len(other))
+        tally.read("resolutions", len(resolutions))
         batches += [
             ("questions", path, sorted(questions.values(), key=lambda item: item[0])),
             ("forecasts", path, forecasts),
             ("resolutions", path, sorted(resolutions.values(), key=lambda item: item[0])),
-            ("left_out", path, [(0, left_out)]),
         ]
-    return sorted(batches, key=lambda b: ("questions", "forecasts", "resolutions", "left_out").index(b[0]))
+    return sorted(batches, key=lambda b: ("questions", "forecasts", "resolutions").index(b[0]))
 
 
 NUMERIC = ("numeric", "date")
