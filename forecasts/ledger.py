@@ -16,6 +16,7 @@ from typing import Any
 from forecasts.ledger_tables import CHAINED as CHAINED_TABLES
 
 DIGEST_TABLE = "ledger_digests"
+CHAIN_BATCH = 50_000  # ledger rows read and chained at a time
 
 
 def _present(conn: Any) -> list[str]:
@@ -65,12 +66,16 @@ def chain_pending(db: Any) -> int:
         if not first:
             continue
         idx, spec = _spec(conn, table)
-        out = []
-        for row in (*first, *cur):
-            prev = digest(prev, canonical(table, spec, row))
-            out.append((table, row[idx], prev))
-        conn.executemany(f"INSERT INTO {DIGEST_TABLE} (tbl, ledger_row, digest) VALUES (?, ?, ?)", out)
-        total += len(out)
+        sql = f"INSERT INTO {DIGEST_TABLE} (tbl, ledger_row, digest) VALUES (?, ?, ?)"
+        rows = first
+        while rows:  # a batch at a time: a bulk import's memory stays bounded by a batch
+            out = []
+            for row in rows:
+                prev = digest(prev, canonical(table, spec, row))
+                out.append((table, row[idx], prev))
+            conn.executemany(sql, out)
+            total += len(out)
+            rows = cur.fetchmany(CHAIN_BATCH)
     return total
 
 

@@ -1,0 +1,71 @@
+"""The streaming bulk import (forecasts.interchange.bulk) read in small chunks: same rows as the per-row path, one
+transaction across chunks, a bad row in a later chunk refused whole with its line, and the hash chain intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_real_data import PLAIN, QUESTIONS_CSV, _forecast_rows, _write, qcli  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    """The column path for tiny files, 7 rows a chunk and 64-byte pre-scan blocks (so chunks and blocks split)."""
+    from forecasts.interchange import bulk
+
+    monkeypatch.setattr(bulk, "MIN_ROWS", 10)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(bulk, "BLOCK", 64)
+    return bulk
+
+
+def test_chunks_give_the_per_row_result_and_a_chain_that_verifies(qcli, tmp_path: Path, chunked, monkeypatch) -> None:
+    from conftest import Cli
+
+    from forecasts.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    other = Cli(tmp_path / "other.db")
+    other("sync", "--questions", str(tmp_path / "qs"))
+    other("import", str(tmp_path / "q.csv"))
+    f = _write(tmp_path / "f.csv", PLAIN)
+    assert chunked.import_forecasts_csv(connect(qcli.db_path), f)["imported"] == 61  # 9 chunks
+    monkeypatch.setattr(chunked, "MIN_ROWS", 10**9)
+    assert other.json("import", str(f))["imported"] == 61  # the per-row path
+    assert _forecast_rows(qcli.db_path) == _forecast_rows(other.db_path)
+    assert qcli.json("db", "check")["ok"]
+    monkeypatch.setattr(chunked, "MIN_ROWS", 10)
+    again = chunked.import_forecasts_csv(connect(qcli.db_path), f)  # every chunk checked against recorded rows
+    assert (again["imported"], again["skipped_existing"]) == (0, 61)
+    conn = sqlite3.connect(str(qcli.db_path))
+    assert conn.execute("SELECT COUNT(*) FROM ledger_digests WHERE tbl = 'forecasts'").fetchone() == (61,)
+
+
+def test_crlf_file_split_across_blocks_is_read(qcli, tmp_path: Path, chunked) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    f = tmp_path / "f.csv"
+    f.write_bytes(PLAIN.replace("\n", "\r\n").encode())
+    assert chunked._data_lines(f) == 61
+    assert qcli.json("import", str(f))["imported"] == 61
+    f.write_bytes(PLAIN.replace("\n", "\r\n").encode().replace(b"\r\n", b"\r", 1))  # a bare CR: per row
+    assert chunked._data_lines(f) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("bin-a,,u1,2024-01-05T00:00:00Z,1.5,", "probability: '1.5' must be a number from 0 to 1"),
+        ("nope,,u1,2024-01-05T00:00:00Z,0.5,", "question: unknown id 'nope'"),
+        ("bin-a,,u0,2024-01-01T00:00:00Z,0.5,", "made_at: u0 already has a forecast on bin-a"),  # row 2's key
+    ],
+)
+def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path, chunked, bad, message) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    f = _write(tmp_path / "f.csv", PLAIN.rsplit("TPk", 1)[0] + bad + "\n")
+    result = qcli("import", str(f), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {f}:62: {message}"), result.stderr
+    assert qcli.json("forecast-list") == []  # the 8 chunks before it were rolled back
+    assert qcli.json("forecasters", "list") == []
