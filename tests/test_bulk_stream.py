@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_real_data import PLAIN, QUESTIONS_CSV, _forecast_rows, _write, qcli  # noqa: F401  (the fixture)
+from test_real_data import PLAIN, QUESTIONS_CSV, _forecast_rows, _write
+from test_real_data import qcli as real_data_questions  # noqa: F401  (registers the `qcli` fixture here)
 
 
 @pytest.fixture
