@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 from test_real_data import PLAIN, QUESTIONS_CSV, _forecast_rows, _write
-from test_real_data import qcli as real_data_questions  # noqa: F401  (registers the `qcli` fixture here)
+
+
+@pytest.fixture
+def qcli(cli, make_question):
+    """A CLI over test_real_data's questions: binary bin-a, bin-b (2024-01-01 to 2024-01-11), bin-open, cat-c."""
+    make_question("bin-a", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-b", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-open", opens_at="2024-01-01", closes_at="2099-01-01")
+    folder = make_question("cat-c", type="categorical", outcomes=["x", "y"], opens_at="2024-01-01",
+                           closes_at="2024-01-11", prior="alpha = [1, 1]")  # fmt: skip
+    cli("sync", "--questions", str(folder))
+    return cli
 
 
 @pytest.fixture
