@@ -50,6 +50,8 @@ _FACE: dict[str, tuple[str, str]] = {
     # scores
     "score_table": ("forecasts.leaderboard", "score_table"),
     "records": ("forecasts.leaderboard", "records"),
+    "iter_records": ("forecasts.leaderboard", "iter_records"),
+    "write_json_array": ("forecasts.jsonstream", "write_array"),
     "leaderboard": ("forecasts.leaderboard", "leaderboard"),
     "calibration": ("forecasts.leaderboard", "calibration"),
     "write_calibration_plot": ("forecasts.calibration", "write_plot"),

@@ -122,6 +122,13 @@ def emit_json(obj: Any) -> None:
     typer.echo(json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False))
 
 
+def emit_json_rows(rows: Any) -> None:
+    """emit_json for a list of rows, written as they come (the same bytes, memory of one row)."""
+    from forecasts.api import write_json_array
+
+    write_json_array(rows, functools.partial(typer.echo, nl=False))
+
+
 def _finite(obj: Any) -> Any:
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
@@ -677,13 +684,14 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from forecasts.api import records, score_table
+    from forecasts.api import iter_records, records, score_table
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
-    rows = records(score_table(db(), by=by, tag=tag, question=question))
+    frame = score_table(db(), by=by, tag=tag, question=question)
     if as_json:
-        return emit_json(rows)
+        return emit_json_rows(iter_records(frame))
+    rows = records(frame)
     keys = ["brier", "coverage", "relative_brier", "peer", "brier_fixed_lifetime"]
     priority = {"brier": 0, "coverage": 4, "relative_brier": 1, "peer": 2, "brier_fixed_lifetime": 5}
     columns = [Column("question"), Column("forecaster"), Column("outcome", 3),

@@ -8,6 +8,7 @@ people only: the model (`bayes`, reconstructions) and aggregates (`crowd`) are s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -280,6 +281,12 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for row in frame.to_dict(orient="records"):
         out.append({k: _plain(v) for k, v in row.items()})
     return out
+
+
+def iter_records(frame: pd.DataFrame, chunk: int = 20_000) -> Iterator[dict[str, Any]]:
+    """records() a chunk at a time: a streaming writer holds one chunk's dicts, not the frame's."""
+    for start in range(0, len(frame), chunk):
+        yield from records(frame.iloc[start : start + chunk])
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
