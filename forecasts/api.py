@@ -34,6 +34,7 @@ _FACE: dict[str, tuple[str, str]] = {
     # forecasts
     "submit_forecast": ("forecasts.forecasting", "submit_forecast"),
     "list_forecasts": ("forecasts.forecasting", "list_forecasts"),
+    "iter_forecasts": ("forecasts.forecasting", "iter_forecasts"),
     "forecast_feedback": ("forecasts.feedback", "forecast_feedback"),
     # evidence
     "EvidenceItem": ("forecasts.evidence", "EvidenceItem"),

@@ -585,12 +585,12 @@ def forecast_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Forecasts, oldest first: one line each (the likeliest outcome for categorical ones) unless --full."""
-    from forecasts.api import list_forecasts
+    from forecasts.api import iter_forecasts
     from forecasts.termtable import Column
 
-    rows = list_forecasts(db(), question, by, tag=tag, people=people)
     if as_json:
-        return emit_json(rows)
+        return emit_json_rows(iter_forecasts(db(), question, by, tag=tag, people=people))
+    rows = list(iter_forecasts(db(), question, by, tag=tag, people=people))
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
                Column("forecast")]  # fmt: skip
     if full:

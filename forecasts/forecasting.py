@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -153,6 +154,17 @@ def list_forecasts(
     people: bool = False,
 ) -> list[dict[str, Any]]:
     """Forecast rows, oldest first, optionally for one question, forecaster, question tag, or people only."""
+    return list(iter_forecasts(db, question_id, by, tag, people))
+
+
+def iter_forecasts(
+    db: Database,
+    question_id: str | None = None,
+    by: str | None = None,
+    tag: str | None = None,
+    people: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """list_forecasts one row at a time (for output that streams); the question and forecaster are checked now."""
     where, params = [], []
     if tag:
         where.append("question_id IN (SELECT q.id FROM questions q, json_each(q.tags) t WHERE t.value = ?)")
@@ -167,12 +179,14 @@ def list_forecasts(
         where.append("forecaster_id = ?")
         params.append(get_forecaster(db, by)["id"])  # names ignore case: --by Alice lists alice's
     sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"
-    out = []
-    for row in db.query(sql, params):
+    return _decoded(db.query(sql, params))
+
+
+def _decoded(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
         row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
         row["evidence_ids"] = json.loads(row["evidence_ids"])
-        out.append(row)
-    return out
+        yield row
 
 
 def standing_forecasts(
