@@ -13,8 +13,24 @@ NESTED = {"z": 2, "y": [float("inf"), "é"], "x": {}}
 CASES = [
     [],
     [{}],
-    [{"b": 1, "a": 'x"y\n\u00e9\t\\', "c": float("nan"), "d": None, "e": True, "f": 1.0, "g": [1, NESTED],
-      "h": {"q": {}}, "i": [], "j": -0.0, "k": 1e-300, "l": 2**70, "m": False, "n": float("-inf")}],  # fmt: skip
+    [
+        {
+            "b": 1,
+            "a": 'x"y\n\u00e9\t\\',
+            "c": float("nan"),
+            "d": None,
+            "e": True,
+            "f": 1.0,
+            "g": [1, NESTED],
+            "h": {"q": {}},
+            "i": [],
+            "j": -0.0,
+            "k": 1e-300,
+            "l": 2**70,
+            "m": False,
+            "n": float("-inf"),
+        }
+    ],  # fmt: skip
     [1, "a", [1, 2], None],
     [{"a": 1, "b": "two"}] * 5001,
     [{1: "int key"}],

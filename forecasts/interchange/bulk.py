@@ -146,7 +146,7 @@ class _Import:
             row_forecaster,
             row_question,
         )
-        from forecasts.validation import MAX_TEXT
+        from forecasts.validation import MAX_TEXT, check_forecast_rows
 
         n = len(df)
         blank = pd.Series([""] * n, index=df.index)
@@ -206,9 +206,7 @@ class _Import:
                 [*row, self.user],
             )
             self.written.add(name)
-        for i, row in enumerate(out):
-            checked_record(f"{self.path}:{first + i + 2}", "forecasts", dict(zip(FORECAST_FIELDS, row, strict=True)),
-                           self.now)  # fmt: skip
+        check_forecast_rows(out, FORECAST_FIELDS, self.now, lambda i: f"{self.path}:{first + i + 2}")
         new = self._new(out, first) if self.present else out
         self.db.conn.executemany(
             "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "

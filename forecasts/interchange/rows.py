@@ -132,8 +132,7 @@ def write_forecasts(
     forecasters = [(name, kind, now_iso, *external.get(name, ("", ""))) for name, kind in new_forecasters.items()]
     for row in forecasters:
         checked_record(f"{path}", "forecasters", dict(zip(FORECASTER_FIELDS, row, strict=True)), now)
-    for row in rows:
-        checked_record(f"{path}:{line_of(row[:3])}", "forecasts", dict(zip(FORECAST_FIELDS, row, strict=True)), now)
+    validation.check_forecast_rows(rows, FORECAST_FIELDS, now, lambda i: f"{path}:{line_of(rows[i][:3])}")
     user = os_user()
     with write_transaction(db), bulk_page_cache(db, len(rows)):
         if all_resolutions(db) != resolved:
