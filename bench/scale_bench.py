@@ -1,6 +1,6 @@
 """Platform size: import, score, score --json and leaderboard at 100k, 1M (and 10M) forecasts, each as its own process.
 
-    .venv/bin/python bench/scale_bench.py [--sizes 100000,1000000]
+    .venv/bin/python bench/scale_bench.py [--sizes 100000,1000000] [--import-only]
 
 For each size, writes (seeded, as bench/import_bench.py does) a questions CSV (one question per 100 forecasts, all
 resolved), a forecasts CSV (1,000 forecasters) and a resolutions CSV, then runs each step as a child process and
@@ -68,7 +68,7 @@ def scoring_child(db_path: str) -> None:
     print(len(score_table(connect(db_path))))
 
 
-def run_size(n: int, root: Path) -> list[tuple[str, float, float]]:
+def run_size(n: int, root: Path, import_only: bool = False) -> list[tuple[str, float, float]]:
     sys.path.insert(0, str(HERE))
     from import_bench import write_files
 
@@ -82,6 +82,8 @@ def run_size(n: int, root: Path) -> list[tuple[str, float, float]]:
     steps = [("floor: csv read + raw insert", [*me, "--floor", str(fpath), str(root)]),
              ("import", [*CLI, "import", str(fpath)])]  # fmt: skip
     out = [(label, *measure(cmd, env)) for label, cmd in steps]
+    if import_only:
+        return out
     subprocess.run([*CLI, "import", str(rpath)], env=env, check=True, capture_output=True)
     steps = [("scoring (library, no output)", [*me, "--scoring", str(db_path)]),
              ("score", [*CLI, "score"]),
@@ -101,6 +103,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--floor", nargs=2)
     parser.add_argument("--scoring")
+    parser.add_argument("--import-only", action="store_true", help="Only the floor and the import (for 10M).")
     args = parser.parse_args()
     if args.floor:
         return floor_child(*args.floor)
@@ -109,16 +112,17 @@ def main() -> None:
     results = {}
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            rows = run_size(n, Path(tmp))
+            rows = run_size(n, Path(tmp), args.import_only)
         results[n] = rows
         floor = rows[0][1]
-        scoring = next(r[1] for r in rows if r[0].startswith("scoring"))
         print(f"\n{n:,} forecasts ({max(100, n // 100):,} questions, all resolved; 1,000 forecasters)")
         print(f"{'step':32s} {'seconds':>8s} {'peak MB':>8s} {'x floor':>8s}")
         for label, seconds, mb in rows:
             print(f"{label:32s} {seconds:8.2f} {mb:8.0f} {seconds / floor:7.1f}x")
-        json_s = next(r[1] for r in rows if r[0] == "score --json")
-        print(f"score --json / scoring alone: {json_s / scoring:.1f}x")
+        if not args.import_only:
+            scoring = next(r[1] for r in rows if r[0].startswith("scoring"))
+            json_s = next(r[1] for r in rows if r[0] == "score --json")
+            print(f"score --json / scoring alone: {json_s / scoring:.1f}x")
     print(json.dumps({n: [list(r) for r in rows] for n, rows in results.items()}))
 
 
