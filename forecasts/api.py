@@ -22,6 +22,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "check_file": ("forecasts.dbtools", "check_file"),
     "ledger_head": ("forecasts.head", "ledger_head"),
     "head_lines": ("forecasts.head", "head_lines"),
+    "save_head": ("forecasts.head", "save_head"),
     "check_file_against": ("forecasts.head", "check_file_against"),
     "file_error": ("forecasts.db_faults", "file_error"),
     "newer_warning": ("forecasts.integrity", "newer_warning"),
@@ -38,6 +39,7 @@ _FACE: dict[str, tuple[str, str]] = {
     # forecasts
     "submit_forecast": ("forecasts.forecasting", "submit_forecast"),
     "list_forecasts": ("forecasts.forecasting", "list_forecasts"),
+    "iter_forecasts": ("forecasts.forecasting", "iter_forecasts"),
     "forecast_feedback": ("forecasts.feedback", "forecast_feedback"),
     # evidence
     "EvidenceItem": ("forecasts.evidence", "EvidenceItem"),
@@ -54,6 +56,8 @@ _FACE: dict[str, tuple[str, str]] = {
     # scores
     "score_table": ("forecasts.leaderboard", "score_table"),
     "records": ("forecasts.leaderboard", "records"),
+    "iter_records": ("forecasts.leaderboard", "iter_records"),
+    "write_json_array": ("forecasts.jsonstream", "write_array"),
     "leaderboard": ("forecasts.leaderboard", "leaderboard"),
     "calibration": ("forecasts.leaderboard", "calibration"),
     "write_calibration_plot": ("forecasts.calibration", "write_plot"),

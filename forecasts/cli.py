@@ -155,6 +155,13 @@ def emit_json(obj: Any) -> None:
     typer.echo(json_safe(text))  # stored C1 or bidi characters as \u escapes: the same JSON, inert on a terminal
 
 
+def emit_json_rows(rows: Any) -> None:
+    """emit_json for a list of rows, written as they come (the same bytes, memory of one row)."""
+    from forecasts.api import write_json_array
+
+    write_json_array(rows, functools.partial(typer.echo, nl=False))
+
+
 def _finite(obj: Any) -> Any:
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
@@ -720,7 +727,7 @@ def forecast_list(
                                current_viewer(database))  # fmt: skip
     if not include_replays and (by or "").lower() != "bayes-reconstructed":
         rows, replayed = without_replays(rows)
-    if as_json:
+    if as_json:  # the rows this viewer may see (hide-crowd), so not streamed from the cursor
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
                Column("forecast")]  # fmt: skip
@@ -853,13 +860,14 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from forecasts.api import records, score_table
+    from forecasts.api import iter_records, records, score_table
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
-    rows = records(score_table(db(), by=by, tag=tag, question=question))
+    frame = score_table(db(), by=by, tag=tag, question=question)
     if as_json:
-        return emit_json(rows)
+        return emit_json_rows(iter_records(frame))
+    rows = records(frame)
     if not rows:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
@@ -1322,11 +1330,16 @@ def db_check_cmd(
 
 @db_app.command("head")
 @user_errors
-def db_head_cmd(as_json: JsonOpt = False) -> None:
+def db_head_cmd(
+    out: Annotated[Path | None, typer.Option(help="Also save the head as JSON in this new file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Each hash-chained table's rows and head digest, and one digest over all: publish it (docs/publishing.md)."""
-    from forecasts.api import head_lines, ledger_head
+    from forecasts.api import head_lines, ledger_head, save_head
 
     head = ledger_head(db())
+    if out is not None:
+        save_head(head, out)
     if as_json:
         return emit_json(head)
     for line in head_lines(head):

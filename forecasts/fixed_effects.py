@@ -53,10 +53,14 @@ def adjusted_brier(
     qnames, qcode = np.unique(question[fit_rows], return_inverse=True)
     fnames, fcode = np.unique(forecaster[fit_rows], return_inverse=True)
     _, b = fit(fcode, qcode, brier[fit_rows])
-    effect = dict(zip(qnames.tolist(), b.tolist(), strict=True))
-    out: dict[object, list[float]] = {}
-    for who, qid, value in zip(forecaster[ok].tolist(), question[ok].tolist(), brier[ok].tolist(), strict=True):
-        if qid in effect:
-            out.setdefault(who, []).append(value - effect[qid])
+    qo, fo, bo = question[ok], forecaster[ok], brier[ok]
+    pos = np.minimum(np.searchsorted(qnames, qo), len(qnames) - 1)
+    has = qnames[pos] == qo  # questions with an effect (answered by someone in the fit)
+    names, code = np.unique(fo[has], return_inverse=True)
+    residual = bo[has] - b[pos[has]]
     mean_b = float(np.mean(b))  # 0 by construction; kept explicit so the formula reads as the design's
+    order = np.argsort(code, kind="stable")  # each forecaster's rows together, in row order (same means as before)
+    bounds = np.searchsorted(code[order], np.arange(len(names) + 1))
+    grouped = residual[order]
+    out = {who: grouped[bounds[i] : bounds[i + 1]] for i, who in enumerate(names.tolist())}
     return {who: (float(np.mean(v)) + mean_b, len(v)) for who, v in out.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -170,6 +171,17 @@ def list_forecasts(
     people: bool = False,
 ) -> list[dict[str, Any]]:
     """Forecast rows, oldest first, optionally for one question, forecaster, question tag, or people only."""
+    return list(iter_forecasts(db, question_id, by, tag, people))
+
+
+def iter_forecasts(
+    db: Database,
+    question_id: str | None = None,
+    by: str | None = None,
+    tag: str | None = None,
+    people: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """list_forecasts one row at a time (for output that streams); the question and forecaster are checked now."""
     where, params = [], []
     if tag:
         where.append("question_id IN (SELECT q.id FROM questions q, json_each(q.tags) t WHERE t.value = ?)")
@@ -184,15 +196,17 @@ def list_forecasts(
         where.append("forecaster_id = ?")
         params.append(get_forecaster(db, by)["id"])  # names ignore case: --by Alice lists alice's
     sql = "SELECT * FROM forecasts" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY made_at, id"
-    out = []
+    return _decoded(db, db.query(sql, params))
+
+
+def _decoded(db: Database, rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     numeric: dict[str, Question] = {}
-    for row in db.query(sql, params):
+    for row in rows:
         row["probabilities"] = json.loads(row["probabilities"]) if row["probabilities"] else None
         row["evidence_ids"] = json.loads(row["evidence_ids"])
         if row.get("cdf") is not None:
             _numeric_fields(db, row, numeric)
-        out.append(row)
-    return out
+        yield row
 
 
 def _numeric_fields(db: Database, row: dict[str, Any], questions: dict[str, Question]) -> None:

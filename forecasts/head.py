@@ -205,3 +205,20 @@ def head_lines(head: dict[str, Any]) -> list[str]:
             out.append(f"  {v['digest']}")
     out.append(f"all {head['digest']}")
     return out
+
+
+def save_head(head: dict[str, Any], path: Any) -> dict[str, Any]:
+    """Write a head as the JSON `db head --json` prints, to a new file (never overwritten: a published head is kept
+    as it was), creating its folder; `db check --against` reads it back."""
+    from pathlib import Path
+
+    target = Path(path)
+    if target.exists():
+        raise ForecastsError(f"out: {target} already exists; a saved head is never overwritten (choose a new name)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as out:
+            out.write(json.dumps(head, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise ForecastsError(f"out: cannot write {target} ({exc.strerror or exc})") from None
+    return {"file": str(target), "digest": head.get("digest")}

@@ -8,6 +8,7 @@ people only: the model (`bayes`, reconstructions) and aggregates (`crowd`) are s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,9 @@ def _check_tag(db: Database, tag: str | list[str] | tuple[str, ...] | None) -> N
     for t in wanted:
         if t not in tags:
             raise ForecastsError(f"tag: unknown tag {t!r}; known: {', '.join(tags) or 'none yet'}")
+
+
+SCAN_QUESTIONS = 1000  # from this many scored questions load_frames reads forecasts by a table scan
 
 
 def scored_questions(
@@ -106,8 +110,11 @@ def load_frames(
     ids = [q.id for q in questions]
     outcomes = {q.id: q.outcomes for q in questions}
     # made_at as epoch seconds computed by SQLite (stored text is fixed-width UTC, so this is exact)
-    sql = """SELECT id, question_id, forecaster_id, CAST(strftime('%s', made_at) AS REAL), probability, probabilities
-             FROM forecasts
+    # Over many questions a scan and one sort beats walking the index with a table lookup per row (1 million
+    # forecasts: 5.5 s against 7.5 s, same rows in the same order); for a few questions the index wins.
+    scan = "NOT INDEXED" if len(ids) >= SCAN_QUESTIONS else ""
+    sql = f"""SELECT id, question_id, forecaster_id, CAST(strftime('%s', made_at) AS REAL), probability, probabilities
+             FROM forecasts {scan}
              WHERE recorded_at <= ? AND made_at <= ? AND question_id IN (SELECT value FROM json_each(?))
              ORDER BY question_id, forecaster_id, made_at, id"""  # the index order scoring expects
     rows = db.conn.execute(sql, [stamp, stamp, json.dumps(ids)]).fetchall() if ids else []
@@ -200,11 +207,15 @@ def leaderboard(
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
     table = score_table(db, known_by, tag=tag)
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
-    who = table["forecaster_id"].astype(str).to_numpy()
-    adjusted = fixed_effects.adjusted_brier(
-        who, table["question_id"].astype(str).to_numpy(), table["brier"].to_numpy(),
-        np.array([kinds.get(w, "person") == "person" for w in who], dtype=bool),
+    fcat = table["forecaster_id"].astype("category")  # integer codes: np.unique over strings was most of the time
+    names = fcat.cat.categories.astype(str)
+    who = fcat.cat.codes.to_numpy()
+    person = np.array([kinds.get(w, "person") == "person" for w in names], dtype=bool)
+    coded = fixed_effects.adjusted_brier(
+        who, table["question_id"].astype("category").cat.codes.to_numpy(), table["brier"].to_numpy(),
+        person[who] if len(names) else np.zeros(len(who), dtype=bool),
     )  # fmt: skip
+    adjusted = {names[c]: v for c, v in coded.items()}
     grouped = table.groupby("forecaster_id", sort=True, observed=True)
     means = ("relative_brier_own", "relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage")
     board = pd.DataFrame(
@@ -330,6 +341,12 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for row in frame.to_dict(orient="records"):
         out.append({k: _plain(v) for k, v in row.items()})
     return out
+
+
+def iter_records(frame: pd.DataFrame, chunk: int = 20_000) -> Iterator[dict[str, Any]]:
+    """records() a chunk at a time: a streaming writer holds one chunk's dicts, not the frame's."""
+    for start in range(0, len(frame), chunk):
+        yield from records(frame.iloc[start : start + chunk])
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from typing import Any
 
 from forecasts.errors import ForecastsError
 from forecasts.safejson import loads
-from forecasts.safetext import control_problem
+from forecasts.safetext import CONTROL, control_problem
 from forecasts.timeutil import YEARS, now_utc
 
 MAX_TAG = 200  # characters in one tag
@@ -522,3 +523,65 @@ _FIELD = re.compile(r"^([A-Za-z_]\w*)")
 def fits_rowid(value: int) -> bool:
     """Whether an integer typed as an id can exist in SQLite at all."""
     return 1 <= value <= MAX_ROWID
+
+
+# --- many forecast rows at once -------------------------------------------------------------------------
+
+_TS_RUN = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n)*")
+
+
+def check_forecast_rows(rows: list[tuple], fields: tuple[str, ...], now: datetime, where: Callable[[int], str]) -> None:
+    """check_forecast on every row, a column at a time (values shared by many rows checked once, timestamps by one
+    regex over the column): a bulk import's validation without a dict per row. The column checks only say "all
+    valid"; on anything else the rows are checked one by one, so the first bad row gets its usual message."""
+    try:
+        if rows and _columns_valid(dict(zip(fields, zip(*rows, strict=True), strict=True)), now):
+            return
+    except ForecastsError:
+        pass
+    for i, row in enumerate(rows):
+        try:
+            check_forecast(dict(zip(fields, row, strict=True)), now)
+        except ForecastsError as exc:
+            raise ForecastsError(f"{where(i)}: {exc}") from None
+
+
+def _columns_valid(cols: dict[str, tuple], now: datetime) -> bool:
+    """Whether every forecast row is valid, judged by column (False: not sure, check row by row)."""
+    simple = {"question_id", "forecaster_id", "made_at", "recorded_at", "probability", "probabilities", "rationale",
+              "external_id", "source", "cdf"}  # fmt: skip
+    if not set(cols) <= simple or any(v is not None for v in (*cols.get("probabilities", ()), *cols.get("cdf", ()))):
+        return False
+    for v in set(cols.get("question_id", ())):
+        question_id(v)
+    for v in set(cols.get("forecaster_id", ())):
+        forecaster_name(v)
+    for fld in ("made_at", "recorded_at"):
+        if fld in cols and not _stamps_valid(cols[fld], now):
+            return False
+    ps = cols.get("probability", ())
+    if not ps or not all(type(p) is float for p in ps) or not math.isfinite(sum(ps)) or min(ps) < 0 or max(ps) > 1:
+        return False  # a categorical row, or a problem: row by row
+    if any(0.0 < p < sys.float_info.min for p in ps):
+        return False  # a subnormal probability: the row check names it
+    for fld in ("rationale", "external_id", "source"):
+        values = set(cols.get(fld, ()))
+        if not all(type(v) is str for v in values) or any("\x00" in v or len(v) > MAX_TEXT for v in values):
+            return False
+        if any(CONTROL.search(v) for v in values):
+            return False  # a control character: the row check names the field
+    return True
+
+
+def _stamps_valid(values: tuple, now: datetime) -> bool:
+    """Canonical UTC timestamps, real dates, in the allowed years, none after `now`."""
+    unique = set(values)
+    if not all(type(v) is str for v in unique) or not _TS_RUN.fullmatch("\n".join(unique) + "\n"):
+        return False
+    try:
+        for v in unique:
+            datetime.fromisoformat(v[:-1])  # a real date and time (C: fast)
+    except ValueError:
+        return False
+    lo, hi = min(unique), max(unique)
+    return int(lo[:4]) >= YEARS[0] and int(hi[:4]) <= YEARS[1] and hi <= now.strftime("%Y-%m-%dT%H:%M:%SZ")

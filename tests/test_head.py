@@ -181,3 +181,15 @@ def test_the_head_of_an_old_report_catches_a_cut_tail(ledger, db_path, tmp_path)
         assert result.exit_code == 1 and lines == [
             "error: head: evidence_links: no rows remain but the head has 1 rows up to #1: every row was cut"
         ]
+
+
+def test_db_head_out_saves_the_head_once_and_check_reads_it(ledger, tmp_path):
+    """`db head --out FILE` writes the same JSON as --json into a new folder; the file is never overwritten."""
+    path = tmp_path / "heads" / "now.json"
+    ledger("db", "head", "--out", str(path))
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(ledger("db", "head", "--json").stdout)
+    ledger("forecast", "beta", "0.7", "--by", "bob")
+    assert "passes through the head" in ledger("db", "check", "--against", str(path)).stdout
+    before = path.read_bytes()
+    again = ledger("db", "head", "--out", str(path), ok=False)
+    assert again.exit_code == 1 and "already exists" in again.stderr and path.read_bytes() == before

@@ -97,7 +97,7 @@ def question_index(db: Database) -> dict[str, QuestionInfo]:
 
 
 @contextlib.contextmanager
-def _page_cache(db: Database, rows: int) -> Iterator[None]:
+def bulk_page_cache(db: Database, rows: int) -> Iterator[None]:
     """A page cache big enough for the forecasts index while a large import writes (up to 256 MB, only as used):
     with SQLite's default 2 MB, inserting 400,000 forecasts in file order took 12.4 s against 7.5 s."""
     if rows < BULK_ROWS:
@@ -112,7 +112,7 @@ def _page_cache(db: Database, rows: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _indexes_built_after(db: Database, table: str, rows: int) -> Iterator[None]:
+def indexes_built_after(db: Database, table: str, rows: int) -> Iterator[None]:
     """For a bulk insert at least as large as the table: drop its indexes, insert, build them again (in the same
     transaction). Building an index by sorting once beats inserting into it row by row: 400,000 forecasts took
     16.7 s with the index kept and 10.4 s rebuilt, on a loaded machine."""
@@ -146,10 +146,9 @@ def write_forecasts(
     forecasters = [(name, kind, now_iso, *external.get(name, ("", ""))) for name, kind in new_forecasters.items()]
     for row in forecasters:
         checked_record(f"{path}", "forecasters", dict(zip(FORECASTER_FIELDS, row, strict=True)), now)
-    for row in rows:
-        checked_record(f"{path}:{line_of(row[:3])}", "forecasts", dict(zip(FORECAST_FIELDS, row, strict=True)), now)
+    validation.check_forecast_rows(rows, FORECAST_FIELDS, now, lambda i: f"{path}:{line_of(rows[i][:3])}")
     user = os_user()
-    with write_transaction(db), _page_cache(db, len(rows)):
+    with write_transaction(db), bulk_page_cache(db, len(rows)):
         if all_resolutions(db) != resolved:
             raise ForecastsError(f"{path}: resolutions changed while importing; run the import again")
         new = _new_forecasts(db, path, rows, line_of)  # read under the write lock: no import can slip in between
@@ -158,7 +157,7 @@ def write_forecasts(
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(*row, user) for row in forecasters],
         )
-        with _indexes_built_after(db, "forecasts", len(new)):
+        with indexes_built_after(db, "forecasts", len(new)):
             db.conn.executemany(
                 "INSERT INTO forecasts (question_id, forecaster_id, made_at, recorded_at, probability, probabilities, "
                 "rationale, external_id, source, cdf, evidence_ids, os_user) "
@@ -243,6 +242,16 @@ def _new_forecasts(
              WHERE question_id IN (SELECT value FROM json_each(?))"""
     for q, f, made, p, ps, cdf in db.conn.execute(sql, [json.dumps(sorted({r[0] for r in rows}))]):
         existing.setdefault((q, f, made), []).append((p, ps, cdf))
+    return conflict(path, rows, existing, line_of)
+
+
+def conflict(
+    path: Path,
+    rows: list[tuple],
+    existing: dict[tuple[str, str, str], list[tuple]],
+    line_of: Callable[[tuple[str, str, str]], int],
+) -> list[tuple]:
+    """The rows not among `existing` (recorded forecasts by key); a row that states another forecast is an error."""
     new = []
     for row in rows:
         key, stated = row[:3], (row[4], row[5], row[9] if len(row) > 9 else None)

@@ -1,0 +1,96 @@
+"""The streaming bulk import (forecasts.interchange.bulk) read in small chunks: same rows as the per-row path, one
+transaction across chunks, a bad row in a later chunk refused whole with its line, and the hash chain intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_real_data import PLAIN, QUESTIONS_CSV, _forecast_rows, _write
+
+
+@pytest.fixture
+def qcli(cli, make_question):
+    """A CLI over test_real_data's questions: binary bin-a, bin-b (2024-01-01 to 2024-01-11), bin-open, cat-c."""
+    make_question("bin-a", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-b", opens_at="2024-01-01", closes_at="2024-01-11")
+    make_question("bin-open", opens_at="2024-01-01", closes_at="2099-01-01")
+    folder = make_question("cat-c", type="categorical", outcomes=["x", "y"], opens_at="2024-01-01",
+                           closes_at="2024-01-11", prior="alpha = [1, 1]")  # fmt: skip
+    cli("sync", "--questions", str(folder))
+    return cli
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    """The column path for tiny files, 7 rows a chunk and 64-byte pre-scan blocks (so chunks and blocks split)."""
+    from forecasts.interchange import bulk
+
+    monkeypatch.setattr(bulk, "MIN_ROWS", 10)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(bulk, "BLOCK", 64)
+    return bulk
+
+
+def test_chunks_give_the_per_row_result_and_a_chain_that_verifies(qcli, tmp_path: Path, chunked, monkeypatch) -> None:
+    from conftest import Cli
+
+    from forecasts.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    other = Cli(tmp_path / "other.db")
+    other("sync", "--questions", str(tmp_path / "qs"))
+    other("import", str(tmp_path / "q.csv"))
+    f = _write(tmp_path / "f.csv", PLAIN)
+    assert chunked.import_forecasts_csv(connect(qcli.db_path), f)["imported"] == 61  # 9 chunks
+    monkeypatch.setattr(chunked, "MIN_ROWS", 10**9)
+    assert other.json("import", str(f))["imported"] == 61  # the per-row path
+    assert _forecast_rows(qcli.db_path) == _forecast_rows(other.db_path)
+    assert qcli.json("db", "check")["ok"]
+    monkeypatch.setattr(chunked, "MIN_ROWS", 10)
+    again = chunked.import_forecasts_csv(connect(qcli.db_path), f)  # every chunk checked against recorded rows
+    assert (again["imported"], again["skipped_existing"]) == (0, 61)
+    conn = sqlite3.connect(str(qcli.db_path))
+    assert conn.execute("SELECT COUNT(*) FROM ledger_digests WHERE tbl = 'forecasts'").fetchone() == (61,)
+
+
+def test_crlf_file_split_across_blocks_is_read(qcli, tmp_path: Path, chunked) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    f = tmp_path / "f.csv"
+    f.write_bytes(PLAIN.replace("\n", "\r\n").encode())
+    assert chunked._data_lines(f) == 61
+    assert qcli.json("import", str(f))["imported"] == 61
+    f.write_bytes(PLAIN.replace("\n", "\r\n").encode().replace(b"\r\n", b"\r", 1))  # a bare CR: per row
+    assert chunked._data_lines(f) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("bin-a,,u1,2024-01-05T00:00:00Z,1.5,", "probability: '1.5' must be a number from 0 to 1"),
+        ("nope,,u1,2024-01-05T00:00:00Z,0.5,", "question: unknown id 'nope'"),
+        ("bin-a,,u0,2024-01-01T00:00:00Z,0.5,", "made_at: u0 already has a forecast on bin-a"),  # row 2's key
+    ],
+)
+def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path, chunked, bad, message) -> None:
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    f = _write(tmp_path / "f.csv", PLAIN.rsplit("TPk", 1)[0] + bad + "\n")
+    result = qcli("import", str(f), ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {f}:62: {message}"), result.stderr
+    assert qcli.json("forecast-list") == []  # the 8 chunks before it were rolled back
+    assert qcli.json("forecasters", "list") == []
+
+
+def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_path: Path, monkeypatch) -> None:
+    from forecasts import leaderboard as lb
+    from forecasts.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    qcli("import", str(_write(tmp_path / "f.csv", PLAIN)))
+    qcli("import", str(_write(tmp_path / "r.csv", "question,outcome,known_at\nbin-a,yes,2024-01-12T00:00:00Z\n")))
+    by_index = lb.score_table(connect(qcli.db_path))
+    assert len(by_index) == 7  # u0..u6 on bin-a
+    monkeypatch.setattr(lb, "SCAN_QUESTIONS", 1)
+    assert lb.score_table(connect(qcli.db_path)).equals(by_index)

@@ -1,0 +1,57 @@
+"""The quick chain encoding (ledger.canonical_fast) writes the very bytes of ledger.canonical, so digests made
+before it still verify; and check_forecast_rows (validation by column) agrees with check_forecast row by row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from forecasts.errors import ForecastsError
+from forecasts.interchange.rows import FORECAST_FIELDS
+from forecasts.ledger import canonical, canonical_fast
+from forecasts.validation import check_forecast, check_forecast_rows
+
+SPEC = [(0, "a", None), (1, "b", "[]"), (2, "c", 0), (3, "d", ""), (4, "é", None)]
+ROWS = [
+    (1, "[]", 0, "", None),
+    ('x"\\\n\t\u2028é\x01', "[1]", 1.5, "y", b"\x00\xff"),
+    (2**70, -0.0, float("nan"), float("inf"), 1e-310),
+    (True, 0.1 + 0.2, -7, "0", "𝄞"),
+]
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_quick_encoding_gives_the_same_bytes(row: tuple) -> None:
+    assert canonical_fast("forecasts", SPEC)(row) == canonical("forecasts", SPEC, row)
+
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+GOOD = ("q-1", "alice", "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z", 0.25, None, "why", "", "", None)
+BAD = [
+    ("q-1", "alice", "2024-02-30T00:00:00Z", *GOOD[3:]),  # not a real date
+    ("q-1", "alice", "2026-01-01T00:00:00Z", *GOOD[3:]),  # after now
+    ("q-1", "alice", "2024-01-01 00:00:00", *GOOD[3:]),  # not canonical
+    (*GOOD[:4], 1.5, *GOOD[5:]),
+    (*GOOD[:4], float("nan"), *GOOD[5:]),
+    (*GOOD[:4], None, *GOOD[5:]),  # neither probability nor probabilities
+    (*GOOD[:6], "a\x00b", *GOOD[7:]),
+    (*GOOD[:6], "a\x1b]0;title\x07", *GOOD[7:]),  # a terminal escape in the rationale (issue 30)
+    ("Q 1", *GOOD[1:]),
+    (*GOOD[:1], "bad name!", *GOOD[2:]),
+]
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_column_check_names_the_first_bad_row_like_the_row_check(bad: tuple) -> None:
+    with pytest.raises(ForecastsError) as want:
+        check_forecast(dict(zip(FORECAST_FIELDS, bad, strict=True)), NOW)
+    with pytest.raises(ForecastsError) as got:
+        check_forecast_rows([GOOD, GOOD, bad, bad], FORECAST_FIELDS, NOW, lambda i: f"f.csv:{i + 2}")
+    assert str(got.value) == f"f.csv:4: {want.value}"
+
+
+def test_column_check_passes_valid_rows() -> None:
+    rows = [GOOD, (*GOOD[:4], 0.0, *GOOD[5:]), (*GOOD[:4], 1.0, *GOOD[5:])]
+    check_forecast_rows(rows, FORECAST_FIELDS, NOW, str)
+    check_forecast_rows([], FORECAST_FIELDS, NOW, str)
