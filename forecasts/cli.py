@@ -1200,6 +1200,11 @@ def aggregate(
         shown = pct(crowd) if isinstance(crowd, float) else (fmt_probs(crowd, False, "\n") if crowd else "—")
         table.append([r["question"], r["state"], str(r["people"]), shown, r["method_used"] or "", str(r["recorded"])])
     show_table(columns, table, title=f"Crowd ({method})")
+    numeric = (result.get("numeric") or {}).get("questions") or []
+    if numeric:  # numeric and date questions: crowd = the mean of the CDFs, crowd-quantiles = median quantiles
+        rows = [[r["question"], str(r["people"]), str(r["recorded"])] for r in numeric]
+        show_table([Column("question"), Column("people", 2, right=True), Column("new", 1, right=True)], rows,
+                   title="Crowd of numeric and date questions (mean of CDFs; median of quantiles)")  # fmt: skip
     if "auto" in result:
         typer.echo(f"auto: {result['auto']['method']}: {result['auto']['why']}")
     for note in result["notes"]:

@@ -35,7 +35,8 @@ def _complete(db_path, words: str) -> list[str]:
 
 def test_question_ids_and_names_tab_complete(pack_cli):
     pack_cli("forecasters", "add", "alice", "albert")
-    assert _complete(pack_cli.db_path, "forecasts forecast cea") == ["ceasefire-current-lines"]
+    assert _complete(pack_cli.db_path, "forecasts forecast ceasefire-c") == ["ceasefire-current-lines"]
+    assert _complete(pack_cli.db_path, "forecasts forecast cea") == ["ceasefire-current-lines", "ceasefire-date"]
     assert _complete(pack_cli.db_path, "forecasts questions show talks") == ["talks-start"]
     assert _complete(pack_cli.db_path, "forecasts calibration al") == ["albert", "alice"]
     assert _complete(pack_cli.db_path, "forecasts forecast-list --by ali") == ["alice"]
@@ -43,8 +44,11 @@ def test_question_ids_and_names_tab_complete(pack_cli):
 
 def test_a_typo_gets_did_you_mean_not_the_whole_list(pack_cli):
     err = pack_cli("questions", "show", "ceasfire-current-lines", ok=False).stderr.strip()
-    assert err == "Error: question: unknown id 'ceasfire-current-lines'; did you mean 'ceasefire-current-lines'?"
+    assert err == (
+        "Error: question: unknown id 'ceasfire-current-lines'; did you mean 'ceasefire-current-lines' or "
+        "'ceasefire-date'?"
+    )
     far = pack_cli("questions", "show", "zzz", ok=False).stderr.strip()
-    assert far == "Error: question: unknown id 'zzz'; 14 known; see `forecasts questions list`"
+    assert far == "Error: question: unknown id 'zzz'; 16 known; see `forecasts questions list`"
     assert did_you_mean("Alise", ["alice", "bob"], "x") == "did you mean 'alice'?"
     assert did_you_mean("q", ["alice", "bob"], "x") == "known: alice, bob"

@@ -23,7 +23,8 @@ ORIGINAL_IDS = {
 }  # fmt: skip
 NEW_IDS = {"general-ceasefire", "putin-zelensky-meeting", "donetsk-withdrawal", "european-troops-ukraine",
            "us-sanctions-relief"}  # fmt: skip
-PACK_IDS = ORIGINAL_IDS | NEW_IDS
+NUMERIC_IDS = {"ukraine-territory-share", "ceasefire-date"}  # issue 27: how much and when
+PACK_IDS = ORIGINAL_IDS | NEW_IDS | NUMERIC_IDS
 TODAY = datetime(2026, 11, 29, tzinfo=UTC)  # the day the pack was brought up to date
 TALKS_OUTCOMES = ["before-2025-04", "2025-04-to-2025-12", "2026", "2027-or-later"]
 
@@ -66,7 +67,7 @@ def test_every_question_is_resolvable_and_has_a_reasoned_prior(pack):
         assert q.tags, q.id
         assert len(q.prior["reasoning"]) > 100, q.id
         assert q.prior["reference"], q.id
-        if q.id in ORIGINAL_IDS:
+        if q.id in ORIGINAL_IDS or q.id == "ukraine-territory-share":  # the territory series runs from the start
             assert q.opens_at == datetime(2024, 11, 20, tzinfo=UTC), q.id
         else:  # the road ahead as of today: opened when the item first became live, at the latest today
             assert datetime(2024, 11, 20, tzinfo=UTC) < q.opens_at <= TODAY, q.id
@@ -93,13 +94,17 @@ def test_evidence_records_are_well_formed(records, pack):
         for lk in rec["links"]:
             q = pack[lk["question"]]
             assert q.opens_at <= at < q.closes_at, (rec["key"], lk["question"], "outside the question's window")
+            if q.is_numeric:  # an observation of the quantity, with its standard error
+                assert lk["sd"] > 0 and lk["reasoning"] and "lr" not in lk, (rec["key"], lk["question"])
+                continue
             assert 1 / 30 <= lk["lr"] <= 30 and lk["lr_sd"] >= 0 and lk["reasoning"], (rec["key"], lk["question"])
     linked = {lk["question"] for rec in records for lk in rec["links"]}
-    assert linked == set(pack), "every pack question has at least one evidence link"
+    # every pack question has evidence but the date question, which has no observation of a date yet
+    assert linked == set(pack) - {"ceasefire-date"}
 
 
 def test_evidence_trail_reaches_into_2026_over_a_year_of_months(records):
-    original = [r for r in records if r["observed_at"] <= "2024-11-25"]
+    original = [r for r in records if r["observed_at"] <= "2024-11-25" and "value" not in r["links"][0]]
     assert len(original) == 13  # the pack's first trail, kept
     assert len(records) >= 40
     months = {r["observed_at"][:7] for r in records}
@@ -112,7 +117,7 @@ def test_evidence_trail_reaches_into_2026_over_a_year_of_months(records):
 def test_autumn_items_say_how_they_were_found_and_are_not_graded_as_seen_firsthand(records):
     # June-October 2026 could be reached only through briefs and trackers that relay the outlets: every such item
     # says so in its note, and none claims the top source grade of an outlet's own page.
-    autumn = [r for r in records if r["observed_at"] > "2026-06-22"]
+    autumn = [r for r in records if r["observed_at"] > "2026-06-22" and "value" not in r["links"][0]]
     assert len(autumn) >= 30
     for rec in autumn:
         assert rec.get("note") and len(rec["note"]) > 60, rec["key"]
@@ -175,6 +180,9 @@ def test_status_after_import_is_sensible(pack_cli):
     rows = {r["id"]: r for r in pack_cli.json("status") if r["id"] in PACK_IDS}
     assert set(rows) == PACK_IDS
     for r in rows.values():
+        if r["type"] in ("numeric", "date"):  # a median and interval instead of outcome probabilities
+            assert r["numeric"]["now_text"] and (r["evidence_count"] >= 1 or r["id"] == "ceasefire-date"), r["id"]
+            continue
         assert math.isclose(sum(r["probabilities"].values()), 1.0, abs_tol=1e-9)
         assert r["evidence_count"] >= 1
         if r["type"] == "binary" and r["state"] == "open":  # deadline decay keeps open ones well below 0.5
@@ -230,3 +238,31 @@ def test_scenario_conditions_are_open_or_settled_consistently(pack):
             else:  # open: it can still happen
                 assert q.closes_at > TODAY, (sc["id"], q.id)
         assert "Status on 2026-11-29" in sc["description"], sc["id"]
+
+
+def test_the_territory_series_is_monthly_from_november_2024(records):
+    """Issue 27: observations of the territory share at least monthly from November 2024 to the newest found."""
+    obs = [r for r in records if r["links"][0]["question"] == "ukraine-territory-share"]
+    months = sorted({r["observed_at"][:7] for r in obs})
+    every = [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
+    want = [m for m in every if "2024-11" <= m <= "2026-08"]
+    assert set(want) <= set(months), sorted(set(want) - set(months))
+    values = [r["links"][0]["value"] for r in sorted(obs, key=lambda r: r["observed_at"])]
+    assert 18.0 < values[0] < 19.0 and 19.0 < values[-1] < 20.0  # about 18.4% at opening, about 19.4% in August 2026
+
+
+def test_the_ceasefire_date_agrees_with_the_general_ceasefire_question(pack):
+    """Issue 27: the date question's prior mass within its range is general-ceasefire's prior (same event)."""
+    from statistics import NormalDist
+
+    date_q, binary = pack["ceasefire-date"], pack["general-ceasefire"]
+    assert date_q.type == "date" and date_q.scale.open_upper_bound and date_q.closes_at == binary.closes_at
+    mean = float(date_q.prior["mean"])  # stored as Unix seconds
+    in_range = NormalDist(mean, float(date_q.prior["sd"])).cdf(date_q.scale.range_max)  # seconds, as stored
+    assert abs(in_range - binary.prior["mean"]) < 0.01
+
+
+def test_the_pack_status_reads_the_date_question_beyond_its_range(pack_cli):
+    rows = {r["id"]: r for r in pack_cli.json("status")}
+    assert rows["ceasefire-date"]["numeric"]["now_text"].startswith("after 2027-12-31")
+    assert rows["ukraine-territory-share"]["numeric"]["now_text"].endswith("%)")

@@ -29,10 +29,15 @@ def team(tmp_path_factory: pytest.TempPathFactory):
     cli("sync", "--questions", str(root / "questions"))
     cli("forecasters", "add", *PEOPLE)
     cli("evidence", "import", str(root / "questions" / "road-ahead" / "evidence.jsonl"))
-    ids = [r["id"] for r in cli.json("questions", "list")]
+    listed = cli.json("questions", "list")
+    ids, kinds = [r["id"] for r in listed], {r["id"]: r["type"] for r in listed}
     for n, who in enumerate(PEOPLE):
         for qid in ids:
-            if qid == "talks-start":
+            if kinds[qid] == "numeric":
+                cli("forecast", qid, "--p10", f"{19 + n / 10}", "--p90", f"{21 + n / 10}", "--by", who)
+            elif kinds[qid] == "date":
+                cli("forecast", qid, "--p10", f"2026-0{n + 3}-01", "--p90", "2027-06-01", "--by", who)
+            elif qid == "talks-start":
                 probs = f"before-2025-04=1%,2025-04-to-2025-12=1%,2026={10 + n}%,2027-or-later={88 - n}%"
                 cli("forecast", qid, probs, "--by", who, "--rationale", "A rationale that has to wrap. " * 5)
             else:

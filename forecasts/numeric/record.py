@@ -98,7 +98,11 @@ def reconstruct_numeric(db: Database, questions: list[Any], now: datetime) -> di
         standing = {made: json.loads(cdf) for made, cdf in db.conn.execute(
             "SELECT made_at, cdf FROM forecasts WHERE forecaster_id = ? AND question_id = ? AND cdf IS NOT NULL "
             "ORDER BY id", [RECONSTRUCTED, q.id])}  # fmt: skip
-        for at, cdf, ids, why in replay(q, items, stop):
+        points: dict[datetime, tuple[Any, list, str]] = {}
+        for at, cdf, ids, why in replay(q, items, stop):  # observations at one instant: the last row there stands
+            earlier = points.get(at)
+            points[at] = (cdf, sorted({*(earlier[1] if earlier else ()), *ids}), why)
+        for at, (cdf, ids, why) in points.items():
             planned += 1
             have = standing.get(to_iso(at))
             if have is not None and max(abs(a - b) for a, b in zip(have, cdf, strict=True)) <= SAME:

@@ -21,8 +21,17 @@ def observations(db: Database, q: Question, known_by: datetime) -> list[Observat
 
 
 def interval_text(q: Question, s: dict[str, float]) -> str:
-    """'19.5% (18%-21%)': the median and 10-90% interval as a person reads them."""
-    show = q.scale.show
+    """'19.5% (18%-21%)': the median and 10-90% interval as a person reads them; a quantile in the mass beyond an
+    open bound reads 'after 2027-12-31' (dates) or 'above 25%', not the bound itself."""
+    scale = q.scale
+
+    def show(x: float) -> str:
+        if scale.open_upper_bound and x >= scale.range_max:
+            return f"{'after' if scale.is_date else 'above'} {scale.show(scale.range_max)}"
+        if scale.open_lower_bound and x <= scale.range_min:
+            return f"{'before' if scale.is_date else 'below'} {scale.show(scale.range_min)}"
+        return scale.show(x)
+
     return f"{show(s['median'])} ({show(s['p10'])} to {show(s['p90'])})"
 
 
