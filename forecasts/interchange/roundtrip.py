@@ -70,7 +70,7 @@ from forecasts.interchange.rows import (
     row_question,
     write_forecasts,
 )
-from forecasts.ledger import chain_pending
+from forecasts.ledger import DIGEST_TABLE, chain_pending
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
 from forecasts.tabular import read_rows
@@ -327,14 +327,15 @@ def import_data(db: Database, path: str | Path) -> dict[str, Any]:
         parsed[t.name] = (p, rows)
     summary: dict[str, dict[str, int]] = {}
     where_of: dict[tuple[str, Any], str] = {}
+    restamped: set[tuple[str, Any]] = set()  # ledger rows this database holds with other bookkeeping stamps
     with write_transaction(db):
         before = _error_keys(db)
-        for t in tables:
+        for t in sorted(tables, key=lambda t: t.name == DIGEST_TABLE):  # the digests after the rows they chain
             if t.name not in parsed:
                 continue
             rows = parsed[t.name][1]
             if t.pks and db.conn.execute(f'SELECT 1 FROM "{t.name}" LIMIT 1').fetchone() is not None:
-                rows = [(where, row) for where, row in rows if not _existing_same(db, t, row, where)]
+                rows = [(where, row) for where, row in rows if not _existing_same(db, t, row, where, restamped)]
             _insert_rows(db, t, rows)
             summary[t.name] = {"inserted": len(rows), "already_present": len(parsed[t.name][1]) - len(rows)}
             if len(t.pks) == 1:
@@ -379,8 +380,14 @@ def _error_keys(db: Database) -> set[tuple]:
     return {(p["check"], p["table"], p["id"], p["problem"]) for p in errors}
 
 
-def _existing_same(db: Database, t: TableInfo, row: dict[str, Any], where: str) -> bool:
-    """True if a row with this primary key exists and matches; an error if it exists and differs."""
+def _existing_same(
+    db: Database, t: TableInfo, row: dict[str, Any], where: str, restamped: set[tuple[str, Any]]
+) -> bool:
+    """True if a row with this primary key exists and matches; an error if it exists and differs.
+
+    A ledger row this database already holds with other bookkeeping stamps (the same question files synced on
+    another machine, in another second) keeps its own digest: the chain digests cover synced_at, so the export's
+    digest of that row is the other machine's, not a conflict (noted in `restamped`)."""
     if any(row.get(k) is None for k in t.pks):
         return False
     cond = " AND ".join(f'"{k}" = ?' for k in t.pks)
@@ -389,6 +396,11 @@ def _existing_same(db: Database, t: TableInfo, row: dict[str, Any], where: str) 
     if found is None:
         return False
     existing = dict(zip([d[0] for d in cur.description], found, strict=True))
+    ledger_row = (existing.get("tbl"), existing.get("ledger_row"))
+    if t.name == DIGEST_TABLE and ledger_row == (row.get("tbl"), row.get("ledger_row")) and ledger_row in restamped:
+        return True
+    if any(existing.get(col) != value for col, value in row.items() if col in BOOKKEEPING):
+        restamped.add((t.name, existing.get("id")))
     for col, value in row.items():
         if col not in BOOKKEEPING and existing.get(col) != value:
             key = ", ".join(f"{k}={row[k]!r}" for k in t.pks)
