@@ -76,8 +76,8 @@ def floor(q, t, p, end, y) -> float:
 
 
 def through_database(args) -> None:
-    from forecasts.db import connect
     from forecasts.pooling.series import backtest_db
+    from forecasts.store.db import connect
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.csv) if args.csv else Path(tmp) / "history.csv"

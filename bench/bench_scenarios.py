@@ -8,9 +8,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from forecasts.db import connect
 from forecasts.evidence import import_evidence
 from forecasts.scenarios import scenario_probabilities, scenario_trend
+from forecasts.store.db import connect
 from forecasts.sync import sync
 from forecasts.timeutil import now_utc
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasts.db import connect
 from forecasts.interchange.datasets import load
-from forecasts.leaderboard import calibration, score_table
+from forecasts.scoring.leaderboard import calibration, score_table
+from forecasts.store.db import connect
 
 
 def history(path: Path, nq: int, nf: int, per: int, seed: int) -> int:

@@ -25,7 +25,7 @@ def _plain_begin(conn: sqlite3.Connection, path: str = "") -> None:
 
 
 def _worker(db_path: str, worker: int, n: int, sqlite_handler: bool) -> tuple[float, float]:
-    import forecasts.db as fdb
+    import forecasts.store.db as fdb
     from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence
     from forecasts.forecasting import submit_forecast
     from forecasts.timeutil import parse_datetime
@@ -47,7 +47,7 @@ def _worker(db_path: str, worker: int, n: int, sqlite_handler: bool) -> tuple[fl
 def run(workers: int, items: int, sqlite_handler: bool) -> None:
     from reliability_pack import QUESTIONS
 
-    from forecasts.db import connect
+    from forecasts.store.db import connect
     from forecasts.sync import sync
 
     with tempfile.TemporaryDirectory() as tmp:

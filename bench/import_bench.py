@@ -62,9 +62,9 @@ def floor_seconds(path: Path, root: Path) -> float:
 
 
 def main() -> None:
-    from forecasts.db import connect
     from forecasts.errors import ForecastsError
     from forecasts.interchange.roundtrip import import_path
+    from forecasts.store.db import connect
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=100_000)

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 def main() -> None:
     from reliability_pack import write_pack
 
-    from forecasts.db import connect, write_transaction
-    from forecasts.dbtools import check_database
     from forecasts.interchange.roundtrip import export, import_data, import_file
+    from forecasts.store.db import connect, write_transaction
+    from forecasts.store.dbtools import check_database
     from forecasts.sync import sync
 
     parser = argparse.ArgumentParser()

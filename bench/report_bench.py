@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasts.db import connect, write_transaction
 from forecasts.report.build import build_report, week_bounds
 from forecasts.report.html import render_html
 from forecasts.report.markdown import render_markdown
+from forecasts.store.db import connect, write_transaction
 from forecasts.sync import sync
 from forecasts.timeutil import to_iso
 

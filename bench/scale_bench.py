@@ -62,8 +62,8 @@ def floor_child(path: str, root: str) -> None:
 
 def scoring_child(db_path: str) -> None:
     """Scoring alone (no output), in its own process."""
-    from forecasts.db import connect
-    from forecasts.leaderboard import score_table
+    from forecasts.scoring.leaderboard import score_table
+    from forecasts.store.db import connect
 
     print(len(score_table(connect(db_path))))
 

@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from forecasts.scoring import score_forecasts
+from forecasts.scoring.scores import score_forecasts
 
 DAY = 86400
 

@@ -37,7 +37,7 @@ def setup(tmp: Path, clients: int) -> tuple[Path, list[str]]:
     from server_harness import question_files
 
     from forecasts import accounts
-    from forecasts.db import connect
+    from forecasts.store.db import connect
     from forecasts.sync import sync
 
     db_path = tmp / "db" / "forecasts.db"
@@ -72,8 +72,9 @@ def start_server(db_path: Path, port: int) -> subprocess.Popen:
 
 def post(url: str, token: str, body: dict) -> tuple[int, float]:
     data = json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=data, method="POST", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
@@ -151,9 +152,11 @@ def main() -> None:
             p50 = statistics.median(latencies) * 1000
             p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
             print(f"{args.clients} clients x {args.writes} writes on loopback ({sent} sent, wall {run['wall']:.1f} s)")
-            print(f"  acknowledged {len(ok)}, stored {stored}, lost {sent - stored} (never acknowledged or not stored: "
-                  f"{sent - len(ok)} unacknowledged), 5xx {sum(500 <= r[1] < 600 for r in run['results'])}, "
-                  f"no reply {sum(r[1] == 0 for r in run['results'])}, clients unfinished {run['unfinished']}")
+            print(
+                f"  acknowledged {len(ok)}, stored {stored}, lost {sent - stored} (never acknowledged or not stored: "
+                f"{sent - len(ok)} unacknowledged), 5xx {sum(500 <= r[1] < 600 for r in run['results'])}, "
+                f"no reply {sum(r[1] == 0 for r in run['results'])}, clients unfinished {run['unfinished']}"
+            )
             print(f"  latency p50 {p50:.0f} ms, p99 {p99:.0f} ms; {len(ok) / run['wall']:.0f} writes/s")
             user = f"user{args.clients}"
             env = {k: v for k, v in os.environ.items() if k not in ("FORECASTS_SERVER", "FORECASTS_TOKEN")}
@@ -161,8 +164,10 @@ def main() -> None:
             remote_env = env | {"FORECASTS_SERVER": base, "FORECASTS_TOKEN": tokens[args.clients]}
             remote_env.pop("FORECASTS_DB", None)
             remote_t = median_run(["forecast", "talks", "0.3"], remote_env, args.runs, tmp)
-            print(f"  `forecasts forecast` median of {args.runs}: local {local_t * 1000:.0f} ms, remote "
-                  f"{remote_t * 1000:.0f} ms, ratio {remote_t / local_t:.2f} (goal at most 1.5)")
+            print(
+                f"  `forecasts forecast` median of {args.runs}: local {local_t * 1000:.0f} ms, remote "
+                f"{remote_t * 1000:.0f} ms, ratio {remote_t / local_t:.2f} (goal at most 1.5)"
+            )
         finally:
             server.terminate()
             server.wait(10)

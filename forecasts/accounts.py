@@ -38,8 +38,8 @@ def may(role: str, action: str) -> bool:
 def add_user(db: Any, name: str, role: str = "forecaster") -> dict[str, Any]:
     """Create an account for a person, registering the forecaster if new (a name taken by the model or an
     aggregate is refused); one account per person."""
-    from forecasts.db import write_transaction
     from forecasts.forecasters import check_name, ensure_forecaster, os_user, reserved_kind
+    from forecasts.store.db import write_transaction
 
     check_role(role)
     check_name(name, "name")
@@ -77,7 +77,7 @@ def get_user(db: Any, name: str) -> dict[str, Any]:
 
 
 def set_role(db: Any, name: str, role: str) -> dict[str, Any]:
-    from forecasts.db import write_transaction
+    from forecasts.store.db import write_transaction
 
     check_role(role)
     user = get_user(db, name)
@@ -110,7 +110,7 @@ def password_matches(password: str, stored: str) -> bool:
 
 def set_password(db: Any, name: str, password: str) -> dict[str, Any]:
     """Set (or replace) a user's web sign-in password."""
-    from forecasts.db import write_transaction
+    from forecasts.store.db import write_transaction
 
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise ForecastsError(f"password: must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
@@ -142,7 +142,7 @@ def _token_hash(token: str) -> str:
 
 def create_token(db: Any, name: str, label: str = "") -> dict[str, Any]:
     """A new API token for a user: returned once, stored only as its hash."""
-    from forecasts.db import write_transaction
+    from forecasts.store.db import write_transaction
     from forecasts.validation import text
 
     user = get_user(db, name)
@@ -166,7 +166,7 @@ def list_tokens(db: Any, name: str | None = None) -> list[dict[str, Any]]:
 
 def revoke_tokens(db: Any, token_id: int | None = None, name: str | None = None) -> dict[str, Any]:
     """Revoke one token by id, or every valid token of a user; the rows stay (revoked_at set)."""
-    from forecasts.db import write_transaction
+    from forecasts.store.db import write_transaction
 
     if (token_id is None) == (name is None):
         raise ForecastsError("token: give a token id or --user NAME (revokes all of that user's tokens)")
@@ -208,8 +208,8 @@ MAX_COMMENT = 10_000
 
 def add_comment(db: Any, question_id: str, author: str, body: str) -> dict[str, Any]:
     """Append a comment to a question's thread."""
-    from forecasts.db import write_transaction
     from forecasts.questions import get_question
+    from forecasts.store.db import write_transaction
     from forecasts.validation import text
 
     q = get_question(db, question_id)

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.logodds import expit, logit
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD_METHODS, ensure_forecaster
 from forecasts.pooling.series import ENGINE_METHODS, crowd_series
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 POOL_METHODS = ("median", "mean", "trimmed", "geometric", "neyman", "metaculus", "skill", "learned", "extremized",

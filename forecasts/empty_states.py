@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from forecasts.db import Database
 from forecasts.resolution import UNSCORED, all_resolutions
+from forecasts.store.db import Database
 
 
 def _resolved(db: Database) -> list[str]:

@@ -16,11 +16,11 @@ from typing import Any
 
 from forecasts import validation
 from forecasts.bayes.record import record_evidence_forecasts
-from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.link_spec import LinkSpec
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, get_question
+from forecasts.store.db import Database, insert_row, write_transaction
 from forecasts.tabular import read_rows
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from forecasts.db import Database
 from forecasts.forecasters import NAME_PATTERN, reserved_kind
 from forecasts.questions import ID_PATTERN
+from forecasts.store.db import Database
 
 SLUG_BASE = 60  # characters of the readable part of a derived id, before "-" and the 8-character hash
 

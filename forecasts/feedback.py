@@ -10,8 +10,8 @@ import json
 import statistics
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.questions import Question
+from forecasts.store.db import Database
 
 HIDE_CROWD_TAG = "hide-crowd"
 

@@ -80,7 +80,7 @@ def _login_ok(login: str) -> bool:
 def add_forecasters(db: Any, names: list[str], login: str = "") -> dict[str, Any]:
     """`forecasters add`: register people; a name taken in any case is refused, all or nothing. With `login`, the
     one person named is bound to that operating-system login: only it may then write under their name."""
-    from forecasts.db import write_transaction
+    from forecasts.store.db import write_transaction
 
     if not names:
         raise ForecastsError("name: give at least one forecaster name")
@@ -182,7 +182,7 @@ def identify(db: Any, by: str | None, new_forecaster: bool = False, required: bo
     if reserved_kind(name):
         raise ForecastsError(f"{fld}: {name!r} is reserved for the {reserved_kind(name)}; choose another name")
     if new_forecaster:
-        from forecasts.db import write_transaction
+        from forecasts.store.db import write_transaction
 
         with write_transaction(db):
             return ensure_forecaster(db, name, "person")

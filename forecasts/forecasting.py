@@ -8,13 +8,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import ensure_forecaster, get_forecaster
 from forecasts.grammar import PROBABILITY, RULE, too_small
 from forecasts.probability_text import EXAMPLE, read_probability
 from forecasts.questions import Question, get_question
 from forecasts.resolution import resolution_state
+from forecasts.store.db import Database, insert_row, write_transaction
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import text
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from forecasts.bayes.fastpath import bin_remaining_fractions, binary_update, categorical_update, remaining_probability
-from forecasts.db import Database
 from forecasts.questions import Question
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
 
 

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.numeric.spec import NUMERIC_FIELDS, NUMERIC_TYPES, parse_prior, parse_spec
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, parse_datetime, to_iso
 from forecasts.validation import ID_PATTERN, OUTCOME_PATTERN, FileErrors
 from forecasts.validation import text as checked_text

@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from forecasts.bayes.record import FAST_NOTE, MOVE_PP, forecast_value, moved_pp
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import RECONSTRUCTED
 from forecasts.forecasting import submit_forecast
 from forecasts.probabilities import Link, active_links, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 MARK = "reconstructed:"

@@ -10,10 +10,10 @@ import math
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.grammar import probability_text
 from forecasts.questions import Question, get_question
+from forecasts.store.db import Database, insert_row, write_transaction
 from forecasts.timeutil import now_utc, parse_datetime, to_iso
 from forecasts.validation import UNSCORED, bare, text
 

@@ -62,7 +62,7 @@ def _latest(db: Any, known_by: datetime | None = None) -> dict[str, tuple[int, s
 def record_scenario_files(db: Any, root: Path, stamp: str, texts: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Append a version of each scenario file added, changed or removed since the last sync (inside sync's
     transaction); `texts` are the files as sync validated them. Returns the paths by what happened to them."""
-    from forecasts.db import insert_row
+    from forecasts.store.db import insert_row
 
     texts = file_texts(root) if texts is None else texts
     stored = _latest(db)

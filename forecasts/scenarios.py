@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.questions import Question, load_questions
 from forecasts.scenario_files import Dependencies, Scenario, load_dependencies, load_scenarios, scenario_files
+from forecasts.store.db import Database
 
 FIT_SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "keep": 100, "version": 2}  # 2: numpy Metropolis
 DRAWS = 20_000
@@ -319,7 +319,7 @@ def scenario_trend(
 
 
 def _record(db: Database, ctx: _Context, known_by: datetime, seed: int, results: list[dict]) -> int:
-    from forecasts.db import insert_row, write_transaction
+    from forecasts.store.db import insert_row, write_transaction
     from forecasts.timeutil import now_utc, to_iso
 
     row = {

@@ -81,8 +81,7 @@ LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
     "n_questions": ("Questions", "resolved questions scored (count)"),
     "relative_brier_own": (
         "Relative Brier (own period)",
-        "mean relative Brier over the time each forecaster's forecasts stood (the headline; negative beats the "
-        "people)",
+        "mean relative Brier over the time each forecaster's forecasts stood (the headline; negative beats the people)",
     ),
     "relative_brier": (
         "Relative Brier (Fatebook)",

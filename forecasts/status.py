@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc, to_iso
 
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.questions import Question, _from_row, _row, load_questions
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import from_iso, now_utc, to_iso
 from forecasts.validation import check_row
 

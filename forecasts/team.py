@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.feedback import HIDE_CROWD_TAG
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc, to_iso
 
 CLOSING_SOON_DAYS = 14
@@ -88,7 +88,7 @@ def my_page(db: Database, name: str) -> dict[str, Any]:
     """A person's standing forecasts, their scores on resolved questions and their calibration table (the
     forecasts standing at each scored question's close, in percent bins)."""
     from forecasts.forecasting import list_forecasts
-    from forecasts.leaderboard import calibration, records, score_table
+    from forecasts.scoring.leaderboard import calibration, records, score_table
     from forecasts.status import latest_per_forecaster as standing_forecasts
 
     mine = list_forecasts(db, by=name)

@@ -25,7 +25,7 @@ def _content(row: dict[str, Any]) -> dict[str, Any]:
 
 def record_version(db: Any, row: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
     """Append a version of a question (inside sync's transaction); returns the fields changed since `previous`."""
-    from forecasts.db import insert_row
+    from forecasts.store.db import insert_row
 
     content = _content(row)
     old = _content(previous) if previous is not None else None

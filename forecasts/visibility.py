@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.feedback import HIDE_CROWD_TAG
 from forecasts.forecasters import RECONSTRUCTED, identify
+from forecasts.store.db import Database
 
 
 def current_viewer(db: Database) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.progress import step
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc
 
 

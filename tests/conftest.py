@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasts.cli import app
-from forecasts.db import connect
+from forecasts.store.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = REPO / "questions"

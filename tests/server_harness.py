@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forecasts import accounts
-from forecasts.db import connect
+from forecasts.store.db import connect
 from forecasts.sync import sync
 from forecasts.timeutil import now_utc
 

@@ -14,8 +14,8 @@ from skill_history import CLOSES, KNOWN, OPEN_Q, OPENS, build_history
 from forecasts.aggregate import pool_categorical, pool_extremized, pool_geometric, pool_median, record_crowd
 from forecasts.bayes.fit_store import store_run
 from forecasts.bayes.skill import fit_extremizing
-from forecasts.dbtools import check_database
 from forecasts.forecasting import list_forecasts, submit_forecast
+from forecasts.store.dbtools import check_database
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 

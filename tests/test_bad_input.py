@@ -12,10 +12,10 @@ from reliability_pack import dump, write_pack
 from typer.testing import CliRunner
 
 from forecasts.cli import app
-from forecasts.db import connect
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
 from forecasts.forecasters import add_forecasters
 from forecasts.resolution import resolve
+from forecasts.store.db import connect
 from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 

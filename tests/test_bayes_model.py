@@ -264,7 +264,7 @@ def test_import_records_and_resolved_questions_are_skipped(pack_cli, questions_d
 
 def test_time_passing_records_deadline_decay(pack_cli):
     from forecasts.bayes.record import record_model_forecasts
-    from forecasts.db import connect
+    from forecasts.store.db import connect
     from forecasts.timeutil import now_utc
 
     db = connect(pack_cli.db_path)
@@ -278,7 +278,7 @@ def test_time_passing_records_deadline_decay(pack_cli):
 
 def test_posterior_command_stores_run_without_recording(pack_cli):
     from forecasts.bayes.runs import latest_posterior
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     q = "north-korea-troops-ukraine"
     res = pack_cli.json("posterior", q, "--draws", "200", "--tune", "200", "--seed", "4")
@@ -306,7 +306,7 @@ def test_trust_factors_scale_the_evidence(categorical_case):
 def test_trust_factors_per_source(pack_cli, monkeypatch):
     import forecasts.bayes.trust as trust
     from forecasts.bayes.runs import trust_factors
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     q = "ceasefire-current-lines"
     a = pack_cli.json("evidence", "add", q, "--summary", "a", "--observed-at", "2025-01-10", "--lr", "2",
@@ -318,7 +318,7 @@ def test_trust_factors_per_source(pack_cli, monkeypatch):
 
 def test_posterior_all_updates_every_open_question(pack_cli, questions_dir):
     from forecasts.bayes.runs import latest_posterior
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     pack_cli("evidence", "import", str(questions_dir / "road-ahead" / "evidence.jsonl"))
     pack_cli("resolve", "kursk-exchange", "yes")

@@ -36,7 +36,7 @@ def chunked(monkeypatch):
 def test_chunks_give_the_per_row_result_and_a_chain_that_verifies(qcli, tmp_path: Path, chunked, monkeypatch) -> None:
     from conftest import Cli
 
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
     other = Cli(tmp_path / "other.db")
@@ -84,8 +84,8 @@ def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path,
 
 
 def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_path: Path, monkeypatch) -> None:
-    from forecasts import leaderboard as lb
-    from forecasts.db import connect
+    from forecasts.scoring import leaderboard as lb
+    from forecasts.store.db import connect
 
     qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
     qcli("import", str(_write(tmp_path / "f.csv", PLAIN)))

@@ -9,7 +9,7 @@ import pytest
 
 from forecasts.errors import ForecastsError
 from forecasts.interchange.rows import FORECAST_FIELDS
-from forecasts.ledger import canonical, canonical_fast
+from forecasts.store.ledger import canonical, canonical_fast
 from forecasts.validation import check_forecast, check_forecast_rows
 
 SPEC = [(0, "a", None), (1, "b", "[]"), (2, "c", 0), (3, "d", ""), (4, "é", None)]

@@ -109,8 +109,16 @@ def test_login_saves_the_server_for_later_commands(srv, tmp_path):
     assert result.exit_code == 1 and result.stderr.startswith("Error: token: ")
 
 
-@pytest.mark.parametrize("args", [["status"], ["questions", "show", "talks"], ["forecast", "talks", "0.3"],
-                                  ["evidence", "add", "talks", "--summary", "s", "--lr", "2"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["questions", "show", "talks"],
+        ["forecast", "talks", "0.3"],
+        ["evidence", "add", "talks", "--summary", "s", "--lr", "2"],
+    ],
+    ids=" ".join,
+)
 def test_remote_commands_import_nothing_heavy(srv, tmp_path, args):
     env = {k: v for k, v in os.environ.items() if k != "FORECASTS_DB"}
     env |= {"FORECASTS_SERVER": srv.url, "FORECASTS_TOKEN": srv.tokens["bob"], "PYTHONPROFILEIMPORTTIME": "1"}

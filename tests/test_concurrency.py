@@ -6,8 +6,8 @@ import multiprocessing as mp
 import textwrap
 from pathlib import Path
 
-from forecasts.db import connect
-from forecasts.dbtools import backup_database
+from forecasts.store.db import connect
+from forecasts.store.dbtools import backup_database
 from forecasts.sync import sync
 
 WORKERS = 8

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from forecasts.cli import app
-from forecasts.db import MIGRATIONS, apply_migrations, connect, default_db_path
+from forecasts.store.db import MIGRATIONS, apply_migrations, connect, default_db_path
 
 
 def test_pragmas_and_migrations(db_path):

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from reliability_pack import dump, write_pack
 
-from forecasts.db import connect
-from forecasts.dbtools import backup_database, check_database
 from forecasts.errors import ForecastsError
 from forecasts.evidence import import_evidence
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange.roundtrip import data_tables
 from forecasts.resolution import resolve
+from forecasts.store.db import connect
+from forecasts.store.dbtools import backup_database, check_database
 from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import PACK
 
 from forecasts.bayes.trust import fit_trust
-from forecasts.db import connect
+from forecasts.store.db import connect
 
 ROAD = PACK / "road-ahead"
 

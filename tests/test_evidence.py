@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.evidence import retract_evidence
+from forecasts.store.db import connect
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecasts import db_faults
 from forecasts.cli import app
-from forecasts.db import connect, write_transaction
 from forecasts.forecasters import add_forecasters
+from forecasts.store import db_faults
+from forecasts.store.db import connect, write_transaction
 from forecasts.sync import sync
 
 REPO = Path(__file__).resolve().parent.parent

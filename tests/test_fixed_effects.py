@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import fixed_effects
+from forecasts.scoring import fixed_effects
 
 
 @settings(max_examples=30, deadline=None)

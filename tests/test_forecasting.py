@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.forecasting import standing_forecasts, submit_forecast
+from forecasts.store.db import connect
 
 
 @pytest.fixture

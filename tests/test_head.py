@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.db import connect
-from forecasts.head import head_line, ledger_head, overall, parse_line
-from forecasts.ledger import DIGEST_TABLE, _spec, canonical, digest
+from forecasts.store.db import connect
+from forecasts.store.head import head_line, ledger_head, overall, parse_line
+from forecasts.store.ledger import DIGEST_TABLE, _spec, canonical, digest
 from forecasts.timeutil import parse_datetime
 
 

@@ -21,14 +21,14 @@ from reliability_pack import dump, write_pack
 from typer.testing import CliRunner
 
 from forecasts.cli import app
-from forecasts.db import connect
-from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasters import NAME_PATTERN, add_forecasters
 from forecasts.forecasting import submit_forecast
 from forecasts.interchange.roundtrip import export, import_data
 from forecasts.resolution import resolve
+from forecasts.store.db import connect
+from forecasts.store.dbtools import check_database
 from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 

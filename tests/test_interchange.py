@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_pack import dump, write_pack
 
-from forecasts.db import connect
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, import_evidence, retract_evidence
 from forecasts.forecasting import submit_forecast
@@ -27,6 +26,7 @@ from forecasts.interchange.roundtrip import (
     import_path,
 )
 from forecasts.resolution import resolve, unresolve
+from forecasts.store.db import connect
 from forecasts.sync import sync
 from forecasts.timeutil import parse_datetime
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from forecasts.forecasting import submit_forecast
-from forecasts.leaderboard import calibration, leaderboard, score_table
 from forecasts.resolution import resolve, unresolve
+from forecasts.scoring.leaderboard import calibration, leaderboard, score_table
 
 T0 = datetime(2025, 1, 6, tzinfo=UTC)
 
@@ -148,7 +148,7 @@ def test_calibration_json_and_plots(scored, tmp_path):
 
 
 def scored_db(cli):
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     return connect(cli.db_path)
 
@@ -271,7 +271,7 @@ def test_team_size_scoring_does_not_load_numba(scored):
         "import sys\nfrom typer.testing import CliRunner\nfrom forecasts.cli import app\n"
         f"for cmd in (['score'], ['leaderboard'], ['calibration', 'ann']):\n"
         f"    assert CliRunner().invoke(app, ['--db', {str(scored.db_path)!r}, *cmd, '--json']).exit_code == 0\n"
-        "print(sorted(m for m in ('numba', 'forecasts.scoring_kernels') if m in sys.modules))"
+        "print(sorted(m for m in ('numba', 'forecasts.scoring.kernels') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]" and out.stderr == ""

@@ -1,11 +1,11 @@
-"""The registry of ledger tables (forecasts.ledger_tables) agrees with a freshly migrated schema: the tables it calls
-append-only carry the triggers, the ones it says record the OS account have the column, and only they do."""
+"""The registry of ledger tables (forecasts.store.ledger_tables) agrees with a freshly migrated schema: the tables
+it calls append-only carry the triggers, the ones it says record the OS account have the column, and only they do."""
 
 from __future__ import annotations
 
-from forecasts.db import OS_USER_TABLES, connect
-from forecasts.ledger import CHAINED_TABLES
-from forecasts.ledger_tables import APPEND_ONLY, CHAINED, LEDGER_TABLES, OS_USER
+from forecasts.store.db import OS_USER_TABLES, connect
+from forecasts.store.ledger import CHAINED_TABLES
+from forecasts.store.ledger_tables import APPEND_ONLY, CHAINED, LEDGER_TABLES, OS_USER
 
 
 def test_registry_matches_a_fresh_schema(tmp_path):

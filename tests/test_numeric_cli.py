@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.db import connect
 from forecasts.questions import load_question_file, parse_question
+from forecasts.store.db import connect
 
 FIXTURES = Path(__file__).parent / "fixtures" / "numeric"
 SCRIPT = Path(sys.executable).parent / "forecasts"

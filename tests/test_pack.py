@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.db import connect
 from forecasts.probabilities import question_probability
 from forecasts.questions import get_question, load_questions
+from forecasts.store.db import connect
 from forecasts.timeutil import now_utc
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "questions" / "road-ahead"

@@ -6,10 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-from forecasts.db import connect
 from forecasts.forecasters import MODEL
 from forecasts.reconstruct import RECONSTRUCTED
 from forecasts.report.build import build_report
+from forecasts.store.db import connect
 from forecasts.timeutil import now_utc, to_iso
 
 PACK = Path(__file__).resolve().parent.parent / "questions" / "road-ahead"

@@ -104,9 +104,9 @@ def test_when_question_bins_decay_and_validate(cli, make_question):
     path = folder / "when.toml"
     path.write_text(path.read_text().replace("[prior]", "bin_ends = [2025-01-11, 2025-01-21]\n[prior]"))
     cli("sync", "--questions", str(folder))
-    from forecasts.db import connect
     from forecasts.probabilities import question_probability
     from forecasts.questions import get_question
+    from forecasts.store.db import connect
     from forecasts.timeutil import parse_datetime
 
     db = connect(cli.db_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.db import MIGRATIONS, apply_migrations, connect
+from forecasts.store.db import MIGRATIONS, apply_migrations, connect
 
 
 def _write(path: Path, text: str) -> Path:
@@ -233,7 +233,7 @@ def test_questions_without_prior_are_not_forecast_by_the_model(qcli, tmp_path: P
     detail = qcli.json("questions", "show", "stock-pick")["question"]
     assert detail["has_prior"] is False and detail["prior"]["kind"] == "none"
     from forecasts.bayes.record import record_model_forecasts
-    from forecasts.db import connect
+    from forecasts.store.db import connect
     from forecasts.timeutil import parse_datetime
 
     db = connect(qcli.db_path)
@@ -308,8 +308,8 @@ PLAIN = (
 def test_large_csv_takes_the_column_path_with_the_same_result(qcli, tmp_path: Path, monkeypatch) -> None:
     from conftest import Cli
 
-    from forecasts.db import connect
     from forecasts.interchange import bulk as bulk_forecasts
+    from forecasts.store.db import connect
 
     qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
     other = Cli(tmp_path / "other.db")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from forecasts.bayes.record import forecast_value, record_model_forecasts
-from forecasts.db import connect
 from forecasts.evidence import _item_from_record, add_evidence
 from forecasts.questions import all_questions
 from forecasts.reconstruct import MARK, RECONSTRUCTED, plan, week_ends
+from forecasts.store.db import connect
 from forecasts.sync import sync
 from forecasts.timeutil import from_iso, now_utc, parse_datetime, to_iso
 

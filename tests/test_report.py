@@ -22,7 +22,6 @@ from forecasts import forecasting as forecasting_mod
 from forecasts import resolution as resolution_mod
 from forecasts import sync as sync_mod
 from forecasts.bayes.interval import monte_carlo_posterior
-from forecasts.db import insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.evidence import EvidenceItem, LinkSpec, add_evidence, retract_evidence
 from forecasts.forecasting import standing_forecasts, submit_forecast
@@ -36,6 +35,7 @@ from forecasts.report.html import render_html
 from forecasts.report.labels import human
 from forecasts.report.markdown import md, render_markdown
 from forecasts.report.plots import calibration_svg, trajectory_svg
+from forecasts.store.db import insert_row, write_transaction
 from forecasts.sync import sync
 
 GOLDEN = Path(__file__).parent / "golden"

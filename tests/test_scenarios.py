@@ -429,7 +429,7 @@ def test_cli_scenarios_json_on_shipped_pack(pack_synced_in_2024, questions_dir: 
     assert "(joint)" in table and "fast-deal" in table  # the header "P (joint)" wraps at its space
     # a second process reuses the stored fit (and no process imports pymc)
     code = (
-        "import sys; from pathlib import Path; from forecasts.db import connect; "
+        "import sys; from pathlib import Path; from forecasts.store.db import connect; "
         "from forecasts.scenarios import scenario_probabilities; from forecasts.timeutil import now_utc; "
         f"rows = scenario_probabilities(connect({str(db_path)!r}), now_utc(), Path({str(questions_dir)!r})); "
         "print(len(rows), 'pymc' in sys.modules)"

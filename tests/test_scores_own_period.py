@@ -9,8 +9,8 @@ import pytest
 
 from forecasts.forecasters import MODEL, RECONSTRUCTED
 from forecasts.forecasting import submit_forecast
-from forecasts.leaderboard import leaderboard, score_table
 from forecasts.resolution import resolve
+from forecasts.scoring.leaderboard import leaderboard, score_table
 from forecasts.sync import sync
 
 QUESTION = """

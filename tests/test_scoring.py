@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts import calibration as cal
-from forecasts import scoring, scoring_small
-from forecasts import scoring_kernels as kernels
+from forecasts.scoring import calibration as cal
+from forecasts.scoring import kernels
+from forecasts.scoring import scores as scoring
+from forecasts.scoring import small as scoring_small
 
 DAY = 86400.0
 probs = st.floats(0.001, 0.999, allow_nan=False)
@@ -657,7 +658,7 @@ def test_forecasts_made_once_the_truth_was_known_are_not_scored():
 
 def test_to_seconds_past_2262():
     """Nanosecond datetimes end at 2262-04-11; to_seconds must not wrap around (issue 25)."""
-    from forecasts.scoring import to_seconds
+    from forecasts.scoring.scores import to_seconds
 
     got = to_seconds(pd.Series([pd.Timestamp("2525-01-01", tz="UTC"), pd.Timestamp("2025-01-01", tz="UTC")]))
     assert got.tolist() == [17514144000.0, 1735689600.0]

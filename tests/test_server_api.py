@@ -12,7 +12,7 @@ import pytest
 from server_harness import XSS, Server
 
 from forecasts import accounts
-from forecasts.db import connect
+from forecasts.store.db import connect
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +56,20 @@ def test_forecast_binary_categorical_ordered_as_yourself(srv):
                                                                 "rationale": "base rate"})  # fmt: skip
     assert status == 201 and body["forecaster"] == "alice" and body["probability"] == pytest.approx(0.35)
     assert body["feedback"]["previous"] is None
-    status, body = srv.json("POST", "/api/forecasts", "alice", {"question": "colour",
-                                                                "probability": {"red": 0.2, "green": 0.5, "blue": 0.3}})
+    status, body = srv.json(
+        "POST",
+        "/api/forecasts",
+        "alice",
+        {"question": "colour", "probability": {"red": 0.2, "green": 0.5, "blue": 0.3}},
+    )
     assert status == 201 and body["probabilities"] == pytest.approx({"red": 0.2, "green": 0.5, "blue": 0.3})
     status, body = srv.json("POST", "/api/forecasts", "bob", {"question": "when", "probability": "early=0.7,late=0.3"})
     assert status == 201 and body["probabilities"]["early"] == pytest.approx(0.7)
     with sqlite3.connect(srv.db_path) as conn:  # the row records the account, as web:NAME
         assert conn.execute("SELECT forecaster_id, os_user FROM forecasts WHERE id = ?", [body["id"]]).fetchone() == (
-            "bob", "web:bob")
+            "bob",
+            "web:bob",
+        )
 
 
 def test_writing_as_another_user_is_refused(srv):
@@ -184,8 +190,12 @@ def test_lists_are_paginated(srv):
 
 def test_evidence_add_list_retract_and_the_probability_moves(srv):
     before = srv.json("GET", "/api/questions/talks", "bob")[1]["probabilities"]["yes"]
-    status, out = srv.json("POST", "/api/evidence", "bob", {"questions": ["talks"], "summary": "envoys met",
-                                                            "lr": ["3"], "reliability": "B2", "source": "Wire"})
+    status, out = srv.json(
+        "POST",
+        "/api/evidence",
+        "bob",
+        {"questions": ["talks"], "summary": "envoys met", "lr": ["3"], "reliability": "B2", "source": "Wire"},
+    )
     assert status == 201 and out["changes"][0]["after"]["yes"] > before
     listed = srv.json("GET", "/api/evidence?question=talks", "bob")[1]["items"]
     item = next(e for e in listed if e["id"] == out["evidence_id"])
@@ -220,8 +230,12 @@ def _session(srv: Server, name: str) -> tuple[str, str]:
     status, headers, text = srv.call("GET", "/signin")
     csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
     jar = f"fc_csrf={csrf}"
-    status, headers, _ = srv.call("POST", "/signin", data=f"csrf={csrf}&name={name}&password={name}-password".encode(),
-                                  headers={"Cookie": jar, "Content-Type": "application/x-www-form-urlencoded"})
+    status, headers, _ = srv.call(
+        "POST",
+        "/signin",
+        data=f"csrf={csrf}&name={name}&password={name}-password".encode(),
+        headers={"Cookie": jar, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert status == 303, status
     session = re.search(r"fc_session=([^;]+)", headers["set-cookie"]).group(1)
     return f"fc_session={session}; fc_csrf={csrf}", csrf
@@ -270,8 +284,19 @@ def test_script_in_every_user_text_field_is_escaped_on_every_page(srv):
     assert srv.json("POST", "/api/evidence", "bob", {"questions": ["talks"], "summary": XSS, "lr": ["2"], "source": XSS,
                                                      "reasoning": XSS, "tags": ["x"]})[0] == 201  # fmt: skip
     assert srv.json("POST", "/api/questions/talks/comments", "bob", {"body": XSS})[0] == 201
-    pages = ["/", "/questions/talks", "/questions/colour", "/users/bob", "/users/alice", "/leaderboard", "/reports",
-             "/reports/2026-W01.md", "/signin", "/questions/nope", "/users/nobody"]
+    pages = [
+        "/",
+        "/questions/talks",
+        "/questions/colour",
+        "/users/bob",
+        "/users/alice",
+        "/leaderboard",
+        "/reports",
+        "/reports/2026-W01.md",
+        "/signin",
+        "/questions/nope",
+        "/users/nobody",
+    ]
     for path in pages:
         status, headers, text = srv.call("GET", path, "alice")
         assert status in (200, 404), (path, status)

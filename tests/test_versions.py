@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from forecasts import sync as sync_mod
-from forecasts.db import connect
 from forecasts.questions import all_questions, get_question
+from forecasts.store.db import connect
 from forecasts.timeutil import now_utc
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forecasts.db import connect
 from forecasts.forecasting import submit_forecast
+from forecasts.store.db import connect
 
 
 def test_weekly_records_model_and_crowd_then_reports(cli, make_question, tmp_path):

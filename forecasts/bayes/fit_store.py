@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
+from forecasts.store.db import Database, insert_row, write_transaction
 from forecasts.timeutil import now_utc, to_iso
 
 

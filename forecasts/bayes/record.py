@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database, write_transaction
 from forecasts.forecasters import MODEL
 from forecasts.forecasting import standing_forecasts, submit_forecast
 from forecasts.probabilities import active_links, probability_from_links
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import resolution_state
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 MOVE_PP = 0.5  # record a time-passing update only when the mean moved by more than this (percentage points)

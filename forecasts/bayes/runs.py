@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from forecasts.bayes.fit_store import check_int
-from forecasts.db import Database, insert_row, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.probabilities import active_links
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import resolution_state
+from forecasts.store.db import Database, insert_row, write_transaction
 from forecasts.timeutil import now_utc, to_iso
 
 MAX_DRAWS = 100_000

@@ -20,10 +20,10 @@ import numpy as np
 from forecasts.bayes.fit_store import check_int, store_run
 from forecasts.bayes.logodds import expit, logit
 from forecasts.bayes.quiet import arviz_in_numpy, quiet_pymc
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.numbers import count
 from forecasts.progress import pymc_step
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc, to_iso
 
 INTERVAL = 0.90

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from forecasts.bayes.logodds import expit
-from forecasts.db import Database
 from forecasts.numbers import count
 from forecasts.probabilities import Link, active_links, base_probabilities, probability_from_links
 from forecasts.questions import Question
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc, to_iso
 
 Z90 = 1.6448536269514722

@@ -17,9 +17,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.grammar import PROBABILITY_SOURCE
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import YEARS, now_utc, to_iso
 
 PLAIN_COLUMNS = {"question", "forecaster", "made_at", "probability", "source", "external_id", "rationale"}

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
 from forecasts.questions import NO_PRIOR, Question, _from_row, _row, all_questions, parse_question
 from forecasts.safejson import loads
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import now_utc, to_iso
 from forecasts.validation import check_row
 from forecasts.versions import record_first_versions

@@ -53,8 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from forecasts import validation
-from forecasts.db import Database, write_transaction
-from forecasts.dbtools import check_database
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
 from forecasts.forecasters import os_user
@@ -70,9 +68,11 @@ from forecasts.interchange.rows import (
     row_question,
     write_forecasts,
 )
-from forecasts.ledger import DIGEST_TABLE, chain_pending
 from forecasts.questions import Question, all_questions
 from forecasts.resolution import all_resolutions, check_deadline_no, parse_outcome
+from forecasts.store.db import Database, write_transaction
+from forecasts.store.dbtools import check_database
+from forecasts.store.ledger import DIGEST_TABLE, chain_pending
 from forecasts.tabular import read_rows
 from forecasts.timeutil import YEARS, now_utc, parse_datetime, to_iso
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from forecasts import validation
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.external import IdMap
 from forecasts.forecasters import NAME_PATTERN, os_user, reserved_kind
 from forecasts.questions import Question
 from forecasts.resolution import all_resolutions
+from forecasts.store.db import Database, write_transaction
 from forecasts.timeutil import now_utc
 
 FORECASTER_KINDS = ("person", "model", "aggregate")

@@ -9,10 +9,10 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.numeric.cdf import EVAL_LOCS, check_cdf, ppf, standardize_cdf
 from forecasts.numeric.scale import Scale
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
 
 MEAN_OF_CDFS = "crowd"

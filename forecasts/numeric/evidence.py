@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from forecasts.db import Database
 from forecasts.numeric.kalman import Observation
 from forecasts.numeric.scale import NumericQuestion as Question
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
 
 

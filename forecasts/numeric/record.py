@@ -11,12 +11,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.numeric.cdf import summary
 from forecasts.numeric.kalman import Observation
 from forecasts.numeric.model import model_cdf
 from forecasts.numeric.scale import NumericQuestion
 from forecasts.numeric.status import interval_text, observations
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
 
 NOTE = "local-level model, closed-form Kalman fast path (equals the PyMC model's mean where no parameter is uncertain)"

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.db import Database
 from forecasts.numeric.resolve import UNSCORED, outcome_location, outcome_value
 from forecasts.numeric.scores import (
     Standing,
@@ -29,6 +28,7 @@ from forecasts.numeric.scores import (
     pit_calibration,
     pit_values,
 )
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 DAY = 86400.0

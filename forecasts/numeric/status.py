@@ -7,10 +7,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.numeric.cdf import summary
 from forecasts.numeric.kalman import Observation
 from forecasts.numeric.scale import NumericQuestion as Question
+from forecasts.store.db import Database
 
 
 def observations(db: Database, q: Question, known_by: datetime) -> list[Observation]:

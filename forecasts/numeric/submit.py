@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.numeric.cdf import summary
 from forecasts.numeric.entry import build_forecast, percentile_args
 from forecasts.numeric.scale import NumericQuestion as Question
+from forecasts.store.db import Database
 
 
 def submit_percentiles(

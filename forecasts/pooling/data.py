@@ -7,8 +7,8 @@ from datetime import datetime
 
 import numpy as np
 
-from forecasts.db import Database
 from forecasts.pooling.panel import Panel, build_panel
+from forecasts.store.db import Database
 from forecasts.timeutil import now_utc, to_iso
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.db import Database
 from forecasts.pooling import backtest
 from forecasts.pooling.data import load_panel
+from forecasts.store.db import Database
 
 ENGINE_METHODS = ("mean", "trimmed", "neyman", "metaculus", "skill", "learned", "auto")
 

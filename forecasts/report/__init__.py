@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
+from forecasts.store.db import Database
 from forecasts.timeutil import started_week
 
 FORMATS = ("md", "html")

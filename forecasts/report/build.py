@@ -20,10 +20,8 @@ import numpy as np
 import forecasts.report.history as history
 import forecasts.report.trajectory as tr
 from forecasts.bayes.interval import monte_carlo_posterior
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import CROWD, MODEL, RECONSTRUCTED
-from forecasts.head import ledger_head
 from forecasts.probabilities import Link, probability_from_links
 from forecasts.questions import Question, all_questions
 from forecasts.report.briefing import briefing
@@ -31,6 +29,8 @@ from forecasts.report.recap import history_ids, recap
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
 from forecasts.score_labels import DERIVED_SCORE_FIELDS, REPORT_SCORE_FIELDS, SCORE_FIELDS
 from forecasts.score_labels import described as described_scores
+from forecasts.store.db import Database
+from forecasts.store.head import ledger_head
 from forecasts.timeutil import from_iso, iso_week, now_utc, started_week, to_iso
 from forecasts.versions import edits_between
 
@@ -518,7 +518,7 @@ def _resolved(
 ) -> dict[str, Any]:
     """Questions whose resolution was recorded this week, with each forecaster's scores on them."""
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
-    from forecasts.leaderboard import score_table
+    from forecasts.scoring.leaderboard import score_table
 
     described = described_scores(SCORE_FIELDS | DERIVED_SCORE_FIELDS)
     described["forecaster_id"] = "forecaster"
@@ -547,7 +547,7 @@ def _resolved(
 
 def _leaderboard(db: Database, as_of: datetime) -> dict[str, Any]:
     """The leaderboard as of the week's end and the calibration of its top forecasters."""
-    from forecasts.leaderboard import LEADERBOARD_COLUMNS, calibration, leaderboard
+    from forecasts.scoring.leaderboard import LEADERBOARD_COLUMNS, calibration, leaderboard
 
     described = dict(LEADERBOARD_COLUMNS)
     rows = _records(leaderboard(db, known_by=as_of))

@@ -247,7 +247,7 @@ def _trajectory_plot(b: dict[str, Any]) -> str:
 
 def _head(head: dict[str, Any]) -> str:
     """The ledger head as of the report (docs/publishing.md): `forecasts db check --against` this file later."""
-    from forecasts.head import head_line
+    from forecasts.store.head import head_line
 
     rows = ""
     for t, v in sorted(head["tables"].items()):

@@ -315,7 +315,7 @@ def render_markdown(r: dict[str, Any]) -> str:
 
 def _head(head: dict[str, Any]) -> list[str]:
     """The ledger head as of the report (docs/publishing.md): `forecasts db check --against` this file later."""
-    from forecasts.head import head_line
+    from forecasts.store.head import head_line
 
     rows = [[t, str(v["rows"]), f"#{v['last_id']}" if v["rows"] else "", f"`{v['digest'][:16]}`" if v["rows"] else ""]
             for t, v in sorted(head["tables"].items())]  # fmt: skip

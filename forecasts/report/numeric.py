@@ -12,11 +12,11 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from forecasts.db import Database
 from forecasts.numeric.cdf import summary
 from forecasts.numeric.model import model_cdf
 from forecasts.numeric.status import interval_text, observations
 from forecasts.report.plots import PALETTE, _f, _open, _time_ticks
+from forecasts.store.db import Database
 from forecasts.timeutil import to_iso
 
 W, H, L, R, T, B = 640, 240, 64, 12, 12, 28

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 import forecasts.report.trajectory as tr
-from forecasts.db import Database
 from forecasts.questions import Question
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
 
 SPAN = timedelta(days=120)  # the history's newest four months

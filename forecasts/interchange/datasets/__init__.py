@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from forecasts.db import Database, write_transaction
 from forecasts.errors import ForecastsError
 from forecasts.interchange.datasets.tally import Tally
+from forecasts.store.db import Database, write_transaction
 
 SOURCES = ("forecastbench", "metaculus", "predictionbook")
 Rows = list[tuple[int, dict[str, Any]]]

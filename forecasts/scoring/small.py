@@ -11,7 +11,7 @@ import bisect
 
 import numpy as np
 
-from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP
+from forecasts.scoring.constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP
 
 SMALL_ROWS = 200_000  # below it numpy is faster than loading numba and its cached kernels (~1 s; measured:
 # 50,000 forecasts 0.23 s, 200,000 0.88 s in numpy)

@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
-from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
+from forecasts.scoring.constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
 
 BINARY_KIND, CATEGORICAL_KIND, ORDERED_KIND = KIND_CODES[BINARY], KIND_CODES[CATEGORICAL], KIND_CODES[ORDERED]
 LN_CLAMP_LO, LN_CLAMP_HI = float(np.log(LOG_CLAMP[0])), float(np.log(LOG_CLAMP[1]))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasts.score_labels import SCORE_FIELDS, described
-from forecasts.scoring_constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
+from forecasts.scoring.constants import BINARY, CATEGORICAL, KIND_CODES, LOG_CLAMP, ORDERED
 
 SCORE_COLUMNS = described(SCORE_FIELDS)  # field -> "Header: description" (score_labels: one name per meaning)
 FLOAT_FIELDS = [name for name in SCORE_FIELDS if name != "n_forecasts"]  # the kernels' float columns, in order
@@ -164,7 +164,7 @@ def _sort_order(
     if small:
         state = _sort_state_numpy(q, f, t)
     else:
-        from forecasts.scoring_kernels import sort_state  # numba, as score_forecasts
+        from forecasts.scoring.kernels import sort_state  # numba, as score_forecasts
 
         state = sort_state(q, f, t)
     tie = tie_values() if state else None
@@ -253,7 +253,7 @@ def score_forecasts(
     NaN. engine: "numpy" (no numba import: small histories), "compiled" (numba kernels) or "auto" (numpy below
     SMALL_ROWS rows).
     """
-    from forecasts import scoring_small
+    from forecasts.scoring import small as scoring_small
 
     if engine not in ("auto", "numpy", "compiled"):
         raise ValueError("engine must be auto, numpy or compiled")
@@ -261,7 +261,7 @@ def score_forecasts(
     if small:
         kernels = scoring_small
     else:
-        from forecasts import scoring_kernels as kernels  # numba: loaded only for large histories
+        from forecasts.scoring import kernels  # numba: loaded only for large histories
 
         _announce_compile(kernels)
 

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecasts import db_faults, integrity
-from forecasts.ledger_tables import OS_USER
+from forecasts.store import db_faults, integrity
+from forecasts.store.ledger_tables import OS_USER
 from forecasts.timeutil import now_utc, to_iso
 
 DEFAULT_DB = Path("db") / "forecasts.db"
 
 # The ledgers of the first schema (m001), append-only: a correction is a new row, never an UPDATE or DELETE. Frozen
-# as a migration is; every append-only table, and what else each records, is in forecasts.ledger_tables.
+# as a migration is; every append-only table, and what else each records, is in forecasts.store.ledger_tables.
 APPEND_ONLY_TABLES = (
     "evidence",
     "evidence_links",
@@ -116,7 +116,7 @@ def connect(path: str | Path | None = None, migrate: bool = True, create: bool =
     """Open the database with WAL, foreign keys and a busy timeout, creating it only if `create`.
 
     A database that cannot be written (a read-only file or folder, a full disk) opens read-only: reading works
-    and writes are refused naming the cause (forecasts.db_faults); nothing is ever called damaged unless
+    and writes are refused naming the cause (forecasts.store.db_faults); nothing is ever called damaged unless
     SQLite's quick_check finds damage."""
     path = Path(path) if path is not None else default_db_path(create)
     if str(path) == ":memory:":
@@ -187,8 +187,8 @@ def _check_schema_read_only(db: Database, reason: str) -> None:
 def write_transaction(db: Database) -> Iterator[Database]:
     """One write = one transaction: BEGIN IMMEDIATE (takes the write lock up front), all or nothing.
 
-    Refused on a database that is damaged, newer than this package (forecasts.integrity) or opened read-only
-    (forecasts.db_faults); a full disk, a lock held too long or an I/O error is told as such."""
+    Refused on a database that is damaged, newer than this package (forecasts.store.integrity) or opened read-only
+    (forecasts.store.db_faults); a full disk, a lock held too long or an I/O error is told as such."""
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -206,7 +206,7 @@ def write_transaction(db: Database) -> Iterator[Database]:
         raise fault from None
     try:
         yield db
-        from forecasts.ledger import chain_pending
+        from forecasts.store.ledger import chain_pending
 
         chain_pending(db)  # the hash chain over the ledgers, in the same transaction as the rows
         db.conn.execute("COMMIT")
@@ -541,8 +541,8 @@ def m010_one_aggregate_row_per_instant(db: Database) -> None:
 
 @migration
 def m010_ledger_digests(db: Database) -> None:
-    """Tamper evidence: a per-table hash chain over the ledgers (forecasts.ledger), existing rows chained now."""
-    from forecasts.ledger import chain_pending
+    """Tamper evidence: a per-table hash chain over the ledgers (forecasts.store.ledger), existing rows chained now."""
+    from forecasts.store.ledger import chain_pending
 
     db.conn.execute(
         """CREATE TABLE ledger_digests (

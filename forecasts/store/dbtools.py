@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from forecasts import validation
-from forecasts.db import APPEND_ONLY_TABLES, GUARD_TRIGGERS, Database, apply_migrations
 from forecasts.errors import ForecastsError
-from forecasts.integrity import DamagedDatabase, db_file, is_corruption, mark_damaged, summary
+from forecasts.store.db import APPEND_ONLY_TABLES, GUARD_TRIGGERS, Database, apply_migrations
+from forecasts.store.integrity import DamagedDatabase, db_file, is_corruption, mark_damaged, summary
 from forecasts.timeutil import now_utc
 from forecasts.validation import VALIDATORS, row_problems
 
@@ -79,7 +79,7 @@ def check_database(db: Database, integrity: bool = True, migrate: bool = False, 
 
 def check_file(path: str | Path | None) -> dict[str, Any]:
     """`db check` of the file at `path`: a file too damaged to open is a finding (exit 1), not an exception."""
-    from forecasts.db import connect
+    from forecasts.store.db import connect
 
     try:
         db = connect(path, migrate=False, create=False)
@@ -273,7 +273,7 @@ def _check_forecasts(db: Database, questions: dict, resolved: dict, rep: _Report
 
 def _check_chain(db: Database, rep: _Report) -> dict[str, str]:
     """The ledgers' hash chain: every row still matches the digest recorded when it was written."""
-    from forecasts.ledger import verify_chain
+    from forecasts.store.ledger import verify_chain
 
     problems, heads = verify_chain(db)
     for table, row_id, problem in problems:

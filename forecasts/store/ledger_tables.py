@@ -1,5 +1,5 @@
 """One registry of the store's record-keeping tables: which are append-only (guarded by triggers), which record
-the OS account that wrote each row, and which are hash-chained (forecasts.ledger). The store's insert and the
+the OS account that wrote each row, and which are hash-chained (forecasts.store.ledger). The store's insert and the
 chain read their lists from here, so the three can no longer disagree; tests check it against a fresh schema."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
-from forecasts.ledger_tables import CHAINED as CHAINED_TABLES
+from forecasts.store.ledger_tables import CHAINED as CHAINED_TABLES
 
 DIGEST_TABLE = "ledger_digests"
 CHAIN_BATCH = 50_000  # ledger rows read and chained at a time

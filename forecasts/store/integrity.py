@@ -16,7 +16,7 @@ from forecasts import __version__
 from forecasts.errors import ForecastsError
 
 # SQLite's damage reports (SQLITE_CORRUPT, SQLITE_NOTADB) by message, for errors without a result code. An I/O
-# error or a full disk is not damage (forecasts.db_faults tells those apart by SQLite's extended result codes).
+# error or a full disk is not damage (forecasts.store.db_faults tells those apart by SQLite's extended result codes).
 CORRUPTION = ("malformed", "not a database", "database corrupt", "file is encrypted")
 _damaged: dict[str, str] = {}  # database file → what was found, for this process
 _checked: set[str] = set()  # database files whose quick_check passed in this process

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from forecasts.errors import ForecastsError
-from forecasts.ledger import CHAINED_TABLES, DIGEST_TABLE, canonical, digest
+from forecasts.store.ledger import CHAINED_TABLES, DIGEST_TABLE, canonical, digest
 from forecasts.timeutil import to_iso
 
 FORMAT = "forecasts-head/1"
@@ -144,7 +144,7 @@ def check_against(db: Any, head: dict[str, Any]) -> list[str]:
 
 def _walk(conn: Any, table: str, want: dict[str, Any]) -> str | None:
     """Recompute the table's chain from its rows up to the head's row count and compare; None if it matches."""
-    from forecasts.ledger import _spec
+    from forecasts.store.ledger import _spec
 
     idx, spec = _spec(conn, table)
     sql = (

@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasts import calibration as cal
-from forecasts import fixed_effects, scoring
-from forecasts.db import Database
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import MODEL, RECONSTRUCTED, get_forecaster
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
 from forecasts.score_labels import LEADERBOARD_FIELDS, described
+from forecasts.scoring import calibration as cal
+from forecasts.scoring import fixed_effects
+from forecasts.scoring import scores as scoring
+from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
 LEADERBOARD_COLUMNS = described(LEADERBOARD_FIELDS)  # field -> "Header: description" (score_labels)

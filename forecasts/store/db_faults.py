@@ -230,7 +230,7 @@ def read_only_message(path: Path, exc: BaseException | None = None) -> str:
 
 def damage_message(path: Path, what: str) -> str:
     """SQLite reported corruption: called damaged only if quick_check agrees; the restore advice only then."""
-    from forecasts.integrity import damaged_message
+    from forecasts.store.integrity import damaged_message
 
     problems = quick_check(path)
     if problems is None:
@@ -243,7 +243,7 @@ def damage_message(path: Path, what: str) -> str:
             f"db: SQLite reported damage while reading {path} ({what}) but its quick_check finds the file intact; "
             "nothing was written. Run the command again; if this repeats, run `forecasts db check`"
         )
-    from forecasts.integrity import mark_damaged, summary
+    from forecasts.store.integrity import mark_damaged, summary
 
     mark_damaged(_key(path), f"integrity check: {summary(problems)}")
     return damaged_message(path, f"integrity check: {summary(problems)}")

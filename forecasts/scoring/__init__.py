@@ -1,0 +1,1 @@
+"""Scoring: proper scores and their kernels, the leaderboard, calibration and difficulty-adjusted Brier."""
