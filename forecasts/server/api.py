@@ -16,7 +16,6 @@ from forecasts.server.openapi import SCHEMA
 from forecasts.server.web import (
     Refused,
     allowed,
-    as_self,
     page,
     paging,
     person_name,
@@ -24,6 +23,7 @@ from forecasts.server.web import (
     question_id,
     require_user,
     row_id,
+    write_as,
 )
 
 
@@ -60,11 +60,7 @@ async def write(request: Request, fn: Callable[..., Any], action: str = "write")
     body = await body_of(request)
 
     def work() -> Any:
-        user = require_user(request)
-        allowed(user, action)
-        as_self(user, body)
-        with request.app.state.ctx.store.writing(user["name"]) as db:
-            return fn(db, user, body)
+        return write_as(request, require_user(request), action, body, fn)
 
     return await run_in_threadpool(work)
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from forecasts.errors import ForecastsError
 from forecasts.server import auth
 from forecasts.server import library as lib
-from forecasts.server.web import Refused, allowed, as_self, person_name, question_id, split_error, user_of
+from forecasts.server.web import Refused, person_name, question_id, split_error, user_of, write_as
 
 ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
@@ -200,11 +200,7 @@ async def _write(request: Request, action: str, fn: Any, back: str) -> Response:
     form = await _form(request)
 
     def work() -> Any:
-        user = _user(request)
-        allowed(user, action)
-        as_self(user, form)
-        with request.app.state.ctx.store.writing(user["name"]) as db:
-            return fn(db, user, form)
+        return write_as(request, _user(request), action, form, fn)
 
     try:
         await run_in_threadpool(work)

@@ -97,6 +97,15 @@ def as_self(user: dict[str, Any], body: dict[str, Any]) -> None:
             raise Refused(403, key, f"you are signed in as {user['name']!r}; writing as {value!r} is refused")
 
 
+def write_as(request: Request, user: dict[str, Any], action: str, payload: dict[str, Any], fn: Any) -> Any:
+    """The one write step of the API and the forms: the role allows `action`, the payload writes as its sender,
+    then fn(db, user, payload) runs under the server's write lock with its rows recorded as written by the user."""
+    allowed(user, action)
+    as_self(user, payload)
+    with request.app.state.ctx.store.writing(user["name"]) as db:
+        return fn(db, user, payload)
+
+
 def allowed(user: dict[str, Any], action: str) -> None:
     if not lib.may(user["role"], action):
         raise Refused(403, "role", f"{user['role']}s may not {action}; ask a curator or an admin")
