@@ -71,6 +71,11 @@ class Score:
     coverage: float = 0.0
 
 
+def _window(f: Standing, horizon_start: float, actual_close: float) -> tuple[float, float]:
+    """Where a standing forecast counts: from its start (not before the horizon) to its end or the close."""
+    return max(f.start, horizon_start), actual_close if f.end is None else min(f.end, actual_close)
+
+
 def baseline_accuracy(
     forecasts: Sequence[Standing], bucket: int, open_bounds: int, horizon_start: float, actual_close: float,
     horizon_end: float, buckets: int = INBOUND_OUTCOME_COUNT + 2,
@@ -79,8 +84,7 @@ def baseline_accuracy(
     total = horizon_end - horizon_start
     out = []
     for f in forecasts:
-        start = max(f.start, horizon_start)
-        end = actual_close if f.end is None else min(f.end, actual_close)
+        start, end = _window(f, horizon_start, actual_close)
         if end - start <= 0:
             out.append(Score(0.0))
             continue
@@ -144,8 +148,7 @@ def peer_accuracy(
     times = [gm.timestamp for gm in means if gm.timestamp < actual_close] + [actual_close]
     out = []
     for f in forecasts:
-        start = max(f.start, horizon_start)
-        end = actual_close if f.end is None else min(f.end, actual_close)
+        start, end = _window(f, horizon_start, actual_close)
         if end - start <= 0:
             out.append(Score(0.0))
             continue
