@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -562,8 +561,6 @@ def _columns_valid(cols: dict[str, tuple], now: datetime) -> bool:
     ps = cols.get("probability", ())
     if not ps or not all(type(p) is float for p in ps) or not math.isfinite(sum(ps)) or min(ps) < 0 or max(ps) > 1:
         return False  # a categorical row, or a problem: row by row
-    if any(0.0 < p < sys.float_info.min for p in ps):
-        return False  # a subnormal probability: the row check names it
     for fld in ("rationale", "external_id", "source"):
         values = set(cols.get(fld, ()))
         if not all(type(v) is str for v in values) or any("\x00" in v or len(v) > MAX_TEXT for v in values):
