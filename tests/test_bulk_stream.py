@@ -70,6 +70,7 @@ def test_crlf_file_split_across_blocks_is_read(qcli, tmp_path: Path, chunked) ->
     [
         ("bin-a,,u1,2024-01-05T00:00:00Z,1.5,", "probability: '1.5' must be a number from 0 to 1"),
         ("nope,,u1,2024-01-05T00:00:00Z,0.5,", "question: unknown id 'nope'"),
+        ("bin-a,,u1,2024-01-05T00:00:00Z,5e-324,", "probability:"),  # a subnormal: refused as on the per-row path
         ("bin-a,,u0,2024-01-01T00:00:00Z,0.5,", "made_at: u0 already has a forecast on bin-a"),  # row 2's key
     ],
 )

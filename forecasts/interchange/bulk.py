@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,8 @@ class _Import:
         zero = (p == 0.0).to_numpy()
         if zero.any() and text["probability"][zero].str.lower().str.split("e").str[0].str.contains("[1-9]").any():
             raise _PerRow  # a positive number too small for a float (1e-400): the per-row path refuses it
+        if ((p > 0.0) & (p < sys.float_info.min)).any():
+            raise _PerRow  # a subnormal (5e-324), outside the one probability grammar: the per-row path refuses it
         qcol = [q.id for q in qinfo]
         if pd.MultiIndex.from_arrays([qcol, names, made_list]).has_duplicates:
             raise _PerRow
