@@ -375,6 +375,28 @@ def test_html_renders_in_headless_chromium(world, root, tmp_path):
         assert len(edge) == 1, (width, edge[:5])  # the page margin is untouched: no overflow
 
 
+def test_html_never_scrolls_sideways_at_desktop_or_phone_width(world, root, tmp_path):
+    """No element (the ledger head's one long line included) widens the page past the window."""
+    assert CHROMIUM is not None, "chromium is not installed: apt-get install chromium (.ci/run installs it)"
+    from playwright.sync_api import sync_playwright
+
+    page_file = Path(write_report(world, WEEK, "html", tmp_path / "reports", root)["files"][0]).resolve()
+    assert "<pre>forecasts-head/1 " in page_file.read_text(encoding="utf-8")  # the long line is there to test
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True)
+        try:
+            for width in (1280, 400):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(page_file.as_uri())
+                scroll, client = page.evaluate(
+                    "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+                )
+                assert scroll <= client, (width, scroll, client)
+                page.close()
+        finally:
+            browser.close()
+
+
 def world_forecasts(db, qid: str) -> list[dict]:
     """Forecasts made and recorded by the end of WEEK on a question, with the forecaster's kind."""
     rows = db.conn.execute(

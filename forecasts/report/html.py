@@ -256,8 +256,9 @@ def _head(head: dict[str, Any]) -> str:
     return (
         '<section id="ledger-head"><h2>Ledger head</h2><p class="legend">The hash chains\' heads over the rows '
         "recorded by the as-of time. Keep this file: <code>forecasts db check --against</code> it later shows whether "
-        "the records still pass through this head.</p><table><thead><tr><th>Table</th><th>Rows</th><th>Last row</th>"
-        f"<th>Head</th></tr></thead><tbody>{rows}</tbody></table><pre>{e(head_line(head))}</pre></section>"
+        'the records still pass through this head.</p><div class="scroll"><table><thead><tr><th>Table</th>'
+        f"<th>Rows</th><th>Last row</th><th>Head</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        f"<pre>{e(head_line(head))}</pre></section>"
     )
 
 
