@@ -375,13 +375,17 @@ def test_html_renders_in_headless_chromium(world, root, tmp_path):
         assert len(edge) == 1, (width, edge[:5])  # the page margin is untouched: no overflow
 
 
-def test_html_never_scrolls_sideways_at_desktop_or_phone_width(world, root, tmp_path):
+def test_html_never_scrolls_sideways_at_desktop_or_phone_width(world, root, tmp_path, monkeypatch):
     """No element (the ledger head's one long line included) widens the page past the window."""
     assert CHROMIUM is not None, "chromium is not installed: apt-get install chromium (.ci/run installs it)"
     from playwright.sync_api import sync_playwright
 
+    Clock(monkeypatch)("2025-03-07T09:00:00")  # a resolution whose source is one long unbroken URL
+    long_url = "https://example.org/" + "_".join(["a_long_unbroken_path"] * 12)
+    resolution_mod.resolve(world, "beta-vote", "no", known_at="2025-03-07", source=f"Paper ({long_url})")
     page_file = Path(write_report(world, WEEK, "html", tmp_path / "reports", root)["files"][0]).resolve()
-    assert "<pre>forecasts-head/1 " in page_file.read_text(encoding="utf-8")  # the long line is there to test
+    html = page_file.read_text(encoding="utf-8")
+    assert "<pre>forecasts-head/1 " in html and long_url in html  # the long lines are there to test
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True)
         try:
