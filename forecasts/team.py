@@ -74,8 +74,24 @@ def question_view(db: Database, question_id: str, viewer: str) -> dict[str, Any]
     detail["crowd_hidden"] = detail.get("crowd_hidden", False)
     detail["standing"] = standing_forecasts(detail["forecasts"])
     detail["comments"] = list_comments(db, q.id)
-    detail["chart"] = question_chart(db, q, detail["forecasts"], detail["resolution"])
+    if q.is_numeric:
+        detail["fan"] = numeric_view(db, q, detail["forecasts"])
+        detail["chart"] = None
+    else:
+        detail["chart"] = question_chart(db, q, detail["forecasts"], detail["resolution"])
     return detail
+
+
+def numeric_view(db: Database, q: Any, forecasts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A numeric or date question's page: the report's block as of now (the model's median and 10-90% interval
+    now and a week ago, observations, fan chart); each forecast row already reads 'median (p10 to p90)'.
+
+    The fan chart draws only the people whose forecasts `forecasts` holds (hide-crowd applies to it too)."""
+    from forecasts.report.numeric import numeric_blocks
+
+    now = now_utc()
+    blocks = numeric_blocks(db, [q], now - timedelta(days=7), now, people={f["forecaster_id"] for f in forecasts})
+    return blocks[0] if blocks else {"chart": "", "now_text": "—", "week_ago_text": "—", "observations": []}
 
 
 def closing_soon(rows: list[dict[str, Any]], days: int = CLOSING_SOON_DAYS) -> list[dict[str, Any]]:

@@ -33,8 +33,10 @@ def _forecasts(db: Database, qid: str, as_of: datetime) -> dict[str, list[tuple[
     return out
 
 
-def numeric_blocks(db: Database, questions: list[Any], week_ago: datetime, as_of: datetime) -> list[dict[str, Any]]:
-    """One block per open numeric or date question known by `as_of`."""
+def numeric_blocks(
+    db: Database, questions: list[Any], week_ago: datetime, as_of: datetime, people: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """One block per open numeric or date question known by `as_of` (with `people`, only their forecasts)."""
     blocks = []
     for q in questions:
         if not q.has_prior or q.opens_at > as_of or as_of >= q.closes_at:
@@ -49,6 +51,7 @@ def numeric_blocks(db: Database, questions: list[Any], week_ago: datetime, as_of
         people = {
             who: [{"at": t, **summary(cdf, q.scale)} for t, cdf in rows]
             for who, rows in sorted(_forecasts(db, q.id, as_of).items())
+            if people is None or who in people
         }
         blocks.append({
             "id": q.id, "title": q.title, "type": q.type, "unit": q.scale.unit, "closes_at": to_iso(q.closes_at),

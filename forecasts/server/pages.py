@@ -142,9 +142,12 @@ async def question(request: Request) -> Response:
         detail = _reading(request, lambda db: lib.question_view(db, qid, user["name"]))
         from forecasts.api import history_svg
 
-        label = f"{qid}: model and each person over the last {detail['chart']['weeks']:g} weeks"
-        return {"d": detail, "q": detail["question"], "svg": history_svg(label, detail["chart"]),
-                "curator": lib.may(user["role"], "resolve")}  # fmt: skip
+        if detail["chart"] is None:  # numeric or date: the report's fan chart
+            svg = detail["fan"]["chart"]
+        else:
+            label = f"{qid}: model and each person over the last {detail['chart']['weeks']:g} weeks"
+            svg = history_svg(label, detail["chart"])
+        return {"d": detail, "q": detail["question"], "svg": svg, "curator": lib.may(user["role"], "resolve")}
 
     return render(request, "question.html", **await run_in_threadpool(work))
 

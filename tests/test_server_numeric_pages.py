@@ -1,0 +1,63 @@
+"""A numeric question on the team server's pages: the question list gives the model's median and interval and the
+question page its fan chart, observations and each forecast's median and interval (it once answered 500)."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+from server_harness import XSS, Server
+
+from forecasts.evidence import EvidenceItem, add_evidence
+from forecasts.link_spec import LinkSpec
+from forecasts.store.db import connect
+from forecasts.sync import sync
+from forecasts.timeutil import now_utc
+
+
+def share_question(folder, today) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "share.toml").write_text(
+        f'title = "What share? {XSS}"\ntype = "numeric"\nrange_min = 10\nrange_max = 30\nopen_lower_bound = true\n'
+        f'open_upper_bound = true\nunit = "%"\nopens_at = {today - timedelta(days=60)}\n'
+        f"closes_at = {today + timedelta(days=300)}\nresolves_by = {today + timedelta(days=330)}\n"
+        'resolution_criteria = "The share."\n[prior]\ndistribution = "normal"\nmean = 20\nsd = 2\n'
+        'reference = "A test."\nreasoning = "A test prior."\n',
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("numeric-server")
+    server = Server(tmp)
+    today = now_utc().date()
+    share_question(tmp / "more", today)
+    db = connect(server.db_path)  # a second writer beside the server, as `forecasts sync` on its machine would be
+    sync(db, tmp / "more")
+    add_evidence(db, EvidenceItem(summary=f"Map total {XSS}", observed_at=now_utc() - timedelta(days=3),
+                                  links=[LinkSpec("share", math.log(1.0), value=21.5, value_sd=0.2)],
+                                  source="map", recorded_by="carol"))  # fmt: skip
+    db.close()
+    yield server
+    server.stop()
+
+
+def test_the_question_list_gives_a_numeric_questions_median_and_interval(srv):
+    status, _, page = srv.call("GET", "/", "alice")
+    assert status == 200
+    row = page[page.index('href="/questions/share"') :]
+    row = row[: row.index("</tr>")]
+    assert "% to " in row and "—" not in row  # "21.xx% (a% to b%)", not a dash
+
+
+def test_the_numeric_question_page_shows_fan_chart_observation_and_forecasts(srv):
+    status, body = srv.json("POST", "/api/forecasts", "alice", {"question": "share", "probability": "0.5"})
+    assert status == 400 and body["error"]["field"] == "probability"  # a probability is refused on a numeric question
+    status, _, page = srv.call("GET", "/questions/share", "alice")
+    assert status == 200, page[:500]
+    assert "<svg" in page and "Now (model):" in page
+    assert "observed 21.5 ± 0.2" in page  # the observation, not a likelihood ratio of 1
+    assert XSS not in page and "&lt;script&gt;" in page  # title and summary escaped
+    assert "a week ago" in page
