@@ -153,3 +153,19 @@ def test_pages_render_leaderboard_reports_and_closing_soon(browser, srv):
     page.wait_for_url(f"{srv.url}/questions/soon")
     assert "Resolved yes" in page.inner_text("main")
     context.close()
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, srv):
+    """At 400 px, every page fits the window: wide tables scroll inside their own box, long text wraps."""
+    long_url = "https://example.org/" + "_".join(["an_unbroken_path"] * 10)
+    assert srv.json("POST", "/api/evidence", "alice", {"questions": ["talks"], "summary": f"See {long_url}",
+                                                       "lr": ["2"], "source": "wire"})[0] == 201  # fmt: skip
+    context = browser.new_context(viewport={"width": 400, "height": 800},
+                                  extra_http_headers={"Authorization": f"Bearer {srv.tokens['carol']}"})  # fmt: skip
+    page = context.new_page()
+    for path in ("/", "/questions/talks", "/questions/colour", "/questions/when", "/users/alice", "/leaderboard",
+                 "/reports"):  # fmt: skip
+        page.goto(f"{srv.url}{path}")
+        scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert scroll <= client, (path, scroll, client)
+    context.close()

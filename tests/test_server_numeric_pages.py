@@ -22,6 +22,7 @@ def share_question(folder, today) -> None:
         f'title = "What share? {XSS}"\ntype = "numeric"\nrange_min = 10\nrange_max = 30\nopen_lower_bound = true\n'
         f'open_upper_bound = true\nunit = "%"\nopens_at = {today - timedelta(days=60)}\n'
         f"closes_at = {today + timedelta(days=300)}\nresolves_by = {today + timedelta(days=330)}\n"
+        'description = """Line one of the background\nwrapped here.\n\nA second paragraph."""\n'
         'resolution_criteria = "The share."\n[prior]\ndistribution = "normal"\nmean = 20\nsd = 2\n'
         'reference = "A test."\nreasoning = "A test prior."\n',
         encoding="utf-8",
@@ -61,3 +62,5 @@ def test_the_numeric_question_page_shows_fan_chart_observation_and_forecasts(srv
     assert "observed 21.5 ± 0.2" in page  # the observation, not a likelihood ratio of 1
     assert XSS not in page and "&lt;script&gt;" in page  # title and summary escaped
     assert "a week ago" in page
+    # the file's wrapped lines read as paragraphs: blank lines part them, single line breaks are only wrapping
+    assert "<p>Line one of the background wrapped here.</p><p>A second paragraph.</p>" in page

@@ -36,8 +36,16 @@ def _probs(probs: dict[str, float] | None, binary: bool) -> str:
     return _pct(probs.get("yes")) if binary else ", ".join(f"{o} {_pct(p)}" for o, p in probs.items())
 
 
+def _paragraphs(text: str | None) -> list[str]:
+    """A question file's wrapped text as paragraphs: blank lines part them, single line breaks are only wrapping."""
+    import re
+
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+
+
 ENV.filters["pct"] = _pct
 ENV.filters["probs"] = _probs
+ENV.filters["paragraphs"] = _paragraphs
 
 
 def _csrf(request: Request) -> str:
