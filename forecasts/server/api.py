@@ -62,7 +62,7 @@ async def write(request: Request, fn: Callable[..., Any], action: str = "write")
     def work() -> Any:
         return write_as(request, require_user(request), action, body, fn)
 
-    return await run_in_threadpool(work)
+    return await request.app.state.ctx.store.in_writer(work)
 
 
 def _tags(request: Request) -> list[str]:
