@@ -84,10 +84,27 @@ class Client:
         return quote(question_id, safe="")
 
 
+def question_texts(root: Path) -> dict[str, Any]:
+    """The body of a remote `sync`: the folder's name and {path relative to it: text} of every .toml file under it
+    (question, scenario and dependency files), read here as the local `sync` reads them."""
+    if not root.exists():
+        raise ForecastsError(f"questions: directory {root} does not exist")
+    name = root.name or root.resolve().name
+    files = {}
+    for path in sorted(root.rglob("*.toml")):
+        rel = path.relative_to(root).as_posix()
+        try:
+            files[rel] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ForecastsError(f"{name}/{rel}: file: is not UTF-8 text") from None
+    return {"folder": name, "files": files}
+
+
 def _message(status: int, raw: bytes) -> str:
     try:
         error = json.loads(raw)["error"]
-        return f"{error['field']}: {error['problem']}"
+        # a message that names no field ("questions/x.toml: id: ...", lines of them) is sent whole under `request`
+        return error["problem"] if error["field"] == "request" else f"{error['field']}: {error['problem']}"
     except (ValueError, KeyError, TypeError):
         return f"server: HTTP {status}"
 

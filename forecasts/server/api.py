@@ -123,6 +123,10 @@ async def unresolve(request: Request) -> JSONResponse:
     return reply(await write(request, lambda db, u, b: lib.unresolve(db, u["name"], qid, b), "unresolve"), 201)
 
 
+async def sync(request: Request) -> JSONResponse:
+    return reply(await write(request, lambda db, u, b: lib.sync_files(db, b), "sync"), 201)
+
+
 async def comments(request: Request) -> JSONResponse:
     qid = question_id(request.path_params["qid"])
     if request.method == "POST":
@@ -132,11 +136,12 @@ async def comments(request: Request) -> JSONResponse:
 
 
 async def leaderboard(request: Request) -> JSONResponse:
-    raw = request.query_params.get("min_questions", "1")
-    if not raw.isdigit():
+    raw = request.query_params.get("min_questions")
+    if raw is not None and not raw.isdigit():
         raise Refused(400, "min_questions", "must be a whole number")
+    least = int(raw) if raw is not None else None
     rank_by = request.query_params.get("rank_by", "relative")
-    return reply(await read(request, lambda db, u: lib.leaderboard(db, _tags(request), int(raw), rank_by)))
+    return reply(await read(request, lambda db, u: lib.leaderboard(db, _tags(request), least, rank_by)))
 
 
 async def scores(request: Request) -> JSONResponse:
@@ -152,7 +157,12 @@ async def forecasters(request: Request) -> JSONResponse:
 
 async def calibration(request: Request) -> JSONResponse:
     name = person_name(request.path_params["name"])
-    return reply(await read(request, lambda db, u: lib.calibration(db, name)))
+    return reply(await read(request, lambda db, u: lib.calibration(db, name, _tags(request))))
+
+
+async def why_empty(request: Request) -> JSONResponse:
+    by = request.query_params.get("by")
+    return reply(await read(request, lambda db, u: lib.why_empty(db, by)))
 
 
 async def reports(request: Request) -> JSONResponse:
@@ -197,4 +207,6 @@ ROUTES = [
     Route("/api/forecasters", forecasters),
     Route("/api/calibration/{name}", calibration),
     Route("/api/users", users, methods=["GET", "POST"]),
+    Route("/api/why-empty", why_empty),
+    Route("/api/sync", sync, methods=["POST"]),
 ]
