@@ -75,6 +75,9 @@ SCHEMA: dict[str, Any] = {
                 _obj(
                     question=_S,
                     probability={"oneOf": [_N, _S, {"type": "object", "additionalProperties": _N}]},
+                    percentiles={"oneOf": [_LIST, {"type": "object", "additionalProperties": {"oneOf": [_N, _S]}}]},
+                    below=_N,
+                    above=_N,
                     rationale=_S,
                     by=_S,
                 ),
@@ -117,7 +120,7 @@ SCHEMA: dict[str, Any] = {
                 [
                     _TAG,
                     {"name": "min_questions", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "rank_by", "in": "query", "schema": {"enum": ["relative", "peer", "adjusted"]}},
+                    {"name": "rank_by", "in": "query", "schema": {"enum": ["own", "relative", "peer", "adjusted"]}},
                 ],
             )
         },
@@ -130,7 +133,18 @@ SCHEMA: dict[str, Any] = {
         "/api/calibration/{name}": {
             "get": _op(
                 "A forecaster's calibration (calibration NAME --json)",
-                [{"name": "name", "in": "path", "required": True, "schema": _S}],
+                [{"name": "name", "in": "path", "required": True, "schema": _S}, _TAG],
+            )
+        },
+        "/api/why-empty": {
+            "get": _op("Why a scores table is empty: {message}", [{"name": "by", "in": "query", "schema": _S}])
+        },
+        "/api/sync": {
+            "post": _op(
+                "Load question files read on the client (curator; sync --json)",
+                None,
+                _obj(folder=_S, files={"type": "object", "additionalProperties": _S}),
+                ok="201",
             )
         },
         "/api/reports": {"get": _op("Weekly reports on the server (week, formats)")},
