@@ -788,11 +788,11 @@ def forecast_list(
     from forecasts.termtable import Column
 
     remote = server()
-    if remote and (tag or people):
-        raise ForecastsError("tag: --tag and --people are not yet available from a team server; filter the --json")
     hidden = replayed = 0
     if remote:
-        rows = remote.get_all("/api/forecasts", question=question, by=by)
+        rows, more = remote.get_pages("/api/forecasts", question=question, by=by, tag=tag,
+                                         people="true" if people else None)
+        hidden = more.get("hidden", 0)
     else:
         database = db()
         rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),

@@ -68,13 +68,19 @@ class Client:
 
     def get_all(self, path: str, **params: Any) -> list[Any]:
         """Every item of a paginated list, page by page."""
+        return self.get_pages(path, **params)[0]
+
+    def get_pages(self, path: str, **params: Any) -> tuple[list[Any], dict[str, Any]]:
+        """(every item of a paginated list, the first page without its items: what else the list says)."""
         items: list[Any] = []
         offset: int | None = 0
+        first: dict[str, Any] | None = None
         while offset is not None:
             page = self.get(path, **params, limit=1000, offset=offset)
             items.extend(page["items"])
+            first = first or {k: v for k, v in page.items() if k != "items"}
             offset = page["next_offset"]
-        return items
+        return items, first or {}
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.call("POST", path, body=body)

@@ -182,3 +182,27 @@ def test_sync_refuses_paths_out_of_its_folder(srv):
         assert status == 400 and body["error"]["field"] == "files", files
     status, body = srv.json("POST", "/api/sync", "carol", {"folder": "..", "files": {}})
     assert status == 400 and body["error"]["field"] == "folder"
+
+
+def test_forecast_list_through_the_server_hides_the_crowd_and_filters_as_here(srv):
+    from typer.testing import CliRunner
+
+    from forecasts.cli import app
+
+    def as_bob_here(*args: str):
+        return CliRunner().invoke(app, ["--db", str(srv.db_path), *args],
+                                  env={"FORECASTS_SERVER": None, "FORECASTS_USER": "bob"})  # fmt: skip
+
+    assert remote(srv, "forecast", "secret", "0.8", who="alice").exit_code == 0
+    for args in (["--question", "secret"], ["--tag", "hide-crowd"], ["--people"], ["--tag", "hide-crowd", "--full"]):
+        here, there = as_bob_here("forecast-list", *args), remote(srv, "forecast-list", *args)
+        assert here.exit_code == there.exit_code == 0, (args, there.output)
+        assert there.stdout == here.stdout, args
+        here_json = json.loads(as_bob_here("forecast-list", *args, "--json").stdout)
+        assert json.loads(remote(srv, "forecast-list", *args, "--json").stdout) == here_json, args
+    shown = remote(srv, "forecast-list", "--question", "secret")
+    assert "1 hidden (tag hide-crowd) until you forecast" in " ".join(shown.stdout.split())
+    rows = json.loads(remote(srv, "forecast-list", "--question", "secret", "--json").stdout)
+    assert all(r["forecaster_id"] != "alice" for r in rows)
+    status, page = srv.json("GET", "/api/forecasts?question=secret", "bob")
+    assert status == 200 and page["hidden"] == 1 and all(r["forecaster_id"] != "alice" for r in page["items"])

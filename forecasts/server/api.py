@@ -86,10 +86,12 @@ async def question(request: Request) -> JSONResponse:
 
 async def forecasts_list(request: Request) -> JSONResponse:
     limit, offset = paging(request)
-    q, by = request.query_params.get("question"), request.query_params.get("by")
+    qp = request.query_params
+    q, by, tag, people = qp.get("question"), qp.get("by"), qp.get("tag"), qp.get("people", "") in ("1", "true")
     if q:
         question_id(q)
-    return reply(page(await read(request, lambda db, u: lib.list_forecasts(db, q, by)), limit, offset))
+    rows, hidden = await read(request, lambda db, u: lib.list_forecasts(db, q, by, u["name"], tag, people))
+    return reply(page(rows, limit, offset) | {"hidden": hidden})
 
 
 async def forecast(request: Request) -> JSONResponse:

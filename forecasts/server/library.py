@@ -108,10 +108,14 @@ def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def list_forecasts(db: Any, question: str | None, by: str | None) -> list[dict[str, Any]]:
+def list_forecasts(db: Any, question: str | None, by: str | None, viewer: str, tag: str | None = None,
+                   people: bool = False) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """(the forecasts `viewer` may see, how many were withheld): on a question tagged hide-crowd, others' forecasts
+    stay hidden until the viewer has forecast, as on the question's page and in the local `forecast-list`."""
     from forecasts.api import list_forecasts as listed
+    from forecasts.api import visible
 
-    return listed(db, question, by)
+    return visible(db, listed(db, question, by, tag=tag, people=people), viewer)
 
 
 def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:

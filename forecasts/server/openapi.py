@@ -68,7 +68,12 @@ SCHEMA: dict[str, Any] = {
             "post": _op("Add a comment", [_QID], _obj(body=_S), ok="201"),
         },
         "/api/forecasts": {
-            "get": _op("Forecasts, oldest first", [_Q, {"name": "by", "in": "query", "schema": _S}], paged=True),
+            "get": _op(
+                "Forecasts, oldest first, as you may see them (the page's `hidden`: others' withheld by hide-crowd)",
+                [_Q, _TAG, {"name": "by", "in": "query", "schema": _S},
+                 {"name": "people", "in": "query", "schema": {"type": "boolean"}}],
+                paged=True,
+            ),
             "post": _op(
                 "Forecast as yourself",
                 None,
