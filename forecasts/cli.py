@@ -836,7 +836,8 @@ def numeric_scores_command(as_json: JsonOpt = False) -> None:
     from forecasts.api import numeric_score_table as score_table
     from forecasts.api import numeric_scores
 
-    result = numeric_scores(db())
+    remote = server()
+    result = remote.get("/api/numeric-scores") if remote else numeric_scores(db())
     if as_json:
         return emit_json(result)
     columns, rows, caption = score_table(result)

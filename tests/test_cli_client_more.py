@@ -206,3 +206,12 @@ def test_forecast_list_through_the_server_hides_the_crowd_and_filters_as_here(sr
     assert all(r["forecaster_id"] != "alice" for r in rows)
     status, page = srv.json("GET", "/api/forecasts?question=secret", "bob")
     assert status == 200 and page["hidden"] == 1 and all(r["forecaster_id"] != "alice" for r in page["items"])
+
+
+def test_numeric_scores_read_the_same(srv):
+    assert remote(srv, "forecast", "territory", "--p25", "17", "--p75", "20", who="alice").exit_code == 0
+    time.sleep(1.1)  # after the forecasts, to the second
+    result = remote(srv, "resolve", "territory", "19", who="carol")
+    assert result.exit_code == 0, result.output
+    shown = same(srv, "numeric-scores")
+    assert "territory" in shown and "alice" in shown

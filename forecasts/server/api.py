@@ -162,6 +162,10 @@ async def calibration(request: Request) -> JSONResponse:
     return reply(await read(request, lambda db, u: lib.calibration(db, name, _tags(request))))
 
 
+async def numeric_scores(request: Request) -> JSONResponse:
+    return reply(await read(request, lambda db, u: lib.numeric_scores(db)))
+
+
 async def why_empty(request: Request) -> JSONResponse:
     by = request.query_params.get("by")
     return reply(await read(request, lambda db, u: lib.why_empty(db, by)))
@@ -210,5 +214,6 @@ ROUTES = [
     Route("/api/calibration/{name}", calibration),
     Route("/api/users", users, methods=["GET", "POST"]),
     Route("/api/why-empty", why_empty),
+    Route("/api/numeric-scores", numeric_scores),
     Route("/api/sync", sync, methods=["POST"]),
 ]

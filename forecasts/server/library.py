@@ -197,6 +197,12 @@ def calibration(db: Any, name: str, tag: list[str] | None = None) -> dict[str, A
     return calibration_of(db, name, tag=tag or None)
 
 
+def numeric_scores(db: Any) -> dict[str, Any]:
+    from forecasts.api import numeric_scores as scores
+
+    return scores(db)
+
+
 def why_empty(db: Any, forecaster: str | None) -> dict[str, str]:
     """The sentence an empty scores table gets (as `score` prints it)."""
     from forecasts.api import why_empty as why

@@ -141,6 +141,7 @@ SCHEMA: dict[str, Any] = {
                 [{"name": "name", "in": "path", "required": True, "schema": _S}, _TAG],
             )
         },
+        "/api/numeric-scores": {"get": _op("Scores on resolved numeric and date questions (numeric-scores --json)")},
         "/api/why-empty": {
             "get": _op("Why a scores table is empty: {message}", [{"name": "by", "in": "query", "schema": _S}])
         },
