@@ -1,5 +1,6 @@
 """The CLI as a client of a team server: FORECASTS_SERVER and FORECASTS_TOKEN (or `forecasts login URL`, saved in
-$XDG_CONFIG_HOME/forecasts/server.json) send the interactive commands to the server's JSON API.
+$XDG_CONFIG_HOME/forecasts/server.json) send the commands that read or write the ledger to the server's JSON API
+(docs/api.md lists them; the commands that need the file itself refuse, forecasts.cli.refuse_remote).
 
 Standard library only (urllib), so a remote command starts as fast as a local one; a refusal by the server
 comes back as the same one-line `Error: field: problem` (a ForecastsError) the local command would print.
