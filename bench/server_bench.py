@@ -126,6 +126,16 @@ def median_run(args: list[str], env: dict, runs: int, cwd: Path) -> float:
     return statistics.median(times)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU time from /proc (None off Linux): the server's cost per write, which the
+    other processes sharing the cores do not change the way they change latency."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -141,7 +151,9 @@ def main() -> None:
         server = start_server(db_path, port)
         base = f"http://127.0.0.1:{port}"
         try:
+            cpu0, load_before = cpu_seconds(server.pid), os.getloadavg()[0]
             run = load(base, tokens[: args.clients], args.writes)
+            cpu1, load_after = cpu_seconds(server.pid), os.getloadavg()[0]
             sent = args.clients * args.writes
             ok = [r for r in run["results"] if r[1] == 201]
             with sqlite3.connect(db_path) as conn:
@@ -158,6 +170,8 @@ def main() -> None:
                 f"no reply {sum(r[1] == 0 for r in run['results'])}, clients unfinished {run['unfinished']}"
             )
             print(f"  latency p50 {p50:.0f} ms, p99 {p99:.0f} ms; {len(ok) / run['wall']:.0f} writes/s")
+            per_write = f"{(cpu1 - cpu0) / sent * 1000:.2f} ms" if cpu0 is not None and cpu1 is not None else "n/a"
+            print(f"  server CPU per write {per_write}; load average {load_before:.1f} before, {load_after:.1f} after")
             user = f"user{args.clients}"
             env = {k: v for k, v in os.environ.items() if k not in ("FORECASTS_SERVER", "FORECASTS_TOKEN")}
             local_t = median_run(["--db", str(db_path), "forecast", "talks", "0.3", "--by", user], env, args.runs, tmp)

@@ -62,8 +62,28 @@ def db():
     --create-db, sync and the writing commands create a missing one."""
     from forecasts.api import connect, default_db_path
 
+    if State.command not in SERVER_SIDE and server() is not None:
+        refuse_remote()
     create = State.create_db or State.command in CREATING
     return connect(State.db_path or default_db_path(State.create_db), create=create)
+
+
+SERVER_SIDE = {"serve"}  # runs on the server's machine over its file even where a login to it is saved
+
+
+def refuse_remote() -> None:
+    """A command that works on a database file, run where a team server is set: say so rather than act on some
+    local file the user did not mean."""
+    try:  # typer >= 0.20 carries its own click
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    path = ctx.command_path.split(" ", 1)[1:] if ctx is not None else [State.command]
+    name = " ".join(["forecasts", *path])
+    raise ForecastsError(f"server: `{name}` works on a database file, not through a team server; run it on the "
+                         "server's machine without FORECASTS_SERVER (a saved login is ignored with --db)")
 
 
 def server():
@@ -227,8 +247,14 @@ def sync(
     from forecasts.api import sync as sync_questions
     from forecasts.progress import step
 
+    remote = server()
     with step(f"validating and loading the question files in {root}"):
-        report = sync_questions(db(), root)
+        if remote:  # read here, checked and loaded there (curators)
+            from forecasts.client import question_texts
+
+            report = remote.post("/api/sync", question_texts(root))
+        else:
+            report = sync_questions(db(), root)
     if as_json:
         return emit_json(report)
     typer.echo(
@@ -615,7 +641,8 @@ def forecasters_list(as_json: JsonOpt = False) -> None:
     """Registered forecasters: people, the model and the aggregates."""
     from forecasts.api import list_forecasters
 
-    rows = list_forecasters(db())
+    remote = server()
+    rows = remote.get("/api/forecasters") if remote else list_forecasters(db())
     if as_json:
         return emit_json(rows)
     for r in rows:
@@ -657,10 +684,12 @@ def forecast(
         raise click_exc.NoSuchOption(bogus, ctx=ctx)
     remote = server()
     if remote:  # the server writes as the token's user; --by naming someone else is refused there
-        if ctx.args or below is not None or above is not None:
-            raise ForecastsError("probability: numeric forecasts are not yet available from a team server")
         result = remote.post("/api/forecasts", {"question": question, "probability": probability,
+                                                "percentiles": ctx.args, "below": below, "above": above,
                                                 "rationale": rationale, "by": by})  # fmt: skip
+        if "description" in result:  # a numeric or date question: the server's line, as the local one
+            description = result.pop("description")
+            return emit_json(result) if as_json else typer.echo(description)
     else:
         database = db()
         q = get_question(database, question)
@@ -696,6 +725,49 @@ def forecast(
     typer.echo(f"  your previous: {prev}; crowd: {crowd}")
 
 
+@app.command()
+@user_errors
+def comment(
+    question: QuestionArg,
+    body: Annotated[str | None, typer.Argument(help="The comment (1-10,000 characters); omit it with --list.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Registered forecaster (default: FORECASTS_USER or forecasts.toml).",
+                     autocompletion=complete_forecaster),
+    ] = None,
+    show: Annotated[bool, typer.Option("--list", help="Print the question's thread instead, oldest first.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a comment to a question's thread (the one its web page shows), or --list the thread."""
+    from forecasts.api import add_comment, get_question, identify, list_comments
+
+    remote = server()
+    if show:
+        if remote:
+            rows = remote.get_all(f"/api/questions/{remote.q(question)}/comments")
+        else:
+            database = db()
+            rows = list_comments(database, get_question(database, question).id)
+        if as_json:
+            return emit_json(rows)
+        from forecasts.textout import wrapped
+
+        for r in rows:
+            typer.echo(f"#{r['id']} {r['author']} {r['created_at'][:16]}")
+            typer.echo(wrapped("\n".join("  " + line for line in r["body"].splitlines())))
+        return typer.echo("no comments yet") if not rows else None
+    if body is None:
+        raise ForecastsError("body: give the comment's text (or --list to read the thread)")
+    if remote:
+        result = remote.post(f"/api/questions/{remote.q(question)}/comments", {"body": body, "by": by})
+    else:
+        database = db()
+        result = add_comment(database, question, identify(database, by), body)
+    if as_json:
+        return emit_json(result)
+    typer.echo(f"comment #{result['id']}: {result['author']} on {result['question']}")
+
+
 @app.command("forecast-list")
 @user_errors
 def forecast_list(
@@ -716,11 +788,11 @@ def forecast_list(
     from forecasts.termtable import Column
 
     remote = server()
-    if remote and (tag or people):
-        raise ForecastsError("tag: --tag and --people are not yet available from a team server; filter the --json")
     hidden = replayed = 0
     if remote:
-        rows = remote.get_all("/api/forecasts", question=question, by=by)
+        rows, more = remote.get_pages("/api/forecasts", question=question, by=by, tag=tag,
+                                         people="true" if people else None)
+        hidden = more.get("hidden", 0)
     else:
         database = db()
         rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),
@@ -764,7 +836,8 @@ def numeric_scores_command(as_json: JsonOpt = False) -> None:
     from forecasts.api import numeric_score_table as score_table
     from forecasts.api import numeric_scores
 
-    result = numeric_scores(db())
+    remote = server()
+    result = remote.get("/api/numeric-scores") if remote else numeric_scores(db())
     if as_json:
         return emit_json(result)
     columns, rows, caption = score_table(result)
@@ -864,15 +937,21 @@ def score(
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
-    frame = score_table(db(), by=by, tag=tag, question=question)
-    if as_json:
-        return emit_json_rows(iter_records(frame))
-    rows = records(frame)
+    remote = server()
+    if remote:
+        rows = remote.get_all("/api/scores", by=by, tag=tag, question=question)
+        if as_json:
+            return emit_json_rows(iter(rows))
+    else:
+        frame = score_table(db(), by=by, tag=tag, question=question)
+        if as_json:
+            return emit_json_rows(iter_records(frame))
+        rows = records(frame)
     if not rows:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
 
-        return typer.echo(wrapped(why_empty(db(), by)))
+        return typer.echo(wrapped(remote.get("/api/why-empty", by=by)["message"] if remote else why_empty(db(), by)))
     keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
     priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
                 "brier_fixed_lifetime": 5}  # fmt: skip
@@ -907,14 +986,19 @@ def leaderboard(
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
-    rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
+    remote = server()
+    if remote:
+        rows = remote.get("/api/leaderboard", tag=tag, min_questions=min_questions, rank_by=rank_by)
+    else:
+        rows = records(board(db(), tag=tag, min_questions=min_questions, rank_by=rank_by))
     if as_json:
         return emit_json(rows)
     if not rows:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
 
-        return typer.echo(wrapped(why_empty(db()) if (min_questions or 1) <= 1 else
+        empty = remote.get("/api/why-empty")["message"] if remote else why_empty(db())
+        return typer.echo(wrapped(empty if (min_questions or 1) <= 1 else
                           f"No forecaster has {min_questions} scored questions yet (--min-questions)."))  # fmt: skip
     keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
             "brier_close" if at_close else "brier"]  # fmt: skip
@@ -941,12 +1025,13 @@ def calibration(
     from forecasts.score_labels import header
     from forecasts.termtable import Column, note
 
-    result = calibrate(db(), name, tag=tag)
+    remote = server()
+    result = remote.get(f"/api/calibration/{remote.q(name)}", tag=tag) if remote else calibrate(db(), name, tag=tag)
     if not result["table"] and not as_json:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
 
-        typer.echo(wrapped(why_empty(db(), name)))
+        typer.echo(wrapped(remote.get("/api/why-empty", by=name)["message"] if remote else why_empty(db(), name)))
     if plot is not None:
         result["plot"] = str(write_plot(result["table"], plot, f"Calibration: {name}"))
     if as_json:
@@ -1307,6 +1392,8 @@ def db_check_cmd(
     """SQLite integrity and foreign keys plus domain rules; exit 1 if anything is wrong."""
     from forecasts.api import check_file
 
+    if server() is not None:  # checks the file itself, without db()
+        refuse_remote()
     against_result = None
     if against is not None:  # the published head first (docs/publishing.md): a file it cannot read stops here
         from forecasts.api import check_file_against
@@ -1422,7 +1509,7 @@ def import_dataset_cmd(
 
 from forecasts.cli_server import register as _register_server  # noqa: E402 (needs the helpers above)
 
-_register_server(app, user_errors, db, emit_json)  # users, tokens, serve, login
+_register_server(app, user_errors, db, emit_json, server)  # users, tokens, serve, login
 
 
 add_examples(app)  # every command's --help ends with an example to copy (forecasts/cli_help.py)

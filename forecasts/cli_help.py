@@ -13,6 +13,7 @@ EXAMPLES: dict[str, str] = {
     "status": "forecasts status --json",
     "forecast": 'forecasts forecast ceasefire-current-lines 12% --by alice --rationale "no talks scheduled"',
     "forecast-list": "forecasts forecast-list --by alice --full",
+    "comment": 'forecasts comment talks-start "the envoys meet again on Friday" --by alice',
     "resolve": 'forecasts resolve talks-start 2025-04-to-2025-12 --known-at 2025-05-16 --source "AP, Reuters"',
     "unresolve": 'forecasts unresolve talks-start --note "wrong meeting"',
     "score": "forecasts score --by alice --tag negotiations",

@@ -13,8 +13,10 @@ tokens_app = typer.Typer(help="API tokens for the team server (shown once; only 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def register(app: typer.Typer, user_errors, db, emit_json) -> None:  # noqa: C901 (one place registers them all)
-    """Add the commands to the main app; `user_errors`, `db` and `emit_json` are the CLI's own helpers."""
+def register(app: typer.Typer, user_errors, db, emit_json, server) -> None:  # noqa: C901 (one place registers all)
+    """Add the commands to the main app; `user_errors`, `db`, `emit_json` and `server` (the team server the command
+    goes to, or None) are the CLI's own helpers. `users add` and `users list` go to a team server when one is set
+    (admins); tokens and passwords are made on the server's machine (`db()` refuses them through a server)."""
     app.add_typer(users_app, name="users")
     app.add_typer(tokens_app, name="tokens")
 
@@ -28,7 +30,8 @@ def register(app: typer.Typer, user_errors, db, emit_json) -> None:  # noqa: C90
         """Create an account (registers the forecaster if new)."""
         from forecasts.api import add_user
 
-        result = add_user(db(), name, role)
+        remote = server()
+        result = remote.post("/api/users", {"name": name, "role": role}) if remote else add_user(db(), name, role)
         if as_json:
             return emit_json(result)
         typer.echo(f"added user {result['name']} ({result['role']})")
@@ -40,7 +43,8 @@ def register(app: typer.Typer, user_errors, db, emit_json) -> None:  # noqa: C90
         from forecasts.api import list_users
         from forecasts.termtable import Column, render
 
-        rows = list_users(db())
+        remote = server()
+        rows = remote.get("/api/users") if remote else list_users(db())
         if as_json:
             return emit_json(rows)
         columns = [Column("name"), Column("role"), Column("password"), Column("tokens", right=True),

@@ -1,5 +1,6 @@
 """The CLI as a client of a team server: FORECASTS_SERVER and FORECASTS_TOKEN (or `forecasts login URL`, saved in
-$XDG_CONFIG_HOME/forecasts/server.json) send the interactive commands to the server's JSON API.
+$XDG_CONFIG_HOME/forecasts/server.json) send the commands that read or write the ledger to the server's JSON API
+(docs/api.md lists them; the commands that need the file itself refuse, forecasts.cli.refuse_remote).
 
 Standard library only (urllib), so a remote command starts as fast as a local one; a refusal by the server
 comes back as the same one-line `Error: field: problem` (a ForecastsError) the local command would print.
@@ -68,13 +69,19 @@ class Client:
 
     def get_all(self, path: str, **params: Any) -> list[Any]:
         """Every item of a paginated list, page by page."""
+        return self.get_pages(path, **params)[0]
+
+    def get_pages(self, path: str, **params: Any) -> tuple[list[Any], dict[str, Any]]:
+        """(every item of a paginated list, the first page without its items: what else the list says)."""
         items: list[Any] = []
         offset: int | None = 0
+        first: dict[str, Any] | None = None
         while offset is not None:
             page = self.get(path, **params, limit=1000, offset=offset)
             items.extend(page["items"])
+            first = first or {k: v for k, v in page.items() if k != "items"}
             offset = page["next_offset"]
-        return items
+        return items, first or {}
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self.call("POST", path, body=body)
@@ -84,10 +91,27 @@ class Client:
         return quote(question_id, safe="")
 
 
+def question_texts(root: Path) -> dict[str, Any]:
+    """The body of a remote `sync`: the folder's name and {path relative to it: text} of every .toml file under it
+    (question, scenario and dependency files), read here as the local `sync` reads them."""
+    if not root.exists():
+        raise ForecastsError(f"questions: directory {root} does not exist")
+    name = root.name or root.resolve().name
+    files = {}
+    for path in sorted(root.rglob("*.toml")):
+        rel = path.relative_to(root).as_posix()
+        try:
+            files[rel] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ForecastsError(f"{name}/{rel}: file: is not UTF-8 text") from None
+    return {"folder": name, "files": files}
+
+
 def _message(status: int, raw: bytes) -> str:
     try:
         error = json.loads(raw)["error"]
-        return f"{error['field']}: {error['problem']}"
+        # a message that names no field ("questions/x.toml: id: ...", lines of them) is sent whole under `request`
+        return error["problem"] if error["field"] == "request" else f"{error['field']}: {error['problem']}"
     except (ValueError, KeyError, TypeError):
         return f"server: HTTP {status}"
 

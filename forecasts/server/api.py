@@ -62,7 +62,7 @@ async def write(request: Request, fn: Callable[..., Any], action: str = "write")
     def work() -> Any:
         return write_as(request, require_user(request), action, body, fn)
 
-    return await run_in_threadpool(work)
+    return await request.app.state.ctx.store.in_writer(work)
 
 
 def _tags(request: Request) -> list[str]:
@@ -86,10 +86,12 @@ async def question(request: Request) -> JSONResponse:
 
 async def forecasts_list(request: Request) -> JSONResponse:
     limit, offset = paging(request)
-    q, by = request.query_params.get("question"), request.query_params.get("by")
+    qp = request.query_params
+    q, by, tag, people = qp.get("question"), qp.get("by"), qp.get("tag"), qp.get("people", "") in ("1", "true")
     if q:
         question_id(q)
-    return reply(page(await read(request, lambda db, u: lib.list_forecasts(db, q, by)), limit, offset))
+    rows, hidden = await read(request, lambda db, u: lib.list_forecasts(db, q, by, u["name"], tag, people))
+    return reply(page(rows, limit, offset) | {"hidden": hidden})
 
 
 async def forecast(request: Request) -> JSONResponse:
@@ -123,6 +125,10 @@ async def unresolve(request: Request) -> JSONResponse:
     return reply(await write(request, lambda db, u, b: lib.unresolve(db, u["name"], qid, b), "unresolve"), 201)
 
 
+async def sync(request: Request) -> JSONResponse:
+    return reply(await write(request, lambda db, u, b: lib.sync_files(db, b), "sync"), 201)
+
+
 async def comments(request: Request) -> JSONResponse:
     qid = question_id(request.path_params["qid"])
     if request.method == "POST":
@@ -132,11 +138,12 @@ async def comments(request: Request) -> JSONResponse:
 
 
 async def leaderboard(request: Request) -> JSONResponse:
-    raw = request.query_params.get("min_questions", "1")
-    if not raw.isdigit():
+    raw = request.query_params.get("min_questions")
+    if raw is not None and not raw.isdigit():
         raise Refused(400, "min_questions", "must be a whole number")
+    least = int(raw) if raw is not None else None
     rank_by = request.query_params.get("rank_by", "relative")
-    return reply(await read(request, lambda db, u: lib.leaderboard(db, _tags(request), int(raw), rank_by)))
+    return reply(await read(request, lambda db, u: lib.leaderboard(db, _tags(request), least, rank_by)))
 
 
 async def scores(request: Request) -> JSONResponse:
@@ -152,7 +159,16 @@ async def forecasters(request: Request) -> JSONResponse:
 
 async def calibration(request: Request) -> JSONResponse:
     name = person_name(request.path_params["name"])
-    return reply(await read(request, lambda db, u: lib.calibration(db, name)))
+    return reply(await read(request, lambda db, u: lib.calibration(db, name, _tags(request))))
+
+
+async def numeric_scores(request: Request) -> JSONResponse:
+    return reply(await read(request, lambda db, u: lib.numeric_scores(db)))
+
+
+async def why_empty(request: Request) -> JSONResponse:
+    by = request.query_params.get("by")
+    return reply(await read(request, lambda db, u: lib.why_empty(db, by)))
 
 
 async def reports(request: Request) -> JSONResponse:
@@ -197,4 +213,7 @@ ROUTES = [
     Route("/api/forecasters", forecasters),
     Route("/api/calibration/{name}", calibration),
     Route("/api/users", users, methods=["GET", "POST"]),
+    Route("/api/why-empty", why_empty),
+    Route("/api/numeric-scores", numeric_scores),
+    Route("/api/sync", sync, methods=["POST"]),
 ]

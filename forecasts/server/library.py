@@ -3,6 +3,8 @@ forecasts.api). Arguments are the JSON values a client sent; results are JSON-re
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +59,43 @@ def status(db: Any, tag: str | None = None) -> list[dict[str, Any]]:
     return question_status(db, tag=tag)
 
 
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ForecastsError(f"{key}: must be a number (percent of the mass)")
+    return float(value)
+
+
+def _percentile_args(body: dict[str, Any]) -> list[str]:
+    """`percentiles` as the CLI's flags: a list of its tokens (["--p10", "5", ...]) or an object {"10": 5, ...}."""
+    value = body.get("percentiles")
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (f"--p{k}", str(v))]
+    return _texts(body, "percentiles")
+
+
 def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
     """`forecast` as `user`: probability is a number or percentage text (binary), OUTCOME=P,... text or an
-    {outcome: p} object (categorical, ordered); the result carries the same feedback as the CLI's."""
+    {outcome: p} object (categorical, ordered); the result carries the same feedback as the CLI's. A numeric or
+    date question takes `percentiles` and `below`/`above` as the CLI's flags, and the result its `description`
+    (the CLI's line), in the CLI's order of checks so a refusal is the same line."""
     from forecasts.api import forecast_feedback, get_question, submit_forecast
 
     qid = _text(body, "question")
     raw = body.get("probability")
+    flags, below, above = _percentile_args(body), _number(body, "below"), _number(body, "above")
+    q = get_question(db, qid)
+    numeric_raw = raw if raw is None or isinstance(raw, str) else str(raw)
+    extra = [numeric_raw, *flags] if numeric_raw is not None and (q.is_numeric or flags) else flags
+    if q.is_numeric or extra or below is not None or above is not None:
+        from forecasts.api import describe_numeric_forecast, submit_percentiles
+
+        if not q.is_numeric:
+            raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
+        result = submit_percentiles(db, q, extra, below, above, user, _text(body, "rationale"))
+        return result | {"description": describe_numeric_forecast(q, result)}
     if isinstance(raw, dict):
         if not all(isinstance(k, str) and isinstance(v, int | float | str) and not isinstance(v, bool)
                    for k, v in raw.items()):  # fmt: skip
@@ -76,10 +108,14 @@ def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def list_forecasts(db: Any, question: str | None, by: str | None) -> list[dict[str, Any]]:
+def list_forecasts(db: Any, question: str | None, by: str | None, viewer: str, tag: str | None = None,
+                   people: bool = False) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """(the forecasts `viewer` may see, how many were withheld): on a question tagged hide-crowd, others' forecasts
+    stay hidden until the viewer has forecast, as on the question's page and in the local `forecast-list`."""
     from forecasts.api import list_forecasts as listed
+    from forecasts.api import visible
 
-    return listed(db, question, by)
+    return visible(db, listed(db, question, by, tag=tag, people=people), viewer)
 
 
 def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +172,7 @@ def unresolve(db: Any, user: str, question_id: str, body: dict[str, Any]) -> dic
     return unresolve_question(db, question_id, _text(body, "note"), user)
 
 
-def leaderboard(db: Any, tag: list[str] | None, min_questions: int, rank_by: str) -> list[dict[str, Any]]:
+def leaderboard(db: Any, tag: list[str] | None, min_questions: int | None, rank_by: str) -> list[dict[str, Any]]:
     from forecasts.api import leaderboard as board
     from forecasts.api import records
 
@@ -155,12 +191,61 @@ def forecasters(db: Any) -> list[dict[str, Any]]:
     return list_forecasters(db)
 
 
-def calibration(db: Any, name: str) -> dict[str, Any]:
+def calibration(db: Any, name: str, tag: list[str] | None = None) -> dict[str, Any]:
     from forecasts.api import calibration as calibration_of
 
-    return calibration_of(db, name)
+    return calibration_of(db, name, tag=tag or None)
+
+
+def numeric_scores(db: Any) -> dict[str, Any]:
+    from forecasts.api import numeric_scores as scores
+
+    return scores(db)
+
+
+def why_empty(db: Any, forecaster: str | None) -> dict[str, str]:
+    """The sentence an empty scores table gets (as `score` prints it)."""
+    from forecasts.api import why_empty as why
+
+    return {"message": why(db, forecaster)}
 
 
 def reports_folder(db_path: Path) -> Path:
     """Where the weekly job writes reports: the project's reports/ folder beside db/."""
     return db_path.resolve().parent.parent / "reports"
+
+
+_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+MAX_FILES = 5000
+
+
+def _part(value: str, field: str) -> str:
+    if not _PART.match(value) or value.endswith("."):
+        raise ForecastsError(f"{field}: {value[:100]!r} is not a plain file or folder name (letters, digits, '_', "
+                             "'.', '-')")  # fmt: skip
+    return value
+
+
+def sync_files(db: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """`sync` of question files read on the client: `folder` (the folder's name, so file names in messages read as
+    they would locally) and `files` {path relative to it: text}. They are written to a fresh temporary folder and
+    loaded by the one `sync`, so they pass the same checks and nothing is written if any file is refused."""
+    from forecasts.api import sync
+
+    folder = _part(_text(body, "folder", "questions"), "folder")
+    files = body.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ForecastsError("files: an object of {path relative to the folder: file text}")
+    if len(files) > MAX_FILES:
+        raise ForecastsError(f"files: at most {MAX_FILES} in one sync")
+    with tempfile.TemporaryDirectory(prefix="forecasts-sync-") as tmp:
+        root = Path(tmp) / folder
+        root.mkdir()
+        for rel, text in files.items():
+            parts = [_part(p, "files") for p in rel.split("/")]
+            if not parts[-1].endswith(".toml"):
+                raise ForecastsError(f"files: {rel[:100]!r} is not a .toml file")
+            path = root.joinpath(*parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return sync(db, root)

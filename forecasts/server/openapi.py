@@ -68,13 +68,21 @@ SCHEMA: dict[str, Any] = {
             "post": _op("Add a comment", [_QID], _obj(body=_S), ok="201"),
         },
         "/api/forecasts": {
-            "get": _op("Forecasts, oldest first", [_Q, {"name": "by", "in": "query", "schema": _S}], paged=True),
+            "get": _op(
+                "Forecasts, oldest first, as you may see them (the page's `hidden`: others' withheld by hide-crowd)",
+                [_Q, _TAG, {"name": "by", "in": "query", "schema": _S},
+                 {"name": "people", "in": "query", "schema": {"type": "boolean"}}],
+                paged=True,
+            ),
             "post": _op(
                 "Forecast as yourself",
                 None,
                 _obj(
                     question=_S,
                     probability={"oneOf": [_N, _S, {"type": "object", "additionalProperties": _N}]},
+                    percentiles={"oneOf": [_LIST, {"type": "object", "additionalProperties": {"oneOf": [_N, _S]}}]},
+                    below=_N,
+                    above=_N,
                     rationale=_S,
                     by=_S,
                 ),
@@ -117,7 +125,7 @@ SCHEMA: dict[str, Any] = {
                 [
                     _TAG,
                     {"name": "min_questions", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "rank_by", "in": "query", "schema": {"enum": ["relative", "peer", "adjusted"]}},
+                    {"name": "rank_by", "in": "query", "schema": {"enum": ["own", "relative", "peer", "adjusted"]}},
                 ],
             )
         },
@@ -130,7 +138,19 @@ SCHEMA: dict[str, Any] = {
         "/api/calibration/{name}": {
             "get": _op(
                 "A forecaster's calibration (calibration NAME --json)",
-                [{"name": "name", "in": "path", "required": True, "schema": _S}],
+                [{"name": "name", "in": "path", "required": True, "schema": _S}, _TAG],
+            )
+        },
+        "/api/numeric-scores": {"get": _op("Scores on resolved numeric and date questions (numeric-scores --json)")},
+        "/api/why-empty": {
+            "get": _op("Why a scores table is empty: {message}", [{"name": "by", "in": "query", "schema": _S}])
+        },
+        "/api/sync": {
+            "post": _op(
+                "Load question files read on the client (curator; sync --json)",
+                None,
+                _obj(folder=_S, files={"type": "object", "additionalProperties": _S}),
+                ok="201",
             )
         },
         "/api/reports": {"get": _op("Weekly reports on the server (week, formats)")},

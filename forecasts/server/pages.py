@@ -214,7 +214,7 @@ async def _write(request: Request, action: str, fn: Any, back: str) -> Response:
         return write_as(request, _user(request), action, form, fn)
 
     try:
-        await run_in_threadpool(work)
+        await request.app.state.ctx.store.in_writer(work)
     except ForecastsError as exc:
         field, problem = split_error(str(exc))
         return error_page(request, 400, field, problem)

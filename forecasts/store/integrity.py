@@ -8,6 +8,7 @@ Pure sqlite3 and the standard library: interactive commands import this module.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def db_file(conn: sqlite3.Connection) -> str:
     except sqlite3.Error:
         return "?"
     name = (row[2] if row else "") or ""
-    return _resolved(name) if name else ":memory:"
+    return _resolved_name(name) if name else ":memory:"
 
 
 def is_corruption(exc: BaseException) -> bool:
@@ -101,6 +102,13 @@ def before_write(conn: sqlite3.Connection) -> None:
         mark_damaged(path, f"integrity check: {summary(problems)}")
         raise DamagedDatabase(damaged_message(path, _damaged[path]))
     _checked.add(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_name(name: str) -> str:
+    """_resolved for SQLite's name of an open file, remembered: every write asks twice, and resolving walks the
+    path with a system call per folder."""
+    return _resolved(name)
 
 
 def _resolved(path: Any) -> str:
