@@ -16,6 +16,17 @@ REPO = Path(__file__).resolve().parent.parent
 PACK = REPO / "questions"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite never talks to the tester's own team server: no FORECASTS_SERVER/TOKEN from the shell, and a
+    saved `forecasts login` (in $XDG_CONFIG_HOME/forecasts) replaced by an empty config folder of the run's own."""
+    import os
+    import tempfile
+
+    for name in ("FORECASTS_SERVER", "FORECASTS_TOKEN", "FORECASTS_DB"):
+        os.environ.pop(name, None)
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="forecasts-test-config-")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "test.db"
