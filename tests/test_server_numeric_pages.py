@@ -64,3 +64,34 @@ def test_the_numeric_question_page_shows_fan_chart_observation_and_forecasts(srv
     assert "a week ago" in page
     # the file's wrapped lines read as paragraphs: blank lines part them, single line breaks are only wrapping
     assert "<p>Line one of the background wrapped here.</p><p>A second paragraph.</p>" in page
+
+
+def test_forecasting_a_numeric_question_in_the_browser(srv):
+    """Sign in, type a 10th percentile, median and 90th, see the forecast's interval and a line on the fan chart;
+    a non-increasing table is refused with the rule's line."""
+    from playwright.sync_api import sync_playwright
+    from test_server_browser import ARGS, CHROMIUM, sign_in
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            context, page = sign_in(browser, srv, "bob")
+            page.goto(f"{srv.url}/questions/share")
+            assert page.query_selector("#forecast-form input[name=probability]") is None
+            page.fill("#forecast-form input[name=p10]", "19")
+            page.fill("#forecast-form input[name=p50]", "21")
+            page.fill("#forecast-form input[name=p90]", "23.5")
+            page.fill("#forecast-form input[name=below]", "2")
+            page.fill("#forecast-form textarea[name=rationale]", "map trend")
+            page.click("#forecast-form button[type=submit]")
+            page.wait_for_url(f"{srv.url}/questions/share")
+            row = page.inner_text("#forecasts tbody")
+            assert "bob\t21% (19% to 23.5%)\tmap trend" in row, row
+            assert "bob" in page.inner_html("#chart")  # his median is drawn on the fan chart
+            page.fill("#forecast-form input[name=p10]", "22")
+            page.fill("#forecast-form input[name=p50]", "21")
+            page.click("#forecast-form button[type=submit]")
+            assert page.inner_text("#problem").startswith("percentiles:"), page.inner_text("#problem")
+            context.close()
+        finally:
+            browser.close()

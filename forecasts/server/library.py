@@ -63,6 +63,11 @@ def _number(body: dict[str, Any], key: str) -> float | None:
     value = body.get(key)
     if value is None:
         return None
+    if isinstance(value, str):  # a web form's field
+        try:
+            return float(value.strip().rstrip("%"))
+        except ValueError:
+            raise ForecastsError(f"{key}: must be a number (percent of the mass), not {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ForecastsError(f"{key}: must be a number (percent of the mass)")
     return float(value)

@@ -221,12 +221,26 @@ async def _write(request: Request, action: str, fn: Any, back: str) -> Response:
     return RedirectResponse(back, status_code=303)
 
 
+def _forecast_body(qid: str, form: dict[str, str]) -> dict[str, Any]:
+    """The forecast form as the API's body: a probability, or (numeric and date questions) the percentile fields
+    that were filled in and the mass below/above."""
+    body: dict[str, Any] = {"question": qid, "rationale": form.get("rationale", "")}
+    percentiles = {k[1:]: v.strip() for k, v in form.items() if k in ("p10", "p50", "p90") and v.strip()}
+    if "probability" in form or not percentiles:
+        body["probability"] = form.get("probability", "")
+    if percentiles:
+        body["percentiles"] = percentiles
+    for side in ("below", "above"):
+        if form.get(side, "").strip():
+            body[side] = form[side].strip()
+    return body
+
+
 async def forecast_form(request: Request) -> Response:
     qid = question_id(request.path_params["qid"])
 
     def fn(db: Any, user: dict, form: dict) -> Any:
-        return lib.forecast(db, user["name"], {"question": qid, "probability": form.get("probability", ""),
-                                               "rationale": form.get("rationale", "")})  # fmt: skip
+        return lib.forecast(db, user["name"], _forecast_body(qid, form))
 
     return await _write(request, "forecast", fn, f"/questions/{qid}")
 
