@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from forecasts.pooling import methods as m
-from forecasts.pooling.learned import Fits, fit
-from forecasts.pooling.panel import Group, Panel, pooled
+from forecasts.pooling.learned import Fits, apply, fit
+from forecasts.pooling.panel import Panel, pooled
 
 METHODS = ("median", "mean", "trimmed", "geometric", "neyman", "metaculus", "skill", "learned")
 LEARNED = ("skill", "learned")
@@ -41,17 +41,7 @@ def method_values(panel: Panel, method: str, fits: Fits | None = None) -> np.nda
         raise ValueError(method)
     fits = fits if fits is not None else fit(panel)
 
-    def learned(g: Group) -> np.ndarray:
-        c = fits.at(panel.row_t[g.rows])
-        who = np.maximum(g.who, 0)
-        w = fits.weight[c[:, None], who] * m.recency_matrix(g.latest)
-        crowd = m.counts(g.p) >= 2  # a lone forecaster is recalibrated, not extremized
-        if method == "skill":
-            return m.weighted_pool(g.p, w, d=np.where(crowd, fits.d_skill[c], 1.0))
-        a, b = fits.a[c[:, None], who], fits.b[c[:, None], who]
-        return m.weighted_pool(g.p, w, a, b, np.where(crowd, fits.d_learned[c], 1.0))
-
-    return pooled(panel, learned)
+    return apply(panel, fits, recalibrate=method == "learned")
 
 
 def question_scores(panel: Panel, values: np.ndarray) -> dict[str, np.ndarray]:
