@@ -235,3 +235,6 @@ def test_favoured_needs_an_interval_below_zero():
     assert backtest.favoured(rows)[0] == "median"
     rows.append({**base, "method": "neyman", "brier": 0.195, "diff": -0.005, "diff_lo": -0.008, "diff_hi": -0.001})
     assert backtest.favoured(rows)[0] == "neyman"
+    few = [{**r, "n_questions": backtest.MIN_QUESTIONS - 1} for r in rows]  # too few for an interval to mean much
+    choice, why = backtest.favoured(few)
+    assert choice == "median" and "fewer than" in why

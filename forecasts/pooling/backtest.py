@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     "learned": "skill and recency weights + per-forecaster recalibration + fitted capped extremizing",
 }
 BOOTSTRAP = 2000
+MIN_QUESTIONS = 20  # fewer: a bootstrap over questions cannot show the noise (one question: a zero-width interval)
 LOG_CLIP = 1e-3
 
 
@@ -84,9 +85,12 @@ def bootstrap_interval(diffs: np.ndarray, seed: int = 0, n: int = BOOTSTRAP) -> 
 
 def favoured(rows: list[dict[str, Any]]) -> tuple[str, str]:
     """The method with the lowest time-averaged Brier among those whose interval to the median lies wholly
-    below zero; else the median. Returns (method, why)."""
+    below zero, given at least MIN_QUESTIONS questions; else the median. Returns (method, why)."""
     if not rows or not rows[0]["n_questions"]:
         return "median", "no resolved question to backtest: the median by default"
+    if rows[0]["n_questions"] < MIN_QUESTIONS:
+        return "median", (f"{rows[0]['n_questions']} resolved questions, fewer than the {MIN_QUESTIONS} a bootstrap "
+                          "interval needs: the median by default")  # fmt: skip
     better = [r for r in rows if r["method"] != "median" and r["diff_hi"] is not None and r["diff_hi"] < 0]
     if not better:
         return "median", "no method beats the median with a 95% interval excluding zero"
