@@ -21,7 +21,7 @@ def pooling_block(db: Database, as_of: datetime) -> dict[str, Any]:
         return {"n_questions": 0, "methods": [], "favoured": "median", "why": "no resolved question to backtest"}
     from forecasts.pooling.series import backtest_db
 
-    result = backtest_db(db, known_by=as_of)
+    result = backtest_db(db, known_by=as_of, numeric=False)  # the chart is of the binary pools
     if not result["n_questions"]:
         return {"n_questions": 0, "methods": [], "favoured": "median", "why": result["why"]}
     keep = ("method", "description", "n_questions", "brier", "brier_close", "diff", "diff_lo", "diff_hi")
