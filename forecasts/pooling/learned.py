@@ -125,12 +125,16 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2
     times = known_q[step - 1 :: step] if len(known_q) else known_q
     c_n = len(times)
     chunk = np.searchsorted(times, panel.known[q], side="left")  # in training from checkpoint `chunk` + 1 on
-    order = np.lexsort((q, chunk))  # each chunk's training forecasts contiguous, by question within it
+    # each chunk's training forecasts contiguous, by question within it (they come by question: a stable sort
+    # of the small chunk numbers, a radix sort as int16, keeps that)
+    order = np.argsort(chunk.astype(np.int16), kind="stable")
     q, f, p, y, diff, recency, chunk, crowd = (v[order] for v in (q, f, p, y, diff, recency, chunk, crowd))
     bounds = np.searchsorted(chunk, np.arange(c_n + 1), side="left")
     x = logit(p)
-    s_diff, s_n = np.zeros(n_f), np.zeros(n_f)
-    weight = np.ones((c_n + 1, n_f))
+    # each forecaster's summed relative Brier and count of crowd questions by checkpoint: row c holds chunks < c
+    cells = (chunk[crowd] + 1) * n_f + f[crowd]
+    s_diff = np.cumsum(np.bincount(cells, diff[crowd], (c_n + 2) * n_f).reshape(c_n + 2, n_f)[: c_n + 1], axis=0)
+    s_n = np.cumsum(np.bincount(cells, minlength=(c_n + 2) * n_f).reshape(c_n + 2, n_f)[: c_n + 1], axis=0)
     a_all, b_all = np.zeros((c_n + 1, n_f)), np.ones((c_n + 1, n_f))
     d_skill, d_learned, temp = np.ones(c_n + 1), np.ones(c_n + 1), np.full(c_n + 1, np.inf)
     trained = np.zeros(c_n + 1, int)
@@ -141,6 +145,7 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2
     total = np.zeros(len(TEMPERATURES))  # prequential Brier of each temperature's pool so far
     best = len(TEMPERATURES) - 1  # equal weights until a crowd question has been seen
     seen = 0
+    present, local = np.zeros(n_f, bool), np.zeros(n_f, np.int64)
     for c in range(c_n):
         lo, hi = bounds[c], bounds[c + 1]
         cm = crowd[lo:hi]
@@ -149,10 +154,10 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2
         new_q[1:] = cq[1:] != cq[:-1]
         qloc, uq = np.cumsum(new_q) - 1, cq[new_q]
         yq = panel.y[uq]
-        rel = s_diff / (s_n + SHRINK)  # the previous checkpoint's records
+        rel = s_diff[c][cf] / (s_n[c][cf] + SHRINK)  # the previous checkpoint's records
         xr = a[cf] + b[cf] * cx
         for j, tau in enumerate(TEMPERATURES):  # score the chunk out of sample, then learn from it
-            w = cr if np.isinf(tau) else cr * np.exp(-np.clip(rel[cf] / tau, -20, 20))
+            w = cr if np.isinf(tau) else cr * np.exp(-np.clip(rel / tau, -20, 20))
             z = _pool_chunk(cx, qloc, w, len(uq))
             d_mean, d_prec, brier = _update_d(z, yq, *d_post[j])
             d_post[j], total[j] = (d_mean, d_prec), total[j] + brier
@@ -161,15 +166,21 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2
         seen += len(uq)
         if seen:
             best = int(np.argmin(total))
-        a, b, h = _update_recal(x[lo:hi], y[lo:hi], f[lo:hi], n_f, a, b, h)
-        s_diff += np.bincount(cf, diff[lo:hi][cm], n_f)
-        s_n += np.bincount(cf, minlength=n_f)
-        tau = TEMPERATURES[best]
+        present[f[lo:hi]] = True  # only this chunk's forecasters change: numbered 0.. without a sort
+        uf = np.flatnonzero(present)
+        present[uf] = False
+        local[uf] = np.arange(len(uf))
+        floc = local[f[lo:hi]]
+        a_u, b_u, h_u = _update_recal(x[lo:hi], y[lo:hi], floc, len(uf), a[uf], b[uf], tuple(v[uf] for v in h))
+        a[uf], b[uf] = a_u, b_u
+        for v, new in zip(h, h_u, strict=True):
+            v[uf] = new
         trained[c + 1] = seen
-        temp[c + 1] = tau
+        temp[c + 1] = TEMPERATURES[best]
         d_skill[c + 1], d_learned[c + 1] = d_post[best][0], learned_post[0]
-        weight[c + 1] = 1.0 if np.isinf(tau) else np.exp(-np.clip(s_diff / (s_n + SHRINK) / tau, -20, 20))
         a_all[c + 1], b_all[c + 1] = a, b
+    with np.errstate(over="ignore"):
+        weight = np.exp(-np.clip(s_diff / (s_n + SHRINK) / temp[:, None], -20, 20))  # T = inf: weight 1
     return Fits(np.concatenate([[-np.inf], times]), weight, a_all, b_all, d_skill, d_learned, temp, trained)
 
 
