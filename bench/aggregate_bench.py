@@ -5,6 +5,7 @@ in-memory backtest against a numpy floor measured in the same run.
 The floor is the least work any backtest of these forecasts does: order them by question and time (one
 lexsort) and score each one once (one time-weighted bincount). Usage:
     .venv/bin/python bench/aggregate_bench.py [--forecasts 63000] [--million 1000000] [--csv FILE] [--seed 0]
+        [--repeats 5] [--skip-database]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasts.pooling import backtest
+from forecasts.pooling import backtest, learned
 from forecasts.pooling.panel import build_panel
 
 
@@ -110,20 +111,39 @@ def through_database(args) -> None:
             print(f"  favoured: {result['favoured']}: {result['why']}")
 
 
-def in_memory(n: int, seed: int) -> None:
+def paired(fn, floor_fn, repeats: int) -> tuple[float, float]:
+    """Least seconds of fn and of the floor over `repeats` alternating runs of each: the two minima come from
+    the same minutes of a shared machine, so their ratio does not drift with other people's load."""
+    ts, fs = [], []
+    for _ in range(repeats):
+        for fun, out in ((floor_fn, fs), (fn, ts)):
+            start = time.perf_counter()
+            fun()
+            out.append(time.perf_counter() - start)
+    return min(ts), min(fs)
+
+
+def in_memory(n: int, seed: int, repeats: int) -> None:
     q, f, t, p, end, y, n_people = simulate(n, seed)
-    floor_s = min(floor(q, t, p, end, y) for _ in range(3))
+
+    def floor_fn():
+        floor(q, t, p, end, y)
+
     start = time.perf_counter()
     panel = build_panel(q, f, t, p, end, y, end.copy(), n_people)
     built = time.perf_counter() - start
-    print(f"in memory, {len(q):,} forecasts on {len(end):,} questions, {panel.n_rows:,} events; numpy floor "
-          f"{floor_s:.3f} s; panel {built:.2f} s ({built / floor_s:.1f}x floor)")  # fmt: skip
-    for method in backtest.METHODS:
-        start = time.perf_counter()
-        values = backtest.method_values(panel, method)
-        backtest.question_scores(panel, values)
-        took = time.perf_counter() - start
-        print(f"  {method:10s} pool + score {took:.2f} s ({took / floor_s:.1f}x floor)")
+    print(f"in memory, {len(q):,} forecasts on {len(end):,} questions, {panel.n_rows:,} events; each time the best "
+          f"of {repeats}, beside the best of {repeats} numpy floors run alternately with it")  # fmt: skip
+    _, floor_s = paired(lambda: None, floor_fn, repeats)
+    print(f"  panel {built:.2f} s (one build; {built / floor_s:.1f}x a floor of {floor_s:.3f} s)")
+    for method in backtest.METHODS:  # learned pools: their fit included (method_values fits when not given one)
+        took, floor_s = paired(lambda m=method: backtest.question_scores(panel, backtest.method_values(panel, m)),
+                               floor_fn, repeats)  # fmt: skip
+        what = "fit + pool + score" if method in backtest.LEARNED else "pool + score"
+        print(f"  {method:10s} {what} {took:.3f} s, floor {floor_s:.3f} s: {took / floor_s:.1f}x "
+              f"(load {os.getloadavg()[0]:.1f})")  # fmt: skip
+    fit_s, floor_s = paired(lambda: learned.fit(panel), floor_fn, repeats)
+    print(f"  (the learned fit alone {fit_s:.3f} s, floor {floor_s:.3f} s: {fit_s / floor_s:.1f}x)")
     start = time.perf_counter()
     backtest.run(panel)
     took = time.perf_counter() - start
@@ -137,10 +157,14 @@ def main() -> None:
     ap.add_argument("--million", type=int, default=1_000_000)
     ap.add_argument("--csv", help="a real PredictionBook-style CSV instead of the simulated history")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-database", action="store_true", help="only the in-memory million")
+    ap.add_argument("--repeats", type=int, default=5, help="timings are the best of this many runs")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs (shared: load average {os.getloadavg()[0]:.1f} at start)")
-    through_database(args)
-    in_memory(args.million, args.seed)
+    if not args.skip_database:
+        through_database(args)
+    in_memory(args.million, args.seed, args.repeats)
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":

@@ -1316,6 +1316,16 @@ def _aggregate_backtest(tag: str | None, since: str | None, min_forecasters: int
     show_table(columns, rows, title=f"Pooling backtest over {result['n_questions']} resolved questions "
                "(lower is better; time-averaged unless 'at close')")  # fmt: skip
     typer.echo(note(f"favoured: {result['favoured']}: {result['why']}"))
+    nb = result.get("numeric") or {}
+    if nb.get("n_questions"):
+        columns = [Column("method"), Column("CRPS", right=True), Column("at close", 2, right=True),
+                   Column("vs mean of CDFs [95%]", 1, right=True)]  # fmt: skip
+        rows = [[r["method"], num(r["crps"]), num(r["crps_close"]),
+                 f"{num(r['diff'], '+.4f')} [{num(r['diff_lo'], '+.4f')}, {num(r['diff_hi'], '+.4f')}]"]
+                for r in nb["methods"]]  # fmt: skip
+        show_table(columns, rows, title=f"Numeric pools over {nb['n_questions']} resolved numeric/date questions "
+                   "(CRPS / range width; lower is better; time-averaged unless 'at close')")  # fmt: skip
+        typer.echo(note(f"favoured: {nb['favoured']}: {nb['why']}"))
 
 
 @app.command()

@@ -94,3 +94,20 @@ def test_backtest_bad_input_is_one_line(cli, history):
         assert result.output.startswith(f"Error: {field}:") and len(result.output.strip().splitlines()) == 1
     result = cli("aggregate", "--method", "mode", ok=False)
     assert result.exit_code == 1 and "auto" in result.output
+
+
+def test_predictionbook_history_excerpt_backtests(cli):
+    """Real PredictionBook rows (niplav/iqisa's collection): ambiguous and open questions are not scored, and
+    the median's Brier at close is the median of each person's last forecast, scored by hand."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "predictionbook" / "iqisa_excerpt.csv"
+    cli("import-dataset", "predictionbook", str(path))
+    out = cli.json("aggregate", "--backtest", "--min-forecasters", "3")
+    assert out["n_questions"] == 5
+    rows = {r["method"]: r for r in out["methods"]}
+    # last forecasts: q7 (yes) .3 .4 .4 .6 .9 .9; q183 (yes) .8 .85 .85 .9; q66 (no) .3 .5 .54 .8;
+    # q345 (no) 0 .12 .35 (gwern's 0 came after the deadline: the question closes after it); q378 (no) .15 .22 .31 .9
+    by_hand = [0.5**2, 0.15**2, 0.52**2, 0.12**2, 0.265**2]
+    assert rows["median"]["brier_close"] == pytest.approx(np.mean(by_hand))
+    assert cli.json("aggregate", "--backtest", "--min-forecasters", "6")["n_questions"] == 1  # q7 only

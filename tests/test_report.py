@@ -34,7 +34,7 @@ from forecasts.report.html import e as html_escape
 from forecasts.report.html import render_html
 from forecasts.report.labels import human
 from forecasts.report.markdown import md, render_markdown
-from forecasts.report.plots import calibration_svg, trajectory_svg
+from forecasts.report.plots import calibration_svg, pooling_svg, trajectory_svg
 from forecasts.store.db import insert_row, write_transaction
 from forecasts.sync import sync
 
@@ -476,3 +476,28 @@ def test_report_names_columns_for_people_scales_axes_and_has_no_negative_zero(wo
     assert chart["start"] >= datetime(2025, 1, 1, tzinfo=UTC).timestamp()
     assert [s["name"] for s in chart["people"]] == ["alice", "bob"]
     assert chart["crowd"][-1][1] == pytest.approx(alpha["crowd"]["probabilities"]["yes"])  # chart and table agree
+
+
+def test_pooling_chart_places_each_method_and_escapes_names():
+    rows = [("median", 0.0, 0.0, 0.0), ("skill", -0.01, -0.02, 0.0), ("<m>", 0.01, 0.0, 0.02)]
+    one, two = pooling_svg("<b>pools</b>", rows, "skill"), pooling_svg("<b>pools</b>", rows, "skill")
+    assert one == two and "<b>" not in one and "&lt;m&gt;" in one
+    ET.fromstring(one)
+    # axis +-0.021 (widest interval plus 5%) over x 110..548: zero at 329.0, -0.01 at 224.7, +0.01 at 433.3
+    assert '<line x1="329.0" y1="10" x2="329.0" y2="82"' in one
+    assert '<circle cx="224.7" cy="46.0" r="4" fill="#15803d"/>' in one  # skill, the favoured: green
+    assert '<line x1="120.4" y1="46.0" x2="329.0" y2="46.0" stroke="#15803d"' in one  # its interval
+    assert '<circle cx="433.3" cy="70.0" r="4" fill="#1e293b"/>' in one
+
+
+def test_report_charts_the_pools_once_questions_resolve(world, root):
+    report = build_report(world, WEEK, root)
+    pool = report["pooling"]
+    assert pool["n_questions"] == 1 and len(pool["methods"]) == 8  # delta-old: alice and bob, resolved yes
+    median = next(m for m in pool["methods"] if m["method"] == "median")
+    assert median["diff"] == 0.0 and pool["favoured"] == "median"
+    page = render_html(report)
+    assert page.count('<section id="pooling">') == 1 and "Crowd pools, backtested" in page
+    assert page.count("<circle") >= 8
+    early = build_report(world, "2025-W05", root)  # before delta-old resolved: nothing to backtest, no chart
+    assert early["pooling"]["n_questions"] == 0 and 'id="pooling"' not in render_html(early)

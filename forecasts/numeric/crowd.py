@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from forecasts.errors import ForecastsError
-from forecasts.numeric.cdf import EVAL_LOCS, check_cdf, ppf, standardize_cdf
+from forecasts.numeric.cdf import EVAL_LOCS, check_cdf, standardize_cdf
 from forecasts.numeric.scale import Scale
 from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, to_iso
@@ -34,16 +34,45 @@ def _valid(cdf: list[float], scale: Scale) -> list[float]:
         return standardize_cdf(cdf, scale)
 
 
-def median_of_quantiles(cdfs: list[list[float]], scale: Scale) -> list[float]:
+def quantile_table(cdf: list[float]) -> list[float]:
+    """cdf.ppf at every level of LEVELS, in one walk along the CDF (the levels rise, so each search starts where
+    the previous one stopped): the same values as calling ppf per level, in a hundredth of the time."""
+    n = len(cdf)
+    lo, hi = cdf[0] * 100, cdf[-1] * 100
+    out, i = [], 0
+    for percent in LEVELS:
+        if percent < lo:
+            out.append(0.0)
+            continue
+        if percent >= hi:
+            out.append(1.0)
+            continue
+        u = 1.0
+        while i < n - 1:
+            left, right = cdf[i] * 100, cdf[i + 1] * 100
+            if left == percent:
+                u = i / (n - 1)
+                break
+            if left < percent < right:
+                u = (i + (percent - left) / (right - left)) / (n - 1)
+                break
+            i += 1
+        out.append(u)
+    return out
+
+
+def median_of_quantiles(cdfs: list[list[float]], scale: Scale, tables: list[list[float]] | None = None) -> list[float]:
     """The CDF whose quantiles are the medians of everyone's (Vincentization by the median), with the median mass
-    beyond each bound, made valid by the front end's standardisation if needed."""
+    beyond each bound, made valid by the front end's standardisation if needed. `tables`: each CDF's
+    quantile_table, if the caller keeps them (a CDF standing through many events is walked once)."""
+    tables = tables if tables is not None else [quantile_table(c) for c in cdfs]
     below = statistics.median(c[0] for c in cdfs)
     above = statistics.median(1 - c[-1] for c in cdfs)
     points = [(0.0, below)]
-    for level in LEVELS:
+    for j, level in enumerate(LEVELS):
         p = level / 100
         if below < p < 1 - above:
-            u = statistics.median(ppf(c, level) for c in cdfs)
+            u = statistics.median(t[j] for t in tables)
             if points[-1][0] < u < 1 and p > points[-1][1]:
                 points.append((u, p))
     points.append((1.0, 1 - above))

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from forecasts.pooling import methods as m
-from forecasts.pooling.learned import Fits, fit
-from forecasts.pooling.panel import Group, Panel, pooled
+from forecasts.pooling.learned import Fits, apply, fit
+from forecasts.pooling.panel import Panel, pooled
 
 METHODS = ("median", "mean", "trimmed", "geometric", "neyman", "metaculus", "skill", "learned")
 LEARNED = ("skill", "learned")
@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     "learned": "skill and recency weights + per-forecaster recalibration + fitted capped extremizing",
 }
 BOOTSTRAP = 2000
+MIN_QUESTIONS = 20  # fewer: a bootstrap over questions cannot show the noise (one question: a zero-width interval)
 LOG_CLIP = 1e-3
 
 
@@ -41,17 +42,7 @@ def method_values(panel: Panel, method: str, fits: Fits | None = None) -> np.nda
         raise ValueError(method)
     fits = fits if fits is not None else fit(panel)
 
-    def learned(g: Group) -> np.ndarray:
-        c = fits.at(panel.row_t[g.rows])
-        who = np.maximum(g.who, 0)
-        w = fits.weight[c[:, None], who] * m.recency_matrix(g.latest)
-        crowd = m.counts(g.p) >= 2  # a lone forecaster is recalibrated, not extremized
-        if method == "skill":
-            return m.weighted_pool(g.p, w, d=np.where(crowd, fits.d_skill[c], 1.0))
-        a, b = fits.a[c[:, None], who], fits.b[c[:, None], who]
-        return m.weighted_pool(g.p, w, a, b, np.where(crowd, fits.d_learned[c], 1.0))
-
-    return pooled(panel, learned)
+    return apply(panel, fits, recalibrate=method == "learned")
 
 
 def question_scores(panel: Panel, values: np.ndarray) -> dict[str, np.ndarray]:
@@ -94,9 +85,12 @@ def bootstrap_interval(diffs: np.ndarray, seed: int = 0, n: int = BOOTSTRAP) -> 
 
 def favoured(rows: list[dict[str, Any]]) -> tuple[str, str]:
     """The method with the lowest time-averaged Brier among those whose interval to the median lies wholly
-    below zero; else the median. Returns (method, why)."""
+    below zero, given at least MIN_QUESTIONS questions; else the median. Returns (method, why)."""
     if not rows or not rows[0]["n_questions"]:
         return "median", "no resolved question to backtest: the median by default"
+    if rows[0]["n_questions"] < MIN_QUESTIONS:
+        return "median", (f"{rows[0]['n_questions']} resolved questions, fewer than the {MIN_QUESTIONS} a bootstrap "
+                          "interval needs: the median by default")  # fmt: skip
     better = [r for r in rows if r["method"] != "median" and r["diff_hi"] is not None and r["diff_hi"] < 0]
     if not better:
         return "median", "no method beats the median with a 95% interval excluding zero"

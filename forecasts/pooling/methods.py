@@ -23,10 +23,10 @@ def logit(p: np.ndarray) -> np.ndarray:
 
 
 def expit(x: np.ndarray) -> np.ndarray:
-    """Inverse of logit (scipy's, stable and fast; NaN stays NaN)."""
-    from scipy.special import expit as scipy_expit
-
-    return scipy_expit(np.asarray(x, float))
+    """Inverse of logit, 1 / (1 + e^-x) (accurate for any x; e^-x overflowing to inf gives 0; NaN stays NaN).
+    numpy, not scipy: importing scipy.special costs more than pooling a million forecasts."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, float)))
 
 
 def mean_logit(p: np.ndarray) -> np.ndarray:

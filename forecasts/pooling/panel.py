@@ -3,7 +3,9 @@
 A panel holds one row per event (a moment at which some person on a question forecast), grouped by how many
 forecasters the question has (widths rounded up to a power of two, so padding stays small); each row holds
 the standing probability of every forecaster on that question (NaN before their first forecast), the time
-of their latest forecast (for Metaculus's recency order) and their global index (for learned weights).
+of their latest forecast (for Metaculus's recency order), the forecaster's global index (for learned weights)
+and the standing forecast's index in the panel's flat list of forecasts, which the learned pools update from
+forecast by forecast.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Group:
     p: np.ndarray  # (rows, width) standing probabilities, NaN = none
     latest: np.ndarray  # (rows, width) time of each standing forecast
     who: np.ndarray  # (rows, width) global forecaster index, -1 = padding
+    fc: np.ndarray  # (rows, width) index of each standing forecast in the panel's flat fc_* arrays, -1 = none
 
 
 @dataclass
@@ -37,6 +40,13 @@ class Panel:
     n_people: np.ndarray  # per question: distinct people with a scored forecast
     n_forecasters: int
     groups: list[Group] = field(default_factory=list)
+    # every forecast (one per person and event row), in event-row order: for pools updated forecast by forecast
+    fc_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # its event row
+    fc_who: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # its forecaster
+    fc_p: np.ndarray = field(default_factory=lambda: np.zeros(0))  # its probability
+    fc_prev: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the one it replaces (-1: none)
+    fc_recency: np.ndarray = field(default_factory=lambda: np.zeros(0))  # arrival recency weight (below)
+    fc_last: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # the person's last on the question
 
     @property
     def n_rows(self) -> int:
@@ -90,7 +100,16 @@ def build_panel(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, end:
     last_row[row_q] = np.arange(n_rows)  # the last assignment per question wins
     first_row = np.full(n_q, -1)
     first_row[row_q[::-1]] = np.arange(n_rows)[::-1]
-    panel = Panel(row_q, row_t, duration, last_row, end, y, known, width, n_f)
+    by_pair = np.argsort(inv, kind="stable")  # each person's forecasts on a question, in time order
+    prev = np.full(len(p), -1)
+    last = np.ones(len(p), bool)
+    if len(p):
+        same = inv[by_pair][1:] == inv[by_pair][:-1]
+        prev[by_pair[1:][same]] = by_pair[:-1][same]
+        last[by_pair[:-1][same]] = False
+    arrival = np.arange(len(q)) - np.searchsorted(q, q, side="left") + 1.0
+    recency = np.exp(np.sqrt(arrival) - np.sqrt(np.bincount(q, minlength=n_q)[q]))
+    panel = Panel(row_q, row_t, duration, last_row, end, y, known, width, n_f, [], row, f, p, prev, recency, last)
     wclass = np.where(width > 0, np.ceil(np.log2(np.maximum(width, 1))).astype(int), -1)
     row_class = wclass[row_q]
     for c in np.unique(wclass[wclass >= 0]):
@@ -104,6 +123,8 @@ def build_panel(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, end:
         src[lr, lc] = lr
         val = np.full((len(rows), w), np.nan)
         val[lr, lc] = p[cell]
+        idx = np.full((len(rows), w), -1)
+        idx[lr, lc] = np.flatnonzero(cell)
         src = np.maximum.accumulate(src, axis=0)
         start = local[first_row[row_q[rows]]]
         valid = src >= start[:, None]
@@ -118,7 +139,8 @@ def build_panel(q: np.ndarray, f: np.ndarray, t: np.ndarray, p: np.ndarray, end:
         in_class = wclass[pair_q] == c
         pos = (np.arange(len(pairs)) - q_first_pair[pair_q])[in_class]
         qcols[local_q[pair_q[in_class]], pos] = pairs[in_class] % (n_f + 1)
-        panel.groups.append(Group(rows, pm, latest, qcols[local_q[row_q[rows]]]))
+        fcm = np.where(valid, idx[safe, cols], -1)
+        panel.groups.append(Group(rows, pm, latest, qcols[local_q[row_q[rows]]], fcm))
     return panel
 
 

@@ -52,9 +52,10 @@ def crowd_series(db: Database, method: str, known_by: datetime, seed: int = 0,
 
 
 def backtest_db(db: Database, tag: str | None = None, since: str | None = None, min_forecasters: int = 1,
-                seed: int = 0, known_by: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+                seed: int = 0, known_by: datetime | None = None, numeric: bool = True) -> dict[str, Any]:  # fmt: skip
     """The backtest of every method on the database's resolved binary questions (optionally with a tag, known
-    since a date, with at least min_forecasters people); user errors are one-line ForecastsErrors."""
+    since a date, with at least min_forecasters people) and, under `numeric`, of the two numeric pools on the
+    resolved numeric and date questions; user errors are one-line ForecastsErrors."""
     from forecasts.errors import ForecastsError
     from forecasts.pooling.data import seconds
     from forecasts.timeutil import now_utc, parse_datetime, to_iso
@@ -65,5 +66,9 @@ def backtest_db(db: Database, tag: str | None = None, since: str | None = None, 
     known_dt = known_by or now_utc()
     panel = load_panel(db, known_dt, tag).panel
     result = backtest.run(panel, seed=seed, min_forecasters=min_forecasters, since=start)
+    if numeric:
+        from forecasts.pooling.numeric import numeric_backtest
+
+        result["numeric"] = numeric_backtest(db, known_dt, tag, start, min_forecasters, seed)
     result.update({"known_by": to_iso(known_dt), "tag": tag, "since": since, "min_forecasters": min_forecasters})
     return result

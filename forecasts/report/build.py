@@ -692,5 +692,8 @@ def build_report(
 
     numeric = [q for q in all_questions(db, known_by=as_of) if q.is_numeric]
     report["numeric"] = numeric_blocks(db, numeric, week_ago, as_of)
+    from forecasts.report.pooling import pooling_block  # which crowd pool the team's own history favours
+
+    report["pooling"] = pooling_block(db, as_of)
     report["briefing"] = briefing(report)
     return report

@@ -477,6 +477,26 @@ def _leaderboard(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _pooling(r: dict[str, Any]) -> str:
+    """Which crowd pool would have served the team: each method's difference to the median with its interval
+    (only when there are resolved questions to backtest)."""
+    pool = r.get("pooling") or {}
+    if not pool.get("n_questions"):
+        return ""
+    rows = [(m["method"], m["diff"], m["diff_lo"], m["diff_hi"]) for m in pool["methods"]]
+    out = ['<section id="pooling"><h2>Crowd pools, backtested</h2>',
+           plots.pooling_svg("Each crowd pool's Brier difference to the median, with its 95% interval", rows,
+                             pool["favoured"]),
+           '<p class="legend">Every pool of the people\'s forecasts, as <code>forecasts aggregate --backtest</code> '
+           f"scores it on {count(pool['n_questions'], 'resolved binary question')} (time-averaged Brier, lower is "
+           f"better): dot, the mean difference to the median; bar, its 95% bootstrap interval over questions "
+           f"({pool['bootstrap']} resamples, seed {pool['seed']}). Learned pools use only outcomes known before "
+           "each instant they pool.</p>",
+           f"<p>Favoured: <strong>{e(pool['favoured'])}</strong>: {e(pool['why'])}.</p>",
+           "</section>"]  # fmt: skip
+    return "\n".join(out)
+
+
 def render_html(r: dict[str, Any]) -> str:
     """The whole report as one HTML document (deterministic: no clock, no scripts, no external resources)."""
     css = resources.files("forecasts.report").joinpath("style.css").read_text(encoding="utf-8")
@@ -517,7 +537,8 @@ def render_html(r: dict[str, Any]) -> str:
 
         parts.append(html_section(r["numeric"]))
     parts += [_evidence(r), _closing_and_stale(r)] + ([_edits(r)] if r.get("question_edits") else [])
-    parts += [_resolved(r), _leaderboard(r), _full_histories(r)] + ([_head(r["head"])] if r.get("head") else [])
+    parts += [_resolved(r), _leaderboard(r), _pooling(r), _full_histories(r)]
+    parts += [_head(r["head"])] if r.get("head") else []
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 

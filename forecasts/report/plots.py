@@ -278,3 +278,39 @@ def history_svg(label: str, chart: dict) -> str:
                    f'fill="#0f172a">resolved {escape(str(res["outcome"]))}</text>')  # fmt: skip
     out.append("</svg>")
     return "\n".join(out)
+
+
+POOL_W, POOL_ROW, POOL_LEFT, POOL_TOP, POOL_BOTTOM = 560, 24, 110, 10, 36
+POOL_BEST = "#15803d"
+
+
+def pooling_svg(label: str, rows: Sequence[tuple[str, float, float, float]], favoured: str = "") -> str:
+    """Each crowd pool's mean difference to the median (Brier, lower is better) as a dot with its 95% interval
+    as a bar, one row per method, a line at zero; the favoured method in green. Rows: (name, diff, lo, hi).
+    The axis is symmetric about zero and scaled to the widest interval."""
+    height = POOL_TOP + POOL_ROW * max(len(rows), 1) + POOL_BOTTOM
+    reach = max([abs(v) for _n, *vals in rows for v in vals] + [1e-4])
+    fr = _Frame(-reach * 1.05, reach * 1.05, width=POOL_W, height=height)
+
+    def x(v: float) -> float:
+        return POOL_LEFT + (v - fr.x0) / (fr.x1 - fr.x0) * (POOL_W - POOL_LEFT - RIGHT)
+
+    out = _open(label, POOL_W, height)
+    bottom = height - POOL_BOTTOM
+    out.append(f'<line x1="{_f(x(0))}" y1="{POOL_TOP}" x2="{_f(x(0))}" y2="{bottom}" stroke="#94a3b8" '
+               'stroke-dasharray="4 3"/>')  # fmt: skip
+    for v in (-reach, -reach / 2, 0.0, reach / 2, reach):
+        out.append(f'<text x="{_f(x(v))}" y="{bottom + 16}" font-size="11" text-anchor="middle" '
+                   f'fill="#475569">{v:+.4f}</text>')  # fmt: skip
+    out.append(f'<text x="{_f(x(0))}" y="{bottom + 31}" font-size="11" text-anchor="middle" fill="#475569">'
+               "Brier difference to the median (below zero: better than the median)</text>")  # fmt: skip
+    for i, (name, diff, lo, hi) in enumerate(rows):
+        y = POOL_TOP + POOL_ROW * i + POOL_ROW / 2
+        ink = POOL_BEST if name == favoured else "#1e293b"
+        out.append(f'<text x="{POOL_LEFT - 8}" y="{_f(y + 4)}" font-size="12" text-anchor="end" '
+                   f'fill="{ink}">{escape(name)}</text>')  # fmt: skip
+        out.append(f'<line x1="{_f(x(lo))}" y1="{_f(y)}" x2="{_f(x(hi))}" y2="{_f(y)}" stroke="{ink}" '
+                   'stroke-width="2"/>')  # fmt: skip
+        out.append(f'<circle cx="{_f(x(diff))}" cy="{_f(y)}" r="4" fill="{ink}"/>')
+    out.append("</svg>")
+    return "\n".join(out)
