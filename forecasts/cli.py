@@ -506,7 +506,7 @@ def evidence_add(
         result = remote.post("/api/evidence", {
             "questions": questions, "summary": summary, "observed_at": observed_at, "lr": lr or [],
             "grade": grade or [], "lr_sd": lr_sd, "source": source, "url": url, "reliability": reliability, "by": by,
-            "reasoning": reasoning, "tags": tag or []})  # fmt: skip
+            "reasoning": reasoning, "tags": tag or [], "value": value or [], "sd": sd or []})  # fmt: skip
         if as_json:
             return emit_json(result)
         typer.echo(f"logged evidence #{result['evidence_id']}")

@@ -53,6 +53,18 @@ def test_the_question_list_gives_a_numeric_questions_median_and_interval(srv):
     assert "% to " in row and "—" not in row  # "21.xx% (a% to b%)", not a dash
 
 
+def test_an_observation_through_the_api_as_evidence_add_value_sd(srv):
+    status, out = srv.json("POST", "/api/evidence", "alice", {"questions": ["share"], "summary": "ISW estimate",
+                                                             "value": ["21.7"], "sd": ["0.3"]})  # fmt: skip
+    assert status == 201, out
+    status, rows = srv.json("GET", "/api/evidence?question=share", "alice")
+    link = next(e for e in rows["items"] if e["summary"] == "ISW estimate")["links"][0]
+    assert (link["value"], link["sd"]) == (21.7, 0.3)
+    status, out = srv.json("POST", "/api/evidence", "alice", {"questions": ["share"], "summary": "x",
+                                                             "value": ["lots"], "sd": ["0.3"]})  # fmt: skip
+    assert status == 400 and out["error"]["field"] == "value", out
+
+
 def test_the_numeric_question_page_shows_fan_chart_observation_and_forecasts(srv):
     status, body = srv.json("POST", "/api/forecasts", "alice", {"question": "share", "probability": "0.5"})
     assert status == 400 and body["error"]["field"] == "probability"  # a probability is refused on a numeric question
@@ -88,6 +100,15 @@ def test_forecasting_a_numeric_question_in_the_browser(srv):
             row = page.inner_text("#forecasts tbody")
             assert "bob\t21% (19% to 23.5%)\tmap trend" in row, row
             assert "bob" in page.inner_html("#chart")  # his median is drawn on the fan chart
+            before = page.inner_text("#now")
+            page.fill("#evidence-form input[name=summary]", "Map total for last week")
+            page.fill("#evidence-form input[name=value]", "24")
+            page.fill("#evidence-form input[name=sd]", "0.1")
+            page.fill("#evidence-form input[name=observed_at]", str(now_utc().date() - timedelta(days=1)))
+            page.click("#evidence-form button[type=submit]")
+            page.wait_for_url(f"{srv.url}/questions/share")
+            assert "observed 24 ± 0.1" in page.inner_text("#evidence")
+            assert page.inner_text("#now") != before  # the model's median moved with the observation
             page.fill("#forecast-form input[name=p10]", "22")
             page.fill("#forecast-form input[name=p50]", "21")
             page.click("#forecast-form button[type=submit]")

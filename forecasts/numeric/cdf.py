@@ -239,6 +239,15 @@ def standardize_cdf(cdf: Sequence[float], scale: Scale) -> list[float]:
     inner = sum(mass[1:-1])
     factor = (f[-1] - f[0]) / inner
     mass = [v if i in (0, len(mass) - 1) else v * factor for i, v in enumerate(mass)]
+    # k is found only to 2e-5, so the rescale can lift a capped step a hair over the cap (a model's narrow CDF
+    # was then refused by check_cdf and blocked the evidence that made it): move the excess into the room left
+    # below the cap by the other steps, in proportion, which keeps every step within both rules
+    over = sum(v - cap for v in mass[1:-1] if v > cap)
+    if over > 0:
+        room = [cap - v if 0 < i < len(mass) - 1 and v < cap else 0.0 for i, v in enumerate(mass)]
+        spare = sum(room)
+        mass = [cap if 0 < i < len(mass) - 1 and v >= cap else v + over * r / spare
+                for i, (v, r) in enumerate(zip(mass, room, strict=True))]  # fmt: skip
     out, total = [], 0.0
     for v in mass[:-1]:
         total += v

@@ -135,12 +135,17 @@ def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
         raise ForecastsError("reliability: 0-1 or an Admiralty grade such as B2")
     rel, rel_grade = parse_reliability(str(reliability))
     observed = _text(body, "observed_at")
+    questions, values, sds = _texts(body, "questions"), _texts(body, "value"), _texts(body, "sd")
+    observations, rest = [], questions
+    if values or sds:  # observations of numeric/date questions, as `evidence add --value V --sd S`
+        from forecasts.api import observation_specs
+
+        observations, rest = observation_specs(questions, values, sds, _text(body, "reasoning"))
     item = EvidenceItem(
         summary=_text(body, "summary"),
         observed_at=parse_datetime(observed, "observed_at") if observed else now_utc(),
-        links=parse_link_specs(
-            _texts(body, "questions"), _texts(body, "lr"), _texts(body, "grade"), lr_sd, _text(body, "reasoning")
-        ),  # fmt: skip
+        links=observations + (parse_link_specs(rest, _texts(body, "lr"), _texts(body, "grade"), lr_sd,
+                                               _text(body, "reasoning")) if rest else []),  # fmt: skip
         source=_text(body, "source"),
         url=_text(body, "url"),
         reliability=rel,

@@ -270,6 +270,8 @@ async def evidence_form(request: Request) -> Response:
                 "grade": [form["grade"]] if form.get("grade") and not lr else [], "source": form.get("source", ""),
                 "url": form.get("url", ""), "reliability": form.get("reliability") or "1",
                 "reasoning": form.get("reasoning", ""), "observed_at": form.get("observed_at", "")}  # fmt: skip
+        if form.get("value", "").strip() or form.get("sd", "").strip():  # a numeric question's observation
+            body |= {"value": [form.get("value", "").strip()], "sd": [form.get("sd", "").strip()], "lr": []}
         return lib.add_evidence(db, user["name"], body)
 
     return await _write(request, "evidence", fn, f"/questions/{qid}")
