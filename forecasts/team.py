@@ -90,7 +90,7 @@ def numeric_view(db: Database, q: Any, forecasts: list[dict[str, Any]]) -> dict[
     from forecasts.report.numeric import numeric_blocks
 
     now = now_utc()
-    blocks = numeric_blocks(db, [q], now - timedelta(days=7), now, people={f["forecaster_id"] for f in forecasts})
+    blocks = numeric_blocks(db, [q], now - timedelta(days=7), now, only={f["forecaster_id"] for f in forecasts})
     return blocks[0] if blocks else {"chart": "", "now_text": "—", "week_ago_text": "—", "observations": []}
 
 

@@ -34,9 +34,9 @@ def _forecasts(db: Database, qid: str, as_of: datetime) -> dict[str, list[tuple[
 
 
 def numeric_blocks(
-    db: Database, questions: list[Any], week_ago: datetime, as_of: datetime, people: set[str] | None = None
+    db: Database, questions: list[Any], week_ago: datetime, as_of: datetime, only: set[str] | None = None
 ) -> list[dict[str, Any]]:
-    """One block per open numeric or date question known by `as_of` (with `people`, only their forecasts)."""
+    """One block per open numeric or date question known by `as_of` (with `only`, only those people's forecasts)."""
     blocks = []
     for q in questions:
         if not q.has_prior or q.opens_at > as_of or as_of >= q.closes_at:
@@ -51,7 +51,7 @@ def numeric_blocks(
         people = {
             who: [{"at": t, **summary(cdf, q.scale)} for t, cdf in rows]
             for who, rows in sorted(_forecasts(db, q.id, as_of).items())
-            if people is None or who in people
+            if only is None or who in only
         }
         blocks.append({
             "id": q.id, "title": q.title, "type": q.type, "unit": q.scale.unit, "closes_at": to_iso(q.closes_at),
