@@ -1,7 +1,7 @@
-"""The categorical model's numpy density against the PyMC model of record: the same log density and gradient at
-random points (padded outcomes, links and questions, an elapsed time bin), the same posterior when both are
-sampled by nutpie (the PyMC one compiled by PyTensor, the path categorical posteriors took before), and no PyTensor
-at all on a categorical posterior's path (so nothing compiles on a first run)."""
+"""The categorical model's hand-written density (one numba function) against the PyMC model of record: the same
+log density and gradient at random points (padded outcomes, links and questions, an elapsed time bin), the same
+posterior when both are sampled by nutpie (the PyMC one compiled by PyTensor, the path categorical posteriors took
+before), and no PyMC or PyTensor on a categorical posterior's path (so no PyTensor compile on a first run)."""
 
 from __future__ import annotations
 
@@ -55,44 +55,44 @@ def batch():
     assert key == ("categorical", 4, 8, 3) and data["log_frac"][0, 0] < -600  # the elapsed bin: f = 1e-300
     pymc_density = nutpie_sampler.compile_density(_categorical_model(*key[1:]))
     pymc_density.set_data(data)
-    numpy_density = categorical_density(*key[1:])
-    numpy_density.set_data(data)
-    return inp, start, pymc_density, numpy_density
+    own_density = categorical_density(*key[1:])
+    own_density.set_data(data)
+    return inp, start, pymc_density, own_density
 
 
 def test_log_density_and_gradient_equal_pymcs_at_random_points(batch) -> None:
-    _, _, pymc_density, numpy_density = batch
+    _, _, pymc_density, own_density = batch
     rng = np.random.default_rng(3)
     for _ in range(25):
         x, z = rng.normal(0, 1.5, (4, 2)), rng.normal(0, 1.2, (4, 8))
         value, grad = pymc_density.function(x, z)
-        mine, my_grad = numpy_density.function(x, z)
+        mine, my_grad = own_density.function(x, z)
         assert mine == pytest.approx(float(value), rel=1e-10, abs=1e-10)
         np.testing.assert_allclose(my_grad, grad, rtol=1e-9, atol=1e-9)
     # The gradient is the derivative of the value (finite differences), not just the same formula twice.
     x, z = rng.normal(0, 1, (4, 2)), rng.normal(0, 1, (4, 8))
     flat = np.concatenate([x.ravel(), z.ravel()])
-    _, grad = numpy_density.function(x, z)
+    _, grad = own_density.function(x, z)
     for i in (0, 3, 7, 8, 12, 20):
         step = np.zeros_like(flat)
         step[i] = 1e-6
-        up = numpy_density.function((flat + step)[:8].reshape(4, 2), (flat + step)[8:].reshape(4, 8))[0]
-        down = numpy_density.function((flat - step)[:8].reshape(4, 2), (flat - step)[8:].reshape(4, 8))[0]
+        up = own_density.function((flat + step)[:8].reshape(4, 2), (flat + step)[8:].reshape(4, 8))[0]
+        down = own_density.function((flat - step)[:8].reshape(4, 2), (flat - step)[8:].reshape(4, 8))[0]
         assert (up - down) / 2e-6 == pytest.approx(grad[i], abs=1e-6)
 
 
 def test_wrong_data_shapes_are_refused(batch) -> None:
-    _, _, _, numpy_density = batch
+    _, _, _, own_density = batch
     with pytest.raises(ValueError, match="alpha"):
-        numpy_density.set_data({"alpha": np.ones((2, 3))})
+        own_density.set_data({"alpha": np.ones((2, 3))})
 
 
 def test_posterior_equals_the_pymc_density_sampled_the_same_way_within_monte_carlo_error(batch) -> None:
     import arviz as az
 
-    inp, start, pymc_density, numpy_density = batch
+    inp, start, pymc_density, own_density = batch
     means, errors = [], []
-    for density, seed in ((pymc_density, 11), (numpy_density, 12)):
+    for density, seed in ((pymc_density, 11), (own_density, 12)):
         sampled = nutpie_sampler.sample(density, start, draws=2000, tune=600, chains=2, seed=seed, target_accept=0.9)
         assert sampled.divergences == 0
         p = categorical_draws(inp, sampled.draws["theta"], sampled.draws["z"])["p"]  # chains × draws × Q × K
@@ -122,8 +122,8 @@ print(res["method"], round(res["mean"]["a"], 1), sorted(m for m in ("pytensor", 
 """
 
 
-def test_a_categorical_posterior_compiles_nothing() -> None:
+def test_a_categorical_posterior_needs_no_pymc_or_pytensor() -> None:
     out = subprocess.run([sys.executable, "-c", NO_PYTENSOR], capture_output=True, text=True, check=True).stdout
     method, mean, loaded = out.split(" ", 2)
     assert method == "pymc-nutpie" and 0.1 < float(mean) < 0.6
-    assert loaded.strip() == "[]"  # no PyTensor graph, no PyMC import: nothing to compile on a first run
+    assert loaded.strip() == "[]"  # no PyTensor graph to build or compile, no PyMC import

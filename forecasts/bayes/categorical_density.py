@@ -1,10 +1,12 @@
-"""The categorical model's log density and gradient written out in numpy: the PyMC model of record
-(forecasts.bayes.model._categorical_model), evaluated without compiling anything.
+"""The categorical model's log density and gradient written out by hand: the PyMC model of record
+(forecasts.bayes.model._categorical_model) as one small numba function.
 
 Why: PyTensor takes about a minute on a 2-core machine to compile that model's density and gradient to numba
 (some 130 nodes: the simplex transform, two log-sum-exps, their gradients, 3-D broadcasting) and about 45 s to C,
 against 2-3 s for `import pymc`, so a categorical or ordered question's first posterior after an install was
-15-20x that import. These few numpy lines cost nothing to build, so the first run is as fast as any other.
+15-20x that import. One function of plain loops compiles in a few seconds, once: numba keeps it on disk
+(`cache=True`, beside this file or under NUMBA_CACHE_DIR), and a call costs a few µs (numpy took ~100 µs, most of
+a warm run's sampling). Numba is loaded by ArviZ on every posterior anyway.
 tests/test_categorical_density.py checks the value and gradient against PyMC's compiled ones at random points
 (padded outcomes, links and questions included) and the posterior against PyMC's density sampled the same way.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import numba
 import numpy as np
 
 from forecasts.bayes.nutpie_sampler import Density
@@ -32,12 +35,66 @@ from forecasts.bayes.nutpie_sampler import Density
 PAD_OFFSET = 1e3  # padded outcomes' log-weight offset, as in the PyMC model
 
 
-def _log_softmax_parts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise log-sum-exp of `a` (Q × K) and the softmax weights (its gradient)."""
-    top = a.max(1, keepdims=True)
-    e = np.exp(a - top)
-    total = e.sum(1, keepdims=True)
-    return (top + np.log(total))[:, 0], e / total
+@numba.njit(cache=True)
+def _kernel(x, z, alpha, alpha_sum, mask, offset, log_prior, shift_mean, shift_sd, onehot, grad):
+    """The log density (minus its constant) and, into `grad`, its gradient: one question at a time, in loops."""
+    nq, nl, nk = onehot.shape
+    y, theta, shift = np.empty(nk), np.empty(nk), np.empty(nk)
+    real, aw, az = np.empty(nk), np.empty(nk), np.empty(nk)
+    total = 0.0
+    for q in range(nq):
+        last = 0.0
+        for k in range(nk - 1):
+            y[k] = x[q, k]
+            last -= x[q, k]
+        y[nk - 1] = last
+        top = y.max()
+        norm = 0.0
+        for k in range(nk):
+            theta[k] = np.exp(y[k] - top)
+            norm += theta[k]
+        log_norm = top + np.log(norm)
+        kept = 0.0
+        for k in range(nk):
+            theta[k] /= norm
+            total += alpha[q, k] * (y[k] - log_norm)
+            kept += theta[k] * mask[q, k]
+            shift[k] = 0.0
+        for m in range(nl):
+            c = shift_mean[q, m] + shift_sd[q, m] * z[q, m]
+            for k in range(nk):
+                shift[k] += c * onehot[q, m, k]
+        for k in range(nk):
+            real[k] = theta[k] * mask[q, k] / kept
+            aw[k] = np.log(real[k] + (1.0 - mask[q, k])) + offset[q, k] + shift[k]
+            az[k] = log_prior[q, k] + shift[k]
+        top_w, top_z = aw.max(), az.max()
+        sum_w, sum_z = 0.0, 0.0
+        for k in range(nk):
+            aw[k] = np.exp(aw[k] - top_w)  # from here on: the softmax weights w and v
+            az[k] = np.exp(az[k] - top_z)
+            sum_w += aw[k]
+            sum_z += az[k]
+        total += top_w + np.log(sum_w) - top_z - np.log(sum_z)
+        kept_w = 0.0
+        for k in range(nk):
+            aw[k] /= sum_w
+            az[k] /= sum_z
+            kept_w += mask[q, k] * aw[k]
+        # ∂/∂y: Dirichlet + Jacobian (α − Aθ) and the evidence term, which enters through θ̃ only (its ∂/∂ln θ
+        # sums to 0 over k, so it is the same in y); then to x (y_K = −Σ x).
+        for k in range(nk):
+            y[k] = alpha[q, k] - alpha_sum[q, 0] * theta[k] + mask[q, k] * aw[k] - kept_w * real[k]  # ∂/∂y_k
+        for k in range(nk - 1):
+            grad[q * (nk - 1) + k] = y[k] - y[nk - 1]
+        base = nq * (nk - 1) + q * nl
+        for m in range(nl):
+            d = 0.0
+            for k in range(nk):
+                d += onehot[q, m, k] * (aw[k] - az[k])
+            grad[base + m] = -z[q, m] + shift_sd[q, m] * d
+            total -= 0.5 * z[q, m] * z[q, m]
+    return total
 
 
 class CategoricalDensity:
@@ -74,24 +131,10 @@ class CategoricalDensity:
         self.shift_sd = d["r"] * d["sd"]
 
     def __call__(self, x: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
-        alpha, mask = self.alpha, self.mask
-        y = np.concatenate([x, -x.sum(1, keepdims=True)], 1)
-        log_norm, theta = _log_softmax_parts(y)
-        log_theta = y - log_norm[:, None]
-        shift = np.einsum("ql,qlk->qk", self.shift_mean + self.shift_sd * z, self.onehot)
-        kept = theta * mask
-        real = kept / kept.sum(1, keepdims=True)
-        with np.errstate(divide="ignore"):  # a real outcome whose θ underflowed: −inf, as in the PyMC graph
-            lw, w = _log_softmax_parts(np.log(real + (1.0 - mask)) + self.offset + shift)
-        lz, v = _log_softmax_parts(self.log_prior + shift)
-        value = self.constant + float((alpha * log_theta).sum() - 0.5 * (z * z).sum() + (lw - lz).sum())
-        # ∂/∂ln θ of the evidence term (θ enters through θ̃ only); through θ = softmax(y) it is the same in y, as
-        # it sums to 0 over k (Σ θ̃ = 1); then to x (y_K = −Σ x).
-        d_log_theta = mask * w - (mask * w).sum(1, keepdims=True) * real
-        g_y = alpha - self.alpha_sum * theta + d_log_theta
-        g_x = g_y[:, :-1] - g_y[:, -1:]
-        g_z = -z + self.shift_sd * np.einsum("qlk,qk->ql", self.onehot, w - v)
-        return value, np.concatenate([g_x.ravel(), g_z.ravel()])
+        grad = np.empty(x.size + z.size)
+        value = _kernel(x, z, self.alpha, self.alpha_sum, self.mask, self.offset, self.log_prior, self.shift_mean,
+                        self.shift_sd, self.onehot, grad)  # fmt: skip
+        return self.constant + value, grad
 
 
 def categorical_density(nq: int, nl: int, nk: int) -> Density:

@@ -21,9 +21,9 @@ Speed: questions are sampled together in one vectorised model whose inputs are p
 buckets (questions and links to powers of two, at least 8 links; binary models hold only the kinds of base
 probability present), so a model's log density is compiled once per bucket per process and reused with new data.
 Sampling is nutpie's NUTS on that density: the binary model's compiled by PyTensor's numba backend, whose disk cache
-makes a later process skip the compile (forecasts.bayes.nutpie_sampler); the categorical model's written out in
-numpy (forecasts.bayes.categorical_density, checked against the PyMC model's in the tests), so it compiles nothing
-and needs no PyMC import. pymc/arviz are imported inside functions.
+makes a later process skip the compile (forecasts.bayes.nutpie_sampler); the categorical model's written out by hand
+as one numba function (forecasts.bayes.categorical_density, checked against the PyMC model's in the tests), which
+compiles in seconds, is cached on disk too and needs no PyMC import. pymc/arviz are imported inside functions.
 Questions sampled together share the NUTS step size, so a fixed seed reproduces a result for the same batch
 (`posterior Q` twice), not across batches (`posterior Q` vs `posterior --all`). Diagnostics (R-hat max, ESS min
 of bulk and tail) cover each question's P, its prior parameter and its total evidence shift; divergences are
@@ -264,7 +264,7 @@ def _binary_model(nq: int, nl: int, modes: tuple[int, ...] = (FIXED, BETA, GAMMA
 def _categorical_model(nq: int, nl: int, nk: int):
     """The vectorised categorical model: Dirichlet θ per question (padded outcomes masked later), link noise z.
 
-    The model of record: posteriors sample its numpy twin (forecasts.bayes.categorical_density), which
+    The model of record: posteriors sample its hand-written twin (forecasts.bayes.categorical_density), which
     tests/test_categorical_density.py holds to this model's log density, gradient and posterior."""
     import pymc as pm
     import pytensor.tensor as pt
@@ -296,7 +296,7 @@ def _categorical_model(nq: int, nl: int, nk: int):
 
 def _compiled(key: tuple):
     """The bucket's density, built on first use in a process and then reused: the binary model compiled by
-    PyTensor to numba (disk-cached), the categorical model's written out in numpy (nothing to compile)."""
+    PyTensor to numba (disk-cached), the categorical model's written out as one numba function (disk-cached too)."""
     if key not in _CACHE:
         if key[0] == "binary":
             from forecasts.bayes.nutpie_sampler import compile_density
@@ -314,7 +314,7 @@ def _sample(key: tuple, data: dict[str, np.ndarray], start: dict[str, np.ndarray
     """Set the bucket model's data and draw with nutpie (forecasts.bayes.nutpie_sampler); returns its Sampled."""
     from forecasts.bayes.quiet import quiet_arviz, quiet_pymc
 
-    compiles = key[0] == "binary"  # the categorical density is numpy: no PyMC, no compile to announce or wait for
+    compiles = key[0] == "binary"  # the categorical density needs no PyMC and no PyTensor compile
     (quiet_pymc if compiles else quiet_arviz)()  # before the first import of PyMC and ArviZ (which warns on import)
     from forecasts.bayes import nutpie_sampler
     from forecasts.progress import pymc_step, step
