@@ -10,8 +10,9 @@ while a shared machine's speed drifts. Floors: `python -c "import typer, sqlite3
 commands; `python -c "import typer, sqlite3, pandas"` for score and leaderboard; `python -c "import
 pymc"` for posterior, scenarios, skill and the README main job. "cold" runs get fresh, empty PyTensor
 caches (C and numba) and numba cache (a first run after an install); the cold main job is the README's
-main job as written there (sync, resolutions, evidence, reconstruct, weekly) in a fresh folder. Prints a
-markdown table (for the README).
+main job as written there (sync, resolutions, evidence, reconstruct, weekly) in a fresh folder. The
+posterior rows time a binary question, the pack's ordered question (talks-start) and a synthetic
+categorical one. Prints a markdown table (for the README).
 """
 
 from __future__ import annotations
@@ -97,17 +98,39 @@ a = 2.0
 b = 6.0
 """
 
+BENCH_CATEGORICAL = """title = "Bench-only categorical question (synthetic): which of three routes is chosen?"
+type = "categorical"
+outcomes = ["north", "centre", "south"]
+opens_at = 2024-11-20
+closes_at = 2027-06-01
+resolves_by = 2027-07-01
+tags = ["bench"]
+resolution_criteria = "Synthetic, for timing only (the pack has no categorical question)."
+[prior]
+probabilities = [0.5, 0.3, 0.2]
+concentration = 6
+"""
+
 
 def team_database(work: Path, env: dict[str, str]) -> None:
     """The shipped pack, its evidence, 5 people x 10 questions of forecasts over two years, two resolutions.
 
     Besides the pack's real resolution of `talks-start`, a synthetic binary question closed in 2025 and resolved
-    `no` (a bench fixture, not a claim about the world) gives `skill` resolved binary forecasts to fit."""
+    `no` (a bench fixture, not a claim about the world) gives `skill` resolved binary forecasts to fit. A synthetic
+    categorical question with two uncertain evidence items times a categorical posterior (the pack has none), and
+    `team-open.db` beside the database is a copy from before the resolutions, for the ordered question's posterior
+    (`talks-start`, resolved in the team database)."""
     shutil.copytree(ROOT / "questions", work / "questions")
     (work / "questions" / "bench").mkdir()
     (work / "questions" / "bench" / "bench-closed.toml").write_text(BENCH_QUESTION, encoding="utf-8")
+    (work / "questions" / "bench" / "bench-routes.toml").write_text(BENCH_CATEGORICAL, encoding="utf-8")
     run([CLI, "sync"], work, env)
     run([CLI, "evidence", "import", "questions/road-ahead/evidence.jsonl"], work, env)
+    for summary, lrs, when in (("bench item: north", ["north=1.8", "south=0.7"], "2025-01-15"),
+                               ("bench item: centre", ["centre=1.4"], "2025-03-01")):  # fmt: skip
+        lr = [x for pair in lrs for x in ("--lr", f"bench-routes:{pair}")]
+        run([CLI, "evidence", "add", "bench-routes", "--summary", summary, *lr, "--lr-sd", "0.3",
+             "--observed-at", when, "--source", "bench fixture"], work, env)  # fmt: skip
     import tomllib
 
     files = {
@@ -131,6 +154,7 @@ def team_database(work: Path, env: dict[str, str]) -> None:
         writer.writerow(["question", "forecaster", "made_at", "probability", "probabilities", "rationale"])
         writer.writerows(rows)
     run([CLI, "import", "team.csv"], work, env)
+    shutil.copy(work / "team.db", work.parent / "team-open.db")
     # Formal direct Russia-Ukraine talks opened in Istanbul on 16 May 2025 (AP, Reuters).
     run([CLI, "resolve", "talks-start", "2025-04-to-2025-12", "--known-at", "2025-05-16", "--source", "AP"], work, env)
     run([CLI, "resolve", "bench-closed", "no", "--known-at", "2025-06-02", "--source", "bench fixture"], work, env)
@@ -221,7 +245,10 @@ def main() -> None:
     row("score", "pandas", [CLI, "score"])
     row("leaderboard", "pandas", [CLI, "leaderboard"])
     heavy = args.heavy_runs
+    opened = team | {"FORECASTS_DB": str(scratch / "team-open.db")}  # talks-start not yet resolved
     row("posterior QUESTION", "pymc", [CLI, "posterior", "ceasefire-current-lines"], runs=heavy)
+    row("posterior ordered", "pymc", [CLI, "posterior", "talks-start"], env=lambda: opened, runs=heavy)
+    row("posterior categorical", "pymc", [CLI, "posterior", "bench-routes"], runs=heavy)
     row("scenarios", "pymc", [CLI, "scenarios"], runs=heavy)
     row("skill", "pymc", [CLI, "skill"], runs=heavy)
     if not args.skip_cold:
@@ -232,6 +259,10 @@ def main() -> None:
         cold_runs = args.cold_runs
         row("score (cold)", "pandas-cold", [CLI, "score"], env=cold, runs=cold_runs, warmup=0)
         row("posterior QUESTION (cold)", "pymc-cold", [CLI, "posterior", "ceasefire-current-lines"], env=cold,
+            runs=cold_runs, warmup=0)  # fmt: skip
+        row("posterior ordered (cold)", "pymc-cold", [CLI, "posterior", "talks-start"],
+            env=lambda: cold_env(opened, scratch), runs=cold_runs, warmup=0)  # fmt: skip
+        row("posterior categorical (cold)", "pymc-cold", [CLI, "posterior", "bench-routes"], env=cold,
             runs=cold_runs, warmup=0)  # fmt: skip
 
         def cold_unfitted() -> dict[str, str]:

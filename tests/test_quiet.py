@@ -13,8 +13,13 @@ def test_arviz_daily_notice_is_filtered_on_a_fresh_cache(tmp_path: Path) -> None
     env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     bare = subprocess.run([sys.executable, "-c", "import arviz"], env=env, capture_output=True, text=True, timeout=300)
     assert "ArviZ is undergoing a major refactor" in bare.stderr  # the notice is real on a fresh cache ...
-    env["XDG_CACHE_HOME"] = str(tmp_path / "cache2")
-    code = "from forecasts.bayes.quiet import quiet_pymc; quiet_pymc(); import arviz, pymc"
-    quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr  # ... and ours never shows it
-    assert "font cache" not in quiet.stderr  # nor matplotlib's first-run notice (under ArviZ)
+    for name, code in (
+        ("pymc", "from forecasts.bayes.quiet import quiet_pymc; quiet_pymc(); import arviz, pymc"),
+        # categorical posteriors import ArviZ without PyMC
+        ("arviz", "import sys; from forecasts.bayes.quiet import quiet_arviz; quiet_arviz(); import arviz; "
+                  "assert 'pymc' not in sys.modules"),
+    ):  # fmt: skip
+        env["XDG_CACHE_HOME"] = str(tmp_path / f"cache-{name}")
+        quiet = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr  # ... and ours never shows it
+        assert "font cache" not in quiet.stderr  # nor matplotlib's first-run notice (under ArviZ)

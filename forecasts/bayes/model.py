@@ -20,8 +20,10 @@ as informative on the hazard as it is on π0.
 Speed: questions are sampled together in one vectorised model whose inputs are pm.Data padded to size
 buckets (questions and links to powers of two, at least 8 links; binary models hold only the kinds of base
 probability present), so a model's log density is compiled once per bucket per process and reused with new data.
-Sampling is nutpie's NUTS on that density compiled by PyTensor's numba backend, whose disk cache makes a later
-process skip the compile (forecasts.bayes.nutpie_sampler). pymc/arviz are imported inside functions.
+Sampling is nutpie's NUTS on that density: the binary model's compiled by PyTensor's numba backend, whose disk cache
+makes a later process skip the compile (forecasts.bayes.nutpie_sampler); the categorical model's written out by hand
+as one numba function (forecasts.bayes.categorical_density, checked against the PyMC model's in the tests), which
+compiles in seconds, is cached on disk too and needs no PyMC import. pymc/arviz are imported inside functions.
 Questions sampled together share the NUTS step size, so a fixed seed reproduces a result for the same batch
 (`posterior Q` twice), not across batches (`posterior Q` vs `posterior --all`). Diagnostics (R-hat max, ESS min
 of bulk and tail) cover each question's P, its prior parameter and its total evidence shift; divergences are
@@ -260,16 +262,24 @@ def _binary_model(nq: int, nl: int, modes: tuple[int, ...] = (FIXED, BETA, GAMMA
 
 
 def _categorical_model(nq: int, nl: int, nk: int):
-    """The vectorised categorical model: Dirichlet θ per question (padded outcomes masked later), link noise z."""
+    """The vectorised categorical model: Dirichlet θ per question (padded outcomes masked later), link noise z.
+
+    The model of record: posteriors sample its hand-written twin (forecasts.bayes.categorical_density), which
+    tests/test_categorical_density.py holds to this model's log density, gradient and posterior."""
     import pymc as pm
     import pytensor.tensor as pt
 
+    def data(name: str, shape: tuple[int, ...], fill: float):
+        # A static shape (the bucket's): without it PyTensor adds broadcast-check nodes whose operands come out
+        # in a different order in each process, so the compiled graph's numba cache key would never repeat.
+        return pm.Data(name, np.full(shape, fill), shape=shape)
+
     with pm.Model(check_bounds=False) as model:  # inputs are validated before; no parameter checks to compile
-        alpha = pm.Data("alpha", np.ones((nq, nk)))
-        mask = pm.Data("mask", np.ones((nq, nk)))
-        log_frac = pm.Data("log_frac", np.zeros((nq, nk)))  # ln of each bin's share still ahead
-        onehot = pm.Data("onehot", np.zeros((nq, nl, nk)))  # link → its outcome (0 rows for padding)
-        mu, sd, r = (pm.Data(name, np.zeros((nq, nl))) for name in ("mu", "sd", "r"))
+        alpha = data("alpha", (nq, nk), 1.0)
+        mask = data("mask", (nq, nk), 1.0)
+        log_frac = data("log_frac", (nq, nk), 0.0)  # ln of each bin's share still ahead
+        onehot = data("onehot", (nq, nl, nk), 0.0)  # link → its outcome (0 rows for padding)
+        mu, sd, r = (data(name, (nq, nl), 0.0) for name in ("mu", "sd", "r"))
         theta = pm.Dirichlet("theta", a=alpha, shape=(nq, nk))
         z = pm.Normal("z", 0.0, 1.0, shape=(nq, nl))
         # Evidence and elapsed time bins are data on θ: P(data | θ, S) ∝ Σ_k θ_k f_k e^{S_k} over the real
@@ -285,32 +295,34 @@ def _categorical_model(nq: int, nl: int, nk: int):
 
 
 def _compiled(key: tuple):
-    """The bucket's model and its compiled density, built on first use in a process and then reused."""
+    """The bucket's density, built on first use in a process and then reused: the binary model compiled by
+    PyTensor to numba (disk-cached), the categorical model's written out as one numba function (disk-cached too)."""
     if key not in _CACHE:
-        from forecasts.bayes.nutpie_sampler import compile_density
-
         if key[0] == "binary":
+            from forecasts.bayes.nutpie_sampler import compile_density
+
             _CACHE[key] = compile_density(_binary_model(*key[1:]))
-        else:  # its numba graph differs between processes (logsumexp's gradient), so numba's cache never hits: C
-            _CACHE[key] = compile_density(_categorical_model(*key[1:]), mode=None)
+        else:
+            from forecasts.bayes.categorical_density import categorical_density
+
+            _CACHE[key] = categorical_density(*key[1:])
     return _CACHE[key]
 
 
 def _sample(key: tuple, data: dict[str, np.ndarray], start: dict[str, np.ndarray], draws: int, tune: int,
             chains: int, seed: int, on_draw=None):  # fmt: skip
     """Set the bucket model's data and draw with nutpie (forecasts.bayes.nutpie_sampler); returns its Sampled."""
-    from forecasts.bayes.quiet import quiet_pymc
+    from forecasts.bayes.quiet import quiet_arviz, quiet_pymc
 
-    quiet_pymc()  # before the first import of PyMC (and ArviZ, which warns once a day on import)
-    import pymc as pm
-
+    compiles = key[0] == "binary"  # the categorical density needs no PyMC and no PyTensor compile
+    (quiet_pymc if compiles else quiet_arviz)()  # before the first import of PyMC and ArviZ (which warns on import)
     from forecasts.bayes import nutpie_sampler
-    from forecasts.progress import pymc_step
+    from forecasts.progress import pymc_step, step
 
-    with pymc_step(f"PyMC posterior: {'compiling, ' if key not in _CACHE else ''}{chains} × {tune + draws} steps"):
+    label = f"PyMC posterior: {'compiling, ' if compiles and key not in _CACHE else ''}{chains} × {tune + draws} steps"
+    with pymc_step(label) if compiles else step(label):
         density = _compiled(key)
-        with density.model:
-            pm.set_data(data)
+        density.set_data(data)
         return nutpie_sampler.sample(density, start, draws, tune, chains, seed, TARGET_ACCEPT, on_draw)
 
 
@@ -428,10 +440,8 @@ def sample_binary(
     return {"draws": flat, "rhat": rhat, "ess": ess, "divergences": sampled.divergences}
 
 
-def sample_categorical(
-    inp: CategoricalInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0, on_draw=None
-) -> dict[str, Any]:
-    """Sample a categorical batch; returns draws (flattened over chains) and per-question diagnostics."""
+def categorical_data(inp: CategoricalInputs) -> tuple[tuple, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The batch's size bucket, its data padded to it (the categorical model's pm.Data) and the start point."""
     nq, nl, nk = bucket(inp.n), bucket(inp.mu.shape[1], MIN_LINK_BUCKET), inp.alpha.shape[1]
     onehot = np.zeros((nq, nl, nk))
     onehot[: inp.n, : inp.mu.shape[1]] = np.eye(nk)[inp.outcome] * (inp.r > 0)[..., None]
@@ -441,7 +451,15 @@ def sample_categorical(
         "mu": _padded(inp.mu, nq, nl), "sd": _padded(inp.sd, nq, nl), "r": _padded(inp.r, nq, nl),
     }  # fmt: skip
     start = {"theta": data["alpha"] / data["alpha"].sum(1, keepdims=True), "z": np.zeros((nq, nl))}
-    sampled = _sample(("categorical", nq, nl, nk), data, start, draws, tune, chains, seed, on_draw)
+    return ("categorical", nq, nl, nk), data, start
+
+
+def sample_categorical(
+    inp: CategoricalInputs, draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0, on_draw=None
+) -> dict[str, Any]:
+    """Sample a categorical batch; returns draws (flattened over chains) and per-question diagnostics."""
+    key, data, start = categorical_data(inp)
+    sampled = _sample(key, data, start, draws, tune, chains, seed, on_draw)
     theta, z = sampled.draws["theta"], sampled.draws["z"]
     d = categorical_draws(inp, theta, z)
     shift = np.einsum("...ql,qlk->...qk", d["contrib"], d["onehot"])  # each outcome's total evidence shift

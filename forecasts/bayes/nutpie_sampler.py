@@ -48,12 +48,25 @@ TRANSFORMS: dict[str | None, tuple[Callable[[np.ndarray], np.ndarray], Callable[
 
 @dataclass
 class Density:
-    """A PyMC model's compiled log density and gradient, with the layout of its flat parameter vector."""
+    """A PyMC model's compiled log density and gradient, with the layout of its flat parameter vector.
+
+    `model` is None for a density written out by hand (forecasts.bayes.categorical_density): its `function` then
+    takes new data itself (`function.set_data`)."""
 
     model: Any
     names: list[str]  # free variables in the order of the flat vector
     transforms: list[str | None]
-    function: Any  # PyTensor function: each free variable (unconstrained) → [log density, flat gradient]
+    function: Any  # each free variable (unconstrained) → (log density, flat gradient)
+
+    def set_data(self, data: Mapping[str, np.ndarray]) -> None:
+        """New values for the model's pm.Data (the same shapes): the compiled function reads them at its next call."""
+        if self.model is None:
+            self.function.set_data(data)
+            return
+        import pymc as pm
+
+        with self.model:
+            pm.set_data(data)
 
 
 @dataclass
@@ -68,9 +81,10 @@ def compile_density(model: Any, mode: str | None = "NUMBA") -> Density:
     """Compile `model`'s log density and gradient with PyTensor's numba backend (disk-cached after the first run).
 
     The function takes each free variable separately (not one raveled vector: ~20 fewer graph nodes to compile,
-    2.6 s less on the calibration model's first run). `mode=None` compiles with PyTensor's default C backend
-    instead: for a model whose numba graph is not the same from one process to the next (its disk cache would
-    then never hit), as tests/test_nutpie_sampler.py checks for the binary models."""
+    2.6 s less on the calibration model's first run). The disk cache hits only if the graph is the same from one
+    process to the next, as tests/test_nutpie_sampler.py checks for our models (pm.Data of unknown shape can
+    break that: PyTensor's broadcast checks then come out in a different order in each process). `mode=None`
+    compiles with PyTensor's default C backend instead."""
     quiet_pymc()
     import pytensor
     import pytensor.tensor as pt

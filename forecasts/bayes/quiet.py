@@ -9,15 +9,21 @@ import warnings
 from collections.abc import Iterator
 
 
-def quiet_pymc() -> None:
-    """Filter the warnings and logs PyMC, PyTensor and ArviZ print on import and sampling. Idempotent.
-
-    Imports pymc itself: on import it sets its logger to INFO, so the level is lowered afterwards."""
+def quiet_arviz() -> None:
+    """Filter the warnings and logs PyTensor and ArviZ print on import, without importing PyMC (a categorical
+    posterior does not need it: forecasts.bayes.categorical_density). Idempotent."""
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     # ArviZ's once-a-day notice starts with a newline (the message pattern matches from the start).
     warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
     # ArviZ imports matplotlib, which on a fresh install logs that it is building its font cache.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+def quiet_pymc() -> None:
+    """Filter the warnings and logs PyMC, PyTensor and ArviZ print on import and sampling. Idempotent.
+
+    Imports pymc itself: on import it sets its logger to INFO, so the level is lowered afterwards."""
+    quiet_arviz()
     import pymc  # noqa: F401
 
     logging.getLogger("pymc").setLevel(logging.ERROR)
