@@ -160,3 +160,21 @@ def test_weekly_brief_counts_open_numeric_questions(cli, tmp_path: Path) -> None
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     line = "2 open questions (1 yes/no or categorical, 1 numeric or date);"
     assert line in md and line in html
+
+
+def test_server_leaderboard_page_shows_the_numeric_columns(board_cli, db_path: Path) -> None:
+    """The team server's page renders the same rows (api leaderboard) with the numeric columns when any is scored."""
+    from forecasts.server.library import leaderboard
+    from forecasts.server.pages import ENV
+    from forecasts.store.db import connect
+
+    db = connect(db_path)
+    try:
+        rows = leaderboard(db, None, 1, "relative")
+    finally:
+        db.close()
+    html = ENV.get_template("leaderboard.html").render(request=None, csrf="x", me=None, rows=rows)
+    assert "relative CRPS (range-normalised)" in html and "peer (Metaculus continuous, log)" in html
+    assert "-0.0150" in html and "34.7" in html
+    plain = ENV.get_template("leaderboard.html").render(request=None, csrf="x", me=None, rows=[])
+    assert "CRPS" not in plain
