@@ -21,84 +21,79 @@ from forecasts.numeric.scores import OUTSIDE_BASELINE, grid
 FASTMATH = {"reassoc", "contract"}  # reorder sums (vectorise); no "nnan"/"ninf": a zero mass scores -inf
 
 
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _row_crps_even(c: np.ndarray, lo: float, hi: float, y: float) -> float:
-    """CRPS of one CDF on evenly spaced points of [lo, hi], linear between them, at y (beyond a bound: at it):
-    ∫ F² + (hi − y) − 2 ∫_y^hi F, each integral exact per segment. One loop over the row (squares and neighbour
-    products), one over the part right of y."""
-    n = len(c) - 1
-    h = (hi - lo) / n
-    yc = min(max(y, lo), hi)
-    pos = (yc - lo) / h
-    k = min(int(pos), n - 1)  # the segment holding y
-    t = pos - k
-    prev = c[0]
-    sq = prev * prev
-    cross = 0.0
-    for j in range(1, n + 1):
-        x = c[j]
-        sq += x * x
-        cross += prev * x
-        prev = x
-    tail = 0.0
-    for j in range(k + 1, n + 1):
-        tail += c[j]
-    a, b, first, last = c[k], c[k + 1], c[0], c[n]
-    int_f2 = h / 3 * (2 * sq - first * first - last * last + cross)
-    right = h * (tail - (b + last) / 2)  # ∫ F from the point after y to hi
-    part = h * (1 - t) * (a + (b - a) * t + b) / 2  # ∫ F from y to that point
-    return int_f2 + (hi - yc) - 2 * (right + part)
-
-
-@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _row_crps_grid(c: np.ndarray, xs: np.ndarray, dxs: np.ndarray, y: float) -> float:
-    """The same on any increasing grid xs (a log axis), dxs its steps."""
-    n = len(xs) - 1
-    yc = min(max(y, xs[0]), xs[n])
-    k = min(max(np.searchsorted(xs, yc, side="right") - 1, 0), n - 1)
-    f2 = 0.0
-    for j in range(n):
-        a, b = c[j], c[j + 1]
-        f2 += dxs[j] * (a * a + a * b + b * b)
-    tail = 0.0
-    for j in range(k + 1, n):
-        tail += dxs[j] * (c[j] + c[j + 1])
-    x0, x1, a, b = xs[k], xs[k + 1], c[k], c[k + 1]
-    m = a + (b - a) * (yc - x0) / (x1 - x0)  # F at y
-    return f2 / 3 + (xs[n] - yc) - tail - (x1 - yc) * (m + b)
-
-
-@nb.njit(cache=True, nogil=True)
-def _bucket(u: float, inbound: int) -> int:
-    """Metaculus's unscaled_location_to_bucket_index (the same rule as scores.bucket_index)."""
+@nb.njit(cache=True, nogil=True, inline="always")
+def _baseline(c: np.ndarray, u: float, base_inside: float) -> float:
+    """Metaculus's continuous baseline score of one CDF at an outcome at unscaled location u: 100 ln(p / b) / 2,
+    p the mass of the outcome's bucket (scores.bucket_index's rule), b the uniform's (0.05 beyond a bound)."""
+    inbound = len(c) - 1
     if u < 0:
-        return 0
-    if u > 1:
-        return inbound + 1
-    if u == 1:
-        return inbound
-    return max(int(u * inbound + 1 - 1e-10), 1)
+        p, base = c[0], OUTSIDE_BASELINE
+    elif u > 1:
+        p, base = 1.0 - c[inbound], OUTSIDE_BASELINE
+    else:
+        b = inbound if u == 1 else max(int(u * inbound + 1 - 1e-10), 1)
+        p, base = c[b] - c[b - 1], base_inside
+    return 50.0 * math.log(p / base)
 
 
 @nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _score_rows(
-    cdfs: np.ndarray, ys: np.ndarray, us: np.ndarray, xs: np.ndarray, even: bool, base_inside: float,
+def _scores_even(
+    cdfs: np.ndarray, ys: np.ndarray, us: np.ndarray, lo: float, hi: float, base_inside: float,
     baseline: np.ndarray, crps: np.ndarray,
 ) -> None:  # fmt: skip
-    inbound = cdfs.shape[1] - 1
-    dxs = xs[1:] - xs[:-1]
-    lo, hi = xs[0], xs[inbound]
+    """Both scores of every row on evenly spaced points of [lo, hi] (a linear or date axis). CRPS =
+    ∫ F² + (hi − y) − 2 ∫_y^hi F, each integral exact for F linear between the points: one loop over the row
+    (squares and neighbour products), one over the part right of y; y beyond a bound counts as at the bound."""
+    n = cdfs.shape[1] - 1
+    h = (hi - lo) / n
     for i in range(cdfs.shape[0]):
         c = cdfs[i]
-        b = _bucket(us[i], inbound)
-        if b == 0:
-            p, base = c[0], OUTSIDE_BASELINE
-        elif b == inbound + 1:
-            p, base = 1.0 - c[inbound], OUTSIDE_BASELINE
-        else:
-            p, base = c[b] - c[b - 1], base_inside
-        baseline[i] = 50.0 * math.log(p / base)
-        crps[i] = _row_crps_even(c, lo, hi, ys[i]) if even else _row_crps_grid(c, xs, dxs, ys[i])
+        baseline[i] = _baseline(c, us[i], base_inside)
+        y = min(max(ys[i], lo), hi)
+        pos = (y - lo) / h
+        k = min(int(pos), n - 1)  # the segment holding y
+        t = pos - k
+        prev = c[0]
+        sq = prev * prev
+        cross = 0.0
+        for j in range(1, n + 1):
+            x = c[j]
+            sq += x * x
+            cross += prev * x
+            prev = x
+        tail = 0.0
+        for j in range(k + 1, n + 1):
+            tail += c[j]
+        a, b, first, last = c[k], c[k + 1], c[0], c[n]
+        int_f2 = h / 3 * (2 * sq - first * first - last * last + cross)
+        right = h * (tail - (b + last) / 2)  # ∫ F from the point after y to hi
+        part = h * (1 - t) * (a + (b - a) * t + b) / 2  # ∫ F from y to that point
+        crps[i] = int_f2 + (hi - y) - 2 * (right + part)
+
+
+@nb.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _scores_grid(
+    cdfs: np.ndarray, ys: np.ndarray, us: np.ndarray, xs: np.ndarray, base_inside: float,
+    baseline: np.ndarray, crps: np.ndarray,
+) -> None:  # fmt: skip
+    """The same on any increasing grid xs (a log axis)."""
+    n = len(xs) - 1
+    dxs = xs[1:] - xs[:-1]
+    for i in range(cdfs.shape[0]):
+        c = cdfs[i]
+        baseline[i] = _baseline(c, us[i], base_inside)
+        y = min(max(ys[i], xs[0]), xs[n])
+        k = min(max(np.searchsorted(xs, y, side="right") - 1, 0), n - 1)
+        f2 = 0.0
+        for j in range(n):
+            a, b = c[j], c[j + 1]
+            f2 += dxs[j] * (a * a + a * b + b * b)
+        tail = 0.0
+        for j in range(k + 1, n):
+            tail += dxs[j] * (c[j] + c[j + 1])
+        x0, x1, a, b = xs[k], xs[k + 1], c[k], c[k + 1]
+        m = a + (b - a) * (y - x0) / (x1 - x0)  # F at y
+        crps[i] = f2 / 3 + (xs[n] - y) - tail - (x1 - y) * (m + b)
 
 
 def locations(scale: Scale, values: np.ndarray) -> np.ndarray:
@@ -128,5 +123,8 @@ def batch_scores(cdfs: np.ndarray, values: np.ndarray, scale: Scale) -> tuple[np
     open_bounds = int(scale.open_lower_bound) + int(scale.open_upper_bound)
     base_inside = (1 - OUTSIDE_BASELINE * open_bounds) / INBOUND_OUTCOME_COUNT
     baseline, crps = np.empty(len(c)), np.empty(len(c))
-    _score_rows(c, ys, us, xs, scale.zero_point is None, base_inside, baseline, crps)
+    if scale.zero_point is None:
+        _scores_even(c, ys, us, float(xs[0]), float(xs[-1]), base_inside, baseline, crps)
+    else:
+        _scores_grid(c, ys, us, xs, base_inside, baseline, crps)
     return baseline, crps
