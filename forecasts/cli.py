@@ -267,7 +267,7 @@ def questions_list(
 @user_errors
 def questions_new(
     question_id: Annotated[str, typer.Argument(help="The new question's id (a slug; also its file name).")],
-    qtype: Annotated[str, typer.Option("--type", help="binary, categorical or ordered.")] = "binary",
+    qtype: Annotated[str, typer.Option("--type", help="binary, categorical, ordered, numeric or date.")] = "binary",
     root: Annotated[Path, typer.Option("--questions", help="Folder to write ID.toml into.")] = Path("questions"),
 ) -> None:
     """Write a commented question file to fill in (fields: docs/questions.md); `sync` loads it once complete."""

@@ -394,3 +394,42 @@ def test_questions_export_import_round_trip(ncli, tmp_path: Path, suffix: str) -
     assert first.read_bytes() == again.read_bytes()
     shown = other.json("questions", "show", "ceasefire")["question"]
     assert shown["numeric"]["open_upper_bound"] is True and shown["prior"]["sd"] == 300 * 86400
+
+
+@pytest.mark.parametrize("qtype", ["numeric", "date"])
+def test_questions_new_numeric_and_date_templates_load_back(cli, tmp_path: Path, qtype: str) -> None:
+    """The template's numeric fields and prior are valid as written: filling only the two fields every template
+    leaves empty (title, resolution_criteria), sync loads it with the range, bounds, axis and prior it shows."""
+    import tomllib
+
+    folder = tmp_path / "qs"
+    cli("questions", "new", "how-much", "--type", qtype, "--questions", str(folder))
+    path = folder / "how-much.toml"
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    assert data["type"] == qtype and {"range_min", "range_max", "open_lower_bound", "open_upper_bound"} <= set(data)
+    assert data["prior"]["distribution"] == "normal" and data["prior"]["reasoning"].strip()
+    refused = cli("sync", "--questions", str(folder), ok=False)
+    assert refused.exit_code == 1 and "title: is required" in refused.stderr
+    assert "range" not in refused.stderr and "prior" not in refused.stderr  # only the two deliberate blanks
+    text = text.replace('title = ""', 'title = "How much?"', 1)
+    text = text.replace('resolution_criteria = """\n"""', 'resolution_criteria = """\nPer the source.\n"""', 1)
+    path.write_text(text, encoding="utf-8")
+    cli("sync", "--questions", str(folder))
+    cli("forecasters", "add", "alice")
+    q = cli.json("questions", "show", "how-much")["question"]
+    assert q["type"] == qtype and q["prior"]["kind"] == "normal"
+    if qtype == "numeric":
+        assert q["numeric"]["range_min"] == 0 and q["numeric"]["range_max"] == 100 and q["numeric"]["scale"] == "linear"
+        assert q["prior"]["mean"] == 50 and q["prior"]["sd"] == 15
+        cli("forecast", "how-much", "--p10", "30", "--p50", "50", "--p90", "70", "--by", "alice")
+    else:
+        assert q["numeric"]["open_upper_bound"] is True and q["prior"]["sd"] == 120 * 86400
+        assert q["numeric"]["range_max"] - q["numeric"]["range_min"] == 730 * 86400
+        from datetime import timedelta
+
+        mid = data["prior"]["mean"]
+        days = [str(mid + timedelta(days=d)) for d in (-100, 0, 100)]
+        out = cli.json("forecast", "how-much", "--p10", days[0], "--p50", days[1], "--p90", days[2], "--by", "alice")
+        # read back from the CDF the typed dates show as typed (p10 came back 1 ms short and showed the day before)
+        assert out["summary"]["text"] == {"p10": days[0], "median": days[1], "p90": days[2]}, out["summary"]

@@ -342,3 +342,11 @@ def test_compiled_batch_scores_equal_the_numpy_ones(scale: Scale) -> None:
     clipped = np.clip(ys, scale.range_min, scale.range_max)
     expected = crps(cdfs, clipped, grid(scale))
     assert np.allclose(crps_values, expected, rtol=1e-9, atol=1e-9 * scale.width)
+
+
+def test_a_date_read_back_a_millisecond_short_shows_as_typed() -> None:
+    """`forecast --p10 2027-09-01` on a date question: the percentile read back from the CDF (rounded to 10
+    decimals) was 1819756799.9986, and showed as 2027-08-31."""
+    day = Scale(1.7e9, 1.9e9, is_date=True)
+    assert day.show(1819756799.9986188) == "2027-09-01" and day.show(1819756800.0009742) == "2027-09-01"
+    assert day.show(1819756800 - 3600) == "2027-08-31"
