@@ -108,6 +108,7 @@ def test_forecast_percentiles_and_json(ncli, db_path: Path) -> None:
         (["--p10", "-1", "--p90", "21"], "p10: -1% is not inside the range (0%, 40%); the lower bound is closed"),
         (["--p10", "18", "--p11", "18.001"], "cdf: must rise by at most 0.2 at every step"),
         (["--p10", "18", "--p90", "21", "--below", "3"], "below: the lower bound is closed"),
+        (["--p10", "18", "--p90", "21", "--above", "30"], "above: the mass above the range (30%) must be under 10%"),
         (["--p10", "18", "--p90", "abc"], "p90: 'abc' must be a finite number (in %)"),
         (["--q10", "18"], "percentiles: '--q10' is not a percentile flag"),
         (["0.3"], "probability: 'territory' is a numeric question: give percentiles"),
@@ -347,12 +348,16 @@ def test_import_dataset_metaculus_numeric_rows(cli, db_path: Path) -> None:
     multiple-choice rows are left out and counted; outcomes beyond the range become `above`."""
     out = cli.json("import-dataset", "metaculus", str(METACULUS))
     assert out["questions"]["imported"] == 2 and out["forecasts"]["imported"] == 55
+    assert out["questions"]["numeric"] == {"rows": 2, "imported": 2, "skipped_existing": 0}
+    assert out["forecasts"]["numeric"] == {"rows": 55, "imported": 55, "skipped_existing": 0}
     assert out["forecasts"]["left_out"] == {
         "on a multiple_choice question (binary, numeric and date questions are imported)": 48,
         "CDF breaks Metaculus's current rules (made under other bounds)": 1,
     }
     again = cli("import-dataset", "metaculus", str(METACULUS)).output
     assert "48 left out: on a multiple_choice question" in again and "1 left out: CDF breaks" in again
+    numeric_line = "forecasts: 104 read, 0 imported, 55 already present\n  of them numeric or date: 0 imported"
+    assert numeric_line in again
     rows = {r["external_id"]: r for r in cli.json("status")}
     assert rows["34489"]["outcome"] == "above" and rows["34725"]["outcome"] == "34.0"
     q = cli.json("questions", "show", rows["34725"]["id"])["question"]
