@@ -178,3 +178,18 @@ def test_server_leaderboard_page_shows_the_numeric_columns(board_cli, db_path: P
     assert "-0.0150" in html and "34.7" in html
     plain = ENV.get_template("leaderboard.html").render(request=None, csrf="x", me=None, rows=[])
     assert "CRPS" not in plain
+
+
+def test_server_person_page_shows_numeric_scores(board_cli, db_path: Path) -> None:
+    """A person's page lists their numeric questions with the CRPS columns, not empty Brier cells."""
+    from forecasts.server.pages import ENV
+    from forecasts.store.db import connect
+    from forecasts.team import my_page
+
+    db = connect(db_path)
+    try:
+        page = my_page(db, "bob")
+    finally:
+        db.close()
+    html = ENV.get_template("person.html").render(request=None, csrf="x", me=None, p=page)
+    assert "CRPS ÷ range 0.0233" in html and "CRPS -0.0150" in html and "34.7 continuous" in html
