@@ -193,3 +193,25 @@ def test_server_person_page_shows_numeric_scores(board_cli, db_path: Path) -> No
         db.close()
     html = ENV.get_template("person.html").render(request=None, csrf="x", me=None, p=page)
     assert "CRPS ÷ range 0.0233" in html and "CRPS -0.0150" in html and "34.7 continuous" in html
+
+
+def test_model_alone_is_scored_against_the_uninformed_forecast() -> None:
+    """While no person stands, the median is the uninformed forecast's (the uniform CDF): a model alone from day 5
+    with bob's CDF scores (0.0233333 − 0.0833333) · 5/10 = −0.03; the people's peer score needs people (0)."""
+    import tomllib
+    from datetime import datetime
+
+    from forecasts.numeric.board import question_rows
+    from forecasts.questions import parse_question
+
+    q = parse_question(tomllib.loads(QUESTION) | {"id": "width"}, "width.toml")
+    day5 = datetime.fromisoformat("2025-01-06T00:00:00+00:00").timestamp()
+    resolution = {"outcome": "5.0", "known_at": "2025-01-11T00:00:00Z"}
+    [row] = question_rows(q, resolution, {"bayes": [(day5, trapezoid())]}, people=set())
+    assert row["relative_crps"] == pytest.approx(-0.03, abs=1e-9) and row["coverage"] == pytest.approx(0.5)
+    assert row["peer_continuous"] == 0.0 and row["peer_continuous_close"] is None
+    rows = question_rows(q, resolution, {"alice": [(day5 - 5 * 86400, uniform())], "bayes": [(day5, trapezoid())]},
+                         people={"alice"})  # fmt: skip
+    model = next(r for r in rows if r["forecaster_id"] == "bayes")
+    assert model["relative_crps"] == pytest.approx(-0.03, abs=1e-9)  # alice's CRPS is the uniform's too
+    assert model["peer_continuous"] == 0.0  # one person: no geometric mean of peers (as the binary peer score)
