@@ -210,8 +210,10 @@ def _with_numeric(
     """The score table with the numeric and date questions' rows appended (their own columns, NUMERIC_SCORE_FIELDS;
     the Brier columns empty) and those columns empty on the other rows. forecasts.numeric.board is loaded only
     when a numeric question is resolved."""
+    for c in NUMERIC_SCORE_FIELDS:  # in place: assign() would copy a platform's table
+        table[c] = np.nan
     if not questions:
-        return table.assign(**{c: np.nan for c in NUMERIC_SCORE_FIELDS})
+        return table
     from forecasts.numeric.board import numeric_forecasts, numeric_rows
 
     frame = numeric_forecasts(db, known_by, [q.id for q in questions])
@@ -224,7 +226,6 @@ def _with_numeric(
     extra.insert(2, "type", [kinds[qid] for qid in extra["question_id"]])
     extra.insert(3, "outcome", [resolutions[qid]["outcome"] for qid in extra["question_id"]])
     extra.insert(4, "known_at", [resolutions[qid]["known_at"] for qid in extra["question_id"]])
-    table = table.assign(**{c: np.nan for c in NUMERIC_SCORE_FIELDS})
     if table.empty:
         return extra.reindex(columns=table.columns)
     return pd.concat([table, extra.reindex(columns=table.columns)], ignore_index=True)
@@ -250,7 +251,8 @@ def leaderboard(
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
     full = score_table(db, known_by, tag=tag)
     numeric = full["type"].isin(NUMERIC_TYPES).to_numpy(dtype=bool)
-    table = full[~numeric]  # Brier, relative Brier and peer: yes/no and categorical questions
+    any_numeric = bool(numeric.any())
+    table = full[~numeric] if any_numeric else full  # Brier, relative Brier, peer: yes/no and categorical questions
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
     fcat = table["forecaster_id"].astype("category")  # integer codes: np.unique over strings was most of the time
     names = fcat.cat.categories.astype(str)
@@ -264,12 +266,15 @@ def leaderboard(
     grouped = full.groupby("forecaster_id", sort=True, observed=True)  # means skip the other kind's empty cells
     means = ("relative_brier_own", "relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage",
              "relative_crps", "peer_continuous", "crps_range")  # fmt: skip
-    counts = pd.DataFrame({"binary": ~numeric, "numeric": numeric}).groupby(full["forecaster_id"].to_numpy()).sum()
+    sizes = grouped.size()
+    n_numeric = np.zeros(len(sizes), dtype=int)
+    if any_numeric:  # an extra grouping only when some numeric or date question is scored
+        n_numeric = pd.Series(numeric).groupby(full["forecaster_id"].to_numpy()).sum().reindex(sizes.index).to_numpy()
     board = pd.DataFrame(
         {
-            "forecaster": grouped.size().index.astype(str),
-            "n_questions": counts["binary"].reindex(grouped.size().index).to_numpy(dtype=int),
-            "n_numeric": counts["numeric"].reindex(grouped.size().index).to_numpy(dtype=int),
+            "forecaster": sizes.index.astype(str),
+            "n_questions": sizes.to_numpy() - n_numeric,
+            "n_numeric": n_numeric,
             **{col: grouped[col].mean().to_numpy() for col in means},
         }
     )
