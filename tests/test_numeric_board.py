@@ -160,6 +160,14 @@ def test_weekly_brief_counts_open_numeric_questions(cli, tmp_path: Path) -> None
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     line = "2 open questions (1 yes/no or categorical, 1 numeric or date);"
     assert line in md and line in html
+    assert "## Numeric and date questions" in md and "Width of the test quantity" in md
+    cli("resolve", "width", "5")  # resolved before its close: no longer open, nor in the open numeric section
+    cli("report", "--out", str(out), "--questions", str(root))
+    md = next(out.glob("*.md")).read_text(encoding="utf-8")
+    assert "1 open question;" in md
+    assert "## Numeric and date questions" not in md or "Width of the test quantity on" not in md.split(
+        "## Numeric and date questions"
+    )[1].split("\n## ")[0]
 
 
 def test_server_leaderboard_page_shows_the_numeric_columns(board_cli, db_path: Path) -> None:

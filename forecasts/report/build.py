@@ -703,6 +703,6 @@ def build_report(
     }
     from forecasts.report.numeric import numeric_blocks
 
-    report["numeric"] = numeric_blocks(db, numeric, week_ago, as_of)
+    report["numeric"] = numeric_blocks(db, [q for q in numeric if q.id not in resolutions], week_ago, as_of)
     report["briefing"] = briefing(report)
     return report
