@@ -223,3 +223,20 @@ def test_model_alone_is_scored_against_the_uninformed_forecast() -> None:
     model = next(r for r in rows if r["forecaster_id"] == "bayes")
     assert model["relative_crps"] == pytest.approx(-0.03, abs=1e-9)  # alice's CRPS is the uniform's too
     assert model["peer_continuous"] == 0.0  # one person: no geometric mean of peers (as the binary peer score)
+
+
+def test_score_and_leaderboard_with_numeric_rows_import_no_pymc(board_cli, db_path: Path) -> None:
+    """With a numeric question scored, `score` and `leaderboard` still load neither pymc nor numba nor scipy."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "forecasts"
+    env = {k: v for k, v in os.environ.items() if k != "FORECASTS_DB"} | {"PYTHONPROFILEIMPORTTIME": "1"}
+    for command in ("score", "leaderboard"):
+        r = subprocess.run([str(script), "--db", str(db_path), command], env=env, capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+        assert r.returncode == 0 and "Relative CRPS" in r.stdout, r.stderr[-2000:]
+        names = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in r.stderr.splitlines()
+                 if line.startswith("import time:") and line.count("|") == 2}  # fmt: skip
+        assert "numpy" in names and not names & {"pymc", "numba", "scipy", "pytensor", "arviz"}, (command, names)
