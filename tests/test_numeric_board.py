@@ -95,6 +95,11 @@ def test_score_rows_of_a_numeric_question(board_cli) -> None:
     assert a["peer_continuous_close"] == pytest.approx(100 * math.log(0.5), abs=1e-6)
     assert a["coverage"] == pytest.approx(1.0) and b["coverage"] == pytest.approx(0.5)
     assert a["n_forecasts"] == 1
+    # one number, one name: the same peer score as `numeric-scores`
+    same = {r["forecaster"]: r for r in board_cli.json("numeric-scores")["scores"]}
+    assert same["bob"]["peer"] == pytest.approx(b["peer_continuous"]) and same["bob"]["spot_peer"] == pytest.approx(
+        b["peer_continuous_close"]
+    )
 
 
 def test_leaderboard_takes_numeric_questions_in_their_own_columns(board_cli) -> None:
