@@ -90,6 +90,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "describe_numeric_forecast": ("forecasts.numeric.submit", "describe"),
     "observation_specs": ("forecasts.numeric.observe", "observation_specs"),
     "numeric_scores": ("forecasts.numeric.scoring", "numeric_scores"),
+    "numeric_batch_scores": ("forecasts.numeric.bulk", "batch_scores"),
     "numeric_lines": ("forecasts.numeric.show", "numeric_lines"),
     "observation_text": ("forecasts.numeric.show", "observation_text"),
     "forecast_text": ("forecasts.numeric.show", "forecast_text"),

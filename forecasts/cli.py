@@ -293,7 +293,7 @@ def questions_list(
 @user_errors
 def questions_new(
     question_id: Annotated[str, typer.Argument(help="The new question's id (a slug; also its file name).")],
-    qtype: Annotated[str, typer.Option("--type", help="binary, categorical or ordered.")] = "binary",
+    qtype: Annotated[str, typer.Option("--type", help="binary, categorical, ordered, numeric or date.")] = "binary",
     root: Annotated[Path, typer.Option("--questions", help="Folder to write ID.toml into.")] = Path("questions"),
 ) -> None:
     """Write a commented question file to fill in (fields: docs/questions.md); `sync` loads it once complete."""
@@ -913,6 +913,13 @@ SCORE_CAPTION = (
 )
 
 
+NUMERIC_CAPTION = (
+    "Numeric and date questions, in columns of their own (CRPS and Brier are different scales): CRPS ÷ the range "
+    "width, lower is better; relative = yours minus the people's median, time-averaged as the relative Brier, "
+    "negative beats them; peer = Metaculus's continuous log peer score, higher is better. docs/numeric.md"
+)
+
+
 def num(x: float | None, digits: int = 4) -> str:
     from forecasts.numbers import fixed
 
@@ -952,14 +959,25 @@ def score(
         from forecasts.textout import wrapped
 
         return typer.echo(wrapped(remote.get("/api/why-empty", by=by)["message"] if remote else why_empty(db(), by)))
-    keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
-    priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
-                "brier_fixed_lifetime": 5}  # fmt: skip
-    columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
-               *[Column(header(k), priority[k], right=True) for k in keys]]  # fmt: skip
-    table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
-              *[num(r[k], 1 if k == "peer" else 3) for k in keys]] for r in rows]  # fmt: skip
-    show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
+    numeric = [r for r in rows if r["type"] in ("numeric", "date")]
+    binary = [r for r in rows if r["type"] not in ("numeric", "date")]
+    if binary:
+        keys = ["brier", "coverage", "relative_brier_own", "relative_brier", "peer", "brier_fixed_lifetime"]
+        priority = {"brier": 0, "coverage": 4, "relative_brier_own": 1, "relative_brier": 3, "peer": 2,
+                    "brier_fixed_lifetime": 5}  # fmt: skip
+        columns = [Column("question"), Column("forecaster"), Column("outcome", 3),
+                   *[Column(header(k), priority[k], right=True) for k in keys]]  # fmt: skip
+        table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
+                  *[num(r[k], 1 if k == "peer" else 3) for k in keys]] for r in binary]  # fmt: skip
+        show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
+    if numeric:
+        keys = ["crps_range", "relative_crps", "peer_continuous", "coverage"]
+        columns = [Column("question"), Column("forecaster"), Column("outcome", 4),
+                   *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
+        table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
+                  *[num(r[k], 1 if k.startswith("peer") else 3 if k == "coverage" else 4) for k in keys]]
+                 for r in numeric]  # fmt: skip
+        show_table(columns, table, title="Scores on resolved numeric and date questions", caption=NUMERIC_CAPTION)
 
 
 @app.command()
@@ -974,7 +992,7 @@ def leaderboard(
         str,
         typer.Option(
             help="own (relative Brier over each one's own period), relative (Fatebook), peer "
-            "(Metaculus) or adjusted (Brier)."
+            "(Metaculus), adjusted (Brier); numeric and date questions: crps (relative CRPS) or peer-continuous."
         ),
     ] = "own",
     at_close: Annotated[bool, typer.Option(help="Show the spot scores at close instead of time-averages.")] = False,
@@ -1000,15 +1018,26 @@ def leaderboard(
         empty = remote.get("/api/why-empty")["message"] if remote else why_empty(db())
         return typer.echo(wrapped(empty if (min_questions or 1) <= 1 else
                           f"No forecaster has {min_questions} scored questions yet (--min-questions)."))  # fmt: skip
-    keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
-            "brier_close" if at_close else "brier"]  # fmt: skip
-    columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
-               Column(header("n_questions"), right=True),
-               *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
-    table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
-              *[num(r[k], 1 if k.startswith("peer") else 3) for k in keys]] for r in rows]  # fmt: skip
     title = f"Leaderboard (means over resolved questions, ranked by {rank_by})"
-    show_table(columns, table, title=title, caption=SCORE_CAPTION)
+    binary = [r for r in rows if r["n_questions"]]
+    numeric = [r for r in rows if r["n_numeric"]]
+    if binary:
+        keys = ["relative_brier_own", "relative_brier", "peer_close" if at_close else "peer", "brier_adjusted",
+                "brier_close" if at_close else "brier"]  # fmt: skip
+        columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
+                   Column(header("n_questions"), right=True),
+                   *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
+        table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_questions"]),
+                  *[num(r[k], 1 if k.startswith("peer") else 3) for k in keys]] for r in binary]  # fmt: skip
+        show_table(columns, table, title=title + (": yes/no and categorical" if numeric else ""), caption=SCORE_CAPTION)
+    if numeric:
+        keys = ["relative_crps", "peer_continuous", "crps_range"]
+        columns = [Column("#", right=True), Column("forecaster"), Column("kind"),
+                   Column(header("n_numeric"), right=True),
+                   *[Column(header(k), n, right=True) for n, k in enumerate(keys)]]  # fmt: skip
+        table = [[str(r["rank"]), r["forecaster"], r["kind"], str(r["n_numeric"]),
+                  *[num(r[k], 1 if k.startswith("peer") else 4) for k in keys]] for r in numeric]  # fmt: skip
+        show_table(columns, table, title=title + ": numeric and date", caption=NUMERIC_CAPTION)
 
 
 @app.command()

@@ -6,10 +6,11 @@ those fields, until someone writes them, so a half-written question never reache
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from forecasts.errors import ForecastsError
+from forecasts.numeric.spec import NUMERIC_TYPES
 from forecasts.questions import ID_PATTERN, QUESTION_TYPES
 from forecasts.timeutil import now_utc
 
@@ -59,14 +60,62 @@ Why these shares.
 """
 
 
+NUMERIC_RANGE = """range_min = 0                   # required: the range the forecast's CDF covers
+range_max = 100
+open_lower_bound = false        # true: the outcome may fall below range_min (a forecast keeps >= 0.1% there)
+open_upper_bound = false        # true: the outcome may fall above range_max
+scale = "linear"                # linear, or log (Metaculus's log axis; zero_point outside the range, default 0)
+# zero_point = 0
+unit = ""                       # shown after values, e.g. "%" or "km2"
+"""
+
+NUMERIC_PRIOR = """
+[prior]
+# The value at closes_at: normal (mean, sd), lognormal (mu, sigma of the log) or uniform (low, high).
+distribution = "normal"
+mean = 50
+sd = 15
+reference = ""                  # optional: the base rate or series it comes from
+reasoning = \"\"\"
+Why this distribution: the trend, the base rate, and what could move it.
+\"\"\"
+# The model (docs/numeric.md): the value moves by drift a day (uncertain by drift_sd), plus a random walk.
+# drift = 0.0
+# drift_sd = 0.0
+# step_sd = 0.1                 # per square-root day
+"""
+
+COMMENT_AT = 32  # the column the template's comments start at
+
+DATE_RANGE = """range_min = {lo}          # required: the dates the forecast's CDF covers
+range_max = {hi}
+open_lower_bound = false        # true: the date may fall before range_min
+open_upper_bound = true         # true: the date may fall after range_max (it may not happen in the range at all)
+"""
+
+DATE_PRIOR = """
+[prior]
+# The date: normal (mean a date, sd in days) or uniform (low, high: dates).
+distribution = "normal"
+mean = {mean}
+sd = 120
+reference = ""                  # optional: the base rate or series it comes from
+reasoning = \"\"\"
+Why this date and spread: comparable cases, the schedule, and what could move it.
+\"\"\"
+"""
+
+
 def template(qid: str, qtype: str = "binary") -> str:
     """The commented TOML text of a new question `qid` of type `qtype`, dated from today."""
     if not ID_PATTERN.match(qid):
         raise ForecastsError(f"id: {qid!r} must be a slug: lowercase letters, digits and '-', max 80 chars")
-    if qtype not in QUESTION_TYPES:
-        raise ForecastsError(f"type: {qtype!r} is not one of: {', '.join(QUESTION_TYPES)}")
+    if qtype not in QUESTION_TYPES + NUMERIC_TYPES:
+        raise ForecastsError(f"type: {qtype!r} is not one of: {', '.join(QUESTION_TYPES + NUMERIC_TYPES)}")
     today = now_utc().date()
     closes = today + timedelta(days=365)
+    if qtype in NUMERIC_TYPES:
+        return _numeric_template(qid, qtype, today, closes)
     binary = qtype == "binary"
     outcomes = (
         ""
@@ -90,6 +139,20 @@ def template(qid: str, qtype: str = "binary") -> str:
         resolves=closes + timedelta(days=31), deadline=deadline,
     )  # fmt: skip
     return text + (BINARY_PRIOR if binary else CATEGORICAL_PRIOR)
+
+
+def _numeric_template(qid: str, qtype: str, today: date, closes: date) -> str:
+    """The numeric or date question's file: range, bounds, axis and unit after the type, and a distribution prior
+    valid as written (only title and resolution_criteria are left to fill, as in every template)."""
+    note = " " * (COMMENT_AT - len(f'type = "{qtype}"')) + "# numeric (a quantity: how much?) or date (a moment: when?)"
+    head = HEADER.format(
+        qid=qid, qtype=qtype, type_note=note, outcomes="", opens=today, closes=closes,
+        resolves=closes + timedelta(days=31), deadline="",
+    )  # fmt: skip
+    if qtype == "numeric":
+        return head.replace("opens_at =", NUMERIC_RANGE + "opens_at =", 1) + NUMERIC_PRIOR
+    rng = DATE_RANGE.format(lo=today, hi=today + timedelta(days=730))
+    return head.replace("opens_at =", rng + "opens_at =", 1) + DATE_PRIOR.format(mean=today + timedelta(days=365))
 
 
 def write_template(root: Path, qid: str, qtype: str = "binary") -> Path:

@@ -69,6 +69,31 @@ DERIVED_SCORE_FIELDS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# numeric and date questions' own columns in the same table (forecasts.numeric.board): Brier and CRPS are different
+# scales, so a numeric row leaves the Brier columns empty and a yes/no row these
+NUMERIC_SCORE_FIELDS: dict[str, tuple[str, str]] = {
+    "crps_range": (
+        "CRPS ÷ range (time-avg)",
+        "continuous ranked probability score of your CDF at the outcome divided by the range width, averaged over "
+        "the time your forecasts stood within [opens, min(close, truth known)); 0 is perfect, lower is better",
+    ),
+    "relative_crps": (
+        "Relative CRPS (range-normalised)",
+        "∫ over your active time of (your CRPS ÷ range − median of the people's at that instant) ÷ the scored "
+        "span, as the relative Brier; 0 while you have no forecast; negative beats the people",
+    ),
+    "peer_continuous": (
+        "Peer (Metaculus continuous, log)",
+        "Metaculus continuous peer score 100·n/(n−1)·ln(p / geometric mean of the people's p) ÷ 2, p the CDF's mass "
+        "in the outcome's bucket (1 of 200, or beyond a bound), time-averaged over the scheduled lifetime; higher "
+        "is better, the people average 0",
+    ),
+    "peer_continuous_close": (
+        "Peer at close (Metaculus continuous, log)",
+        "Metaculus continuous spot peer score of the forecast standing at close",
+    ),
+}
+
 # across questions (leaderboard.leaderboard / `forecasts leaderboard`)
 LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
     "rank": (
@@ -78,7 +103,8 @@ LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
     ),
     "forecaster": ("Forecaster", "forecaster"),
     "kind": ("Kind", "person, model or aggregate (only people form the median and geometric mean)"),
-    "n_questions": ("Questions", "resolved questions scored (count)"),
+    "n_questions": ("Questions", "resolved yes/no and categorical questions scored (count)"),
+    "n_numeric": ("Numeric questions", "resolved numeric and date questions scored (count)"),
     "relative_brier_own": (
         "Relative Brier (own period)",
         "mean relative Brier over the time each forecaster's forecasts stood (the headline; negative beats the people)",
@@ -100,10 +126,24 @@ LEADERBOARD_FIELDS: dict[str, tuple[str, str]] = {
     ),
     "brier_close": ("Brier at close", "mean Brier of the forecast standing at close"),
     "peer_close": ("Peer at close (Metaculus)", "mean Metaculus spot peer score at close"),
-    "coverage": ("Coverage", "mean share of the scored spans with a standing forecast (0–1)"),
+    "coverage": ("Coverage", "mean share of the scored spans with a standing forecast (0–1), all questions"),
+    "relative_crps": (
+        "Relative CRPS (range-normalised)",
+        "mean relative CRPS over the numeric and date questions (negative beats the people)",
+    ),
+    "peer_continuous": (
+        "Peer (Metaculus continuous, log)",
+        "mean Metaculus continuous peer score over the numeric and date questions (higher is better)",
+    ),
+    "crps_range": (
+        "CRPS ÷ range (time-avg)",
+        "mean of the per-question CRPS ÷ range width over the numeric and date questions (raw: depends on the "
+        "questions taken)",
+    ),
 }
 
-RANKINGS = {"own": "relative_brier_own", "relative": "relative_brier", "peer": "peer", "adjusted": "brier_adjusted"}
+RANKINGS = {"own": "relative_brier_own", "relative": "relative_brier", "peer": "peer", "adjusted": "brier_adjusted",
+            "crps": "relative_crps", "peer-continuous": "peer_continuous"}
 
 # calibration (Murphy decomposition of the forecasts standing at close, categorical outcomes unfolded)
 CALIBRATION_FIELDS: dict[str, tuple[str, str]] = {
@@ -114,14 +154,18 @@ CALIBRATION_FIELDS: dict[str, tuple[str, str]] = {
     "uncertainty": ("Uncertainty", "base rate × (1 − base rate)"),
 }
 
-# what the report's table of a resolved question shows, in order
+# what the report's table of a resolved question shows, in order (a numeric or date question: the second)
 REPORT_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "brier", "coverage", "relative_brier_own", "relative_brier",
                        "peer", "brier_close", "brier_fixed_lifetime")  # fmt: skip
+REPORT_NUMERIC_SCORE_FIELDS = ("forecaster_id", "n_forecasts", "crps_range", "coverage", "relative_crps",
+                               "peer_continuous", "peer_continuous_close")  # fmt: skip
+# the leaderboard's numeric and date columns, left out of the report while no such question is scored
+NUMERIC_LEADERBOARD_FIELDS = ("n_numeric", "relative_crps", "peer_continuous", "crps_range")
 
 
 def header(field: str) -> str:
     """The column header of a score field (the field name itself when it is not a score)."""
-    for table in (SCORE_FIELDS, DERIVED_SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
+    for table in (SCORE_FIELDS, DERIVED_SCORE_FIELDS, NUMERIC_SCORE_FIELDS, LEADERBOARD_FIELDS, CALIBRATION_FIELDS):
         if field in table:
             return table[field][0]
     return field

@@ -108,6 +108,7 @@ def test_forecast_percentiles_and_json(ncli, db_path: Path) -> None:
         (["--p10", "-1", "--p90", "21"], "p10: -1% is not inside the range (0%, 40%); the lower bound is closed"),
         (["--p10", "18", "--p11", "18.001"], "cdf: must rise by at most 0.2 at every step"),
         (["--p10", "18", "--p90", "21", "--below", "3"], "below: the lower bound is closed"),
+        (["--p10", "18", "--p90", "21", "--above", "30"], "above: the mass above the range (30%) must be under 10%"),
         (["--p10", "18", "--p90", "abc"], "p90: 'abc' must be a finite number (in %)"),
         (["--q10", "18"], "percentiles: '--q10' is not a percentile flag"),
         (["0.3"], "probability: 'territory' is a numeric question: give percentiles"),
@@ -347,12 +348,16 @@ def test_import_dataset_metaculus_numeric_rows(cli, db_path: Path) -> None:
     multiple-choice rows are left out and counted; outcomes beyond the range become `above`."""
     out = cli.json("import-dataset", "metaculus", str(METACULUS))
     assert out["questions"]["imported"] == 2 and out["forecasts"]["imported"] == 55
+    assert out["questions"]["numeric"] == {"rows": 2, "imported": 2, "skipped_existing": 0}
+    assert out["forecasts"]["numeric"] == {"rows": 55, "imported": 55, "skipped_existing": 0}
     assert out["forecasts"]["left_out"] == {
         "on a multiple_choice question (binary, numeric and date questions are imported)": 48,
         "CDF breaks Metaculus's current rules (made under other bounds)": 1,
     }
     again = cli("import-dataset", "metaculus", str(METACULUS)).output
     assert "48 left out: on a multiple_choice question" in again and "1 left out: CDF breaks" in again
+    numeric_line = "forecasts: 104 read, 0 imported, 55 already present\n  of them numeric or date: 0 imported"
+    assert numeric_line in again
     rows = {r["external_id"]: r for r in cli.json("status")}
     assert rows["34489"]["outcome"] == "above" and rows["34725"]["outcome"] == "34.0"
     q = cli.json("questions", "show", rows["34725"]["id"])["question"]
@@ -394,3 +399,42 @@ def test_questions_export_import_round_trip(ncli, tmp_path: Path, suffix: str) -
     assert first.read_bytes() == again.read_bytes()
     shown = other.json("questions", "show", "ceasefire")["question"]
     assert shown["numeric"]["open_upper_bound"] is True and shown["prior"]["sd"] == 300 * 86400
+
+
+@pytest.mark.parametrize("qtype", ["numeric", "date"])
+def test_questions_new_numeric_and_date_templates_load_back(cli, tmp_path: Path, qtype: str) -> None:
+    """The template's numeric fields and prior are valid as written: filling only the two fields every template
+    leaves empty (title, resolution_criteria), sync loads it with the range, bounds, axis and prior it shows."""
+    import tomllib
+
+    folder = tmp_path / "qs"
+    cli("questions", "new", "how-much", "--type", qtype, "--questions", str(folder))
+    path = folder / "how-much.toml"
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    assert data["type"] == qtype and {"range_min", "range_max", "open_lower_bound", "open_upper_bound"} <= set(data)
+    assert data["prior"]["distribution"] == "normal" and data["prior"]["reasoning"].strip()
+    refused = cli("sync", "--questions", str(folder), ok=False)
+    assert refused.exit_code == 1 and "title: is required" in refused.stderr
+    assert "range" not in refused.stderr and "prior" not in refused.stderr  # only the two deliberate blanks
+    text = text.replace('title = ""', 'title = "How much?"', 1)
+    text = text.replace('resolution_criteria = """\n"""', 'resolution_criteria = """\nPer the source.\n"""', 1)
+    path.write_text(text, encoding="utf-8")
+    cli("sync", "--questions", str(folder))
+    cli("forecasters", "add", "alice")
+    q = cli.json("questions", "show", "how-much")["question"]
+    assert q["type"] == qtype and q["prior"]["kind"] == "normal"
+    if qtype == "numeric":
+        assert q["numeric"]["range_min"] == 0 and q["numeric"]["range_max"] == 100 and q["numeric"]["scale"] == "linear"
+        assert q["prior"]["mean"] == 50 and q["prior"]["sd"] == 15
+        cli("forecast", "how-much", "--p10", "30", "--p50", "50", "--p90", "70", "--by", "alice")
+    else:
+        assert q["numeric"]["open_upper_bound"] is True and q["prior"]["sd"] == 120 * 86400
+        assert q["numeric"]["range_max"] - q["numeric"]["range_min"] == 730 * 86400
+        from datetime import timedelta
+
+        mid = data["prior"]["mean"]
+        days = [str(mid + timedelta(days=d)) for d in (-100, 0, 100)]
+        out = cli.json("forecast", "how-much", "--p10", days[0], "--p50", days[1], "--p90", days[2], "--by", "alice")
+        # read back from the CDF the typed dates show as typed (p10 came back 1 ms short and showed the day before)
+        assert out["summary"]["text"] == {"p10": days[0], "median": days[1], "p90": days[2]}, out["summary"]

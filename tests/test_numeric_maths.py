@@ -324,3 +324,46 @@ def test_a_narrow_model_cdf_is_always_made_valid(lo_open, hi_open):
         for mu in (10.0, 15.03, 20.0, 21.61, 29.9):
             dist = NormalDist(mu, sd)
             check_cdf(cdf_from_distribution([dist.cdf(x) for x in grid_values(scale)], scale), scale)
+
+
+@pytest.mark.parametrize(
+    "scale",
+    [Scale(0, 40), Scale(0, 40, open_lower_bound=True, open_upper_bound=True), Scale(1, 1000, zero_point=0.0),
+     Scale(1.7e9, 1.8e9, open_upper_bound=True, is_date=True), Scale(5, 50, zero_point=60.0, open_lower_bound=True)],
+)  # fmt: skip
+def test_compiled_batch_scores_equal_the_numpy_ones(scale: Scale) -> None:
+    """forecasts.numeric.bulk (one compiled pass a row, for the bench's million) gives the baseline score and the
+    CRPS of scores.log_scores_batch / scores.crps, outcomes beyond the bounds and on grid points included."""
+    from forecasts.numeric.bulk import batch_scores, locations
+    from forecasts.numeric.scores import bucket_index, log_scores_batch
+
+    rng = np.random.default_rng(5)
+    raw = np.cumsum(rng.uniform(0.001, 1, (300, 201)), axis=1)
+    lo_mass = 0.02 if scale.open_lower_bound else 0.0
+    hi_mass = 0.03 if scale.open_upper_bound else 0.0
+    cdfs = lo_mass + (raw - raw[:, :1]) / (raw[:, -1:] - raw[:, :1]) * (1 - lo_mass - hi_mass)
+    us = np.concatenate([rng.uniform(-0.2, 1.2, 290), [0.0, 1.0, 0.5, 0.005, 0.995, 1 / 3, -0.5, 1.5, 0.25, 0.75]])
+    us = np.clip(us, -np.inf if scale.open_lower_bound else 0, np.inf if scale.open_upper_bound else 1)
+    ys = np.array([scale.scale(float(u)) for u in us])
+    if scale.zero_point is not None:  # a log axis can put u beyond the range where no value lies: keep real ones
+        ys = np.where(np.isfinite(ys), ys, scale.range_max)
+    # resolved 'below' / 'above' without a value (beyond an open bound), else at the closed bound
+    ys[-2:] = [-np.inf if scale.open_lower_bound else scale.range_min, np.inf if scale.open_upper_bound else
+               scale.range_max]  # fmt: skip
+    baseline, crps_values = batch_scores(cdfs, ys, scale)
+    locs = locations(scale, ys)
+    assert np.allclose(locs[:-2], [scale.unscale(float(y)) for y in ys[:-2]], rtol=0, atol=1e-9)
+    buckets = np.array([bucket_index(float(u)) for u in locs])
+    opens = np.full(len(ys), int(scale.open_lower_bound) + int(scale.open_upper_bound))
+    assert np.allclose(baseline, log_scores_batch(cdfs, buckets, opens), rtol=1e-12, atol=1e-9)
+    clipped = np.clip(ys, scale.range_min, scale.range_max)
+    expected = crps(cdfs, clipped, grid(scale))
+    assert np.allclose(crps_values, expected, rtol=1e-9, atol=1e-9 * scale.width)
+
+
+def test_a_date_read_back_a_millisecond_short_shows_as_typed() -> None:
+    """`forecast --p10 2027-09-01` on a date question: the percentile read back from the CDF (rounded to 10
+    decimals) was 1819756799.9986, and showed as 2027-08-31."""
+    day = Scale(1.7e9, 1.9e9, is_date=True)
+    assert day.show(1819756799.9986188) == "2027-09-01" and day.show(1819756800.0009742) == "2027-09-01"
+    assert day.show(1819756800 - 3600) == "2027-08-31"

@@ -75,10 +75,12 @@ def cdf_from_percentiles(
             )
     below = _outside(scale.open_lower_bound, below, "below", "lower", order, locs, 0)
     above = _outside(scale.open_upper_bound, above, "above", "upper", order, locs, 1)
-    if not below < order[0] or not 100 - above > order[-1]:
+    if not below < order[0]:  # the field named is the one at fault (--above 30 with p90 was blamed on below)
+        raise ForecastsError(f"below: the mass below the range ({below:g}%) must be under p{order[0]:g}")
+    if not 100 - above > order[-1]:
         raise ForecastsError(
-            f"below: the mass below the range ({below:g}%) must be under p{order[0]:g} and the mass above "
-            f"({above:g}%) under {100 - order[-1]:g}%"
+            f"above: the mass above the range ({above:g}%) must be under {100 - order[-1]:g}% (p{order[-1]:g} lies "
+            "inside the range)"
         )
     points = sorted([(u, p) for p, u in zip(order, locs, strict=True)] + [(0.0, below), (1.0, 100 - above)])
     hydrated = _hydrate(points)

@@ -86,8 +86,8 @@ class Scale:
 
     def show(self, x: float) -> str:
         """A value as a person reads it: a date (YYYY-MM-DD) or a number to 4 significant figures plus unit."""
-        if self.is_date:
-            return to_iso(datetime.fromtimestamp(x, UTC))[:10]
+        if self.is_date:  # to the nearest second: a typed 2027-09-01 read back from the CDF may be 1 ms short of it
+            return to_iso(datetime.fromtimestamp(round(x), UTC))[:10]
         text = f"{x:.4g}"
         return f"{text} {self.unit}".rstrip() if self.unit and self.unit != "%" else text + (self.unit or "")
 

@@ -27,7 +27,14 @@ from forecasts.questions import Question, all_questions
 from forecasts.report.briefing import briefing
 from forecasts.report.recap import history_ids, recap
 from forecasts.resolution import UNSCORED, all_resolutions, resolution_history
-from forecasts.score_labels import DERIVED_SCORE_FIELDS, REPORT_SCORE_FIELDS, SCORE_FIELDS
+from forecasts.score_labels import (
+    DERIVED_SCORE_FIELDS,
+    NUMERIC_LEADERBOARD_FIELDS,
+    NUMERIC_SCORE_FIELDS,
+    REPORT_NUMERIC_SCORE_FIELDS,
+    REPORT_SCORE_FIELDS,
+    SCORE_FIELDS,
+)
 from forecasts.score_labels import described as described_scores
 from forecasts.store.db import Database
 from forecasts.store.head import ledger_head
@@ -520,15 +527,14 @@ def _resolved(
     week = [r for qid, r in sorted(resolutions.items()) if r["recorded_at"] > to_iso(week_ago) and qid in questions]
     from forecasts.scoring.leaderboard import score_table
 
-    described = described_scores(SCORE_FIELDS | DERIVED_SCORE_FIELDS)
+    described = described_scores(SCORE_FIELDS | DERIVED_SCORE_FIELDS | NUMERIC_SCORE_FIELDS)
     described["forecaster_id"] = "forecaster"
     out = []
     for r in week:
         scores = None
         if r["outcome"] not in UNSCORED:
-            scores = _table(
-                _records(score_table(db, known_by=as_of, question=r["question_id"])), SCORE_SHOWN, described
-            )
+            shown = REPORT_NUMERIC_SCORE_FIELDS if questions[r["question_id"]].is_numeric else SCORE_SHOWN
+            scores = _table(_records(score_table(db, known_by=as_of, question=r["question_id"])), shown, described)
         out.append(
             {
                 "id": r["question_id"],
@@ -551,6 +557,8 @@ def _leaderboard(db: Database, as_of: datetime) -> dict[str, Any]:
 
     described = dict(LEADERBOARD_COLUMNS)
     rows = _records(leaderboard(db, known_by=as_of))
+    if not any(r.get("n_numeric") for r in rows):  # no numeric or date question scored: no empty columns
+        described = {k: v for k, v in described.items() if k not in NUMERIC_LEADERBOARD_FIELDS}
     table = _table(rows, tuple(described), described)
     series = []
     for row in rows[:CALIBRATION_SERIES]:
@@ -576,7 +584,9 @@ def build_report(
     as_of = end - timedelta(seconds=1)
     now = now_utc()
     week_ago = as_of - WEEK
-    questions = {q.id: q for q in all_questions(db, known_by=as_of) if q.opens_at <= as_of and not q.is_numeric}
+    every = all_questions(db, known_by=as_of)
+    questions = {q.id: q for q in every if q.opens_at <= as_of and not q.is_numeric}
+    numeric = [q for q in every if q.is_numeric]  # numeric and date questions: their own section
     questions_prev = {q.id: q for q in all_questions(db, known_by=week_ago) if not q.is_numeric}
     links_now, links_prev = load_links(db, as_of, week_ago)
     links_late = _with_history(links_prev, links_now, week_ago)  # on record a week ago + history recorded since
@@ -623,8 +633,10 @@ def build_report(
             movers.append({"id": b["id"], "title": b["title"], "outcome": d[0], "before": b["before"][d[0]],
                            "now": b["now"][d[0]], "delta": d[1], "resolved": None,
                            "late_evidence_pp": late if abs(late) >= 5e-4 else None})  # fmt: skip
-    resolved = _resolved(db, questions, resolutions, week_ago, as_of)
-    movers += _resolved_moves(questions, questions_prev, links_prev, resolved["rows"], week_ago)
+    # resolutions of numeric questions too (their score table has the numeric columns; no chart or move here)
+    resolved = _resolved(db, questions | {q.id: q for q in numeric}, resolutions, week_ago, as_of)
+    binary_resolved = [x for x in resolved["rows"] if x["id"] in questions]
+    movers += _resolved_moves(questions, questions_prev, links_prev, binary_resolved, week_ago)
     movers.sort(key=lambda m: (-abs(m["delta"]), m["id"]))
     new_this_week = [b["id"] for b in blocks.values() if b["before"] is None and questions[b["id"]].opens_at > week_ago]
     added_this_week = [b["id"] for b in blocks.values() if b["before"] is None and b["id"] not in new_this_week]
@@ -643,7 +655,7 @@ def build_report(
     ]
     stale = [s for qid in open_ids for s in _stale(questions[qid], standing[qid], as_of)]
     made_this_week = [f for f in forecast_rows if f["made_at"] > to_iso(week_ago)]
-    for x in resolved["rows"]:  # each resolved question's chart, with the resolution marked
+    for x in binary_resolved:  # each resolved question's chart, with the resolution marked
         q = questions[x["id"]]
         final = probability_from_links(q, links_now.get(q.id, []), as_of)
         if not q.is_binary and x["outcome"] in q.outcomes:  # follow the outcome that happened
@@ -659,6 +671,7 @@ def build_report(
         "summary": {
             "questions": len(questions),
             "open": len(open_ids),
+            "open_numeric": sum(1 for q in numeric if q.opens_at <= as_of < q.closes_at and q.id not in resolutions),
             "evidence_this_week": len(week_evidence),
             "forecasts_this_week": sum(1 for f in made_this_week if f["kind"] == "person"),
             "model_forecasts_this_week": sum(1 for f in made_this_week if f["kind"] != "person"),
@@ -688,10 +701,9 @@ def build_report(
         "leaderboard": _leaderboard(db, as_of),
         "head": ledger_head(db, as_of),  # the ledgers' head over the rows recorded by as_of (docs/publishing.md)
     }
-    from forecasts.report.numeric import numeric_blocks  # numeric and date questions: their own section
+    from forecasts.report.numeric import numeric_blocks
 
-    numeric = [q for q in all_questions(db, known_by=as_of) if q.is_numeric]
-    report["numeric"] = numeric_blocks(db, numeric, week_ago, as_of)
+    report["numeric"] = numeric_blocks(db, [q for q in numeric if q.id not in resolutions], week_ago, as_of)
     from forecasts.report.pooling import pooling_block  # which crowd pool the team's own history favours
 
     report["pooling"] = pooling_block(db, as_of)

@@ -37,6 +37,15 @@ def clip(text: str, limit: int = 110) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
+def open_questions(summary: dict[str, Any]) -> str:
+    """The briefing's count of open questions: every type, split when numeric or date questions are among them
+    ('15 open questions (13 yes/no or categorical, 2 numeric or date)')."""
+    choice, numeric = summary["open"], summary.get("open_numeric", 0)
+    if not numeric:
+        return count(choice, "open question")
+    return f"{count(choice + numeric, 'open question')} ({choice} yes/no or categorical, {numeric} numeric or date)"
+
+
 def day(iso: str | None) -> str:
     return (iso or "")[:10] or "—"
 

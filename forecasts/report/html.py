@@ -12,7 +12,19 @@ from importlib import resources
 from typing import Any
 
 import forecasts.report.plots as plots
-from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import (
+    cell,
+    clip,
+    count,
+    day,
+    effect_summary,
+    effect_texts,
+    open_questions,
+    pct,
+    pp,
+    probs_text,
+    safe_url,
+)
 from forecasts.report.labels import human, meaning
 from forecasts.safetext import neutral
 
@@ -99,7 +111,7 @@ def _briefing(r: dict[str, Any]) -> str:
     s, br = r["summary"], r["briefing"]
     out = ['<section id="briefing"><h2>This week in brief</h2>']
     out.append(
-        f"<p>{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged; "
+        f"<p>{open_questions(s)}; {count(s['evidence_this_week'], 'evidence item')} logged; "
         f"{count(s['forecasts_this_week'], 'forecast')} by people "
         f"({s['model_forecasts_this_week']} by the model/aggregates); "
         f"{count(s['resolved_this_week'], 'question')} resolved.</p>"

@@ -5,7 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from forecasts.report.fmt import cell, clip, count, day, effect_summary, effect_texts, pct, pp, probs_text, safe_url
+from forecasts.report.fmt import (
+    cell,
+    clip,
+    count,
+    day,
+    effect_summary,
+    effect_texts,
+    open_questions,
+    pct,
+    pp,
+    probs_text,
+    safe_url,
+)
 from forecasts.report.labels import human, meaning
 from forecasts.safetext import neutral
 
@@ -76,7 +88,7 @@ def _briefing(r: dict[str, Any]) -> list[str]:
     s, br = r["summary"], r["briefing"]
     out = ["## This week in brief", ""]
     out.append(
-        f"{count(s['open'], 'open question')}; {count(s['evidence_this_week'], 'evidence item')} logged; "
+        f"{open_questions(s)}; {count(s['evidence_this_week'], 'evidence item')} logged; "
         f"{count(s['forecasts_this_week'], 'forecast')} by people ({s['model_forecasts_this_week']} by the "
         f"model/aggregates); {count(s['resolved_this_week'], 'question')} resolved. Probabilities on this page are "
         "as on record at the end of each week (recorded time)."

@@ -17,9 +17,10 @@ import pandas as pd
 
 from forecasts.errors import ForecastsError
 from forecasts.forecasters import MODEL, RECONSTRUCTED, get_forecaster
+from forecasts.numeric.spec import NUMERIC_TYPES
 from forecasts.questions import Question, all_questions, get_question
 from forecasts.resolution import UNSCORED, all_resolutions
-from forecasts.score_labels import LEADERBOARD_FIELDS, described
+from forecasts.score_labels import LEADERBOARD_FIELDS, NUMERIC_SCORE_FIELDS, described
 from forecasts.scoring import calibration as cal
 from forecasts.scoring import fixed_effects
 from forecasts.scoring import scores as scoring
@@ -28,10 +29,12 @@ from forecasts.timeutil import from_iso, now_utc, to_iso
 
 LEADERBOARD_COLUMNS = described(LEADERBOARD_FIELDS)  # field -> "Header: description" (score_labels)
 RANK_ORDER = {"own": ("relative_brier_own", True), "relative": ("relative_brier", True), "peer": ("peer", False),
-              "adjusted": ("brier_adjusted", True)}  # fmt: skip
+              "adjusted": ("brier_adjusted", True), "crps": ("relative_crps", True),
+              "peer-continuous": ("peer_continuous", False)}  # fmt: skip
+NUMERIC_RANKINGS = ("crps", "peer-continuous")
 # default --min-questions per ranking: the adjusted Brier of a forecaster with one or two questions is mostly their
 # questions' difficulty estimate (it can be negative), so a ranking by it needs a few questions (issue 25)
-DEFAULT_MIN_QUESTIONS = {"own": 1, "relative": 1, "peer": 1, "adjusted": 5}
+DEFAULT_MIN_QUESTIONS = {"own": 1, "relative": 1, "peer": 1, "adjusted": 5, "crps": 1, "peer-continuous": 1}
 
 
 def _tag_list(tag: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -59,14 +62,24 @@ def scored_questions(
     tag: str | list[str] | tuple[str, ...] | None = None,
     question: str | None = None,
 ) -> tuple[list[Question], dict[str, dict]]:
-    """Questions resolved with a scorable outcome by `known_by` (optionally carrying any of the tags / one
-    question)."""
+    """Yes/no and categorical questions resolved with a scorable outcome by `known_by` (optionally carrying any of
+    the tags / one question)."""
+    qs, resolutions = resolved_questions(db, known_by, tag, question)
+    return [q for q in qs if not q.is_numeric], resolutions
+
+
+def resolved_questions(
+    db: Database,
+    known_by: datetime,
+    tag: str | list[str] | tuple[str, ...] | None = None,
+    question: str | None = None,
+) -> tuple[list[Question], dict[str, dict]]:
+    """Questions of every type (numeric and date ones too) resolved with a scorable outcome by `known_by`."""
     resolutions = {
         qid: r for qid, r in all_resolutions(db, known_by).items() if r["outcome"] not in UNSCORED and r["known_at"]
     }
     wanted = set(_tag_list(tag))
     qs = [get_question(db, question, known_by)] if question else all_questions(db, known_by=known_by)
-    qs = [q for q in qs if not q.is_numeric]  # numeric questions: forecasts.numeric.scores
     if wanted:
         qs = [q for q in qs if wanted & set(q.tags)]
     return [q for q in qs if q.id in resolutions], resolutions
@@ -169,7 +182,8 @@ def score_table(
     if replays is None:
         replays = by == RECONSTRUCTED
     _check_tag(db, tag)
-    questions, resolutions = scored_questions(db, known_by, tag, question)
+    every, resolutions = resolved_questions(db, known_by, tag, question)
+    questions = [q for q in every if not q.is_numeric]
     fframe, qframe, crowd = load_frames(db, known_by, questions, resolutions)
     if not replays:
         fframe = one_model(fframe)
@@ -183,9 +197,38 @@ def score_table(
     table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
     known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
     table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
+    table = _with_numeric(db, known_by, table, [q for q in every if q.is_numeric], resolutions, crowd, replays)
     if by is not None:
         table = table[table["forecaster_id"] == by]
     return table.sort_values(["question_id", "forecaster_id"]).reset_index(drop=True)
+
+
+def _with_numeric(
+    db: Database, known_by: datetime, table: pd.DataFrame, questions: list[Question], resolutions: dict[str, dict],
+    members: set[str], replays: bool,
+) -> pd.DataFrame:  # fmt: skip
+    """The score table with the numeric and date questions' rows appended (their own columns, NUMERIC_SCORE_FIELDS;
+    the Brier columns empty) and those columns empty on the other rows. forecasts.numeric.board is loaded only
+    when a numeric question is resolved."""
+    for c in NUMERIC_SCORE_FIELDS:  # in place: assign() would copy a platform's table
+        table[c] = np.nan
+    if not questions:
+        return table
+    from forecasts.numeric.board import numeric_forecasts, numeric_rows
+
+    frame = numeric_forecasts(db, known_by, [q.id for q in questions])
+    if not replays:
+        frame = one_model(frame)
+    rows = numeric_rows(frame, questions, resolutions, members)
+    extra = pd.DataFrame(rows, columns=["question_id", "forecaster_id", "n_forecasts", "coverage",
+                                        "coverage_lifetime", *NUMERIC_SCORE_FIELDS])  # fmt: skip
+    kinds = {q.id: q.type for q in questions}
+    extra.insert(2, "type", [kinds[qid] for qid in extra["question_id"]])
+    extra.insert(3, "outcome", [resolutions[qid]["outcome"] for qid in extra["question_id"]])
+    extra.insert(4, "known_at", [resolutions[qid]["known_at"] for qid in extra["question_id"]])
+    if table.empty:
+        return extra.reindex(columns=table.columns)
+    return pd.concat([table, extra.reindex(columns=table.columns)], ignore_index=True)
 
 
 def leaderboard(
@@ -206,7 +249,10 @@ def leaderboard(
         min_questions = DEFAULT_MIN_QUESTIONS[rank_by]
     if min_questions < 1:
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
-    table = score_table(db, known_by, tag=tag)
+    full = score_table(db, known_by, tag=tag)
+    numeric = full["type"].isin(NUMERIC_TYPES).to_numpy(dtype=bool)
+    any_numeric = bool(numeric.any())
+    table = full[~numeric] if any_numeric else full  # Brier, relative Brier, peer: yes/no and categorical questions
     kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall())
     fcat = table["forecaster_id"].astype("category")  # integer codes: np.unique over strings was most of the time
     names = fcat.cat.categories.astype(str)
@@ -217,19 +263,25 @@ def leaderboard(
         person[who] if len(names) else np.zeros(len(who), dtype=bool),
     )  # fmt: skip
     adjusted = {names[c]: v for c, v in coded.items()}
-    grouped = table.groupby("forecaster_id", sort=True, observed=True)
-    means = ("relative_brier_own", "relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage")
+    grouped = full.groupby("forecaster_id", sort=True, observed=True)  # means skip the other kind's empty cells
+    means = ("relative_brier_own", "relative_brier", "peer", "brier", "brier_close", "peer_close", "coverage",
+             "relative_crps", "peer_continuous", "crps_range")  # fmt: skip
+    sizes = grouped.size()
+    n_numeric = np.zeros(len(sizes), dtype=int)
+    if any_numeric:  # an extra grouping only when some numeric or date question is scored
+        n_numeric = pd.Series(numeric).groupby(full["forecaster_id"].to_numpy()).sum().reindex(sizes.index).to_numpy()
     board = pd.DataFrame(
         {
-            "forecaster": grouped.size().index.astype(str),
-            "n_questions": grouped.size().to_numpy(),
+            "forecaster": sizes.index.astype(str),
+            "n_questions": sizes.to_numpy() - n_numeric,
+            "n_numeric": n_numeric,
             **{col: grouped[col].mean().to_numpy() for col in means},
         }
     )
     board["brier_adjusted"] = [adjusted.get(f, (np.nan, 0))[0] for f in board["forecaster"]]
     board["n_questions_adjusted"] = [adjusted.get(f, (np.nan, 0))[1] for f in board["forecaster"]]
     board.insert(1, "kind", [kinds.get(f, "person") for f in board["forecaster"]])
-    board = board[board["n_questions"] >= min_questions]
+    board = board[_questions_behind(board, rank_by) >= min_questions]
     key, ascending = RANK_ORDER[rank_by]
     board = board.assign(_apart=board["kind"] != "person")
     board = board.sort_values(["_apart", key, "forecaster"], ascending=[True, ascending, True], kind="stable",
@@ -237,6 +289,16 @@ def leaderboard(
     board = board.reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board[list(LEADERBOARD_COLUMNS)]
+
+
+def _questions_behind(board: pd.DataFrame, rank_by: str) -> pd.Series:
+    """The questions --min-questions counts: those behind the ranking score (yes/no and categorical for
+    adjusted, numeric and date for crps and peer-continuous), all scored questions for the others."""
+    if rank_by == "adjusted":
+        return board["n_questions"]
+    if rank_by in NUMERIC_RANKINGS:
+        return board["n_numeric"]
+    return board["n_questions"] + board["n_numeric"]
 
 
 def calibration(

@@ -125,7 +125,8 @@ SCHEMA: dict[str, Any] = {
                 [
                     _TAG,
                     {"name": "min_questions", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "rank_by", "in": "query", "schema": {"enum": ["own", "relative", "peer", "adjusted"]}},
+                    {"name": "rank_by", "in": "query",
+                     "schema": {"enum": ["own", "relative", "peer", "adjusted", "crps", "peer-continuous"]}},
                 ],
             )
         },

@@ -38,7 +38,6 @@ def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
 
     Per kind: `read` (records in the files), `rows` (rows the reader made of them), `imported`,
     `skipped_existing`, and `merged`, `left_out`, `notes` ({reason: count}) for what the reader did (issue 25)."""
-    from forecasts.interchange.roundtrip import import_records
 
     if not paths:
         raise ForecastsError("files: give the dataset's files")
@@ -49,18 +48,39 @@ def load(db: Database, source: str, paths: list[Path]) -> dict[str, Any]:
         for kind, path, rows in batches:
             totals = out.setdefault(kind, {"read": 0, "rows": 0, "imported": 0, "skipped_existing": 0})
             totals["rows"] += len(rows)
-            if rows:
-                try:
-                    result = import_records(db, kind, path, rows)
-                except ForecastsError as exc:
-                    raise _in_records(exc, path) if path.suffix.lower() == ".json" else exc from None
-                for k in ("imported", "skipped_existing"):
-                    totals[k] += result[k]
+            numeric = [row for row in rows if _is_numeric(kind, row[1])]
+            if numeric and kind != "resolutions":  # the numeric and date rows' own counts, imported on their own
+                rows = [row for row in rows if not _is_numeric(kind, row[1])]
+                counts = totals.setdefault("numeric", {"rows": 0, "imported": 0, "skipped_existing": 0})
+                counts["rows"] += len(numeric)
+                for k, n in _import(db, kind, path, numeric).items():
+                    totals[k] += n
+                    counts[k] += n
+            for k, n in _import(db, kind, path, rows).items():
+                totals[k] += n
     for kind in ("questions", "forecasts", "resolutions"):
         counts = tally.kinds.get(kind, {"read": 0, "merged": {}, "left_out": {}, "notes": {}})
         totals = out.setdefault(kind, {"read": 0, "rows": 0, "imported": 0, "skipped_existing": 0})
         totals.update(counts)
     return out
+
+
+def _is_numeric(kind: str, row: dict[str, Any]) -> bool:
+    """A numeric or date question's row (a question of that type, a forecast with a CDF)."""
+    return row.get("type") in ("numeric", "date") if kind == "questions" else kind == "forecasts" and "cdf" in row
+
+
+def _import(db: Database, kind: str, path: Path, rows: Rows) -> dict[str, int]:
+    """import_records on one batch: its imported and skipped_existing counts."""
+    from forecasts.interchange.roundtrip import import_records
+
+    if not rows:
+        return {"imported": 0, "skipped_existing": 0}
+    try:
+        result = import_records(db, kind, path, rows)
+    except ForecastsError as exc:
+        raise _in_records(exc, path) if path.suffix.lower() == ".json" else exc from None
+    return {k: result[k] for k in ("imported", "skipped_existing")}
 
 
 def _in_records(exc: ForecastsError, path: Path) -> ForecastsError:
@@ -79,6 +99,11 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             continue
         r = result[kind]
         lines.append(f"{kind}: {r['read']} read, {r['imported']} imported, {r['skipped_existing']} already present")
+        if r.get("numeric"):
+            num = r["numeric"]
+            lines.append(
+                f"  of them numeric or date: {num['imported']} imported, {num['skipped_existing']} already present"
+            )
         for label, key in (("merged", "merged"), ("left out", "left_out"), ("changed", "notes")):
             for reason, n in sorted(r.get(key, {}).items()):
                 lines.append(f"  {n} {label}: {reason}")
