@@ -55,3 +55,16 @@ def test_column_check_passes_valid_rows() -> None:
     rows = [GOOD, (*GOOD[:4], 0.0, *GOOD[5:]), (*GOOD[:4], 1.0, *GOOD[5:])]
     check_forecast_rows(rows, FORECAST_FIELDS, NOW, str)
     check_forecast_rows([], FORECAST_FIELDS, NOW, str)
+
+
+def test_column_encoding_gives_the_same_bytes_as_each_row() -> None:
+    from forecasts.store.ledger import canonical_columns
+
+    spec = sorted([(5, "id", None), *SPEC], key=lambda c: c[1])
+    rows = [(*row, i) for i, row in enumerate([*ROWS, ("a", "[]", 0.0, "", None), (None, None, None, None, None)])]
+    columns = {name: [row[i] for row in rows] for i, name, _ in spec}
+    assert canonical_columns("forecasts", spec, columns, len(rows)) == [canonical("forecasts", spec, r) for r in rows]
+    partial = {k: v for k, v in columns.items() if k in ("id", "c", "é")}  # columns left out hold their defaults
+    defaults = [tuple(r[i] if name in partial else d for i, name, d in sorted(spec)) for r in rows]
+    want = [canonical("forecasts", spec, r) for r in defaults]
+    assert canonical_columns("forecasts", spec, partial, len(rows)) == want
