@@ -68,3 +68,16 @@ def test_column_encoding_gives_the_same_bytes_as_each_row() -> None:
     defaults = [tuple(r[i] if name in partial else d for i, name, d in sorted(spec)) for r in rows]
     want = [canonical("forecasts", spec, r) for r in defaults]
     assert canonical_columns("forecasts", spec, partial, len(rows)) == want
+
+
+@pytest.mark.parametrize(
+    ("stamp", "valid"),
+    [("2024-02-29T00:00:00Z", True), ("2000-02-29T23:59:59Z", True), ("2023-02-29T00:00:00Z", False),
+     ("1900-02-29T00:00:00Z", False), ("2024-04-31T00:00:00Z", False), ("2024-01-01T24:00:00Z", False),
+     ("2024-01-01T00:00:60Z", False), ("٢٠٢٤-01-01T00:00:00Z", False),
+     ("2024-01-01T00:00:00Z\n2024-01-01T00:00:00Z", False)],
+)  # fmt: skip
+def test_the_column_timestamp_check_knows_real_days(stamp: str, valid: bool) -> None:
+    from forecasts.validation import stamps_valid
+
+    assert stamps_valid(["2024-01-01T00:00:00Z", stamp], NOW) is valid
