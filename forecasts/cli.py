@@ -849,6 +849,9 @@ def num(x: float | None, digits: int = 4) -> str:
 TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeat: any of them).")]
 
 
+SCORE_ROWS = 1000  # rows `score` shows in the terminal by default (scores of a million forecasts make no table)
+
+
 @app.command()
 @user_errors
 def score(
@@ -857,6 +860,9 @@ def score(
     ] = None,
     tag: TagsOpt = None,
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Rows the table shows (0: all); --json always writes every row.")
+    ] = SCORE_ROWS,
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
@@ -867,7 +873,8 @@ def score(
     frame = score_table(db(), by=by, tag=tag, question=question)
     if as_json:
         return emit_json_rows(iter_records(frame))
-    rows = records(frame)
+    hidden = len(frame) - limit if limit and len(frame) > limit else 0
+    rows = records(frame.head(limit) if hidden else frame)  # a million rows make no table: only those shown
     if not rows:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
@@ -881,6 +888,9 @@ def score(
     table = [[r["question_id"], r["forecaster_id"], str(r["outcome"]),
               *[num(r[k], 1 if k == "peer" else 3) for k in keys]] for r in rows]  # fmt: skip
     show_table(columns, table, title="Scores on resolved questions", caption=SCORE_CAPTION)
+    if hidden:
+        more = f"{hidden:,} more {'row' if hidden == 1 else 'rows'}"
+        typer.echo(f"{more} not shown; use --limit 0 for all, or --json for every row.")
 
 
 @app.command()
