@@ -32,6 +32,7 @@ TEXT_COLUMNS = ("source", "external_id", "rationale")
 MIN_ROWS = 10_000  # below this the per-row path is as quick
 CHUNK_ROWS = 100_000  # rows read, checked and inserted at a time: bounds the import's memory
 BLOCK = 1 << 23  # bytes read at a time by the pre-scan
+CACHE_KIB = 65_536  # SQLite's page cache (and sorter) for a load into an empty table, whose index is built after
 INSERT = (
     "INSERT INTO forecasts (id, question_id, forecaster_id, made_at, recorded_at, probability, rationale, "
     "external_id, source, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -160,7 +161,7 @@ class _Import:
             self.db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk_keys (q TEXT, f TEXT, m TEXT)")
         with (
             self.path.open(encoding="utf-8-sig", newline="") as fh,
-            bulk_page_cache(self.db, lines),
+            bulk_page_cache(self.db, lines, CACHE_KIB if not self.present else 262_144),
             indexes_built_after(self.db, "forecasts", lines if not self.present else 0),
             insert_triggers_suspended(self.db, ("forecasts", DIGEST_TABLE)),
         ):
