@@ -100,6 +100,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "current_viewer": ("forecasts.visibility", "current_viewer"),
     "why_empty": ("forecasts.empty_states", "why_empty"),
     "visible": ("forecasts.visibility", "visible"),
+    "visible_rows": ("forecasts.visibility", "visible_rows"),
     "without_replays": ("forecasts.visibility", "without_replays"),
     # the team server: accounts, comments and what its pages show
     "authenticate": ("forecasts.accounts", "authenticate"),

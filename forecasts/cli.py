@@ -718,6 +718,13 @@ def forecast_list(
     remote = server()
     if remote and (tag or people):
         raise ForecastsError("tag: --tag and --people are not yet available from a team server; filter the --json")
+    replays = include_replays or (by or "").lower() == "bayes-reconstructed"
+    if as_json and not remote:  # written as read, the rows this viewer may see (hide-crowd): memory of one row
+        from forecasts.api import iter_forecasts, visible_rows
+
+        database = db()
+        rows_in = iter_forecasts(database, question, by, tag=tag, people=people)
+        return emit_json_rows(visible_rows(database, rows_in, current_viewer(database), replays))
     hidden = replayed = 0
     if remote:
         rows = remote.get_all("/api/forecasts", question=question, by=by)
@@ -725,9 +732,9 @@ def forecast_list(
         database = db()
         rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),
                                current_viewer(database))  # fmt: skip
-    if not include_replays and (by or "").lower() != "bayes-reconstructed":
+    if not replays:
         rows, replayed = without_replays(rows)
-    if as_json:  # the rows this viewer may see (hide-crowd), so not streamed from the cursor
+    if as_json:  # from a team server: the rows it sent
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
                Column("forecast")]  # fmt: skip
