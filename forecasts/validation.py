@@ -560,6 +560,21 @@ def check_forecast_columns(cols: dict[str, Sequence], now: datetime, where: Call
             raise ForecastsError(f"{where(i)}: {exc}") from None
 
 
+def stored_forecasts_valid(cols: dict[str, Sequence], now: datetime) -> bool:
+    """Whether every stored forecast row (every column, as `db check` reads the table) passes check_forecast,
+    judged by column; False when not sure (then check row by row, which names each problem)."""
+    cols = {k: v for k, v in cols.items() if k not in ("_rowid", "os_user")}  # os_user: not a forecast rule
+    ids = cols.pop("id", ())
+    if not all(type(i) is int for i in ids) or (ids and (min(ids) < 1 or max(ids) > MAX_ROWID)):
+        return False
+    if set(cols.pop("evidence_ids", ())) - {"[]"} or any(v is not None for v in cols.pop("numeric_input", ())):
+        return False  # evidence links or numeric input: row by row
+    try:
+        return bool(cols) and _columns_valid(cols, now)
+    except ForecastsError:
+        return False
+
+
 def _columns_valid(cols: dict[str, tuple], now: datetime) -> bool:
     """Whether every forecast row is valid, judged by column (False: not sure, check row by row)."""
     simple = {"question_id", "forecaster_id", "made_at", "recorded_at", "probability", "probabilities", "rationale",

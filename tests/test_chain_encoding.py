@@ -81,3 +81,18 @@ def test_the_column_timestamp_check_knows_real_days(stamp: str, valid: bool) -> 
     from forecasts.validation import stamps_valid
 
     assert stamps_valid(["2024-01-01T00:00:00Z", stamp], NOW) is valid
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_the_stored_column_check_says_valid_only_when_every_row_is(bad: tuple) -> None:
+    from forecasts.validation import stored_forecasts_valid
+
+    def stored(rows: list[tuple]) -> dict:
+        extra = {"_rowid": range(1, len(rows) + 1), "id": list(range(1, len(rows) + 1)),
+                 "evidence_ids": ["[]"] * len(rows), "os_user": ["me"] * len(rows), "numeric_input": [None] * len(rows)}
+        return {**dict(zip(FORECAST_FIELDS, zip(*rows, strict=True), strict=True)), **extra}  # fmt: skip
+
+    assert stored_forecasts_valid(stored([GOOD, GOOD]), NOW)
+    assert not stored_forecasts_valid(stored([GOOD, bad]), NOW)
+    assert not stored_forecasts_valid({**stored([GOOD]), "id": [0]}, NOW)
+    assert not stored_forecasts_valid({**stored([GOOD]), "evidence_ids": ["[1]"]}, NOW)  # row by row decides
