@@ -243,8 +243,9 @@ class _Import:
         timestamps compare as text), compared by numpy a whole column at a time."""
         import numpy as np
 
-        distinct, rows = np.unique(np.array(qcol), return_inverse=True)
-        infos = [self.questions[q] for q in distinct.tolist()]
+        code = {q: i for i, q in enumerate(set(qcol))}  # each row's question as a small integer, no sort
+        rows = np.fromiter(map(code.__getitem__, qcol), dtype=np.intp, count=len(qcol))
+        infos = [self.questions[q] for q in code]
         opens = np.array([q.opens_at for q in infos])
         closes = np.array([q.closes_at for q in infos])
         known = np.array([(self.resolved.get(q.id) or {}).get("known_at") or "\uffff" for q in infos])
