@@ -58,6 +58,8 @@ _FACE: dict[str, tuple[str, str]] = {
     "records": ("forecasts.scoring.leaderboard", "records"),
     "iter_records": ("forecasts.scoring.leaderboard", "iter_records"),
     "write_json_array": ("forecasts.jsonstream", "write_array"),
+    "write_json_texts": ("forecasts.jsonstream", "write_texts"),
+    "json_rows": ("forecasts.scoring.json_rows", "json_rows"),
     "leaderboard": ("forecasts.scoring.leaderboard", "leaderboard"),
     "calibration": ("forecasts.scoring.leaderboard", "calibration"),
     "write_calibration_plot": ("forecasts.scoring.calibration", "write_plot"),

@@ -873,13 +873,14 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from forecasts.api import iter_records, records, score_table
+    from forecasts.api import json_rows, records, score_table, write_json_texts
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
     frame = score_table(db(), by=by, tag=tag, question=question)
-    if as_json:
-        return emit_json_rows(iter_records(frame))
+    if as_json:  # rendered a column at a time, written as it goes (the bytes of emit_json)
+        write_json_texts(json_rows(frame), functools.partial(typer.echo, nl=False))
+        return None
     hidden = len(frame) - limit if limit and len(frame) > limit else 0
     rows = records(frame.head(limit) if hidden else frame)  # a million rows make no table: only those shown
     if not rows:
