@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -57,19 +57,6 @@ def _json_value(v: Any) -> str:
     if t is float and math.isfinite(v):
         return float.__repr__(v)
     return _ENCODER.encode(v)
-
-
-def canonical_fast(table: str, spec: list[tuple[int, str, Any]]) -> Callable[[tuple], bytes]:
-    """canonical() for one table as a function of the row: the same bytes, built from the C encoder's pieces and
-    prefixes computed once (three times as quick; the chain of a bulk import is its largest cost)."""
-    head = "[" + encode_basestring(table) + ",["
-    keys = [(i, "[" + encode_basestring(name) + ",", d) for i, name, d in spec]
-
-    def content(row: tuple) -> bytes:
-        pairs = [k + _json_value(v) + "]" for i, k, d in keys if (v := row[i]) is not None and v != d]
-        return (head + ",".join(pairs) + "]]").encode()
-
-    return content
 
 
 def canonical_columns(
