@@ -3,8 +3,10 @@
 Each ledger row's digest is sha256(previous digest of that table + "\\n" + the row's canonical content): the
 table name and every column whose value is not NULL and differs from its default (so a column added later with a
 default leaves old digests valid), as compact JSON sorted by column name. Rows are chained when their write
-transaction commits (db.write_transaction calls `chain_pending`), so every write path, bulk imports included, is
-covered in the same transaction. Anyone who drops the triggers and edits a row breaks the chain at that row.
+transaction commits (db.write_transaction calls `chain_pending`), so every write path is covered in the same
+transaction; a bulk import chains each chunk from the values it inserted (`chain_columns`, the same bytes), and
+the commit then finds nothing left. Contents are built a column at a time (`canonical_columns`). Anyone who
+drops the triggers and edits a row breaks the chain at that row.
 """
 
 from __future__ import annotations
