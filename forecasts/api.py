@@ -58,6 +58,8 @@ _FACE: dict[str, tuple[str, str]] = {
     "records": ("forecasts.scoring.leaderboard", "records"),
     "iter_records": ("forecasts.scoring.leaderboard", "iter_records"),
     "write_json_array": ("forecasts.jsonstream", "write_array"),
+    "write_json_texts": ("forecasts.jsonstream", "write_texts"),
+    "json_rows": ("forecasts.scoring.json_rows", "json_rows"),
     "leaderboard": ("forecasts.scoring.leaderboard", "leaderboard"),
     "calibration": ("forecasts.scoring.leaderboard", "calibration"),
     "write_calibration_plot": ("forecasts.scoring.calibration", "write_plot"),
@@ -101,6 +103,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "current_viewer": ("forecasts.visibility", "current_viewer"),
     "why_empty": ("forecasts.empty_states", "why_empty"),
     "visible": ("forecasts.visibility", "visible"),
+    "visible_rows": ("forecasts.visibility", "visible_rows"),
     "without_replays": ("forecasts.visibility", "without_replays"),
     # the team server: accounts, comments and what its pages show
     "authenticate": ("forecasts.accounts", "authenticate"),

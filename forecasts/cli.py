@@ -788,6 +788,13 @@ def forecast_list(
     from forecasts.termtable import Column
 
     remote = server()
+    replays = include_replays or (by or "").lower() == "bayes-reconstructed"
+    if as_json and not remote:  # written as read, the rows this viewer may see (hide-crowd): memory of one row
+        from forecasts.api import iter_forecasts, visible_rows
+
+        database = db()
+        rows_in = iter_forecasts(database, question, by, tag=tag, people=people)
+        return emit_json_rows(visible_rows(database, rows_in, current_viewer(database), replays))
     hidden = replayed = 0
     if remote:
         rows, more = remote.get_pages("/api/forecasts", question=question, by=by, tag=tag,
@@ -797,9 +804,9 @@ def forecast_list(
         database = db()
         rows, hidden = visible(database, list_forecasts(database, question, by, tag=tag, people=people),
                                current_viewer(database))  # fmt: skip
-    if not include_replays and (by or "").lower() != "bayes-reconstructed":
+    if not replays:
         rows, replayed = without_replays(rows)
-    if as_json:  # the rows this viewer may see (hide-crowd), so not streamed from the cursor
+    if as_json:  # from a team server: the rows it sent
         return emit_json(rows)
     columns = [Column("id", 1, right=True), Column("made", 2), Column("question"), Column("by"),
                Column("forecast")]  # fmt: skip
@@ -929,6 +936,9 @@ def num(x: float | None, digits: int = 4) -> str:
 TagsOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only questions with this tag (repeat: any of them).")]
 
 
+SCORE_ROWS = 1000  # rows `score` shows in the terminal by default (scores of a million forecasts make no table)
+
+
 @app.command()
 @user_errors
 def score(
@@ -937,23 +947,29 @@ def score(
     ] = None,
     tag: TagsOpt = None,
     question: Annotated[str | None, typer.Option(help="Only this question.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=0, help="Rows the table shows (0: all); --json always writes every row.")
+    ] = SCORE_ROWS,
     as_json: JsonOpt = False,
 ) -> None:
     """Scores of every forecaster on every resolved question (ambiguous/annulled are not scored)."""
-    from forecasts.api import iter_records, records, score_table
+    from forecasts.api import json_rows, records, score_table, write_json_texts
     from forecasts.score_labels import header
     from forecasts.termtable import Column
 
     remote = server()
+    hidden = 0
     if remote:
         rows = remote.get_all("/api/scores", by=by, tag=tag, question=question)
         if as_json:
             return emit_json_rows(iter(rows))
     else:
         frame = score_table(db(), by=by, tag=tag, question=question)
-        if as_json:
-            return emit_json_rows(iter_records(frame))
-        rows = records(frame)
+        if as_json:  # rendered a column at a time, written as it goes (the bytes of emit_json)
+            write_json_texts(json_rows(frame), functools.partial(typer.echo, nl=False))
+            return None
+        hidden = len(frame) - limit if limit and len(frame) > limit else 0
+        rows = records(frame.head(limit) if hidden else frame)  # a million rows make no table: only those shown
     if not rows:
         from forecasts.api import why_empty
         from forecasts.textout import wrapped
@@ -978,6 +994,9 @@ def score(
                   *[num(r[k], 1 if k.startswith("peer") else 3 if k == "coverage" else 4) for k in keys]]
                  for r in numeric]  # fmt: skip
         show_table(columns, table, title="Scores on resolved numeric and date questions", caption=NUMERIC_CAPTION)
+    if hidden:
+        more = f"{hidden:,} more {'row' if hidden == 1 else 'rows'}"
+        typer.echo(f"{more} not shown; use --limit 0 for all, or --json for every row.")
 
 
 @app.command()

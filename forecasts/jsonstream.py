@@ -59,10 +59,16 @@ def _row(row: Any) -> str:
 
 def write_array(rows: Iterable[Any], write: Callable[[str], Any], batch: int = 2000) -> int:
     """Write `rows` as an indented JSON array (then a line break), `batch` rows per write; the number written."""
+    return write_texts(map(_row, rows), write, batch)
+
+
+def write_texts(texts: Iterable[str], write: Callable[[str], Any], batch: int = 2000) -> int:
+    """write_array for rows already written as text (each as _row writes it: "  {...}" indented), for a caller that
+    renders a whole column at a time (forecasts.scoring.json_rows)."""
     n = 0
     pending: list[str] = []
-    for row in rows:
-        pending.append(_row(row))
+    for text in texts:
+        pending.append(text)
         n += 1
         if len(pending) >= batch:
             write(("[\n" if n == len(pending) else ",\n") + ",\n".join(pending))

@@ -7,6 +7,7 @@ forecast (nor rationale), only the model's; the viewer is the current identity (
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forecasts.errors import ForecastsError
@@ -43,6 +44,21 @@ def visible(db: Database, rows: list[dict[str, Any]], viewer: str) -> tuple[list
     keep = [r for r in rows if r["question_id"] not in hidden or r["forecaster_id"] == viewer
             or kinds.get(r["forecaster_id"]) == "model"]  # fmt: skip
     return keep, len(rows) - len(keep)
+
+
+def visible_rows(
+    db: Database, rows: Iterable[dict[str, Any]], viewer: str, replays: bool = True
+) -> Iterator[dict[str, Any]]:
+    """`visible` (and, unless `replays`, `without_replays`) one row at a time, for output that streams: the
+    viewer's hidden questions (a small set) are read first, then each row is kept or left out as it comes."""
+    hidden = hidden_questions(db, viewer)
+    kinds = dict(db.conn.execute("SELECT id, kind FROM forecasters").fetchall()) if hidden else {}
+    for r in rows:
+        if not replays and r["forecaster_id"] == RECONSTRUCTED:
+            continue
+        if r["question_id"] in hidden and r["forecaster_id"] != viewer and kinds.get(r["forecaster_id"]) != "model":
+            continue
+        yield r
 
 
 def without_replays(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:

@@ -72,6 +72,8 @@ def test_crlf_file_split_across_blocks_is_read(qcli, tmp_path: Path, chunked) ->
         ("nope,,u1,2024-01-05T00:00:00Z,0.5,", "question: unknown id 'nope'"),
         ("bin-a,,u1,2024-01-05T00:00:00Z,5e-324,", "probability:"),  # a subnormal: refused as on the per-row path
         ("bin-a,,u0,2024-01-01T00:00:00Z,0.5,", "made_at: u0 already has a forecast on bin-a"),  # row 2's key
+        ("bin-open,,u1,2025-02-29T00:00:00Z,0.5,", "made_at:"),  # not a real day (2025 is not a leap year)
+        ("bin-a,,u1,2024-01-05T00:00:00Z,0.5,x\x07", "external_id:"),  # a control character: the row check names it
     ],
 )
 def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path, chunked, bad, message) -> None:
@@ -95,3 +97,25 @@ def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_pat
     assert len(by_index) == 7  # u0..u6 on bin-a
     monkeypatch.setattr(lb, "SCAN_QUESTIONS", 1)
     assert lb.score_table(connect(qcli.db_path)).equals(by_index)
+
+
+def test_a_leap_day_is_read_and_the_load_brings_back_its_triggers_and_foreign_keys(qcli, tmp_path: Path, chunked):
+    from forecasts.store.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+    before = sqlite3.connect(str(qcli.db_path)).execute(sql).fetchall()
+    assert ("forecasts_no_replace",) in [t[:1] for t in before]
+    bad = _write(tmp_path / "bad.csv", PLAIN + "nope,,u1,2024-01-05T00:00:00Z,0.5,\n")
+    assert qcli("import", str(bad), ok=False).exit_code == 1
+    assert sqlite3.connect(str(qcli.db_path)).execute(sql).fetchall() == before  # rolled back with the rows
+    db = connect(qcli.db_path)
+    f = _write(tmp_path / "f.csv", PLAIN + "bin-open,,u1,2024-02-29T00:00:00Z,0.5,\n")
+    assert chunked.import_forecasts_csv(db, f)["imported"] == 62
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert sqlite3.connect(str(qcli.db_path)).execute(sql).fetchall() == before
+    with pytest.raises(sqlite3.IntegrityError):  # the guards work again after the load
+        db.conn.execute("INSERT OR REPLACE INTO forecasts (id, question_id, forecaster_id, made_at, recorded_at, "
+                        "probability) SELECT id, question_id, forecaster_id, made_at, recorded_at, 0.5 FROM forecasts "
+                        "LIMIT 1")  # fmt: skip
+    assert qcli.json("db", "check")["ok"]

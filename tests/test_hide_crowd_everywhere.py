@@ -57,3 +57,26 @@ def test_forecast_list_leaves_replays_out_unless_asked(cli, make_question):
         "bayes-reconstructed"
     }
     assert "replayed model forecasts left out" in cli("forecast-list").stdout
+
+
+def test_forecast_list_json_is_written_as_read_with_the_bytes_of_one_document(hidden, monkeypatch):
+    import json
+
+    import forecasts.visibility as visibility
+
+    seen = []
+    original = visibility.visible_rows
+
+    def counted(*args, **kwargs):  # the CLI takes rows one by one from the stream, never a list of them
+        for row in original(*args, **kwargs):
+            seen.append(row["id"])
+            yield row
+
+    import forecasts.api
+
+    monkeypatch.setattr(forecasts.api, "visible_rows", counted, raising=False)  # the face caches a name once used
+    monkeypatch.setenv("FORECASTS_USER", "bo")  # bo sees both of their forecasts
+    out = hidden("forecast-list", "--json").stdout
+    rows = json.loads(out)
+    assert [r["id"] for r in rows] == seen and len(seen) == 2
+    assert out.rstrip("\n") == json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False)

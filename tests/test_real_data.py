@@ -50,6 +50,10 @@ def test_imported_zero_and_one_forecasts_are_stored_as_given_and_scored(qcli, tm
     assert scores[("bin-a", "bo")]["baseline"] == pytest.approx(100 * (math.log2(0.001) + 1))
     assert scores[("bin-a", "bo")]["peer"] == pytest.approx(100 * (math.log(0.001) - math.log(0.999)))
     assert "clamped to [0.001, 0.999]" in " ".join(qcli("score").output.split())
+    shown = qcli("score", "--limit", "2").output  # the table shows a page; --json has every row
+    assert "1 more row not shown; use --limit 0 for all, or --json for every row." in shown
+    assert ("bin-a" in shown, "bin-b" in shown) == (True, False)
+    assert "more rows" not in qcli("score", "--limit", "0").output
 
 
 def test_imported_categorical_forecast_may_hold_zero(qcli, tmp_path: Path) -> None:
