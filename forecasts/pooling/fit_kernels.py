@@ -1,5 +1,5 @@
-"""Compiled loops (numba) of the learned pools' online fit (forecasts/pooling/learned.py), for a platform's millions
-of forecasts.
+"""Compiled loops (numba) of the learned pools' online fit and of their pool (forecasts/pooling/learned.py), for
+millions of forecasts.
 
 The numpy fit spent most of its time not in arithmetic but in passes: a sort of every training forecast for the
 per-question median error, a reorder of every training array by checkpoint, and at each of its 40 checkpoints
@@ -8,7 +8,8 @@ error comes from one pass over each question's few forecasts (they arrive groupe
 visited through a counting-sort order, and each chunk is pooled for every temperature in one pass over its
 forecasts. The arithmetic is the numpy fit's, term for term; only the order of a few sums differs (a running
 sum, not numpy's pairwise one), so values agree to rounding (tests/test_pooling.py holds them within 1e-9 of a
-straightforward numpy reference). Not on any interactive path: numba loads here only.
+straightforward numpy reference). The pool (pool_rows) is the numpy running sums' arithmetic in one pass, with
+no per-forecast gathers, bincounts or segment sums between. Not on any interactive path: numba loads here only.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
     total = np.zeros(n_t)
     best = n_t - 1  # equal weights until a crowd question has been seen
     seen = 0
-    sw, swx = np.zeros(n_t), np.zeros(n_t)
+    sw, swx, wt = np.zeros(n_t), np.zeros(n_t), np.zeros(n_t)
     brier, curv, grad = np.zeros(n_t), np.zeros(n_t), np.zeros(n_t)
     inv_t = np.zeros(n_t)
     for j in range(n_t):
@@ -124,11 +125,14 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
                 fk = f[k]
                 rel = st[fk, 2] / (st[fk, 3] + shrink)  # the previous checkpoint's record
                 rk, xk = recency[k], x[k]
-                for j in range(n_t):  # branch-free (1 / T = 0 for T = inf: exp(0), weight 1)
-                    w = rk * math.exp(-min(max(rel * inv_t[j], -20.0), 20.0))
+                for j in range(n_t):
+                    w = rk  # T = inf: equal skill weights
+                    if inv_t[j] != 0.0:
+                        w = rk * math.exp(-min(max(rel * inv_t[j], -20.0), 20.0))
+                    wt[j] = w
                     sw[j] += w
                     swx[j] += w * xk
-                wb = rk * math.exp(-min(max(rel * inv_t[best], -20.0), 20.0))
+                wb = wt[best]
                 lw += wb
                 lwx += wb * (st[fk, 0] + st[fk, 1] * xk)
                 i += 1
@@ -219,4 +223,71 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
 @nb.njit(cache=True, nogil=True, inline="always")
 def _weight(rel: float, t_inv: float) -> float:
     """A skill weight exp(-relative Brier / T), the exponent capped at 20 either way; 1 for T = inf."""
-    return math.exp(-min(max(rel * t_inv, -20.0), 20.0))
+    return 1.0 if t_inv == 0.0 else math.exp(-min(max(rel * t_inv, -20.0), 20.0))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def pool_rows(row_q, c, fc_row, fc_who, x, fc_prev, recency, weight, w_max, a, b, d, recalibrate: bool):
+    """The skill or learned pool at every event row, forecast by forecast: expit(d * sum w x / sum w) over the
+    standing forecasts (w = skill weight / its checkpoint's largest x recency weight; x = logit p, recalibrated
+    to a + b x if asked), every fitted value from the row's checkpoint c; d only where two or more stand. Each
+    new forecast adds its term and removes the one it replaces; at a question's first row and wherever the
+    checkpoint changes mid-question the sums start afresh from the standing forecasts (kept in slots: a
+    replacing forecast takes its predecessor's slot)."""
+    n_rows, n_fc = len(row_q), len(fc_row)
+    out = np.empty(n_rows)
+    slot = np.empty(n_fc, np.int64)  # each forecast's slot among its question's standing forecasts
+    stand = np.empty(16, np.int64)  # the forecast standing in each slot
+    n_stand = 0
+    sw = swx = 0.0
+    j = 0
+    for r in range(n_rows):
+        fresh = r == 0 or row_q[r] != row_q[r - 1]
+        if fresh:
+            n_stand = 0
+        restart = fresh or c[r] != c[r - 1]
+        cr = c[r]
+        while j < n_fc and fc_row[j] == r:
+            pv = fc_prev[j]
+            if pv >= 0:
+                s = slot[pv]
+            else:
+                s = n_stand
+                n_stand += 1
+                if n_stand > len(stand):
+                    bigger = np.empty(2 * len(stand), np.int64)
+                    bigger[: len(stand)] = stand
+                    stand = bigger
+            slot[j] = s
+            stand[s] = j
+            if not restart:  # add the new term, remove the replaced one (the same person: the same fits)
+                fk = fc_who[j]
+                wf = weight[cr, fk] / w_max[cr]
+                xn, xo = x[j], 0.0
+                if recalibrate:
+                    xn = a[cr, fk] + b[cr, fk] * xn
+                w_new = wf * recency[j]
+                sw += w_new
+                swx += w_new * xn
+                if pv >= 0:
+                    xo = x[pv]
+                    if recalibrate:
+                        xo = a[cr, fk] + b[cr, fk] * xo
+                    w_old = wf * recency[pv]
+                    sw -= w_old
+                    swx -= w_old * xo
+            j += 1
+        if restart:
+            sw = swx = 0.0
+            for s in range(n_stand):
+                k = stand[s]
+                fk = fc_who[k]
+                wk = weight[cr, fk] / w_max[cr] * recency[k]
+                xk = x[k]
+                if recalibrate:
+                    xk = a[cr, fk] + b[cr, fk] * xk
+                sw += wk
+                swx += wk * xk
+        dd = d[cr] if n_stand >= 2 else 1.0
+        out[r] = 1.0 / (1.0 + math.exp(-dd * swx / sw))
+    return out

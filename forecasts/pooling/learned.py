@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasts.pooling import fit_kernels as kernels
-from forecasts.pooling.methods import expit, logit
+from forecasts.pooling.methods import logit
 from forecasts.pooling.panel import Panel
 
 SHRINK = 5.0  # pseudo-questions of relative Brier 0 added to each forecaster's record
@@ -91,16 +91,6 @@ def fit(panel: Panel, max_checkpoints: int = MAX_CHECKPOINTS, min_crowd: int = 2
     return Fits(np.concatenate([[-np.inf], times]), weight, a_all, b_all, d_skill, d_learned, temp, trained)
 
 
-def _segment_cumsum(d: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Running sums of d restarting at every row where start is True (start[0] must be True). Each restart
-    subtracts the previous segment's total, so rounding stays at the scale of one segment, not the history."""
-    starts = np.flatnonzero(start)
-    d = d.copy()
-    if len(starts) > 1:
-        d[starts[1:]] -= np.add.reduceat(d, starts)[:-1]
-    return np.cumsum(d)
-
-
 def apply(panel: Panel, fits: Fits, recalibrate: bool) -> np.ndarray:
     """The skill pool (recalibrate=False) or the learned pool at every event row, updated forecast by forecast.
 
@@ -108,51 +98,12 @@ def apply(panel: Panel, fits: Fits, recalibrate: bool) -> np.ndarray:
     every fitted quantity from the checkpoint in force at the row. Within a run of one question's rows under
     one checkpoint, each new forecast adds its term and removes the one it replaces, so the sums are running
     sums of those changes (work in proportion to forecasts); where the checkpoint changes mid-question the
-    sums restart from the standing forecasts of that row (work in proportion to its forecasters)."""
-    n_rows, n_f = panel.n_rows, max(panel.n_forecasters, 1)
-    out = np.full(n_rows, np.nan)
-    if not n_rows:
-        return out
+    sums restart from the standing forecasts of that row (work in proportion to its forecasters). One compiled
+    pass (fit_kernels.pool_rows)."""
+    if not panel.n_rows:
+        return np.full(0, np.nan)
     c = fits.at(panel.row_t)
-    wt = fits.weight / fits.weight.max(axis=1, keepdims=True)  # ratios are what count; keeps sums near 1
-    wt, at, bt = wt.ravel(), fits.a.ravel(), fits.b.ravel()
-    first = np.ones(n_rows, bool)
-    first[1:] = panel.row_q[1:] != panel.row_q[:-1]
-    restart = np.zeros(n_rows, bool)
-    restart[1:] = ~first[1:] & (c[1:] != c[:-1])
-
-    r = panel.fc_row
-    idx = c[r] * n_f + panel.fc_who  # a replaced forecast is the same person's, so its fitted values too
-    has_prev = panel.fc_prev >= 0
-    prev = np.maximum(panel.fc_prev, 0)
-    rec = panel.fc_recency
-    w, w_old = wt[idx], np.where(has_prev, rec[prev], 0.0)
-    x = logit(panel.fc_p)
-    x_old = x[prev]
-    if recalibrate:
-        a, b = at[idx], bt[idx]
-        x, x_old = a + b * x, a + b * x_old
-    w_old *= w
-    w *= rec
-    # restart rows get these changes too, but are overwritten below with their whole sums
-    d_w = np.bincount(r, w - w_old, n_rows)
-    d_wx = np.bincount(r, w * x - w_old * x_old, n_rows)
-    d_n = np.bincount(r, ~has_prev, n_rows)
-    for g in panel.groups:
-        sel = restart[g.rows]
-        if not sel.any():
-            continue
-        rows, fcm = g.rows[sel], g.fc[sel]
-        standing = fcm >= 0
-        fi = np.where(standing, fcm, 0)
-        gidx = c[rows][:, None] * n_f + panel.fc_who[fi]
-        gw = np.where(standing, wt[gidx] * rec[fi], 0.0)
-        gx = logit(panel.fc_p[fi])
-        gx = np.where(standing, at[gidx] + bt[gidx] * gx if recalibrate else gx, 0.0)
-        d_w[rows], d_wx[rows], d_n[rows] = gw.sum(axis=1), np.einsum("ij,ij->i", gw, gx), standing.sum(axis=1)
-    start = first | restart
-    sw, swx = _segment_cumsum(d_w, start), _segment_cumsum(d_wx, start)
-    n = _segment_cumsum(d_n, start)
-    d = np.where(n >= 1.5, (fits.d_learned if recalibrate else fits.d_skill)[c], 1.0)  # one person: no d
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return expit(d * swx / sw)
+    w_max = fits.weight.max(axis=1)  # ratios are what count; keeps sums near 1
+    d = fits.d_learned if recalibrate else fits.d_skill
+    return kernels.pool_rows(panel.row_q, c, panel.fc_row, panel.fc_who, logit(panel.fc_p), panel.fc_prev,
+                             panel.fc_recency, fits.weight, w_max, fits.a, fits.b, d, recalibrate)  # fmt: skip
