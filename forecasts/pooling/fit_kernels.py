@@ -79,20 +79,20 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
     that temperature's running total; d's Laplace posterior updated); then its crowd forecasts join their
     forecasters' relative-Brier records and every forecaster in it updates (a, b) by Laplace-Newton steps.
     Returns (weight, a, b, d_skill, d_learned, temperature index, trained_on), row c + 1 fitted after chunk c,
-    row 0 the prior. Each forecaster's state is one row of `st` (a, b, summed relative Brier, count, the
-    curvature haa, hab, hbb), its chunk sums one row of `acc`: one cache line each per forecast, where separate
-    arrays cost a miss apiece."""
+    row 0 the prior. Each forecaster's state and chunk sums are one row of `st`, two adjacent cache lines,
+    where separate arrays cost a miss apiece per forecast."""
     n_c = len(bounds) - 2
     n_t = len(temps)
     weight, a_all, b_all = np.ones((n_c + 1, n_f)), np.zeros((n_c + 1, n_f)), np.ones((n_c + 1, n_f))
     d_skill, d_learned = np.ones(n_c + 1), np.ones(n_c + 1)
     best_all = np.full(n_c + 1, n_t - 1)
     trained = np.zeros(n_c + 1, np.int64)
-    st = np.zeros((n_f, 8))  # a, b, summed relative Brier, crowd questions, haa, hab, hbb
+    # per forecaster, one row of two cache lines: a, b, summed relative Brier, crowd questions, haa, hab, hbb;
+    # then the chunk's sums of r, r x, v, v x, v x x, a and b before it, and whether it is in the chunk
+    st = np.zeros((n_f, 16))
     st[:, 1] = 1.0
     st[:, 4] = recal_prior
     st[:, 6] = recal_prior
-    acc = np.zeros((n_f, 8))  # sums of r, r x, v, v x, v x x; a and b before the chunk; touched
     d_mean, d_prec = np.ones(n_t), np.full(n_t, d_prior)
     l_mean, l_prec = 1.0, d_prior
     total = np.zeros(n_t)
@@ -169,39 +169,39 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
             if step:
                 for m in range(n_who):
                     fk = who[m]
-                    acc[fk, 0] = acc[fk, 1] = acc[fk, 2] = acc[fk, 3] = acc[fk, 4] = 0.0
+                    st[fk, 8] = st[fk, 9] = st[fk, 10] = st[fk, 11] = st[fk, 12] = 0.0
             for i in range(lo, hi):
                 k = order[i]
                 fk, xk = f[k], x[k]
                 if step == 0:
-                    if acc[fk, 7] == 0.0:
-                        acc[fk, 7] = 1.0
+                    if st[fk, 15] == 0.0:
+                        st[fk, 15] = 1.0
                         who[n_who] = fk
                         n_who += 1
-                        acc[fk, 0] = acc[fk, 1] = acc[fk, 2] = acc[fk, 3] = acc[fk, 4] = 0.0
-                        acc[fk, 5], acc[fk, 6] = st[fk, 0], st[fk, 1]
+                        st[fk, 8] = st[fk, 9] = st[fk, 10] = st[fk, 11] = st[fk, 12] = 0.0
+                        st[fk, 13], st[fk, 14] = st[fk, 0], st[fk, 1]
                     if crowd[k]:
                         st[fk, 2] += diff[k]
                         st[fk, 3] += 1.0
                 s = _expit(st[fk, 0] + st[fk, 1] * xk)
                 r, v = s - y[k], s * (1 - s)
-                acc[fk, 0] += r
-                acc[fk, 1] += r * xk
-                acc[fk, 2] += v
-                acc[fk, 3] += v * xk
-                acc[fk, 4] += v * xk * xk
+                st[fk, 8] += r
+                st[fk, 9] += r * xk
+                st[fk, 10] += v
+                st[fk, 11] += v * xk
+                st[fk, 12] += v * xk * xk
             for m in range(n_who):
                 fk = who[m]
-                a, b, a0, b0 = st[fk, 0], st[fk, 1], acc[fk, 5], acc[fk, 6]
-                haa, hab, hbb = st[fk, 4] + acc[fk, 2], st[fk, 5] + acc[fk, 3], st[fk, 6] + acc[fk, 4]
-                ga = acc[fk, 0] + st[fk, 4] * (a - a0) + st[fk, 5] * (b - b0)
-                gb = acc[fk, 1] + st[fk, 5] * (a - a0) + st[fk, 6] * (b - b0)
+                a, b, a0, b0 = st[fk, 0], st[fk, 1], st[fk, 13], st[fk, 14]
+                haa, hab, hbb = st[fk, 4] + st[fk, 10], st[fk, 5] + st[fk, 11], st[fk, 6] + st[fk, 12]
+                ga = st[fk, 8] + st[fk, 4] * (a - a0) + st[fk, 5] * (b - b0)
+                gb = st[fk, 9] + st[fk, 5] * (a - a0) + st[fk, 6] * (b - b0)
                 det = haa * hbb - hab**2
                 st[fk, 0] = min(max(a - (hbb * ga - hab * gb) / det, -3.0), 3.0)
                 st[fk, 1] = min(max(b - (haa * gb - hab * ga) / det, 0.0), 3.0)
                 if step == steps - 1:  # the posterior curvature is the next chunk's prior
                     st[fk, 4], st[fk, 5], st[fk, 6] = haa, hab, hbb
-                    acc[fk, 7] = 0.0
+                    st[fk, 15] = 0.0
         trained[c + 1] = seen
         best_all[c + 1] = best
         d_skill[c + 1], d_learned[c + 1] = d_mean[best], l_mean
