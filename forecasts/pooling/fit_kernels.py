@@ -1,15 +1,15 @@
 """Compiled loops (numba) of the learned pools' online fit and of their pool (forecasts/pooling/learned.py), for
-millions of forecasts.
-
-The numpy fit spent most of its time not in arithmetic but in passes: a sort of every training forecast for the
-per-question median error, a reorder of every training array by checkpoint, and at each of its 40 checkpoints
-a dozen gathers and bincounts over that chunk, five times over for the candidate temperatures. Here the median
-error comes from one pass over each question's few forecasts (they arrive grouped by question), the chunks are
-visited through a counting-sort order, and each chunk is pooled for every temperature in one pass over its
-forecasts. The arithmetic is the numpy fit's, term for term; only the order of a few sums differs (a running
-sum, not numpy's pairwise one), so values agree to rounding (tests/test_pooling.py holds them within 1e-9 of a
-straightforward numpy reference). The pool (pool_rows) is the numpy running sums' arithmetic in one pass, with
-no per-forecast gathers, bincounts or segment sums between. Not on any interactive path: numba loads here only.
+millions of forecasts. The numpy fit spent most of its time not in arithmetic but in passes: a sort of every
+training forecast for the per-question median error, a reorder of every training array by checkpoint, and at each of
+its 40 checkpoints a dozen gathers and bincounts over that chunk, five times over for the candidate temperatures.
+Here the median error comes from one pass over each question's few forecasts (they arrive grouped by question), the
+chunks are visited through a counting-sort order, and one pass over a chunk's forecasts both pools it for every
+temperature and gathers its records' and recalibration's sums, each forecaster's state in one row (two adjacent
+cache lines): at a million forecasts the cost is cache misses on that state more than arithmetic. The arithmetic is
+the numpy fit's, term for term; only the order of a few sums differs (a running sum, not numpy's pairwise one), so
+values agree to rounding (tests/test_pooling.py holds them within 1e-9 of a straightforward numpy reference). The
+pool (pool_rows) is the numpy running sums' arithmetic in one pass, with no per-forecast gathers, bincounts or
+segment sums between. Not on any interactive path: numba loads here only.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
     best_all = np.full(n_c + 1, n_t - 1)
     trained = np.zeros(n_c + 1, np.int64)
     # per forecaster, one row of two cache lines: a, b, summed relative Brier, crowd questions, haa, hab, hbb;
-    # then the chunk's sums of r, r x, v, v x, v x x, a and b before it, and whether it is in the chunk
+    # then the chunk's relative Brier sum, sums of r, r x, v, v x, v x x, a and b before it, and 1 + its crowd
+    # forecasts in the chunk (0: none in it)
     st = np.zeros((n_f, 16))
     st[:, 1] = 1.0
     st[:, 4] = recal_prior
@@ -110,32 +111,51 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
             brier[j] = curv[j] = grad[j] = 0.0
         l_curv = l_grad = 0.0
         n_uq = 0
+        n_who = 0
         i = lo
-        while i < hi:  # one crowd question of the chunk at a time (its forecasts are contiguous)
+        while i < hi:  # one question of the chunk at a time (its forecasts are contiguous)
             k = order[i]
-            if not crowd[k]:
-                i += 1
-                continue
-            qq = q[k]
+            qq, in_crowd = q[k], crowd[k]
             for j in range(n_t):
                 sw[j] = swx[j] = 0.0
             lw = lwx = 0.0
             while i < hi and q[order[i]] == qq:
                 k = order[i]
-                fk = f[k]
-                rel = st[fk, 2] / (st[fk, 3] + shrink)  # the previous checkpoint's record
-                rk, xk = recency[k], x[k]
-                for j in range(n_t):
-                    w = rk  # T = inf: equal skill weights
-                    if inv_t[j] != 0.0:
-                        w = rk * math.exp(-min(max(rel * inv_t[j], -20.0), 20.0))
-                    wt[j] = w
-                    sw[j] += w
-                    swx[j] += w * xk
-                wb = wt[best]
-                lw += wb
-                lwx += wb * (st[fk, 0] + st[fk, 1] * xk)
+                fk, xk = f[k], x[k]
+                a, b = st[fk, 0], st[fk, 1]  # the previous checkpoint's
+                if in_crowd:  # pooled out of sample with the previous checkpoint's record
+                    rel = st[fk, 2] / (st[fk, 3] + shrink)
+                    rk = recency[k]
+                    for j in range(n_t):
+                        w = rk  # T = inf: equal skill weights
+                        if inv_t[j] != 0.0:
+                            w = rk * math.exp(-min(max(rel * inv_t[j], -20.0), 20.0))
+                        wt[j] = w
+                        sw[j] += w
+                        swx[j] += w * xk
+                    wb = wt[best]
+                    lw += wb
+                    lwx += wb * (a + b * xk)
+                # the chunk's own sums (its records and recalibration, applied after the whole chunk is pooled)
+                if st[fk, 15] == 0.0:  # first in the chunk: 1 + its crowd forecasts in the chunk
+                    st[fk, 15] = 1.0
+                    who[n_who] = fk
+                    n_who += 1
+                    st[fk, 7] = st[fk, 8] = st[fk, 9] = st[fk, 10] = st[fk, 11] = st[fk, 12] = 0.0
+                    st[fk, 13], st[fk, 14] = a, b
+                if in_crowd:
+                    st[fk, 7] += diff[k]
+                    st[fk, 15] += 1.0
+                s = _expit(a + b * xk)
+                r, v = s - y[k], s * (1 - s)
+                st[fk, 8] += r
+                st[fk, 9] += r * xk
+                st[fk, 10] += v
+                st[fk, 11] += v * xk
+                st[fk, 12] += v * xk * xk
                 i += 1
+            if not in_crowd:
+                continue
             yq = y_q[qq]
             for j in range(n_t):
                 z = swx[j] / sw[j]
@@ -161,35 +181,28 @@ def chunk_loop(order, bounds, q, f, x, y, diff, recency, crowd, y_q, n_f: int, t
             for j in range(1, n_t):
                 if total[j] < total[best]:
                     best = j
-        # records and recalibration: every forecaster of the chunk, from the previous estimate and curvature;
-        # the first step's pass also numbers the chunk's forecasters and adds its crowd forecasts to their records
-        n_who = 0
         t_inv = inv_t[best]
+        for m in range(n_who):  # the chunk joins its forecasters' records
+            fk = who[m]
+            st[fk, 2] += st[fk, 7]
+            st[fk, 3] += st[fk, 15] - 1.0
+        # recalibration: Laplace-Newton steps from the previous estimate and curvature (the first step's sums
+        # came with the pass above)
         for step in range(steps):
             if step:
                 for m in range(n_who):
                     fk = who[m]
                     st[fk, 8] = st[fk, 9] = st[fk, 10] = st[fk, 11] = st[fk, 12] = 0.0
-            for i in range(lo, hi):
-                k = order[i]
-                fk, xk = f[k], x[k]
-                if step == 0:
-                    if st[fk, 15] == 0.0:
-                        st[fk, 15] = 1.0
-                        who[n_who] = fk
-                        n_who += 1
-                        st[fk, 8] = st[fk, 9] = st[fk, 10] = st[fk, 11] = st[fk, 12] = 0.0
-                        st[fk, 13], st[fk, 14] = st[fk, 0], st[fk, 1]
-                    if crowd[k]:
-                        st[fk, 2] += diff[k]
-                        st[fk, 3] += 1.0
-                s = _expit(st[fk, 0] + st[fk, 1] * xk)
-                r, v = s - y[k], s * (1 - s)
-                st[fk, 8] += r
-                st[fk, 9] += r * xk
-                st[fk, 10] += v
-                st[fk, 11] += v * xk
-                st[fk, 12] += v * xk * xk
+                for i in range(lo, hi):
+                    k = order[i]
+                    fk, xk = f[k], x[k]
+                    s = _expit(st[fk, 0] + st[fk, 1] * xk)
+                    r, v = s - y[k], s * (1 - s)
+                    st[fk, 8] += r
+                    st[fk, 9] += r * xk
+                    st[fk, 10] += v
+                    st[fk, 11] += v * xk
+                    st[fk, 12] += v * xk * xk
             for m in range(n_who):
                 fk = who[m]
                 a, b, a0, b0 = st[fk, 0], st[fk, 1], st[fk, 13], st[fk, 14]
