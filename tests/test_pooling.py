@@ -172,19 +172,21 @@ def _pool_by_rows(panel, fits, recalibrate: bool) -> np.ndarray:
 
 
 @pytest.mark.parametrize("recalibrate", [False, True])
-def test_learned_pool_running_sums_match_a_row_by_row_pool(recalibrate):
+@pytest.mark.parametrize("per_q, people", [(9, 15), (60, 40)])  # 40: more standing than the pool's first slots
+def test_learned_pool_running_sums_match_a_row_by_row_pool(recalibrate, per_q, people):
     """Updated forecast by forecast (with restarts where a checkpoint changes mid-question), the pool equals
     the pool of every row's standing forecasts; people here update their forecasts and share instants."""
     rng = np.random.default_rng(3)
-    n_q, per_q = 120, 9
+    n_q = 120
     q = np.repeat(np.arange(n_q), per_q)
-    f = rng.integers(0, 15, len(q))  # repeats: updates by the same person
+    f = rng.integers(0, people, len(q))  # repeats: updates by the same person
     t = q * 5.0 + rng.integers(0, 12, len(q))  # questions overlap; instants shared
     p = rng.uniform(0.02, 0.98, len(q))
     end = np.arange(n_q) * 5.0 + 12
     y = (rng.random(n_q) < 0.4).astype(float)
-    panel = build_panel(q, f, t, p, end, y, end.copy(), 15)
+    panel = build_panel(q, f, t, p, end, y, end.copy(), people)
     fits = learned.fit(panel)
+    assert panel.n_people.max() > 16 or people < 16
     c = fits.at(panel.row_t)
     assert np.any((c[1:] != c[:-1]) & (panel.row_q[1:] == panel.row_q[:-1]))  # restarts are exercised
     assert np.any(panel.fc_prev >= 0)

@@ -1,15 +1,17 @@
 """Compiled loops (numba) of the learned pools' online fit and of their pool (forecasts/pooling/learned.py), for
-millions of forecasts. The numpy fit spent most of its time not in arithmetic but in passes: a sort of every
-training forecast for the per-question median error, a reorder of every training array by checkpoint, and at each of
-its 40 checkpoints a dozen gathers and bincounts over that chunk, five times over for the candidate temperatures.
-Here the median error comes from one pass over each question's few forecasts (they arrive grouped by question), the
-chunks are visited through a counting-sort order, and one pass over a chunk's forecasts both pools it for every
-temperature and gathers its records' and recalibration's sums, each forecaster's state in one row (two adjacent
-cache lines): at a million forecasts the cost is cache misses on that state more than arithmetic. The arithmetic is
-the numpy fit's, term for term; only the order of a few sums differs (a running sum, not numpy's pairwise one), so
-values agree to rounding (tests/test_pooling.py holds them within 1e-9 of a straightforward numpy reference). The
-pool (pool_rows) is the numpy running sums' arithmetic in one pass, with no per-forecast gathers, bincounts or
-segment sums between. Not on any interactive path: numba loads here only.
+millions of forecasts.
+
+The numpy fit spent most of its time not in arithmetic but in passes: a sort of every training forecast for the
+per-question median error, a reorder of every training array by checkpoint, and at each of its 40 checkpoints a dozen
+gathers and bincounts over that chunk, five times over for the candidate temperatures. Here the median error comes
+from one pass over each question's few forecasts (they arrive grouped by question), the chunks are visited through a
+counting-sort order, and one pass over a chunk's forecasts both pools it for every temperature and gathers its
+records' and recalibration's sums, each forecaster's state in one row (two adjacent cache lines): at a million
+forecasts the cost is cache misses on that state more than arithmetic. The arithmetic is the numpy fit's, term for
+term; only the order of a few sums differs (a running sum, not numpy's pairwise one), so values agree to rounding
+(tests/test_pooling.py holds them within 1e-9 of a straightforward numpy reference). The pool (pool_rows) is the
+numpy running sums' arithmetic in one pass, with no per-forecast gathers, bincounts or segment sums between. Not on
+any interactive path: numba loads here only.
 """
 
 from __future__ import annotations
