@@ -3,6 +3,7 @@ learned pools without look-ahead, and the backtest's bootstrap and choice."""
 
 from __future__ import annotations
 
+import learned_reference
 import numpy as np
 import pytest
 from pooling_sim import simulate
@@ -171,24 +172,66 @@ def _pool_by_rows(panel, fits, recalibrate: bool) -> np.ndarray:
 
 
 @pytest.mark.parametrize("recalibrate", [False, True])
-def test_learned_pool_running_sums_match_a_row_by_row_pool(recalibrate):
+@pytest.mark.parametrize("per_q, people", [(9, 15), (60, 40)])  # 40: more standing than the pool's first slots
+def test_learned_pool_running_sums_match_a_row_by_row_pool(recalibrate, per_q, people):
     """Updated forecast by forecast (with restarts where a checkpoint changes mid-question), the pool equals
     the pool of every row's standing forecasts; people here update their forecasts and share instants."""
     rng = np.random.default_rng(3)
-    n_q, per_q = 120, 9
+    n_q = 120
     q = np.repeat(np.arange(n_q), per_q)
-    f = rng.integers(0, 15, len(q))  # repeats: updates by the same person
+    f = rng.integers(0, people, len(q))  # repeats: updates by the same person
     t = q * 5.0 + rng.integers(0, 12, len(q))  # questions overlap; instants shared
     p = rng.uniform(0.02, 0.98, len(q))
     end = np.arange(n_q) * 5.0 + 12
     y = (rng.random(n_q) < 0.4).astype(float)
-    panel = build_panel(q, f, t, p, end, y, end.copy(), 15)
+    panel = build_panel(q, f, t, p, end, y, end.copy(), people)
     fits = learned.fit(panel)
+    assert panel.n_people.max() > 16 or people < 16
     c = fits.at(panel.row_t)
     assert np.any((c[1:] != c[:-1]) & (panel.row_q[1:] == panel.row_q[:-1]))  # restarts are exercised
     assert np.any(panel.fc_prev >= 0)
     fast = learned.apply(panel, fits, recalibrate)
     assert fast == pytest.approx(_pool_by_rows(panel, fits, recalibrate), abs=1e-9)
+
+
+def _updating_panel(seed: int, n_q: int = 150, unresolved: bool = False):
+    """Questions overlapping in time, people updating their forecasts and sharing instants; some questions
+    unresolved or resolved to a probability when asked."""
+    rng = np.random.default_rng(seed)
+    per_q = rng.integers(1, 12, n_q)
+    q = np.repeat(np.arange(n_q), per_q)
+    f = rng.integers(0, 25, len(q))
+    t = q * 5.0 + rng.integers(0, 12, len(q))
+    p = rng.uniform(0.01, 0.99, len(q))
+    end = np.arange(n_q) * 5.0 + 12
+    y = (rng.random(n_q) < 0.4).astype(float)
+    if unresolved:
+        y[rng.random(n_q) < 0.1] = np.nan
+        y[rng.random(n_q) < 0.05] = 0.3
+    known = np.where(np.isnan(y), np.inf, end + rng.integers(0, 20, n_q))
+    return build_panel(q, f, t, p, end, y, known, 25)
+
+
+@pytest.mark.parametrize("case", ["uneven crowd", "updates", "unresolved, min crowd 3", "few checkpoints"])
+def test_compiled_fit_matches_the_numpy_reference(case):
+    """The compiled fit (fit_kernels) gives the straightforward numpy fit's every fitted value, and so its
+    pools, within 1e-9."""
+    panel, kw = {
+        "uneven crowd": (simulate(n_q=400, seed=5), {}),
+        "updates": (_updating_panel(6), {}),
+        "unresolved, min crowd 3": (_updating_panel(7, unresolved=True), {"min_crowd": 3}),
+        "few checkpoints": (simulate(n_q=120, seed=8), {"max_checkpoints": 7}),
+    }[case]
+    fast, ref = learned.fit(panel, **kw), learned_reference.fit(panel, **kw)
+    assert len(fast.times) > 5
+    assert np.array_equal(fast.times, ref.times) and np.array_equal(fast.trained_on, ref.trained_on)
+    assert np.array_equal(fast.temperature, ref.temperature)
+    for name in ("weight", "a", "b", "d_skill", "d_learned"):
+        assert getattr(fast, name) == pytest.approx(getattr(ref, name), abs=1e-9, rel=1e-9), name
+    assert np.ptp(fast.a[-1]) > 0.1 and np.ptp(fast.d_skill) > 0.01  # the fits moved: the comparison has teeth
+    for recalibrate in (False, True):
+        assert learned.apply(panel, fast, recalibrate) == pytest.approx(learned.apply(panel, ref, recalibrate),
+                                                                        abs=1e-9, nan_ok=True)  # fmt: skip
 
 
 def test_learned_fits_use_past_questions_only():
