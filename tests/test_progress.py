@@ -41,3 +41,12 @@ def test_a_long_note_stays_one_line_for_the_terminal_to_wrap(shown, capsys) -> N
     message = "First run after an install: " + "compiling once, " * 12 + "later runs reuse it."
     progress.note(message)
     assert capsys.readouterr().err == message + "\n"  # rich would otherwise break it at 80 columns mid-sentence
+
+
+def test_the_pooling_backtest_names_its_step(shown, monkeypatch, capsys, db) -> None:
+    """`aggregate --backtest` can compile the learned pools' loops for seconds on a first run: it says what it does."""
+    from forecasts.pooling.series import backtest_db
+
+    monkeypatch.setattr(progress, "SHOWN_AFTER", 0.0)
+    backtest_db(db)
+    assert "backtesting the crowd pools" in capsys.readouterr().err

@@ -64,11 +64,15 @@ def backtest_db(db: Database, tag: str | None = None, since: str | None = None, 
         raise ForecastsError(f"min-forecasters: {min_forecasters} must be at least 1")
     start = -np.inf if since is None else seconds([to_iso(parse_datetime(since, "since"))])[0]
     known_dt = known_by or now_utc()
-    panel = load_panel(db, known_dt, tag).panel
-    result = backtest.run(panel, seed=seed, min_forecasters=min_forecasters, since=start)
-    if numeric:
-        from forecasts.pooling.numeric import numeric_backtest
+    from forecasts.progress import step
 
-        result["numeric"] = numeric_backtest(db, known_dt, tag, start, min_forecasters, seed)
+    # the first run after an install compiles the learned pools' loops (numba, cached on disk): say so
+    with step("backtesting the crowd pools (a first run compiles for some seconds)"):
+        panel = load_panel(db, known_dt, tag).panel
+        result = backtest.run(panel, seed=seed, min_forecasters=min_forecasters, since=start)
+        if numeric:
+            from forecasts.pooling.numeric import numeric_backtest
+
+            result["numeric"] = numeric_backtest(db, known_dt, tag, start, min_forecasters, seed)
     result.update({"known_by": to_iso(known_dt), "tag": tag, "since": since, "min_forecasters": min_forecasters})
     return result
