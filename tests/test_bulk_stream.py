@@ -87,6 +87,7 @@ def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path,
 
 
 def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_path: Path, monkeypatch) -> None:
+    from forecasts.scoring import forecast_rows
     from forecasts.scoring import leaderboard as lb
     from forecasts.store.db import connect
 
@@ -95,7 +96,7 @@ def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_pat
     qcli("import", str(_write(tmp_path / "r.csv", "question,outcome,known_at\nbin-a,yes,2024-01-12T00:00:00Z\n")))
     by_index = lb.score_table(connect(qcli.db_path))
     assert len(by_index) == 7  # u0..u6 on bin-a
-    monkeypatch.setattr(lb, "SCAN_QUESTIONS", 1)
+    monkeypatch.setattr(forecast_rows, "SCAN_QUESTIONS", 1)
     assert lb.score_table(connect(qcli.db_path)).equals(by_index)
 
 
