@@ -165,10 +165,13 @@ def score_table(
     tag: str | list[str] | tuple[str, ...] | None = None,
     question: str | None = None,
     replays: bool | None = None,
+    details: bool = True,
 ) -> pd.DataFrame:
     """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS and
     DERIVED_SCORE_FIELDS). Unless `replays` (default: only when `by` names the replay), the model's replay is
-    folded into `bayes` (one_model), so every table has one model row."""
+    folded into `bayes` (one_model), so every table has one model row. details=False (the leaderboard, which
+    shows neither) leaves out the outcome and known_at columns and gives `type` as a categorical: at a million
+    rows those were a million-string column each (issue 28)."""
     known_by = known_by or now_utc()
     if by is not None:
         by = get_forecaster(db, by)["id"]  # the registered name, whatever case was typed
@@ -186,10 +189,15 @@ def score_table(
         own = np.where(cover > 0, table["relative_brier"].to_numpy(dtype=float) / np.where(cover > 0, cover, 1), np.nan)
     table.insert(table.columns.get_loc("relative_brier"), "relative_brier_own", own)
     meta = qframe.set_index("question_id")
-    table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
-    table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
-    known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
-    table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
+    if details:
+        table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
+        table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
+        known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
+        table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
+    else:  # per question, gathered by the question codes score_forecasts returns
+        qid = table["question_id"].cat
+        kinds = meta["type"].reindex(qid.categories)
+        table.insert(2, "type", pd.Categorical(kinds.to_numpy())[qid.codes.to_numpy()])
     table = _with_numeric(db, known_by, table, [q for q in every if q.is_numeric], resolutions, crowd, replays)
     if by is not None:
         table = table[table["forecaster_id"] == by]
@@ -242,7 +250,7 @@ def leaderboard(
         min_questions = DEFAULT_MIN_QUESTIONS[rank_by]
     if min_questions < 1:
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
-    full = score_table(db, known_by, tag=tag)
+    full = score_table(db, known_by, tag=tag, details=False)
     numeric = full["type"].isin(NUMERIC_TYPES).to_numpy(dtype=bool)
     any_numeric = bool(numeric.any())
     table = full[~numeric] if any_numeric else full  # Brier, relative Brier, peer: yes/no and categorical questions
