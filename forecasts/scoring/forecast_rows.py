@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -40,17 +41,21 @@ def forecast_frame(db: Database, stamp: str, questions: list[Question]) -> pd.Da
     fmap = {name: i for i, name in enumerate(names)}
     # Over many questions a scan beats walking the index with a table lookup per row; for a few the index wins
     scan = "NOT INDEXED" if len(ids) >= SCAN_QUESTIONS else ""
+    # every question in scope (a fully resolved history): no per-row IN test (a quarter of the read at 1M rows)
+    every = scan and not any(qid not in qmap for (qid,) in db.conn.execute("SELECT id FROM questions"))
+    where = "? IS NOT NULL" if every else "question_id IN (SELECT value FROM json_each(?))"
     sql = f"""SELECT question_id, forecaster_id, {EPOCH}, ifnull(probability, -1.0), id FROM forecasts {scan}
-              WHERE recorded_at <= ? AND made_at <= ? AND question_id IN (SELECT value FROM json_each(?))"""
+              WHERE recorded_at <= ? AND made_at <= ? AND {where}"""
     rows = np.zeros(0, dtype=ROW)
     if ids:  # rows straight into an array (no list of tuples); then the ids to codes by dict, a column at a time
         fetched = np.fromiter(db.conn.execute(sql, [stamp, stamp, json.dumps(ids)]), dtype=FETCHED)
         rows = np.empty(len(fetched), dtype=ROW)
-        rows["q"] = np.fromiter(map(qmap.__getitem__, fetched["q"]), dtype=np.int32, count=len(fetched))
+        rows["q"] = np.fromiter(map(qmap.get, fetched["q"], repeat(-1)), dtype=np.int32, count=len(fetched))
         rows["f"] = np.fromiter(map(fmap.__getitem__, fetched["f"]), dtype=np.int32, count=len(fetched))
         for col in ("t", "p", "seq"):
             rows[col] = fetched[col]
         del fetched
+        rows = rows[rows["q"] >= 0] if every and (rows["q"] < 0).any() else rows  # (a question added since)
     rows = rows[np.lexsort((rows["seq"], rows["t"], rows["f"], rows["q"]))]
     used = np.zeros(len(names), dtype=bool)
     used[rows["f"]] = True
