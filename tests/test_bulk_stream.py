@@ -87,6 +87,7 @@ def test_a_bad_row_in_a_later_chunk_refuses_the_whole_file(qcli, tmp_path: Path,
 
 
 def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_path: Path, monkeypatch) -> None:
+    from forecasts.scoring import forecast_rows
     from forecasts.scoring import leaderboard as lb
     from forecasts.store.db import connect
 
@@ -95,7 +96,7 @@ def test_scores_read_by_a_table_scan_equal_those_read_by_the_index(qcli, tmp_pat
     qcli("import", str(_write(tmp_path / "r.csv", "question,outcome,known_at\nbin-a,yes,2024-01-12T00:00:00Z\n")))
     by_index = lb.score_table(connect(qcli.db_path))
     assert len(by_index) == 7  # u0..u6 on bin-a
-    monkeypatch.setattr(lb, "SCAN_QUESTIONS", 1)
+    monkeypatch.setattr(forecast_rows, "SCAN_QUESTIONS", 1)
     assert lb.score_table(connect(qcli.db_path)).equals(by_index)
 
 
@@ -119,3 +120,37 @@ def test_a_leap_day_is_read_and_the_load_brings_back_its_triggers_and_foreign_ke
                         "probability) SELECT id, question_id, forecaster_id, made_at, recorded_at, 0.5 FROM forecasts "
                         "LIMIT 1")  # fmt: skip
     assert qcli.json("db", "check")["ok"]
+
+
+def test_scores_with_every_question_in_scope_are_read_without_the_question_filter(qcli, tmp_path: Path,
+                                                                                   monkeypatch) -> None:  # fmt: skip
+    from forecasts.scoring import forecast_rows
+    from forecasts.scoring import leaderboard as lb
+    from forecasts.store.db import connect
+
+    qcli("import", str(_write(tmp_path / "q.csv", QUESTIONS_CSV)))
+    qcli("import", str(_write(tmp_path / "f.csv", PLAIN)))
+    listed = qcli.json("questions", "list")
+    first = {"cat-c": "x", "stock-pick": "tech"}  # the categorical questions' first outcomes
+    lines = [f"{q['id']},{first.get(q['id'], 'yes')},2024-12-31T00:00:00Z\n" for q in listed]
+    qcli("import", str(_write(tmp_path / "r.csv", "question,outcome,known_at\n" + "".join(lines))))
+    by_index = lb.score_table(connect(qcli.db_path))
+    assert len(set(by_index["question_id"].astype(str))) == 2 and "bin-a" in set(by_index["question_id"].astype(str))
+    assert len(by_index) == 8  # u0..u6 on bin-a, Jane.Doe on the manifold question
+    seen = []
+    real = forecast_rows.forecast_frame
+
+    def spy(db, stamp, questions):  # the scan without the per-row question filter is the path taken
+        sqls = []
+        db.conn.set_trace_callback(sqls.append)
+        try:
+            return real(db, stamp, questions)
+        finally:
+            db.conn.set_trace_callback(None)
+            seen.extend(sqls)
+
+    monkeypatch.setattr(forecast_rows, "SCAN_QUESTIONS", 1)
+    monkeypatch.setattr(lb, "forecast_frame", spy)
+    assert lb.score_table(connect(qcli.db_path)).equals(by_index)
+    scans = [s for s in seen if "NOT INDEXED" in s]
+    assert scans and all("json_each" not in s for s in scans)

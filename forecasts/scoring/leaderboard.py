@@ -24,6 +24,7 @@ from forecasts.score_labels import LEADERBOARD_FIELDS, NUMERIC_SCORE_FIELDS, des
 from forecasts.scoring import calibration as cal
 from forecasts.scoring import fixed_effects
 from forecasts.scoring import scores as scoring
+from forecasts.scoring.forecast_rows import forecast_frame
 from forecasts.store.db import Database
 from forecasts.timeutil import from_iso, now_utc, to_iso
 
@@ -51,9 +52,6 @@ def _check_tag(db: Database, tag: str | list[str] | tuple[str, ...] | None) -> N
     for t in wanted:
         if t not in tags:
             raise ForecastsError(f"tag: unknown tag {t!r}; known: {', '.join(tags) or 'none yet'}")
-
-
-SCAN_QUESTIONS = 1000  # from this many scored questions load_frames reads forecasts by a table scan
 
 
 def scored_questions(
@@ -120,28 +118,7 @@ def load_frames(
             "known_at",
         ],
     )
-    stamp = to_iso(known_by)
-    ids = [q.id for q in questions]
-    outcomes = {q.id: q.outcomes for q in questions}
-    # made_at as epoch seconds computed by SQLite (stored text is fixed-width UTC, so this is exact)
-    # Over many questions a scan and one sort beats walking the index with a table lookup per row (1 million
-    # forecasts: 5.5 s against 7.5 s, same rows in the same order); for a few questions the index wins.
-    scan = "NOT INDEXED" if len(ids) >= SCAN_QUESTIONS else ""
-    sql = f"""SELECT id, question_id, forecaster_id, CAST(strftime('%s', made_at) AS REAL), probability, probabilities
-             FROM forecasts {scan}
-             WHERE recorded_at <= ? AND made_at <= ? AND question_id IN (SELECT value FROM json_each(?))
-             ORDER BY question_id, forecaster_id, made_at, id"""  # the index order scoring expects
-    rows = db.conn.execute(sql, [stamp, stamp, json.dumps(ids)]).fetchall() if ids else []
-    fframe = pd.DataFrame(rows, columns=["seq", "question_id", "forecaster_id", "made_at", "probability", "probs"])
-    fframe["made_at"] = fframe["made_at"].astype(float)
-    fframe["probability"] = fframe["probability"].astype(float)
-    probs = fframe["probs"].tolist()
-    qids = fframe["question_id"].tolist()
-    fframe["probabilities"] = [
-        [json.loads(text)[o] for o in outcomes[qid]] if isinstance(text, str) else None
-        for qid, text in zip(qids, probs, strict=True)
-    ]
-    return fframe.drop(columns="probs"), qframe, people(db)
+    return forecast_frame(db, to_iso(known_by), questions), qframe, people(db)
 
 
 def one_model(fframe: pd.DataFrame) -> pd.DataFrame:
@@ -151,12 +128,28 @@ def one_model(fframe: pd.DataFrame) -> pd.DataFrame:
     replay = fframe["forecaster_id"] == RECONSTRUCTED
     if not replay.any():
         return fframe
-    live = fframe[fframe["forecaster_id"] == MODEL].groupby("question_id")["made_at"].min()
-    first_live = fframe["question_id"].map(live).astype(float)
+    live = fframe[fframe["forecaster_id"] == MODEL].groupby("question_id", observed=True)["made_at"].min()
+    qid = fframe["question_id"]
+    if isinstance(qid.dtype, pd.CategoricalDtype):  # per category, then gathered by code (load_frames' columns)
+        per_question = np.append(live.reindex(qid.cat.categories).to_numpy(dtype=float), np.nan)
+        first_live = pd.Series(per_question[qid.cat.codes.to_numpy()], index=fframe.index)
+    else:
+        first_live = qid.map(live).astype(float)
     keep = ~replay | first_live.isna() | (fframe["made_at"] < first_live)
     out = fframe[keep].copy()
-    out.loc[out["forecaster_id"] == RECONSTRUCTED, "forecaster_id"] = MODEL
+    out["forecaster_id"] = _relabelled(out["forecaster_id"], RECONSTRUCTED, MODEL)
     return out.sort_values(["question_id", "forecaster_id", "made_at", "seq"], kind="stable").reset_index(drop=True)
+
+
+def _relabelled(who: pd.Series, old: str, new: str) -> pd.Series:
+    """`who` with `old` renamed `new`; a categorical keeps sorted categories (its code order is name order)."""
+    if not isinstance(who.dtype, pd.CategoricalDtype):
+        return who.where(who != old, new)
+    cats = [str(c) for c in who.cat.categories]
+    names = sorted((set(cats) - {old}) | {new})
+    where = {name: i for i, name in enumerate(names)}
+    recode = np.array([where[new if c == old else c] for c in cats] + [-1], dtype=np.int64)
+    return pd.Series(pd.Categorical.from_codes(recode[who.cat.codes.to_numpy()], categories=names), index=who.index)
 
 
 def people(db: Database) -> set[str]:
@@ -172,10 +165,13 @@ def score_table(
     tag: str | list[str] | tuple[str, ...] | None = None,
     question: str | None = None,
     replays: bool | None = None,
+    details: bool = True,
 ) -> pd.DataFrame:
     """One row per forecaster × resolved question with every score (fields: score_labels.SCORE_FIELDS and
     DERIVED_SCORE_FIELDS). Unless `replays` (default: only when `by` names the replay), the model's replay is
-    folded into `bayes` (one_model), so every table has one model row."""
+    folded into `bayes` (one_model), so every table has one model row. details=False (the leaderboard, which
+    shows neither) leaves out the outcome and known_at columns and gives `type` as a categorical: at a million
+    rows those were a million-string column each (issue 28)."""
     known_by = known_by or now_utc()
     if by is not None:
         by = get_forecaster(db, by)["id"]  # the registered name, whatever case was typed
@@ -193,10 +189,15 @@ def score_table(
         own = np.where(cover > 0, table["relative_brier"].to_numpy(dtype=float) / np.where(cover > 0, cover, 1), np.nan)
     table.insert(table.columns.get_loc("relative_brier"), "relative_brier_own", own)
     meta = qframe.set_index("question_id")
-    table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
-    table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
-    known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
-    table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
+    if details:
+        table.insert(2, "type", meta["type"].reindex(table["question_id"]).to_numpy())
+        table.insert(3, "outcome", meta["outcome"].reindex(table["question_id"]).to_numpy())
+        known_iso = pd.Series({qid: r["known_at"] for qid, r in resolutions.items()}, dtype=object)
+        table.insert(4, "known_at", known_iso.reindex(table["question_id"]).to_numpy())
+    else:  # per question, gathered by the question codes score_forecasts returns
+        qid = table["question_id"].cat
+        kinds = meta["type"].reindex(qid.categories)
+        table.insert(2, "type", pd.Categorical(kinds.to_numpy())[qid.codes.to_numpy()])
     table = _with_numeric(db, known_by, table, [q for q in every if q.is_numeric], resolutions, crowd, replays)
     if by is not None:
         table = table[table["forecaster_id"] == by]
@@ -249,7 +250,7 @@ def leaderboard(
         min_questions = DEFAULT_MIN_QUESTIONS[rank_by]
     if min_questions < 1:
         raise ForecastsError(f"min-questions: {min_questions} must be at least 1")
-    full = score_table(db, known_by, tag=tag)
+    full = score_table(db, known_by, tag=tag, details=False)
     numeric = full["type"].isin(NUMERIC_TYPES).to_numpy(dtype=bool)
     any_numeric = bool(numeric.any())
     table = full[~numeric] if any_numeric else full  # Brier, relative Brier, peer: yes/no and categorical questions
