@@ -147,6 +147,9 @@ def test_weekly_report_leaderboard_and_resolution_show_the_numeric_columns(board
     resolved = md[md.index("\n## Resolved this week") : md.index("\n## Leaderboard")]
     assert "### width: 5\\.0" in resolved and "| alice | 1 | 0.0833 |" in resolved  # forecaster, forecasts, CRPS
     assert "Relative CRPS (range-normalised)" in resolved
+    # the brief's leaders: forecasters of numeric questions only count them and show their relative CRPS
+    top = md[md.index("### Leaderboard (top)") : md.index("\n## ", md.index("### Leaderboard (top)"))]
+    assert "Relative CRPS (range-normalised)" in top and "| bob | 1 |" in top and "-0.015" in top, top
 
 
 def test_weekly_brief_counts_open_numeric_questions(cli, tmp_path: Path) -> None:

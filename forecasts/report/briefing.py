@@ -9,7 +9,8 @@ from typing import Any
 TOP_MOVERS = 3
 WHY_ITEMS = 3
 TOP_LEADERS = 3
-LEADER_SCORES = ("relative_brier_own", "brier")  # shown beside each leader when present
+LEADER_SCORES = ("relative_brier_own", "brier", "relative_crps")  # shown beside each leader when present (the
+# numeric column only once a numeric or date question is scored: a forecaster of only those has no Brier)
 
 
 def _why(block: dict[str, Any], outcome: str) -> list[dict[str, Any]]:
@@ -94,7 +95,8 @@ def briefing(r: dict[str, Any]) -> dict[str, Any]:
         shown = [k for k in LEADER_SCORES if k in keys]
         for row in lb["table"]["rows"][:TOP_LEADERS]:
             leaders.append(
-                {"rank": row.get("rank"), "forecaster": row.get("forecaster"), "n_questions": row.get("n_questions"),
+                {"rank": row.get("rank"), "forecaster": row.get("forecaster"),
+                 "n_questions": (row.get("n_questions") or 0) + (row.get("n_numeric") or 0),
                  "scores": {k: row.get(k) for k in shown}}
             )  # fmt: skip
     resolved = [
