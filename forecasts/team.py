@@ -75,8 +75,13 @@ def question_view(db: Database, question_id: str, viewer: str) -> dict[str, Any]
     detail["standing"] = standing_forecasts(detail["forecasts"])
     detail["comments"] = list_comments(db, q.id)
     if q.is_numeric:
+        from forecasts.numeric.show import observation_text
+
         detail["fan"] = numeric_view(db, q, detail["forecasts"])
         detail["chart"] = None
+        for link in (lk for e in detail["evidence"] for lk in e["links"]):
+            if link["question"] == q.id and link.get("value") is not None:  # a date: the date ± days, not seconds
+                link["shown"] = observation_text(detail, link).replace("value ", "observed ", 1)
     else:
         detail["chart"] = question_chart(db, q, detail["forecasts"], detail["resolution"])
     return detail

@@ -177,7 +177,8 @@ def test_sync_sends_the_files_read_here(srv, tmp_path):
 
 
 def test_sync_refuses_paths_out_of_its_folder(srv):
-    for files in ({"../x.toml": "title = 1"}, {"/etc/x.toml": ""}, {"a/../../x.toml": ""}, {"x.txt": ""}):
+    for files in ({"../x.toml": "title = 1"}, {"/etc/x.toml": ""}, {"a/../../x.toml": ""}, {"x.txt": ""},
+                  {"a.toml/b.toml": "x", "a.toml": "y"}, {"a.toml": "y", "a.toml/b.toml": "x"}):  # fmt: skip
         status, body = srv.json("POST", "/api/sync", "carol", {"folder": "q", "files": files})
         assert status == 400 and body["error"]["field"] == "files", files
     status, body = srv.json("POST", "/api/sync", "carol", {"folder": "..", "files": {}})

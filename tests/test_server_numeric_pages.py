@@ -27,6 +27,15 @@ def share_question(folder, today) -> None:
         'reference = "A test."\nreasoning = "A test prior."\n',
         encoding="utf-8",
     )
+    (folder / "when.toml").write_text(
+        f'title = "When?"\ntype = "date"\nrange_min = {today - timedelta(days=60)}\n'
+        f"range_max = {today + timedelta(days=700)}\nopen_upper_bound = true\n"
+        f"opens_at = {today - timedelta(days=60)}\ncloses_at = {today + timedelta(days=300)}\n"
+        f"resolves_by = {today + timedelta(days=330)}\nresolution_criteria = \"The day.\"\n[prior]\n"
+        f'distribution = "normal"\nmean = {today + timedelta(days=200)}\nsd = 100\n'
+        'reference = "A test."\nreasoning = "A test prior."\n',
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +60,15 @@ def test_the_question_list_gives_a_numeric_questions_median_and_interval(srv):
     row = page[page.index('href="/questions/share"') :]
     row = row[: row.index("</tr>")]
     assert "% to " in row and "—" not in row  # "21.xx% (a% to b%)", not a dash
+
+
+def test_a_date_questions_observation_reads_as_a_date_and_days(srv):
+    day = str(now_utc().date() + timedelta(days=150))
+    status, out = srv.json("POST", "/api/evidence", "alice", {"questions": ["when"], "summary": "Envoys' timetable",
+                                                             "value": [day], "sd": ["10"]})  # fmt: skip
+    assert status == 201, out
+    status, _, page = srv.call("GET", "/questions/when", "alice")
+    assert status == 200 and f"observed {day} ± 10 days" in page  # not Unix seconds
 
 
 def test_an_observation_through_the_api_as_evidence_add_value_sd(srv):

@@ -256,6 +256,9 @@ def sync_files(db: Any, body: dict[str, Any]) -> dict[str, Any]:
             if not parts[-1].endswith(".toml"):
                 raise ForecastsError(f"files: {rel[:100]!r} is not a .toml file")
             path = root.joinpath(*parts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError:  # a name used both as a file and as a folder ('a.toml' and 'a.toml/b.toml')
+                raise ForecastsError(f"files: {rel[:100]!r} clashes with another file's path") from None
         return sync(db, root)
