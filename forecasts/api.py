@@ -45,6 +45,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "EvidenceItem": ("forecasts.evidence", "EvidenceItem"),
     "add_evidence": ("forecasts.evidence", "add_evidence"),
     "parse_link_specs": ("forecasts.evidence", "parse_link_specs"),
+    "item_links": ("forecasts.evidence", "item_links"),
     "parse_reliability": ("forecasts.evidence", "parse_reliability"),
     "list_evidence": ("forecasts.evidence", "list_evidence"),
     "retract_evidence": ("forecasts.evidence", "retract_evidence"),
@@ -89,6 +90,7 @@ _FACE: dict[str, tuple[str, str]] = {
     # numeric and date questions
     "unknown_option": ("forecasts.numeric.entry", "unknown_option"),
     "submit_percentiles": ("forecasts.numeric.submit", "submit_percentiles"),
+    "percentile_flags": ("forecasts.numeric.submit", "percentile_flags"),
     "describe_numeric_forecast": ("forecasts.numeric.submit", "describe"),
     "observation_specs": ("forecasts.numeric.observe", "observation_specs"),
     "numeric_scores": ("forecasts.numeric.scoring", "numeric_scores"),

@@ -495,9 +495,9 @@ def evidence_add(
         EvidenceItem,
         add_evidence,
         identify,
+        item_links,
         now_utc,
         parse_datetime,
-        parse_link_specs,
         parse_reliability,
     )
 
@@ -512,15 +512,10 @@ def evidence_add(
         typer.echo(f"logged evidence #{result['evidence_id']}")
         return print_changes(result["changes"])
     rel, rel_grade = parse_reliability(reliability)
-    observed, rest = [], questions
-    if value or sd:  # observations of numeric/date questions (forecasts.numeric.observe)
-        from forecasts.api import observation_specs
-
-        observed, rest = observation_specs(questions, value or [], sd or [], reasoning)
     item = EvidenceItem(
         summary=summary,
         observed_at=parse_datetime(observed_at, "observed_at") if observed_at is not None else now_utc(),
-        links=observed + (parse_link_specs(rest, lr or [], grade or [], lr_sd, reasoning) if rest else []),
+        links=item_links(questions, lr or [], grade or [], lr_sd, reasoning, value, sd),
         source=source,
         url=url,
         reliability=rel,
@@ -677,7 +672,14 @@ def forecast(
     as_json: JsonOpt = False,
 ) -> None:
     """Submit a forecast; it stands until your next one on the question."""
-    from forecasts.api import forecast_feedback, get_question, identify, submit_forecast, unknown_option
+    from forecasts.api import (
+        forecast_feedback,
+        get_question,
+        identify,
+        percentile_flags,
+        submit_forecast,
+        unknown_option,
+    )
     from forecasts.cli_group import click_exc
 
     if bogus := unknown_option(ctx.args):  # --pNN pass through; anything else is click's usage error (exit 2)
@@ -693,15 +695,11 @@ def forecast(
     else:
         database = db()
         q = get_question(database, question)
-        extra = [probability, *ctx.args] if probability is not None and (q.is_numeric or ctx.args) else ctx.args
-        if q.is_numeric or extra or below is not None or above is not None:
+        extra = percentile_flags(q, probability, ctx.args, below, above)
+        if extra is not None:
             from forecasts.api import describe_numeric_forecast as describe
             from forecasts.api import submit_percentiles
 
-            if not q.is_numeric:
-                raise ForecastsError(
-                    f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric"
-                )
             by = identify(database, by, new_forecaster)
             result = submit_percentiles(database, q, extra, below, above, by, rationale)
             return emit_json(result) if as_json else typer.echo(describe(q, result))

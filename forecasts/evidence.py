@@ -95,6 +95,20 @@ def parse_grade(value: str, fld: str = "grade") -> float:
     return math.log(GRADES[key])
 
 
+def item_links(
+    question_ids: list[str], lrs: list[str], grades: list[str], lr_sd: float | None = None, reasoning: str = "",
+    values: list[str] | None = None, sds: list[str] | None = None,
+) -> list[LinkSpec]:
+    """Every link of one item as typed (`evidence add` or the API): observations (`--value`/`--sd`) of numeric
+    and date questions, then likelihood ratios (`--lr`/`--grade`) for the questions left."""
+    observed, rest = [], question_ids
+    if values or sds:
+        from forecasts.numeric.observe import observation_specs
+
+        observed, rest = observation_specs(question_ids, values or [], sds or [], reasoning)
+    return observed + (parse_link_specs(rest, lrs, grades, lr_sd, reasoning) if rest else [])
+
+
 def parse_link_specs(
     question_ids: list[str], lrs: list[str], grades: list[str], lr_sd: float | None = None, reasoning: str = ""
 ) -> list[LinkSpec]:

@@ -11,6 +11,21 @@ from forecasts.numeric.scale import NumericQuestion as Question
 from forecasts.store.db import Database
 
 
+def percentile_flags(
+    q: Question, probability: str | None, flags: list[str], below: float | None, above: float | None
+) -> list[str] | None:
+    """The percentile flags of a forecast as typed (`forecast Q --p10 V ..`, or the API's `percentiles`), a
+    positional value kept in front for submit_percentiles to refuse by name; None for a probability forecast.
+    Percentiles or --below/--above on a question that is not numeric are refused here (the CLI and the server
+    share this rule)."""
+    extra = [probability, *flags] if probability is not None and (q.is_numeric or flags) else list(flags)
+    if not (q.is_numeric or extra or below is not None or above is not None):
+        return None
+    if not q.is_numeric:
+        raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
+    return extra
+
+
 def submit_percentiles(
     db: Database, q: Question, args: list[str], below: float | None, above: float | None, by: str, rationale: str = ""
 ) -> dict[str, Any]:

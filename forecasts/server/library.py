@@ -86,19 +86,17 @@ def forecast(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
     {outcome: p} object (categorical, ordered); the result carries the same feedback as the CLI's. A numeric or
     date question takes `percentiles` and `below`/`above` as the CLI's flags, and the result its `description`
     (the CLI's line), in the CLI's order of checks so a refusal is the same line."""
-    from forecasts.api import forecast_feedback, get_question, submit_forecast
+    from forecasts.api import forecast_feedback, get_question, percentile_flags, submit_forecast
 
     qid = _text(body, "question")
     raw = body.get("probability")
     flags, below, above = _percentile_args(body), _number(body, "below"), _number(body, "above")
     q = get_question(db, qid)
     numeric_raw = raw if raw is None or isinstance(raw, str) else str(raw)
-    extra = [numeric_raw, *flags] if numeric_raw is not None and (q.is_numeric or flags) else flags
-    if q.is_numeric or extra or below is not None or above is not None:
+    extra = percentile_flags(q, numeric_raw, flags, below, above)
+    if extra is not None:
         from forecasts.api import describe_numeric_forecast, submit_percentiles
 
-        if not q.is_numeric:
-            raise ForecastsError(f"probability: {q.id!r} is {q.type}: percentiles and --below/--above are for numeric")
         result = submit_percentiles(db, q, extra, below, above, user, _text(body, "rationale"))
         return result | {"description": describe_numeric_forecast(q, result)}
     if isinstance(raw, dict):
@@ -125,7 +123,7 @@ def list_forecasts(db: Any, question: str | None, by: str | None, viewer: str, t
 
 def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
     """`evidence add` as `user`: the same fields as the CLI's options (lr and grade as lists of its specs)."""
-    from forecasts.api import EvidenceItem, add_evidence, now_utc, parse_datetime, parse_link_specs, parse_reliability
+    from forecasts.api import EvidenceItem, add_evidence, item_links, now_utc, parse_datetime, parse_reliability
 
     lr_sd = body.get("lr_sd")
     if lr_sd is not None and (isinstance(lr_sd, bool) or not isinstance(lr_sd, int | float)):
@@ -135,17 +133,11 @@ def add_evidence(db: Any, user: str, body: dict[str, Any]) -> dict[str, Any]:
         raise ForecastsError("reliability: 0-1 or an Admiralty grade such as B2")
     rel, rel_grade = parse_reliability(str(reliability))
     observed = _text(body, "observed_at")
-    questions, values, sds = _texts(body, "questions"), _texts(body, "value"), _texts(body, "sd")
-    observations, rest = [], questions
-    if values or sds:  # observations of numeric/date questions, as `evidence add --value V --sd S`
-        from forecasts.api import observation_specs
-
-        observations, rest = observation_specs(questions, values, sds, _text(body, "reasoning"))
     item = EvidenceItem(
         summary=_text(body, "summary"),
         observed_at=parse_datetime(observed, "observed_at") if observed else now_utc(),
-        links=observations + (parse_link_specs(rest, _texts(body, "lr"), _texts(body, "grade"), lr_sd,
-                                               _text(body, "reasoning")) if rest else []),  # fmt: skip
+        links=item_links(_texts(body, "questions"), _texts(body, "lr"), _texts(body, "grade"), lr_sd,
+                         _text(body, "reasoning"), _texts(body, "value"), _texts(body, "sd")),
         source=_text(body, "source"),
         url=_text(body, "url"),
         reliability=rel,
