@@ -255,8 +255,7 @@ async def person_forecast_form(request: Request) -> Response:
     qid = question_id((await _form(request)).get("question", ""))
 
     def fn(db: Any, user: dict, form: dict) -> Any:
-        return lib.forecast(db, user["name"], {"question": qid, "probability": form.get("probability", ""),
-                                               "rationale": form.get("rationale", "")})  # fmt: skip
+        return lib.forecast(db, user["name"], _forecast_body(qid, form))
 
     return await _write(request, "forecast", fn, f"/users/{quote(name)}")
 
