@@ -59,6 +59,7 @@ _FACE: dict[str, tuple[str, str]] = {
     "records": ("forecasts.scoring.leaderboard", "records"),
     "iter_records": ("forecasts.scoring.leaderboard", "iter_records"),
     "write_json_array": ("forecasts.jsonstream", "write_array"),
+    "json_finite": ("forecasts.jsonstream", "finite"),
     "write_json_texts": ("forecasts.jsonstream", "write_texts"),
     "json_rows": ("forecasts.scoring.json_rows", "json_rows"),
     "leaderboard": ("forecasts.scoring.leaderboard", "leaderboard"),

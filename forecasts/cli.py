@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import sqlite3
 import sys
@@ -171,7 +170,9 @@ def _schema_warning() -> None:
 
 def emit_json(obj: Any) -> None:
     """Print strict JSON: NaN and infinities (no value) become null, which every JSON reader accepts."""
-    text = json.dumps(_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False)
+    from forecasts.api import json_finite
+
+    text = json.dumps(json_finite(obj), indent=2, sort_keys=True, default=str, ensure_ascii=False, allow_nan=False)
     typer.echo(json_safe(text))  # stored C1 or bidi characters as \u escapes: the same JSON, inert on a terminal
 
 
@@ -180,16 +181,6 @@ def emit_json_rows(rows: Any) -> None:
     from forecasts.api import write_json_array
 
     write_json_array(rows, functools.partial(typer.echo, nl=False))
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def console():

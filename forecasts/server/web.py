@@ -132,15 +132,7 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 def plain(obj: Any) -> Any:
     """JSON-ready: datetimes as text (as the CLI's --json prints them), NaN and infinities as null."""
     import json
-    import math
 
-    def finite(o: Any) -> Any:
-        if isinstance(o, float):
-            return o if math.isfinite(o) else None
-        if isinstance(o, dict):
-            return {k: finite(v) for k, v in o.items()}
-        if isinstance(o, list | tuple):
-            return [finite(v) for v in o]
-        return o
+    from forecasts.api import json_finite
 
-    return json.loads(json.dumps(finite(obj), default=str))
+    return json.loads(json.dumps(json_finite(obj), default=str))
